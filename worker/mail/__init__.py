@@ -1,0 +1,1 @@
+"""Mail: parsing, sources of messages (IMAP, Maildir, files) and noise detection."""

@@ -1,0 +1,319 @@
+"""Settings: one pydantic-settings model, read from the environment, `.env` and a TOML file.
+
+Precedence, highest first: environment variables (prefix ``RECOVERY_WORKER_``, nested
+sections joined with ``__``), the ``.env`` file, the TOML file given with ``--config``,
+then the defaults below. Unknown keys are errors, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from worker.errors import ConfigurationError
+
+ENV_PREFIX = "RECOVERY_WORKER_"
+ENV_NESTED_DELIMITER = "__"
+
+Severity = Literal["sev1", "sev2", "sev3"]
+SEVERITIES: tuple[Severity, ...] = ("sev1", "sev2", "sev3")
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)")
+_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(value: Any) -> Any:
+    """Accept ``"90s"``, ``"15m"``, ``"1h30m"``, ``"2d"``, a number of seconds, or a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        if text.isdigit():
+            return timedelta(seconds=int(text))
+        parts = _DURATION_PART.findall(text)
+        if parts and "".join(n + u for n, u in parts) == text:
+            return timedelta(seconds=sum(float(n) * _UNIT_SECONDS[u] for n, u in parts))
+        raise ValueError(f"not a duration: use forms like '90s', '15m', '4h', '1h30m', '2d' ({text!r})")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class Section(BaseModel):
+    """Base of every settings section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _read_secret_file(path: Path | None) -> SecretStr | None:
+    if path is None:
+        return None
+    try:
+        return SecretStr(path.read_text(encoding="utf-8").strip())
+    except OSError as exc:
+        raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
+
+
+class StoreSettings(Section):
+    """Where the worker keeps what it has seen and done."""
+
+    url: str = Field(
+        "sqlite:///recovery-worker.db",
+        description="SQLAlchemy URL of the state store; a SQLite file by default.",
+    )
+
+
+class ImapSettings(Section):
+    """The support inbox, read over IMAP."""
+
+    host: str = Field("", description="IMAP server; empty disables the IMAP inbox.")
+    port: int = Field(993, ge=1, le=65535, description="IMAP port (993 for IMAPS, 143 for STARTTLS).")
+    security: Literal["tls", "starttls", "plain"] = Field(
+        "tls", description="'tls' (IMAPS), 'starttls', or 'plain' (only for local test servers)."
+    )
+    ca_file: Path | None = Field(None, description="Extra CA bundle to trust, e.g. a self-signed cert.")
+    username: str = Field("", description="Login name of the support mailbox.")
+    auth: Literal["password", "xoauth2"] = Field("password", description="'password' or 'xoauth2'.")
+    password: SecretStr | None = Field(None, description="Mailbox password (secret).")
+    password_file: Path | None = Field(None, description="File holding the password instead.")
+    oauth2_token_file: Path | None = Field(None, description="XOAUTH2: file holding an access token.")
+    oauth2_token_command: str = Field("", description="XOAUTH2: command printing an access token.")
+    oauth2_token_url: str = Field("", description="XOAUTH2 client credentials: token endpoint.")
+    oauth2_client_id: str = Field("", description="XOAUTH2 client credentials: client id.")
+    oauth2_client_secret: SecretStr | None = Field(None, description="XOAUTH2: client secret.")
+    oauth2_client_secret_file: Path | None = Field(None, description="File holding the secret.")
+    oauth2_scope: str = Field("", description="XOAUTH2 client credentials: scope.")
+    folders: list[str] = Field(["INBOX"], description="Folders to watch; each keeps its own cursor.")
+    sent_folder: str = Field("", description="Sent folder, to see the team's updates to clients.")
+    handled_keyword: str = Field("$RecoveryHandled", description="IMAP keyword set on handled mail.")
+    quarantine_keyword: str = Field("$RecoveryQuarantined", description="Keyword on unparseable mail.")
+    move_handled_to: str = Field("", description="Folder to move handled mail to; empty keeps it.")
+    idle: bool = Field(True, description="Use IMAP IDLE when the server offers it.")
+    idle_renew: Duration = Field(timedelta(minutes=9), description="Renew IDLE this often (<= 10m).")
+    poll_interval: Duration = Field(timedelta(seconds=60), description="Poll interval without IDLE.")
+    timeout: Duration = Field(timedelta(seconds=30), description="Timeout of every socket operation.")
+    max_text_bytes: int = Field(262144, ge=1024, description="Cap on the text kept per message.")
+
+    @model_validator(mode="after")
+    def _check(self) -> ImapSettings:
+        if self.idle_renew > timedelta(minutes=10):
+            raise ValueError("idle_renew must be at most 10m (servers drop IDLE after ~30m)")
+        return self
+
+    def resolved_password(self) -> SecretStr | None:
+        return self.password or _read_secret_file(self.password_file)
+
+    def resolved_client_secret(self) -> SecretStr | None:
+        return self.oauth2_client_secret or _read_secret_file(self.oauth2_client_secret_file)
+
+
+class MaildirSettings(Section):
+    """A Maildir read as the inbox, for on-premise mail and the demo."""
+
+    path: Path | None = Field(None, description="Maildir to watch; unset disables it.")
+
+
+class JiraSettings(Section):
+    """The Jira site where recoveries live."""
+
+    url: str = Field("", description="Base URL of Jira; empty disables Jira.")
+    dialect: Literal["auto", "cloud", "datacenter"] = Field(
+        "auto", description="'auto' reads serverInfo; or force 'cloud' / 'datacenter'."
+    )
+    email: str = Field("", description="Cloud: account email for the API token.")
+    api_token: SecretStr | None = Field(None, description="Cloud: API token (secret).")
+    api_token_file: Path | None = Field(None, description="File holding the Cloud API token.")
+    pat: SecretStr | None = Field(None, description="Data Center: Personal Access Token (secret).")
+    pat_file: Path | None = Field(None, description="File holding the Personal Access Token.")
+    project: str = Field("SUP", description="Project key where recoveries are opened.")
+    issue_type: str = Field("Task", description="Issue type of the recovery ticket.")
+    subtask_type: str = Field("", description="Subtask type; empty discovers it from Jira.")
+    followup_issue_type: str = Field("Task", description="Issue type of the follow-up task.")
+    labels: list[str] = Field(["recovery"], description="Labels put on every recovery.")
+    default_owner: str = Field("", description="Point of contact when no other rule names one.")
+    owners: dict[str, str] = Field(
+        {}, description="Client email domain -> point of contact (user name or accountId)."
+    )
+    priorities: dict[Severity, str] = Field(
+        {"sev1": "Highest", "sev2": "High", "sev3": "Medium"},
+        description="Jira priority name per severity.",
+    )
+    complaint_label: str = Field("complaint", description="Label that marks a Jira issue a complaint.")
+    watch_projects: list[str] = Field([], description="Projects watched for complaint signals.")
+    poll_interval: Duration = Field(timedelta(seconds=60), description="How often Jira is polled.")
+    connect_timeout: Duration = Field(timedelta(seconds=5), description="HTTP connect timeout.")
+    read_timeout: Duration = Field(timedelta(seconds=30), description="HTTP read timeout.")
+
+    def resolved_api_token(self) -> SecretStr | None:
+        return self.api_token or _read_secret_file(self.api_token_file)
+
+    def resolved_pat(self) -> SecretStr | None:
+        return self.pat or _read_secret_file(self.pat_file)
+
+
+class DetectionSettings(Section):
+    """How complaints are told apart from other mail."""
+
+    signals_file: Path | None = Field(
+        None, description="Rules file; unset uses the rules shipped with the worker."
+    )
+    complaint_addresses: list[str] = Field(
+        [], description="Addresses where every mail counts as a complaint."
+    )
+    own_addresses: list[str] = Field([], description="The worker's and team's own addresses.")
+    ignore_senders: list[str] = Field([], description="Senders or @domains never treated as clients.")
+    flood_count: int = Field(5, ge=2, description="Mails from one sender that make a flood ...")
+    flood_window: Duration = Field(timedelta(minutes=10), description="... within this window.")
+
+
+class AlertSettings(Section):
+    """Where warnings and breaches go."""
+
+    warn_at: float = Field(0.75, gt=0, lt=1, description="Warn at this share of an interval.")
+    remind_every: Duration = Field(timedelta(hours=1), description="Repeat a breach this often.")
+    escalate_after: int = Field(3, ge=1, description="Breaches on one recovery before escalation.")
+    manager: str = Field("", description="Who is notified on escalation.")
+    breach_label: str = Field("sla-breached", description="Label on a recovery while breached.")
+    jira_comment: bool = Field(True, description="Alert in Jira with a comment to the assignee.")
+
+
+class FollowupSettings(Section):
+    """The positive-touchpoint task after resolution."""
+
+    due_after_days: dict[Severity, int] = Field(
+        {"sev1": 30, "sev2": 30, "sev3": 30}, description="Days after resolution, per severity."
+    )
+    on_reopen: Literal["hold", "cancel"] = Field("hold", description="What a reopen does to it.")
+
+
+class HealthSettings(Section):
+    """The HTTP endpoints for probes and metrics."""
+
+    enabled: bool = Field(True, description="Serve /healthz, /readyz and /metrics.")
+    host: str = Field("127.0.0.1", description="Address to listen on (0.0.0.0 in a container).")
+    port: int = Field(8089, ge=0, le=65535, description="Port to listen on (0 picks a free one).")
+    stale_after: Duration = Field(
+        timedelta(minutes=5), description="/healthz fails when the loop made no progress this long."
+    )
+
+
+class LoopSettings(Section):
+    """The supervisor's rhythm."""
+
+    sweep_interval: Duration = Field(timedelta(seconds=15), description="How often clocks are swept.")
+    shutdown_grace: Duration = Field(timedelta(seconds=8), description="Time to finish on SIGTERM.")
+    max_backoff: Duration = Field(timedelta(minutes=5), description="Longest wait after failures.")
+
+
+class LogSettings(Section):
+    """Log output."""
+
+    level: Literal["debug", "info", "warning", "error"] = Field("info", description="Lowest level.")
+    format: Literal["auto", "json", "console"] = Field(
+        "auto", description="'auto': console on a terminal, JSON lines otherwise."
+    )
+
+
+class Settings(BaseSettings):
+    """Everything the worker can be told."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTED_DELIMITER,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        frozen=True,
+    )
+
+    store: StoreSettings = StoreSettings()
+    imap: ImapSettings = ImapSettings()
+    maildir: MaildirSettings = MaildirSettings()
+    jira: JiraSettings = JiraSettings()
+    detection: DetectionSettings = DetectionSettings()
+    alerts: AlertSettings = AlertSettings()
+    followup: FollowupSettings = FollowupSettings()
+    health: HealthSettings = HealthSettings()
+    loop: LoopSettings = LoopSettings()
+    log: LogSettings = LogSettings()
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for the log redactor."""
+        candidates = [
+            self.imap.resolved_password(),
+            self.imap.resolved_client_secret(),
+            self.jira.resolved_api_token(),
+            self.jira.resolved_pat(),
+        ]
+        return [s.get_secret_value() for s in candidates if s and s.get_secret_value()]
+
+
+def _toml_source(path: Path) -> type[Settings]:
+    class FromFile(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            toml = TomlConfigSettingsSource(settings_cls, toml_file=path)
+            return (init_settings, env_settings, dotenv_settings, toml)
+
+    return FromFile
+
+
+def load_settings(config: Path | None = None, env_file: Path | None = Path(".env")) -> Settings:
+    """Read settings, or raise ConfigurationError listing every problem and its fix."""
+    cls: type[Settings] = Settings
+    if config is not None:
+        if not config.is_file():
+            raise ConfigurationError(f"config file not found: {config}")
+        try:
+            tomllib.loads(config.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(f"{config} is not valid TOML: {exc}") from None
+        cls = _toml_source(config)
+    try:
+        settings = cls(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise ConfigurationError(describe_validation_error(exc)) from None
+    return settings
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem, naming the TOML key and the environment variable; no input values."""
+    lines = [f"{exc.error_count()} problem(s) in the settings:"]
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = [str(part) for part in error["loc"]]
+        key = ".".join(loc) or "(top level)"
+        env = ENV_PREFIX + ENV_NESTED_DELIMITER.join(loc).upper()
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting (misspelled?); see config/recovery-worker.example.toml"
+        lines.append(f"  - {key}: {message}  [TOML: {key} | env: {env}]")
+    return "\n".join(lines)

@@ -1,0 +1,5 @@
+"""The state store: what the worker has seen and done, so every action happens exactly once."""
+
+from worker.store.db import Store
+
+__all__ = ["Store"]

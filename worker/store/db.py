@@ -1,0 +1,96 @@
+"""Opening the store, applying migrations, and running transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event, insert, inspect, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from worker.errors import StoreError
+from worker.store import schema
+
+# A fresh database is created from the current schema and stamped LATEST_VERSION.
+# An existing one at version N gets MIGRATIONS[N + 1 ...] applied in order, each in
+# its own transaction; every migration is written against the schema before it.
+Migration = Callable[[Connection], None]
+MIGRATIONS: dict[int, Migration] = {}
+LATEST_VERSION = 1
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+    cursor.execute("PRAGMA synchronous=FULL")  # a recorded decision survives power loss
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    """A handle on the state store; open it once per process."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = create_engine(url)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise StoreError(f"cannot open the state store: {exc}") from None
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back on any error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def version(self) -> int:
+        """The schema version of the database, 0 when it is empty."""
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table(schema.schema_version.name):
+                return 0
+            row = conn.execute(select(schema.schema_version.c.version)).first()
+            return int(row[0]) if row else 0
+
+    def migrate(self) -> int:
+        """Bring the schema up to date; return the version now in force."""
+        try:
+            current = self.version()
+            if current > LATEST_VERSION:
+                raise StoreError(
+                    f"the store is at schema version {current}, newer than this worker "
+                    f"({LATEST_VERSION}); upgrade the worker or point it at another store"
+                )
+            if current == 0:
+                with self.transaction() as conn:
+                    schema.metadata.create_all(conn)
+                    conn.execute(insert(schema.schema_version).values(version=LATEST_VERSION))
+                return LATEST_VERSION
+            for version in range(current + 1, LATEST_VERSION + 1):
+                with self.transaction() as conn:
+                    MIGRATIONS[version](conn)
+                    conn.execute(update(schema.schema_version).values(version=version))
+            return LATEST_VERSION
+        except OperationalError as exc:
+            raise StoreError(f"cannot migrate the state store: {exc.orig}") from None
+
+    def ping(self) -> bool:
+        """True when the store answers a trivial query."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.engine.dispose()

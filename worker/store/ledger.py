@@ -1,0 +1,88 @@
+"""The exactly-once ledger: record the intent, do the outside write, record the result.
+
+A crash between the write and the result leaves an ``intent`` row behind; whoever
+finds it must look in the outside system for what may already exist before
+writing again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from worker.store.schema import actions
+
+INTENT = "intent"
+DONE = "done"
+FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    key: str
+    kind: str
+    state: str
+    result: str
+    attempts: int
+    recovery_id: int | None
+
+
+def get(conn: Connection, key: str) -> Action | None:
+    row = conn.execute(select(actions).where(actions.c.key == key)).mappings().first()
+    if row is None:
+        return None
+    return Action(
+        key=row["key"],
+        kind=row["kind"],
+        state=row["state"],
+        result=row["result"],
+        attempts=row["attempts"],
+        recovery_id=row["recovery_id"],
+    )
+
+
+def record_intent(
+    conn: Connection, key: str, kind: str, now: datetime, recovery_id: int | None = None
+) -> Action:
+    """Write the intent (or count one more attempt at it); return the row as it now is."""
+    existing = get(conn, key)
+    if existing is None:
+        conn.execute(
+            insert(actions).values(
+                key=key,
+                kind=kind,
+                recovery_id=recovery_id,
+                state=INTENT,
+                result="",
+                attempts=1,
+                error="",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    elif existing.state != DONE:
+        conn.execute(
+            update(actions)
+            .where(actions.c.key == key)
+            .values(attempts=actions.c.attempts + 1, updated_at=now)
+        )
+    action = get(conn, key)
+    assert action is not None
+    return action
+
+
+def complete(conn: Connection, key: str, result: str, now: datetime) -> None:
+    conn.execute(
+        update(actions).where(actions.c.key == key).values(state=DONE, result=result, updated_at=now)
+    )
+
+
+def fail(conn: Connection, key: str, error: str, now: datetime) -> None:
+    """A permanent failure: recorded, not retried."""
+    conn.execute(
+        update(actions)
+        .where(actions.c.key == key)
+        .values(state=FAILED, error=error[:2000], updated_at=now)
+    )

@@ -1,0 +1,142 @@
+"""The current schema, in portable SQLAlchemy Core (SQLite now, PostgreSQL next)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware UTC time")
+        value = value.astimezone(UTC)
+        # SQLite has no time zone type: store naive UTC, re-attach UTC on the way out.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, nullable=False),
+)
+
+#: Per mail source (``imap:INBOX``, ``maildir:/path``): where reading stopped.
+source_cursors = Table(
+    "source_cursors",
+    metadata,
+    Column("source", String(512), primary_key=True),
+    Column("uidvalidity", BigInteger, nullable=True),
+    Column("last_uid", BigInteger, nullable=False, default=0),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+#: Every message ever seen, with its one recorded decision.
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(512), nullable=False, unique=True),
+    Column("message_id", String(998), nullable=True, index=True),
+    Column("source", String(512), nullable=False),
+    Column("uid", BigInteger, nullable=True),
+    Column("sender", String(320), nullable=False, default=""),
+    Column("subject", Text, nullable=False, default=""),
+    Column("received_at", UtcDateTime, nullable=True),
+    Column("decision", String(32), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("score", Float, nullable=True),
+    Column("severity", String(8), nullable=True),
+    Column("reasons", Text, nullable=False, default="[]"),
+    Column("recovery_id", Integer, ForeignKey("recoveries.id"), nullable=True, index=True),
+    Column("decided_at", UtcDateTime, nullable=False),
+)
+Index("ix_messages_sender_decided", messages.c.sender, messages.c.decided_at)
+
+#: One row per complaint: the recovery and where it lives in Jira.
+recoveries = Table(
+    "recoveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # 'mail:<thread root key>' or 'jira:<issue key>': one recovery per complaint source.
+    Column("source_key", String(600), nullable=False, unique=True),
+    Column("source_kind", String(16), nullable=False),
+    # Written into Jira as a label before the create, so a lost answer can be found again.
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("client", String(320), nullable=False, default=""),
+    Column("owner", String(255), nullable=False, default=""),
+    Column("severity", String(8), nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("jira_key", String(64), nullable=True, unique=True),
+    Column("state", String(16), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    Column("reopen_count", Integer, nullable=False, default=0),
+    Column("jira_updated_at", UtcDateTime, nullable=True),
+)
+
+#: The exactly-once ledger: an intent before every outside write, completed after it.
+actions = Table(
+    "actions",
+    metadata,
+    Column("key", String(700), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("recovery_id", Integer, ForeignKey("recoveries.id"), nullable=True, index=True),
+    Column("state", String(16), nullable=False),  # intent | done | failed
+    Column("result", Text, nullable=False, default=""),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+#: Incremental Jira polling: per query, the newest update time handled.
+jira_cursors = Table(
+    "jira_cursors",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("watermark", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+#: Jira changes already handled, so the overlapping poll window does not repeat them.
+jira_seen = Table(
+    "jira_seen",
+    metadata,
+    Column("issue_key", String(64), nullable=False),
+    Column("change", String(255), nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+    UniqueConstraint("issue_key", "change", name="uq_jira_seen"),
+)
