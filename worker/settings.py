@@ -299,7 +299,7 @@ def load_settings(config: Path | None = None, env_file: Path | None = Path(".env
             raise ConfigurationError(f"{config} is not valid TOML: {exc}") from None
         cls = _toml_source(config)
     try:
-        settings = cls(_env_file=env_file)  # type: ignore[call-arg]
+        settings = cls(_env_file=env_file)
     except ValidationError as exc:
         raise ConfigurationError(describe_validation_error(exc)) from None
     return settings

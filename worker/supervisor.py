@@ -1,0 +1,183 @@
+"""The supervisor: runs the step functions in a ``while not shutdown`` loop.
+
+Each step does one small unit of work and returns. The supervisor decides when a
+step runs next: at its interval after success, after a growing, jittered backoff
+after a transient failure. A failing step never stops the others, and a signal
+lets the step in hand finish before the loop exits.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import FrameType
+
+from worker.clock import Clock
+from worker.errors import PermanentError, TransientError
+from worker.logs import get_logger
+
+log = get_logger()
+
+
+def backoff_delay(
+    failures: int,
+    *,
+    base: timedelta = timedelta(seconds=1),
+    cap: timedelta = timedelta(minutes=5),
+    rand: Callable[[], float] = random.random,
+) -> timedelta:
+    """Full-jitter exponential backoff: a random wait up to ``base * 2**(failures-1)``, capped."""
+    if failures <= 0:
+        return timedelta(0)
+    ceiling = min(cap.total_seconds(), base.total_seconds() * 2 ** min(failures - 1, 30))
+    # Never less than a tenth of the ceiling, so a dead server is not hammered by a zero draw.
+    return timedelta(seconds=ceiling * (0.1 + 0.9 * rand()))
+
+
+@dataclass
+class Step:
+    """One unit of work the loop runs again and again."""
+
+    name: str
+    run: Callable[[], object]
+    interval: timedelta
+    next_run: datetime | None = None
+    failures: int = 0
+
+
+@dataclass
+class LoopStatus:
+    """What the health endpoints read: when the loop last moved, how each step last went."""
+
+    last_progress: datetime | None = None
+    last_success: dict[str, datetime] = field(default_factory=dict)
+    last_failure: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def progressed(self, now: datetime) -> None:
+        with self.lock:
+            self.last_progress = now
+
+    def step_ok(self, name: str, now: datetime) -> None:
+        with self.lock:
+            self.last_success[name] = now
+            self.last_failure.pop(name, None)
+
+    def step_failed(self, name: str, reason: str) -> None:
+        with self.lock:
+            self.last_failure[name] = reason
+
+
+Waiter = Callable[[float], object]
+
+
+class Supervisor:
+    """Runs steps until told to stop."""
+
+    def __init__(
+        self,
+        steps: list[Step],
+        clock: Clock,
+        *,
+        status: LoopStatus | None = None,
+        max_backoff: timedelta = timedelta(minutes=5),
+        max_wait: timedelta = timedelta(seconds=5),
+        waiter: Waiter | None = None,
+    ) -> None:
+        self.steps = steps
+        self.clock = clock
+        self.status = status or LoopStatus()
+        self.max_backoff = max_backoff
+        self.max_wait = max_wait
+        self.shutdown = threading.Event()
+        # The waiter blocks until there may be work (an IMAP IDLE, say) or the timeout ends.
+        self._waiter: Waiter = waiter or self.shutdown.wait
+
+    def request_shutdown(self, reason: str = "requested") -> None:
+        if not self.shutdown.is_set():
+            log.info("worker.shutdown.requested", reason=reason)
+        self.shutdown.set()
+
+    def install_signal_handlers(self) -> None:
+        def handler(signum: int, _frame: FrameType | None) -> None:
+            self.request_shutdown(signal.Signals(signum).name)
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def run_step(self, step: Step) -> bool:
+        """Run one step now; True when it succeeded. Never raises for the step's failures."""
+        started = self.clock.now()
+        try:
+            step.run()
+        except TransientError as exc:
+            step.failures += 1
+            delay = backoff_delay(step.failures, cap=self.max_backoff)
+            if exc.retry_after is not None:
+                delay = max(delay, timedelta(seconds=exc.retry_after))
+            step.next_run = started + delay
+            self.status.step_failed(step.name, type(exc).__name__)
+            log.warning(
+                "worker.step.transient_failure",
+                step=step.name,
+                error=type(exc).__name__,
+                detail=str(exc),
+                failures=step.failures,
+                retry_in_s=round(delay.total_seconds(), 3),
+            )
+            return False
+        except PermanentError as exc:
+            step.failures = 0
+            step.next_run = started + step.interval
+            self.status.step_failed(step.name, type(exc).__name__)
+            log.error(
+                "worker.step.permanent_failure",
+                step=step.name,
+                error=type(exc).__name__,
+                detail=str(exc),
+            )
+            return False
+        except Exception as exc:
+            # A bug must not take the worker down; back off as for a transient failure.
+            step.failures += 1
+            step.next_run = started + backoff_delay(step.failures, cap=self.max_backoff)
+            self.status.step_failed(step.name, type(exc).__name__)
+            log.exception("worker.step.crashed", step=step.name, error=type(exc).__name__)
+            return False
+        step.failures = 0
+        finished = self.clock.now()
+        step.next_run = finished + step.interval
+        self.status.step_ok(step.name, finished)
+        self.status.progressed(finished)
+        return True
+
+    def run_once(self) -> bool:
+        """Run every step once, in order; True when all succeeded."""
+        results = [self.run_step(step) for step in self.steps if not self.shutdown.is_set()]
+        self.status.progressed(self.clock.now())
+        return all(results)
+
+    def run_forever(self) -> None:
+        log.info("worker.started", steps=[s.name for s in self.steps])
+        while not self.shutdown.is_set():
+            now = self.clock.now()
+            for step in self.steps:
+                if self.shutdown.is_set():
+                    break
+                if step.next_run is None or step.next_run <= now:
+                    self.run_step(step)
+            self.status.progressed(self.clock.now())
+            if self.shutdown.is_set():
+                break
+            self._waiter(self._seconds_until_next())
+        log.info("worker.stopped")
+
+    def _seconds_until_next(self) -> float:
+        now = self.clock.now()
+        upcoming = [s.next_run for s in self.steps if s.next_run is not None]
+        wait = min(upcoming) - now if upcoming else self.max_wait
+        return max(0.0, min(wait, self.max_wait).total_seconds())
