@@ -66,9 +66,7 @@ def _render_exception_then_redact() -> list[Processor]:
     return [structlog.processors.format_exc_info, _redactor]
 
 
-def configure_logging(
-    level: str = "info", fmt: str = "auto", stream: TextIO | None = None
-) -> None:
+def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
     """Set up structlog for the whole process."""
     out = stream or sys.stdout
     json_output = fmt == "json" or (fmt == "auto" and not out.isatty())
@@ -96,7 +94,9 @@ def configure_logging(
         cache_logger_on_first_use=False,
     )
     # Libraries that use stdlib logging (urllib3, imapclient) must not print credentials either.
-    logging.basicConfig(level=logging.WARNING, stream=out, format="%(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=out, format="%(name)s %(levelname)s %(message)s"
+    )
     for handler in logging.getLogger().handlers:
         handler.addFilter(_StdlibRedactFilter())
 
@@ -112,4 +112,3 @@ def get_logger(**bound: Any) -> structlog.stdlib.BoundLogger:
     """A logger with the given context bound (message id, ticket key, ...)."""
     logger: structlog.stdlib.BoundLogger = structlog.get_logger().bind(**bound)
     return logger
-

@@ -54,7 +54,9 @@ def parse_duration(value: Any) -> Any:
         parts = _DURATION_PART.findall(text)
         if parts and "".join(n + u for n, u in parts) == text:
             return timedelta(seconds=sum(float(n) * _UNIT_SECONDS[u] for n, u in parts))
-        raise ValueError(f"not a duration: use forms like '90s', '15m', '4h', '1h30m', '2d' ({text!r})")
+        raise ValueError(
+            f"not a duration: use forms like '90s', '15m', '4h', '1h30m', '2d' ({text!r})"
+        )
     return value
 
 
@@ -89,31 +91,49 @@ class ImapSettings(Section):
     """The support inbox, read over IMAP."""
 
     host: str = Field("", description="IMAP server; empty disables the IMAP inbox.")
-    port: int = Field(993, ge=1, le=65535, description="IMAP port (993 for IMAPS, 143 for STARTTLS).")
+    port: int = Field(
+        993, ge=1, le=65535, description="IMAP port (993 for IMAPS, 143 for STARTTLS)."
+    )
     security: Literal["tls", "starttls", "plain"] = Field(
         "tls", description="'tls' (IMAPS), 'starttls', or 'plain' (only for local test servers)."
     )
-    ca_file: Path | None = Field(None, description="Extra CA bundle to trust, e.g. a self-signed cert.")
+    ca_file: Path | None = Field(
+        None, description="Extra CA bundle to trust, e.g. a self-signed cert."
+    )
     username: str = Field("", description="Login name of the support mailbox.")
     auth: Literal["password", "xoauth2"] = Field("password", description="'password' or 'xoauth2'.")
     password: SecretStr | None = Field(None, description="Mailbox password (secret).")
     password_file: Path | None = Field(None, description="File holding the password instead.")
-    oauth2_token_file: Path | None = Field(None, description="XOAUTH2: file holding an access token.")
+    oauth2_token_file: Path | None = Field(
+        None, description="XOAUTH2: file holding an access token."
+    )
     oauth2_token_command: str = Field("", description="XOAUTH2: command printing an access token.")
     oauth2_token_url: str = Field("", description="XOAUTH2 client credentials: token endpoint.")
     oauth2_client_id: str = Field("", description="XOAUTH2 client credentials: client id.")
     oauth2_client_secret: SecretStr | None = Field(None, description="XOAUTH2: client secret.")
     oauth2_client_secret_file: Path | None = Field(None, description="File holding the secret.")
     oauth2_scope: str = Field("", description="XOAUTH2 client credentials: scope.")
-    folders: list[str] = Field(["INBOX"], description="Folders to watch; each keeps its own cursor.")
+    folders: list[str] = Field(
+        ["INBOX"], description="Folders to watch; each keeps its own cursor."
+    )
     sent_folder: str = Field("", description="Sent folder, to see the team's updates to clients.")
-    handled_keyword: str = Field("$RecoveryHandled", description="IMAP keyword set on handled mail.")
-    quarantine_keyword: str = Field("$RecoveryQuarantined", description="Keyword on unparseable mail.")
+    handled_keyword: str = Field(
+        "$RecoveryHandled", description="IMAP keyword set on handled mail."
+    )
+    quarantine_keyword: str = Field(
+        "$RecoveryQuarantined", description="Keyword on unparseable mail."
+    )
     move_handled_to: str = Field("", description="Folder to move handled mail to; empty keeps it.")
     idle: bool = Field(True, description="Use IMAP IDLE when the server offers it.")
-    idle_renew: Duration = Field(timedelta(minutes=9), description="Renew IDLE this often (<= 10m).")
-    poll_interval: Duration = Field(timedelta(seconds=60), description="Poll interval without IDLE.")
-    timeout: Duration = Field(timedelta(seconds=30), description="Timeout of every socket operation.")
+    idle_renew: Duration = Field(
+        timedelta(minutes=9), description="Renew IDLE this often (<= 10m)."
+    )
+    poll_interval: Duration = Field(
+        timedelta(seconds=60), description="Poll interval without IDLE."
+    )
+    timeout: Duration = Field(
+        timedelta(seconds=30), description="Timeout of every socket operation."
+    )
     max_text_bytes: int = Field(262144, ge=1024, description="Cap on the text kept per message.")
 
     @model_validator(mode="after")
@@ -160,7 +180,9 @@ class JiraSettings(Section):
         {"sev1": "Highest", "sev2": "High", "sev3": "Medium"},
         description="Jira priority name per severity.",
     )
-    complaint_label: str = Field("complaint", description="Label that marks a Jira issue a complaint.")
+    complaint_label: str = Field(
+        "complaint", description="Label that marks a Jira issue a complaint."
+    )
     watch_projects: list[str] = Field([], description="Projects watched for complaint signals.")
     poll_interval: Duration = Field(timedelta(seconds=60), description="How often Jira is polled.")
     connect_timeout: Duration = Field(timedelta(seconds=5), description="HTTP connect timeout.")
@@ -183,7 +205,9 @@ class DetectionSettings(Section):
         [], description="Addresses where every mail counts as a complaint."
     )
     own_addresses: list[str] = Field([], description="The worker's and team's own addresses.")
-    ignore_senders: list[str] = Field([], description="Senders or @domains never treated as clients.")
+    ignore_senders: list[str] = Field(
+        [], description="Senders or @domains never treated as clients."
+    )
     flood_count: int = Field(5, ge=2, description="Mails from one sender that make a flood ...")
     flood_window: Duration = Field(timedelta(minutes=10), description="... within this window.")
 
@@ -222,7 +246,9 @@ class HealthSettings(Section):
 class LoopSettings(Section):
     """The supervisor's rhythm."""
 
-    sweep_interval: Duration = Field(timedelta(seconds=15), description="How often clocks are swept.")
+    sweep_interval: Duration = Field(
+        timedelta(seconds=15), description="How often clocks are swept."
+    )
     shutdown_grace: Duration = Field(timedelta(seconds=8), description="Time to finish on SIGTERM.")
     max_backoff: Duration = Field(timedelta(minutes=5), description="Longest wait after failures.")
 

@@ -6,6 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Protocol
 
+from worker.logs import configure_logging, register_secrets
+from worker.settings import Settings, load_settings
+
 
 class Command(Protocol):
     def register(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None: ...
@@ -22,6 +25,14 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-from worker.commands import check, run  # noqa: E402  (the registry needs the helpers above)
+def load_and_log(config: Path | None) -> Settings:
+    """Load settings, set up logging, and make sure no configured secret is ever logged."""
+    settings = load_settings(config)
+    configure_logging(settings.log.level, settings.log.format)
+    register_secrets(settings.secret_values())
+    return settings
 
-COMMANDS: tuple[Command, ...] = (run, check)
+
+from worker.commands import check, config, run  # noqa: E402  (the registry needs the helpers above)
+
+COMMANDS: tuple[Command, ...] = (run, check, config)

@@ -3,19 +3,109 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from worker.commands import add_config_option
+from worker.errors import WorkerError
+from worker.settings import Settings, load_settings
+from worker.store import Store
+
+OK, FAILED, SKIPPED = "ok", "FAILED", "skipped"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one item of the checklist."""
+
+    status: str
+    detail: str
+
+
+Probe = Callable[[Settings], Outcome]
+
+
+def check_store(settings: Settings) -> Outcome:
+    store = Store(settings.store.url)
+    try:
+        version = store.migrate()
+        if not store.ping():
+            return Outcome(FAILED, "the store does not answer")
+        return Outcome(OK, f"{store.engine.dialect.name}, schema version {version}")
+    finally:
+        store.close()
+
+
+def check_imap(settings: Settings) -> Outcome:
+    if not settings.imap.host:
+        return Outcome(SKIPPED, "imap.host is not set; the IMAP inbox is off")
+    return Outcome(FAILED, "the IMAP adapter is not available in this build")
+
+
+def check_maildir(settings: Settings) -> Outcome:
+    path = settings.maildir.path
+    if path is None:
+        return Outcome(SKIPPED, "maildir.path is not set; the Maildir inbox is off")
+    missing = [sub for sub in ("new", "cur", "tmp") if not (path / sub).is_dir()]
+    if missing:
+        return Outcome(FAILED, f"{path} is not a Maildir (missing {', '.join(missing)})")
+    return Outcome(OK, f"{path} is a Maildir")
+
+
+def check_jira(settings: Settings) -> Outcome:
+    if not settings.jira.url:
+        return Outcome(SKIPPED, "jira.url is not set; recoveries cannot be opened")
+    return Outcome(FAILED, "the Jira adapter is not available in this build")
+
+
+PROBES: tuple[tuple[str, Probe], ...] = (
+    ("state store", check_store),
+    ("IMAP inbox", check_imap),
+    ("Maildir inbox", check_maildir),
+    ("Jira", check_jira),
+)
+
+
+def run_checks(
+    settings: Settings, probes: tuple[tuple[str, Probe], ...] = PROBES
+) -> list[tuple[str, Outcome]]:
+    """Run every probe; a probe that raises is a failed item, never a crash."""
+    results = []
+    for name, probe in probes:
+        try:
+            outcome = probe(settings)
+        except WorkerError as exc:
+            outcome = Outcome(FAILED, f"{type(exc).__name__}: {exc}")
+        except OSError as exc:
+            outcome = Outcome(FAILED, f"{type(exc).__name__}: {exc}")
+        results.append((name, outcome))
+    return results
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "check",
         help="validate settings and connectivity",
-        description="Check settings, the state store, IMAP and Jira; exit non-zero on failure.",
+        description=(
+            "Validate the settings, then connect to the state store, the inbox and Jira and print "
+            "a checklist. Exits 0 when nothing failed, 1 when something did, 2 on invalid settings."
+        ),
     )
     add_config_option(parser)
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    settings = load_settings(args.config)
+    print("[  ok   ] settings are valid")
+    results = run_checks(settings)
+    for name, outcome in results:
+        print(f"[{outcome.status:^7}] {name}: {outcome.detail}")
+    failed = [name for name, outcome in results if outcome.status == FAILED]
+    if failed:
+        print(f"verdict: NOT READY ({len(failed)} failed: {', '.join(failed)})")
+        return 1
+    skipped = [name for name, outcome in results if outcome.status == SKIPPED]
+    note = f" ({', '.join(skipped)} not configured)" if skipped else ""
+    print(f"verdict: ready{note}")
+    return 0

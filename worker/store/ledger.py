@@ -75,7 +75,9 @@ def record_intent(
 
 def complete(conn: Connection, key: str, result: str, now: datetime) -> None:
     conn.execute(
-        update(actions).where(actions.c.key == key).values(state=DONE, result=result, updated_at=now)
+        update(actions)
+        .where(actions.c.key == key)
+        .values(state=DONE, result=result, updated_at=now)
     )
 
 

@@ -1,0 +1,111 @@
+"""HTTP endpoints for probes and scraping: /healthz, /readyz, /metrics."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from worker.clock import Clock
+from worker.metrics import Metrics
+from worker.supervisor import LoopStatus
+
+
+class HealthState:
+    """Answers the two probe questions from the loop's status and the store."""
+
+    def __init__(
+        self,
+        status: LoopStatus,
+        clock: Clock,
+        *,
+        stale_after: timedelta,
+        store_ok: Callable[[], bool],
+        dependencies: tuple[str, ...] = (),
+    ) -> None:
+        self.status = status
+        self.clock = clock
+        self.stale_after = stale_after
+        self.store_ok = store_ok
+        # Steps that talk to an outside system; ready means each last succeeded.
+        self.dependencies = dependencies
+
+    def alive(self) -> tuple[bool, dict[str, object]]:
+        with self.status.lock:
+            last = self.status.last_progress
+        if last is None:
+            return False, {"reason": "the loop has not run yet"}
+        age = (self.clock.now() - last).total_seconds()
+        ok = age <= self.stale_after.total_seconds()
+        return ok, {"last_progress_age_s": round(age, 1)}
+
+    def ready(self) -> tuple[bool, dict[str, object]]:
+        checks: dict[str, object] = {"store": "ok" if self.store_ok() else "failed"}
+        with self.status.lock:
+            for name in self.dependencies:
+                if name in self.status.last_failure:
+                    checks[name] = self.status.last_failure[name]
+                elif name in self.status.last_success:
+                    checks[name] = "ok"
+                else:
+                    checks[name] = "not contacted yet"
+        return all(v == "ok" for v in checks.values()), checks
+
+
+class HealthServer:
+    """A small threaded HTTP server; started with the worker, stopped with it."""
+
+    def __init__(self, state: HealthState, metrics: Metrics, host: str, port: int) -> None:
+        self.state = state
+        self.metrics = metrics
+        self._server = ThreadingHTTPServer((host, port), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="health", daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path == "/healthz":
+                    self._probe(*server.state.alive())
+                elif self.path == "/readyz":
+                    self._probe(*server.state.ready())
+                elif self.path == "/metrics":
+                    self._send(200, CONTENT_TYPE_LATEST, generate_latest(server.metrics.registry))
+                else:
+                    self._send(404, "text/plain", b"not found\n")
+
+            def _probe(self, ok: bool, detail: dict[str, object]) -> None:
+                body = json.dumps({"ok": ok, **detail}).encode()
+                self._send(200 if ok else 503, "application/json", body)
+
+            def _send(self, code: int, content_type: str, body: bytes) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                # Probes hit this every few seconds; they are not worth a log line.
+                return
+
+        return Handler
