@@ -94,11 +94,18 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
         cache_logger_on_first_use=False,
     )
     # Libraries that use stdlib logging (urllib3, imapclient) must not print credentials either.
-    logging.basicConfig(
-        level=logging.WARNING, stream=out, format="%(name)s %(levelname)s %(message)s"
-    )
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_StdlibRedactFilter())
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _RedactingHandler)]:
+        root.removeHandler(old)
+    handler = _RedactingHandler(out)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    handler.addFilter(_StdlibRedactFilter())
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+
+
+class _RedactingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The one stdlib handler the worker installs; replaced on each reconfiguration."""
 
 
 class _StdlibRedactFilter(logging.Filter):
@@ -108,7 +115,9 @@ class _StdlibRedactFilter(logging.Filter):
         return True
 
 
-def get_logger(**bound: Any) -> structlog.stdlib.BoundLogger:
-    """A logger with the given context bound (message id, ticket key, ...)."""
-    logger: structlog.stdlib.BoundLogger = structlog.get_logger().bind(**bound)
-    return logger
+def get_logger(**bound: Any) -> Any:
+    """A lazy logger with the given context bound (message id, ticket key, ...).
+
+    Lazy, so module-level loggers pick up the configuration made later at start.
+    """
+    return structlog.get_logger(**bound)

@@ -1,0 +1,84 @@
+"""The health endpoints over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from worker.clock import FrozenClock
+from worker.health import HealthServer, HealthState
+from worker.metrics import Metrics
+from worker.supervisor import LoopStatus
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.fixture
+def served(clock: FrozenClock) -> Iterator[tuple[str, LoopStatus, list[bool]]]:
+    status = LoopStatus()
+    store_up = [True]
+    state = HealthState(
+        status,
+        clock,
+        stale_after=timedelta(minutes=5),
+        store_ok=lambda: store_up[0],
+        dependencies=("inbox", "jira"),
+    )
+    metrics = Metrics()
+    metrics.messages.labels(decision="recovery").inc()
+    server = HealthServer(state, metrics, "127.0.0.1", 0)
+    server.start()
+    yield f"http://127.0.0.1:{server.port}", status, store_up
+    server.stop()
+
+
+def test_healthz_follows_loop_progress(
+    served: tuple[str, LoopStatus, list[bool]], clock: FrozenClock
+) -> None:
+    """Alive only while the loop has made progress within the staleness window."""
+    url, status, _ = served
+    assert get(url + "/healthz")[0] == 503
+    status.progressed(clock.now())
+    assert get(url + "/healthz")[0] == 200
+    clock.advance(timedelta(minutes=6))
+    code, body = get(url + "/healthz")
+    assert code == 503
+    assert json.loads(body)["last_progress_age_s"] == 360.0
+
+
+def test_readyz_needs_store_and_every_dependency(
+    served: tuple[str, LoopStatus, list[bool]], clock: FrozenClock
+) -> None:
+    """Ready only when the store answers and IMAP and Jira were last reached."""
+    url, status, store_up = served
+    code, body = get(url + "/readyz")
+    assert code == 503
+    assert json.loads(body)["inbox"] == "not contacted yet"
+    status.step_ok("inbox", clock.now())
+    status.step_ok("jira", clock.now())
+    assert get(url + "/readyz")[0] == 200
+    status.step_failed("jira", "ConnectionFailed")
+    assert json.loads(get(url + "/readyz")[1])["jira"] == "ConnectionFailed"
+    status.step_ok("jira", clock.now())
+    store_up[0] = False
+    assert get(url + "/readyz")[0] == 503
+
+
+def test_metrics_are_exposed(served: tuple[str, LoopStatus, list[bool]]) -> None:
+    """/metrics serves the Prometheus text format with the worker's metrics."""
+    url, _, _ = served
+    code, body = get(url + "/metrics")
+    assert code == 200
+    assert 'recovery_worker_messages_total{decision="recovery"} 1.0' in body
+    assert get(url + "/nope")[0] == 404

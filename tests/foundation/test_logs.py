@@ -1,0 +1,84 @@
+"""Logs: JSON lines off a terminal, stable event names, secrets never printed."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+
+import pytest
+import structlog
+
+from worker.cli import main
+from worker.logs import REDACTED, configure_logging, get_logger, register_secrets
+
+SECRET = "pa55-w0rd-never-logged"
+
+
+@pytest.fixture
+def log_stream() -> io.StringIO:
+    stream = io.StringIO()
+    register_secrets([SECRET])
+    configure_logging("debug", "auto", stream=stream)
+    return stream
+
+
+def lines(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
+
+
+def test_json_lines_when_not_a_terminal(log_stream: io.StringIO) -> None:
+    """Off a terminal every event is one JSON object with its name, level and time."""
+    get_logger(message_id="<m1@x>").info("inbox.message.received", uid=7)
+    [event] = lines(log_stream)
+    assert event["event"] == "inbox.message.received"
+    assert event["message_id"] == "<m1@x>"
+    assert event["level"] == "info"
+    assert "timestamp" in event
+
+
+def test_secret_values_are_redacted_everywhere(log_stream: io.StringIO) -> None:
+    """A secret is removed from messages, nested values, secret-named keys and tracebacks."""
+    log = get_logger()
+    log.info("jira.request", url=f"https://x/?token={SECRET}", nested={"a": [SECRET]})
+    log.info("imap.login", password="whatever-the-value")
+    try:
+        raise RuntimeError(f"login failed for secret {SECRET}")
+    except RuntimeError:
+        log.exception("imap.login.failed")
+    logging.getLogger("urllib3").warning("header Authorization: Bearer %s", SECRET)
+    output = log_stream.getvalue()
+    assert SECRET not in output
+    assert output.count(REDACTED) >= 4
+    assert "whatever-the-value" not in output
+
+
+def test_no_secret_in_any_line_of_a_failing_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A whole CLI run that fails on a configured service prints no configured secret."""
+    monkeypatch.setenv("RECOVERY_WORKER_IMAP__PASSWORD", "imap-secret-value-1")
+    monkeypatch.setenv("RECOVERY_WORKER_JIRA__API_TOKEN", "jira-secret-value-2")
+    monkeypatch.setenv("RECOVERY_WORKER_JIRA__URL", "http://127.0.0.1:9/")
+    monkeypatch.setenv("RECOVERY_WORKER_IMAP__HOST", "127.0.0.1")
+    monkeypatch.setenv("RECOVERY_WORKER_IMAP__PORT", "9")
+    monkeypatch.setenv("RECOVERY_WORKER_IMAP__TIMEOUT", "1s")
+    monkeypatch.setenv("RECOVERY_WORKER_JIRA__CONNECT_TIMEOUT", "1s")
+    monkeypatch.setenv("RECOVERY_WORKER_LOG__FORMAT", "json")
+    for argv in (["check"], ["run", "--once"]):
+        main(argv)
+    captured = capsys.readouterr()
+    everything = captured.out + captured.err
+    assert everything
+    assert "imap-secret-value-1" not in everything
+    assert "jira-secret-value-2" not in everything
+
+
+def test_capture_logs_helper_sees_event_names() -> None:
+    """Tests can capture events by name with structlog's own helper."""
+    with structlog.testing.capture_logs() as captured:
+        get_logger(ticket="SUP-1").warning("sla.breached", late_s=60)
+    assert captured == [
+        {"event": "sla.breached", "ticket": "SUP-1", "late_s": 60, "log_level": "warning"}
+    ]

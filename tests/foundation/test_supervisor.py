@@ -1,0 +1,135 @@
+"""The supervisor loop: backoff, failure isolation, shutdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from worker.clock import FrozenClock
+from worker.errors import ConnectionFailed, RateLimited, RequestRejected
+from worker.supervisor import Step, Supervisor, backoff_delay
+
+
+def test_backoff_grows_then_caps() -> None:
+    """The ceiling doubles per failure and stops at the cap; draws stay inside it."""
+    cap = timedelta(seconds=60)
+    assert backoff_delay(0) == timedelta(0)
+    assert backoff_delay(1, rand=lambda: 1.0) == timedelta(seconds=1)
+    assert backoff_delay(4, rand=lambda: 1.0) == timedelta(seconds=8)
+    assert backoff_delay(40, cap=cap, rand=lambda: 1.0) == cap
+    assert backoff_delay(3, rand=lambda: 0.0) == timedelta(seconds=0.4)
+
+
+def test_transient_failure_backs_off_and_honours_retry_after(clock: FrozenClock) -> None:
+    """A rate-limited step is not run again before the server's Retry-After."""
+    step = Step(
+        "jira",
+        lambda: (_ for _ in ()).throw(RateLimited("429", retry_after=120)),
+        timedelta(seconds=5),
+    )
+    sup = Supervisor([step], clock)
+    assert sup.run_step(step) is False
+    assert step.next_run is not None
+    assert step.next_run - clock.now() >= timedelta(seconds=120)
+    assert sup.status.last_failure == {"jira": "RateLimited"}
+
+
+def test_one_failing_step_does_not_stop_the_others(clock: FrozenClock) -> None:
+    """Transient, permanent and unexpected failures are contained to their step."""
+    ran: list[str] = []
+
+    def boom(exc: Exception) -> None:
+        raise exc
+
+    steps = [
+        Step("a", lambda: boom(ConnectionFailed("down")), timedelta(seconds=1)),
+        Step("b", lambda: boom(RequestRejected("bad")), timedelta(seconds=1)),
+        Step("c", lambda: boom(KeyError("bug")), timedelta(seconds=1)),
+        Step("d", lambda: ran.append("d"), timedelta(seconds=1)),
+    ]
+    sup = Supervisor(steps, clock)
+    assert sup.run_once() is False
+    assert ran == ["d"]
+    assert set(sup.status.last_failure) == {"a", "b", "c"}
+    assert sup.status.last_progress == clock.now()
+
+
+def test_success_clears_the_failure_count(clock: FrozenClock) -> None:
+    """After a success the step runs again at its normal interval."""
+    outcomes = iter([ConnectionFailed("x"), None])
+
+    def flaky() -> None:
+        outcome = next(outcomes)
+        if outcome:
+            raise outcome
+
+    step = Step("s", flaky, timedelta(seconds=30))
+    sup = Supervisor([step], clock)
+    sup.run_step(step)
+    assert step.failures == 1
+    sup.run_step(step)
+    assert step.failures == 0
+    assert step.next_run == clock.now() + timedelta(seconds=30)
+
+
+def test_shutdown_lets_the_item_in_hand_finish() -> None:
+    """A shutdown requested mid-step waits for the step, then the loop exits."""
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def slow() -> None:
+        started.set()
+        release.wait(5)
+        finished.set()
+
+    sup = Supervisor(
+        [Step("slow", slow, timedelta(seconds=1))], FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
+    )
+    loop = threading.Thread(target=sup.run_forever)
+    loop.start()
+    assert started.wait(5)
+    sup.request_shutdown("test")
+    release.set()
+    loop.join(5)
+    assert not loop.is_alive()
+    assert finished.is_set()
+
+
+def test_sigterm_stops_the_service_with_exit_0(tmp_path: Path) -> None:
+    """`recovery-worker run` exits 0 within 10 seconds of SIGTERM."""
+    env = {**os.environ, "RECOVERY_WORKER_HEALTH__PORT": "0", "RECOVERY_WORKER_LOG__FORMAT": "json"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "worker", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    events = []
+    for line in proc.stdout:
+        events.append(json.loads(line)["event"])
+        if events[-1] == "worker.started":
+            break
+    assert "worker.started" in events
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the worker did not stop within 10 seconds of SIGTERM")
+    assert code == 0
+    assert time.monotonic() - sent < 10
+    rest = [json.loads(line)["event"] for line in proc.stdout.read().splitlines()]
+    assert "worker.shutdown.requested" in rest
+    assert "worker.stopped" in rest
