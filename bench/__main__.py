@@ -1,0 +1,30 @@
+"""Run every benchmark module in turn (`make bench`)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import bench
+
+
+def main() -> int:
+    failed = []
+    for module_info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"bench.{module_info.name}")
+        entry = getattr(module, "main", None)
+        if entry is None:
+            continue
+        print(f"== bench.{module_info.name}", flush=True)
+        if entry([]) != 0:
+            failed.append(module_info.name)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
