@@ -1,0 +1,103 @@
+"""Recorded decisions, one per message, and the lookups threading and flood rules need."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, func, insert, select
+
+from worker.store.schema import messages
+
+# Decisions that tie a message to a recovery.
+_LINKED = ("recovery", "thread")
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """What is written for one message."""
+
+    key: str
+    message_id: str | None
+    source: str
+    uid: int | None
+    sender: str
+    subject: str
+    received_at: datetime | None
+    decision: str
+    reason: str = ""
+    score: float | None = None
+    severity: str | None = None
+    reasons: Sequence[str] = ()
+    recovery_id: int | None = None
+
+
+def is_recorded(conn: Connection, key: str) -> bool:
+    return conn.execute(select(messages.c.id).where(messages.c.key == key)).first() is not None
+
+
+def record(conn: Connection, decision: DecisionRecord, now: datetime) -> int:
+    """Write the decision; the unique key makes a second write for the same message fail."""
+    result = conn.execute(
+        insert(messages).values(
+            key=decision.key[:512],
+            message_id=decision.message_id[:998] if decision.message_id else None,
+            source=decision.source[:512],
+            uid=decision.uid,
+            sender=decision.sender[:320],
+            subject=decision.subject[:2000],
+            received_at=decision.received_at,
+            decision=decision.decision,
+            reason=decision.reason[:2000],
+            score=decision.score,
+            severity=decision.severity,
+            reasons=json.dumps(list(decision.reasons)),
+            recovery_id=decision.recovery_id,
+            decided_at=now,
+        )
+    )
+    primary_key = result.inserted_primary_key
+    assert primary_key is not None
+    return int(primary_key[0])
+
+
+def recovery_for_message_ids(conn: Connection, message_ids: Sequence[str]) -> int | None:
+    """The recovery an earlier message of the thread belongs to, if any."""
+    ids = [m for m in message_ids if m][:200]
+    if not ids:
+        return None
+    row = conn.execute(
+        select(messages.c.recovery_id)
+        .where(messages.c.message_id.in_(ids), messages.c.recovery_id.is_not(None))
+        .order_by(messages.c.id)
+        .limit(1)
+    ).first()
+    return int(row.recovery_id) if row else None
+
+
+def latest_recovery_from(conn: Connection, sender: str, since: datetime) -> int | None:
+    """The newest recovery a sender's recent mail opened or joined."""
+    row = conn.execute(
+        select(messages.c.recovery_id)
+        .where(
+            messages.c.sender == sender,
+            messages.c.decided_at >= since,
+            messages.c.decision.in_(_LINKED),
+            messages.c.recovery_id.is_not(None),
+        )
+        .order_by(messages.c.id.desc())
+        .limit(1)
+    ).first()
+    return int(row.recovery_id) if row else None
+
+
+def count_from(conn: Connection, sender: str, since: datetime) -> int:
+    """How many mails a sender sent since a moment (repeat contact, floods)."""
+    count = conn.execute(
+        select(func.count())
+        .select_from(messages)
+        .where(messages.c.sender == sender, messages.c.decided_at >= since)
+    ).scalar_one()
+    return int(count)

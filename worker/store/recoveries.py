@@ -1,0 +1,135 @@
+"""Recoveries in the store: one per complaint source, created before anything goes to Jira."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select, update
+
+from worker.store.schema import recoveries
+
+#: Recorded, not yet in Jira.
+PENDING = "pending"
+OPEN = "open"
+RESOLVED = "resolved"
+CLOSED = "closed"
+
+
+def idempotency_key(source_key: str) -> str:
+    """A label derived from the complaint's source, so a lost create can be found in Jira."""
+    return "rw-" + hashlib.sha256(source_key.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    id: int
+    source_key: str
+    source_kind: str
+    idempotency_key: str
+    client: str
+    owner: str
+    severity: str
+    summary: str
+    jira_key: str | None
+    state: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    reopen_count: int
+
+
+def _from_row(row: Row[Any]) -> Recovery:
+    m = row._mapping
+    return Recovery(
+        id=m["id"],
+        source_key=m["source_key"],
+        source_kind=m["source_kind"],
+        idempotency_key=m["idempotency_key"],
+        client=m["client"],
+        owner=m["owner"],
+        severity=m["severity"],
+        summary=m["summary"],
+        jira_key=m["jira_key"],
+        state=m["state"],
+        opened_at=m["opened_at"],
+        resolved_at=m["resolved_at"],
+        reopen_count=m["reopen_count"],
+    )
+
+
+def get(conn: Connection, recovery_id: int) -> Recovery | None:
+    row = conn.execute(select(recoveries).where(recoveries.c.id == recovery_id)).first()
+    return _from_row(row) if row else None
+
+
+def by_source(conn: Connection, source_key: str) -> Recovery | None:
+    row = conn.execute(select(recoveries).where(recoveries.c.source_key == source_key)).first()
+    return _from_row(row) if row else None
+
+
+def by_jira_key(conn: Connection, jira_key: str) -> Recovery | None:
+    row = conn.execute(select(recoveries).where(recoveries.c.jira_key == jira_key)).first()
+    return _from_row(row) if row else None
+
+
+def create_pending(
+    conn: Connection,
+    *,
+    source_key: str,
+    source_kind: str,
+    client: str,
+    owner: str,
+    severity: str,
+    summary: str,
+    now: datetime,
+) -> Recovery:
+    """Record a new recovery, or return the one this source already has."""
+    existing = by_source(conn, source_key)
+    if existing is not None:
+        return existing
+    conn.execute(
+        insert(recoveries).values(
+            source_key=source_key,
+            source_kind=source_kind,
+            idempotency_key=idempotency_key(source_key),
+            client=client[:320],
+            owner=owner[:255],
+            severity=severity,
+            summary=summary[:2000],
+            state=PENDING,
+            opened_at=now,
+            reopen_count=0,
+        )
+    )
+    created = by_source(conn, source_key)
+    assert created is not None
+    return created
+
+
+def pending(conn: Connection, limit: int = 100) -> list[Recovery]:
+    rows = conn.execute(
+        select(recoveries)
+        .where(recoveries.c.state == PENDING)
+        .order_by(recoveries.c.id)
+        .limit(limit)
+    ).all()
+    return [_from_row(row) for row in rows]
+
+
+def mark_open(conn: Connection, recovery_id: int, jira_key: str) -> None:
+    conn.execute(
+        update(recoveries)
+        .where(recoveries.c.id == recovery_id)
+        .values(state=OPEN, jira_key=jira_key)
+    )
+
+
+def raise_severity(conn: Connection, recovery_id: int, severity: str) -> bool:
+    """Raise (never lower) a recovery's severity; True when it changed. sev1 is the highest."""
+    current = get(conn, recovery_id)
+    if current is None or severity >= current.severity:
+        return False
+    conn.execute(update(recoveries).where(recoveries.c.id == recovery_id).values(severity=severity))
+    return True
