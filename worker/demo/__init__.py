@@ -1,0 +1,1 @@
+"""The demo: sample mails and a scripted run on embedded defaults."""
