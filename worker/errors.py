@@ -40,6 +40,10 @@ class ServerUnavailable(TransientError):
     """The remote server answered with a temporary error (502, 503, 504)."""
 
 
+class TokenUnavailable(TransientError):
+    """An OAuth2 access token could not be obtained right now (endpoint, command or file)."""
+
+
 class OutcomeUnknown(TransientError):
     """A write may or may not have happened (timeout after sending).
 

@@ -1,0 +1,415 @@
+"""A real Dovecot IMAP server for the tests, on 127.0.0.1 with a throwaway configuration.
+
+As root, mail is stored under an unprivileged uid (``nobody``) with a static passdb and
+userdb; as a normal user, Dovecot runs entirely as that user with the login services not
+chrooted. Every instance has its own config, runtime, state and mail directories under a
+temporary directory, its own free ports, and a self-signed certificate made with the
+openssl command line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient, SocketTimeout
+
+USER = "support@example.test"
+PASSWORD = "dovecot-test-password"
+START_TIMEOUT = 20.0
+
+
+def dovecot_binary() -> str | None:
+    """The dovecot executable, looked up in PATH and the Debian sbin directory."""
+    return shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/sbin")
+
+
+def require_dovecot() -> str:
+    """Return the dovecot binary, or fail in CI / skip elsewhere when it is missing."""
+    for tool in ("dovecot", "openssl"):
+        found = dovecot_binary() if tool == "dovecot" else shutil.which("openssl")
+        if found is None:
+            reason = f"{tool} is not installed (Debian: run .ci/install-debian-packages)"
+            if os.environ.get("CI") == "true":
+                pytest.fail(reason)
+            pytest.skip(reason)
+    binary = dovecot_binary()
+    assert binary is not None
+    return binary
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def make_self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """Write a certificate for 127.0.0.1 and localhost, and its key; return both paths."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "ec",
+            "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-days", "2", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )  # fmt: skip
+    return cert, key
+
+
+@dataclass
+class Dovecot:
+    """One running (or stopped) Dovecot instance and the helpers tests use on it."""
+
+    binary: str
+    root: Path
+    imap_port: int
+    imaps_port: int
+    cert: Path
+    user: str = USER
+    password: str = PASSWORD
+    process: subprocess.Popen[bytes] | None = None
+
+    host = "127.0.0.1"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "dovecot.conf"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "dovecot.log"
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def write_config(self, extra: str = "") -> None:
+        mail = self.root / "mail"
+        key = self.cert.with_name("key.pem")
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            identity = f"""
+first_valid_uid = {nobody.pw_uid}
+first_valid_gid = {nobody.pw_gid}
+userdb {{
+  driver = static
+  args = uid={nobody.pw_uid} gid={nobody.pw_gid} home={mail}/%n
+}}
+"""
+        else:
+            me = pwd.getpwuid(os.getuid()).pw_name
+            identity = f"""
+default_internal_user = {me}
+default_login_user = {me}
+service anvil {{
+  chroot =
+}}
+service imap-login {{
+  chroot =
+}}
+userdb {{
+  driver = static
+  args = home={mail}/%n
+}}
+"""
+        self.config.write_text(
+            f"""# Throwaway test server; see tests/support/dovecot.py.
+instance_name = dovecot-test-{self.imap_port}
+base_dir = {self.root}/run
+state_dir = {self.root}/state
+log_path = {self.log}
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <{self.cert}
+ssl_key = <{key}
+auth_mechanisms = plain login
+mail_location = maildir:~/Maildir
+mail_fsync = never
+{identity}
+passdb {{
+  driver = static
+  args = password={self.password}
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.imap_port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {self.imaps_port}
+    ssl = yes
+  }}
+}}
+{extra}
+""",
+            encoding="utf-8",
+        )
+
+    def start(self) -> None:
+        """Start the server on its ports and wait until it greets a client."""
+        if self.process is not None and self.process.poll() is None:
+            return
+        # start_new_session: the master and its children share a process group of their own,
+        # so kill() can take down exactly this instance.
+        self.process = subprocess.Popen(
+            [self.binary, "-F", "-c", str(self.config)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if self.process.poll() is not None:
+                stderr = (
+                    self.process.stderr.read().decode(errors="replace")
+                    if self.process.stderr
+                    else ""
+                )
+                raise RuntimeError(f"dovecot exited at start: {stderr}\n{self.log_tail()}")
+            if self._greets(self.imap_port) and self._greets(self.imaps_port, tls=False):
+                return
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"dovecot did not accept connections in time\n{self.log_tail()}")
+            time.sleep(0.05)  # polling a port with a deadline, not waiting for a result
+
+    def _greets(self, port: int, tls: bool = True) -> bool:
+        try:
+            with socket.create_connection((self.host, port), timeout=1) as conn:
+                if port == self.imaps_port:
+                    return True  # accepting is enough; the handshake is tested elsewhere
+                return conn.recv(64).startswith(b"* OK")
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        """Kill the server and every process it started, at once, like a crash."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        if self.process.stderr:
+            self.process.stderr.close()
+        self.process = None
+        # The children are in the same group, but may outlive the master for an instant.
+        deadline = time.monotonic() + 10
+        while self._greets(self.imap_port) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Shut the server down cleanly: clients are told BYE before their connection closes."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        self.process.wait(timeout=15)
+        if self.process.stderr:
+            self.process.stderr.close()
+        self.process = None
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+    def cleanup(self) -> None:
+        self.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    # --- mail helpers ----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def client(self) -> Iterator[IMAPClient]:
+        """A logged-in plain IMAP connection for setting up mail."""
+        conn = IMAPClient(self.host, self.imap_port, ssl=False, timeout=SocketTimeout(5, 30))
+        try:
+            conn.login(self.user, self.password)
+            yield conn
+        finally:
+            with contextlib.suppress(Exception):
+                conn.logout()
+
+    def append(self, raw: bytes, folder: str = "INBOX", flags: Sequence[str] = ()) -> int:
+        """APPEND one message; return its UID."""
+        with self.client() as conn:
+            if not conn.folder_exists(folder):
+                conn.create_folder(folder)
+            response = conn.append(folder, raw, flags=tuple(flags))
+        # "[APPENDUID <uidvalidity> <uid>] ..." (UIDPLUS, which Dovecot always offers)
+        text = response.decode() if isinstance(response, bytes) else str(response)
+        return int(text.split("]")[0].split()[-1])
+
+    def create_folder(self, folder: str) -> None:
+        with self.client() as conn:
+            if not conn.folder_exists(folder):
+                conn.create_folder(folder)
+
+    def flags(self, folder: str, uid: int) -> set[str]:
+        with self.client() as conn:
+            conn.select_folder(folder, readonly=True)
+            found = conn.get_flags([uid]).get(uid, ())
+        return {f.decode() if isinstance(f, bytes) else str(f) for f in found}
+
+    def uids(self, folder: str) -> list[int]:
+        with self.client() as conn:
+            conn.select_folder(folder, readonly=True)
+            return sorted(int(uid) for uid in conn.search(["ALL"]))
+
+    def uidvalidity(self, folder: str = "INBOX") -> int:
+        with self.client() as conn:
+            return int(conn.folder_status(folder, [b"UIDVALIDITY"])[b"UIDVALIDITY"])
+
+    def change_uidvalidity(self, folder: str = "INBOX") -> int:
+        """Give the folder a new UIDVALIDITY, keeping its messages, as a server migration would."""
+        new = self.uidvalidity(folder) + 1000
+        subprocess.run(
+            [self.doveadm(), "-c", str(self.config), "mailbox", "update",
+             "-u", self.user, "--uid-validity", str(new), folder],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )  # fmt: skip
+        return new
+
+    def doveadm(self) -> str:
+        return shutil.which("doveadm") or str(Path(self.binary).with_name("doveadm"))
+
+
+def make_message(
+    subject: str = "Hello",
+    body: str = "Hi there.",
+    *,
+    sender: str = "client@customer.test",
+    html: str | None = None,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+    message_id: str | None = None,
+) -> bytes:
+    """Build a mail with optional HTML alternative and attachments (name, content type, bytes)."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = USER
+    msg["Subject"] = subject
+    if message_id:
+        msg["Message-ID"] = message_id
+    msg.set_content(body)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    for filename, content_type, data in attachments:
+        maintype, subtype = content_type.split("/", 1)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return bytes(msg)
+
+
+def start_dovecot(extra_config: str = "") -> Dovecot:
+    """Start a fresh Dovecot; the caller must call cleanup()."""
+    binary = require_dovecot()
+    root = Path(tempfile.mkdtemp(prefix="dovecot-test-"))
+    # As root, the mail processes run as nobody and must reach the mail directory.
+    root.chmod(0o755)
+    mail = root / "mail"
+    mail.mkdir()
+    if os.geteuid() == 0:
+        nobody = pwd.getpwnam("nobody")
+        os.chown(mail, nobody.pw_uid, nobody.pw_gid)
+    cert, _key = make_self_signed_certificate(root)
+    server = Dovecot(
+        binary=binary, root=root, imap_port=free_port(), imaps_port=free_port(), cert=cert
+    )
+    server.write_config(extra_config)
+    try:
+        server.start()
+    except Exception as exc:
+        server.cleanup()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Dovecot did not start: {exc}")
+        pytest.skip(f"Dovecot did not start here: {exc}")
+    return server
+
+
+class CountingProxy:
+    """A TCP relay in front of a server that counts the bytes flowing each way.
+
+    It measures what really crossed the wire, whatever the client library does inside.
+    """
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.to_client = 0
+        self.to_server = bytearray()
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _addr = self.listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            with self._lock:
+                self._sockets += [client, server]
+            threading.Thread(target=self._relay, args=(server, client, True), daemon=True).start()
+            threading.Thread(target=self._relay, args=(client, server, False), daemon=True).start()
+
+    def _relay(self, source: socket.socket, sink: socket.socket, downstream: bool) -> None:
+        try:
+            while chunk := source.recv(65536):
+                with self._lock:
+                    if downstream:
+                        self.to_client += len(chunk)
+                    elif len(self.to_server) < 1_000_000:
+                        self.to_server += chunk
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.to_client = 0
+            self.to_server.clear()
+
+    def close(self) -> None:
+        self._closed = True
+        self.listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()

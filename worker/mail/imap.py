@@ -1,0 +1,628 @@
+"""The IMAP inbox adapter: connect, watch folders, fetch new mail's text, flag what was handled.
+
+It only talks IMAP. Which UID was handled, and what a mail means, belong to the caller;
+this module returns bytes and metadata and sets keywords when told to. Nothing is ever
+deleted or expunged.
+
+Every socket operation runs under a timeout. A dead connection (BYE, EOF, a socket
+error or timeout, an IDLE that keeps waking up with nothing) raises ConnectionFailed and
+is dropped; the next call reconnects, no sooner than the jittered exponential backoff
+allows, so a worker looping on a vanished server waits instead of spinning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import random
+import re
+import ssl
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from imapclient import IMAPClient, SocketTimeout
+from imapclient import exceptions as imap_errors
+
+from worker.clock import Clock, SystemClock
+from worker.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    ConnectionFailed,
+    NotFound,
+    RequestRejected,
+    ServerUnavailable,
+)
+from worker.logs import get_logger
+from worker.mail import bodystructure
+from worker.mail.model import AttachmentInfo
+from worker.mail.oauth2 import TokenProvider
+from worker.settings import ImapSettings
+from worker.supervisor import backoff_delay
+
+log = get_logger()
+
+#: Messages whose structure and header are fetched in one FETCH command.
+FETCH_BATCH = 100
+#: Header blocks beyond this are cut at a line break (spam with thousands of Received lines).
+MAX_HEADER_BYTES = 64 * 1024
+#: An IDLE that wakes up with nothing this many times in a row is a dead connection.
+EMPTY_WAKEUPS_LIMIT = 3
+
+OUTLINE_ITEMS_WITHOUT_STRUCTURE = (
+    "RFC822.SIZE",
+    "FLAGS",
+    "INTERNALDATE",
+    f"BODY.PEEK[HEADER]<0.{MAX_HEADER_BYTES}>",
+)
+OUTLINE_ITEMS = (*OUTLINE_ITEMS_WITHOUT_STRUCTURE, "BODYSTRUCTURE")
+
+_KEYWORD = re.compile(r"^\$?[A-Za-z0-9_.\-]+$")
+_TRANSIENT_CODES = (b"[UNAVAILABLE]", b"[INUSE]", b"[LIMIT]", b"[SERVERBUG]", b"[OVERQUOTA]")
+
+
+@dataclass(frozen=True, slots=True)
+class FolderState:
+    """What SELECT said about a folder."""
+
+    folder: str
+    uidvalidity: int
+    uidnext: int | None
+    exists: int
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedMessage:
+    """One mail as fetched: its text parts rebuilt into a compact message, attachments listed."""
+
+    folder: str
+    uid: int
+    uidvalidity: int
+    size: int  # RFC822.SIZE of the whole mail on the server
+    raw: bytes  # header + text parts only
+    attachments: tuple[AttachmentInfo, ...]
+    flags: tuple[str, ...]
+    received: datetime | None = None  # INTERNALDATE
+    truncated: bool = False  # a text part was cut at max_text_bytes
+
+
+class Backoff:
+    """Spaces out connection attempts after failures; the waiting itself is injected."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        sleep: Callable[[float], object],
+        *,
+        base: timedelta = timedelta(seconds=1),
+        cap: timedelta = timedelta(minutes=5),
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.clock = clock
+        self.sleep = sleep
+        self.base = base
+        self.cap = cap
+        self.rand = rand
+        self.failures = 0
+        self.not_before: datetime | None = None
+
+    def wait(self) -> None:
+        """Block until another attempt is allowed."""
+        if self.not_before is None:
+            return
+        remaining = (self.not_before - self.clock.now()).total_seconds()
+        if remaining > 0:
+            self.sleep(remaining)
+
+    def failed(self) -> timedelta:
+        self.failures += 1
+        delay = backoff_delay(self.failures, base=self.base, cap=self.cap, rand=self.rand)
+        self.not_before = self.clock.now() + delay
+        return delay
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        self.not_before = None
+
+
+def _check_keyword(name: str, value: str) -> None:
+    if value and not _KEYWORD.match(value):
+        raise ConfigurationError(
+            f"imap.{name} {value!r} is not a valid IMAP keyword (letters, digits, $ _ . -)"
+        )
+
+
+def ssl_context(settings: ImapSettings) -> ssl.SSLContext:
+    """A verifying TLS context that also trusts settings.ca_file when given."""
+    context = ssl.create_default_context()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if settings.ca_file is not None:
+        try:
+            context.load_verify_locations(cafile=str(settings.ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigurationError(f"imap.ca_file {settings.ca_file}: {exc}") from None
+    return context
+
+
+def _flag_text(flag: Any) -> str:
+    return flag.decode("utf-8", errors="replace") if isinstance(flag, bytes) else str(flag)
+
+
+class ImapInbox:
+    """One IMAP account: a connection made on demand and remade after it dies."""
+
+    def __init__(
+        self,
+        settings: ImapSettings,
+        *,
+        tokens: TokenProvider | None = None,
+        clock: Clock | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        rand: Callable[[], float] = random.random,
+        max_backoff: timedelta = timedelta(minutes=5),
+    ) -> None:
+        if not settings.host:
+            raise ConfigurationError("imap.host is not set")
+        if settings.auth == "xoauth2" and tokens is None:
+            raise ConfigurationError("imap.auth is xoauth2 but no token source is configured")
+        _check_keyword("handled_keyword", settings.handled_keyword)
+        _check_keyword("quarantine_keyword", settings.quarantine_keyword)
+        self.settings = settings
+        self.tokens = tokens
+        self.clock = clock or SystemClock()
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.backoff = Backoff(self.clock, sleep, cap=max_backoff, rand=rand)
+        self._client: IMAPClient | None = None
+        self._capabilities: frozenset[bytes] = frozenset()
+        self._selected: tuple[str, bool] | None = None
+        self._state: FolderState | None = None
+        #: Literal bytes of headers and text parts received, for the metrics.
+        self.bytes_fetched = 0
+        #: True while the connection sits in IDLE; tests and health probes read it.
+        self.idling = False
+
+    # --- connection --------------------------------------------------------------------
+
+    def source(self, folder: str) -> str:
+        """The cursor name of a folder in the store."""
+        return f"imap:{self.settings.username}@{self.settings.host}/{folder}"
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    def connect(self) -> None:
+        """Connect and log in, once the backoff after earlier failures allows it."""
+        if self._client is not None:
+            return
+        self.backoff.wait()
+        try:
+            client = self._open()
+        except Exception:
+            delay = self.backoff.failed()
+            log.warning(
+                "imap.connect.failed",
+                host=self.settings.host,
+                failures=self.backoff.failures,
+                retry_in_s=round(delay.total_seconds(), 3),
+            )
+            raise
+        self.backoff.succeeded()
+        self._client = client
+        log.info("imap.connected", host=self.settings.host, security=self.settings.security)
+
+    def _open(self) -> IMAPClient:
+        settings = self.settings
+        seconds = settings.timeout.total_seconds()
+        timeout = SocketTimeout(connect=seconds, read=seconds)
+        context = ssl_context(settings) if settings.security != "plain" else None
+        with self._translate("connect"):
+            client = IMAPClient(
+                settings.host,
+                port=settings.port,
+                ssl=settings.security == "tls",
+                ssl_context=context,
+                timeout=timeout,
+            )
+        try:
+            with self._translate("login"):
+                client.normalise_times = False
+                if settings.security == "starttls":
+                    if not client.has_capability("STARTTLS"):
+                        raise ConnectionFailed(f"{settings.host} does not offer STARTTLS")
+                    client.starttls(context)
+                self._login(client)
+                self._capabilities = frozenset(client.capabilities())
+        except BaseException:
+            _drop(client)
+            raise
+        return client
+
+    def _login(self, client: IMAPClient) -> None:
+        settings = self.settings
+        if settings.auth == "password":
+            secret = settings.resolved_password()
+            if secret is None:
+                raise ConfigurationError("imap.password or imap.password_file is required")
+            try:
+                client.login(settings.username, secret.get_secret_value())
+            except imap_errors.LoginError:
+                raise AuthenticationFailed(
+                    f"{settings.host} refused the password of {settings.username}"
+                ) from None
+            return
+        assert self.tokens is not None
+        for attempt in (1, 2):
+            try:
+                client.oauth2_login(settings.username, self.tokens.token())
+                return
+            except imap_errors.LoginError:
+                # A token can be revoked before it expires: fetch a fresh one once.
+                self.tokens.invalidate()
+                if attempt == 2:
+                    raise AuthenticationFailed(
+                        f"{settings.host} refused the XOAUTH2 token of {settings.username}"
+                    ) from None
+
+    def close(self) -> None:
+        """Log out politely; never raises."""
+        client, self._client = self._client, None
+        self._selected = None
+        self.idling = False
+        if client is None:
+            return
+        try:
+            client.logout()
+        except Exception:
+            _drop(client)
+
+    def _dead(self) -> None:
+        client, self._client = self._client, None
+        self._selected = None
+        self.idling = False
+        if client is not None:
+            _drop(client)
+
+    @contextlib.contextmanager
+    def _translate(self, action: str) -> Iterator[None]:
+        """Turn imapclient, imaplib, socket and TLS failures into the worker's errors."""
+        host = self.settings.host
+        try:
+            yield
+        except ssl.SSLCertVerificationError as exc:
+            self._dead()
+            raise ConnectionFailed(
+                f"TLS certificate of {host} is not trusted ({exc.verify_message}); "
+                "set imap.ca_file to trust a private CA"
+            ) from None
+        except (imaplib.IMAP4.abort, imap_errors.ProtocolError, OSError, EOFError) as exc:
+            self._dead()
+            raise ConnectionFailed(f"IMAP {action} on {host} failed: {exc}") from None
+        except imaplib.IMAP4.error as exc:
+            text = str(exc).encode("utf-8", errors="replace")
+            if any(code in text for code in _TRANSIENT_CODES):
+                raise ServerUnavailable(f"IMAP {action} on {host}: {exc}") from None
+            if b"[NONEXISTENT]" in text or b"doesn't exist" in text.lower():
+                raise NotFound(f"IMAP {action} on {host}: {exc}") from None
+            raise RequestRejected(f"IMAP {action} on {host}: {exc}") from None
+
+    def _connection(self) -> IMAPClient:
+        self.connect()
+        assert self._client is not None
+        return self._client
+
+    def _take_exists_notices(self) -> bool:
+        """Whether the server reported new mail (untagged EXISTS) since the last look.
+
+        imaplib files unsolicited EXISTS responses of ordinary commands away in its
+        untagged_responses; reading them here means a mail that arrives between a SEARCH
+        and the next IDLE is not missed.
+        """
+        if self._client is None:
+            return False
+        untagged = getattr(self._client._imap, "untagged_responses", {})
+        return bool(untagged.pop("EXISTS", None))
+
+    # --- folders -----------------------------------------------------------------------
+
+    def select(self, folder: str, *, readonly: bool = False) -> FolderState:
+        """SELECT (or EXAMINE when readonly) a folder and return its UIDVALIDITY."""
+        client = self._connection()
+        with self._translate(f"select {folder}"):
+            response = client.select_folder(folder, readonly=readonly)
+        self._take_exists_notices()
+        self._selected = (folder, readonly)
+        uidvalidity = response.get(b"UIDVALIDITY")
+        if uidvalidity is None:
+            raise RequestRejected(f"{self.settings.host} gave no UIDVALIDITY for {folder}")
+        self._state = FolderState(
+            folder=folder,
+            uidvalidity=int(uidvalidity),
+            uidnext=int(response[b"UIDNEXT"]) if b"UIDNEXT" in response else None,
+            exists=int(response.get(b"EXISTS", 0)),
+        )
+        return self._state
+
+    def _ensure_selected(self, folder: str, *, write: bool = False) -> tuple[IMAPClient, int]:
+        current = self._selected
+        if (
+            self._client is None
+            or current is None
+            or current[0] != folder
+            or (write and current[1])
+            or self._state is None
+        ):
+            self.select(folder, readonly=False)
+        assert self._client is not None
+        assert self._state is not None
+        return self._client, self._state.uidvalidity
+
+    # --- reading -----------------------------------------------------------------------
+
+    def fetch_since(self, folder: str, last_uid: int, limit: int = 100) -> list[FetchedMessage]:
+        """Up to ``limit`` mails with a UID above ``last_uid``, oldest first.
+
+        Each carries the folder's current UIDVALIDITY: when it differs from the one the
+        caller stored, the UIDs are from a new numbering and the folder must be rescanned.
+        """
+        client, uidvalidity = self._ensure_selected(folder)
+        self._take_exists_notices()
+        with self._translate(f"search {folder}"):
+            # "n:*" always matches the highest UID, even when it is below n.
+            found = client.search(["UID", f"{last_uid + 1}:*"])
+        uids = sorted(int(uid) for uid in found if int(uid) > last_uid)[: max(0, limit)]
+        fetched: list[FetchedMessage] = []
+        for start in range(0, len(uids), FETCH_BATCH):
+            batch = uids[start : start + FETCH_BATCH]
+            fetched += self._fetch_batch(client, folder, uidvalidity, batch)
+        return fetched
+
+    def _outline(
+        self, client: IMAPClient, folder: str, uids: Sequence[int]
+    ) -> dict[int, dict[bytes, Any]]:
+        """Size, flags, structure and header of each mail; per mail when one is garbled."""
+        with self._translate(f"fetch {folder}"):
+            try:
+                return dict(client.fetch(uids, OUTLINE_ITEMS))
+            except imap_errors.ProtocolError:
+                if len(uids) > 1:
+                    outline: dict[int, dict[bytes, Any]] = {}
+                    for uid in uids:
+                        outline.update(self._outline(client, folder, [uid]))
+                    return outline
+                # A structure imapclient cannot parse: take the raw text instead.
+                log.warning("imap.fetch.unparsed_structure", folder=folder, uid=uids[0])
+                return dict(client.fetch(uids, OUTLINE_ITEMS_WITHOUT_STRUCTURE))
+
+    def _fetch_batch(
+        self, client: IMAPClient, folder: str, uidvalidity: int, uids: Sequence[int]
+    ) -> list[FetchedMessage]:
+        outline = self._outline(client, folder, uids)
+        plans: dict[int, tuple[bodystructure.Layout, tuple[bodystructure.PartFetch, ...]]] = {}
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for uid in uids:
+            data = outline.get(uid)
+            if data is None:
+                continue  # expunged by someone else meanwhile
+            structure = _layout_of(data)
+            plan = bodystructure.plan_fetch(structure.text_parts, self.settings.max_text_bytes)
+            plans[uid] = (structure, plan)
+            groups.setdefault(_part_items(plan, structure.multipart), []).append(uid)
+        bodies: dict[int, dict[bytes, Any]] = {}
+        for part_items, group in groups.items():
+            if not part_items:
+                continue
+            with self._translate(f"fetch {folder}"):
+                bodies.update(client.fetch(group, list(part_items)))
+        messages = []
+        for uid, (structure, plan) in plans.items():
+            data = outline[uid]
+            header = _literal(data, b"BODY[HEADER]")
+            got = bodies.get(uid, {})
+            parts = []
+            truncated = False
+            for item in plan:
+                mime = b"" if not structure.multipart else _literal(got, _mime_key(item))
+                body = _literal(got, _body_key(item))
+                if item.truncated and len(body) >= item.length:
+                    body = bodystructure.cut_at_line(body)
+                    truncated = True
+                parts.append((mime, body))
+                self.bytes_fetched += len(mime) + len(body)
+            self.bytes_fetched += len(header)
+            received = data.get(b"INTERNALDATE")
+            messages.append(
+                FetchedMessage(
+                    folder=folder,
+                    uid=uid,
+                    uidvalidity=uidvalidity,
+                    size=int(data.get(b"RFC822.SIZE", 0)),
+                    raw=bodystructure.rebuild(header, parts, multipart=structure.multipart),
+                    attachments=structure.attachments,
+                    flags=tuple(_flag_text(f) for f in data.get(b"FLAGS", ())),
+                    received=received if isinstance(received, datetime) else None,
+                    truncated=truncated,
+                )
+            )
+        return messages
+
+    # --- marking -----------------------------------------------------------------------
+
+    def mark_handled(self, folder: str, uids: Sequence[int]) -> None:
+        """Set the handled keyword; then move the mails when a folder is configured."""
+        if not uids:
+            return
+        client, _ = self._ensure_selected(folder, write=True)
+        with self._translate(f"store {folder}"):
+            client.add_flags(list(uids), [self.settings.handled_keyword], silent=True)
+        target = self.settings.move_handled_to
+        if target and target != folder:
+            with self._translate(f"move {folder} to {target}"):
+                if b"MOVE" in self._capabilities:
+                    client.move(list(uids), target)
+                else:
+                    # COPY leaves the original in place, flagged; it is never deleted.
+                    client.copy(list(uids), target)
+
+    def mark_quarantined(self, folder: str, uids: Sequence[int]) -> None:
+        """Set the quarantine keyword on mails that could not be read."""
+        if not uids:
+            return
+        client, _ = self._ensure_selected(folder, write=True)
+        with self._translate(f"store {folder}"):
+            client.add_flags(list(uids), [self.settings.quarantine_keyword], silent=True)
+
+    # --- waiting -----------------------------------------------------------------------
+
+    def supports_idle(self) -> bool:
+        self._connection()
+        return self.settings.idle and b"IDLE" in self._capabilities
+
+    def wait_for_activity(self, folder: str, timeout: float) -> bool:
+        """Block until new mail may be in the folder (True) or the timeout ends (False).
+
+        Uses IDLE when the server offers it, renewed every ``idle_renew``; otherwise
+        sleeps up to ``poll_interval`` and asks with NOOP. Raises ConnectionFailed when
+        the connection turns out to be dead.
+        """
+        client, _ = self._ensure_selected(folder)
+        if self._take_exists_notices():
+            return True
+        if self.supports_idle():
+            return self._idle(client, timeout)
+        self.sleep(max(0.0, min(timeout, self.settings.poll_interval.total_seconds())))
+        with self._translate(f"noop {folder}"):
+            _text, responses = client.noop()
+        return _announces_mail(responses) or self._take_exists_notices()
+
+    def _idle(self, client: IMAPClient, timeout: float) -> bool:
+        deadline = self.monotonic() + max(0.0, timeout)
+        renew = self.settings.idle_renew.total_seconds()
+        while True:
+            session_end = min(deadline, self.monotonic() + renew)
+            activity = self._idle_session(client, session_end)
+            if activity or self.monotonic() >= deadline:
+                return activity
+
+    def _idle_session(self, client: IMAPClient, until: float) -> bool:
+        """One IDLE command, ended with DONE at ``until`` or as soon as mail arrives."""
+        empty_wakeups = 0
+        activity = False
+        with self._translate("idle"):
+            client.idle()
+            self.idling = True
+            try:
+                while not activity:
+                    wait = until - self.monotonic()
+                    if wait <= 0:
+                        break
+                    started = self.monotonic()
+                    responses = client.idle_check(timeout=wait)
+                    if _says_bye(responses):
+                        raise ConnectionFailed(f"{self.settings.host} closed the connection (BYE)")
+                    activity = _announces_mail(responses)
+                    if responses:
+                        empty_wakeups = 0
+                    elif self.monotonic() - started < wait:
+                        # Readable with nothing to read: the server hung up.
+                        empty_wakeups += 1
+                        if empty_wakeups >= EMPTY_WAKEUPS_LIMIT:
+                            raise ConnectionFailed(
+                                f"{self.settings.host} dropped the connection during IDLE"
+                            )
+            except ConnectionFailed:
+                self._dead()
+                raise
+            self.idling = False
+            _text, responses = client.idle_done()
+        self._take_exists_notices()
+        if _says_bye(responses):
+            self._dead()
+            raise ConnectionFailed(f"{self.settings.host} closed the connection (BYE)")
+        return activity or _announces_mail(responses)
+
+    # --- checks ------------------------------------------------------------------------
+
+    def check(self) -> str:
+        """Log in and look at every folder; a line for `recovery-worker check`."""
+        client = self._connection()
+        described = []
+        folders = list(self.settings.folders)
+        if self.settings.move_handled_to:
+            folders.append(self.settings.move_handled_to)
+        for folder in folders:
+            with self._translate(f"status {folder}"):
+                if not client.folder_exists(folder):
+                    raise NotFound(f"folder {folder!r} does not exist on {self.settings.host}")
+                status = client.folder_status(folder, [b"MESSAGES"])
+            described.append(f"{folder} ({int(status.get(b'MESSAGES', 0))} messages)")
+        idle = "IDLE" if b"IDLE" in self._capabilities else "polling"
+        return (
+            f"{self.settings.username} on {self.settings.host}:{self.settings.port} "
+            f"({self.settings.security}, {idle}); folders: {', '.join(described)}"
+        )
+
+
+def _drop(client: IMAPClient) -> None:
+    with contextlib.suppress(Exception):
+        client.shutdown()
+
+
+def _layout_of(data: dict[bytes, Any]) -> bodystructure.Layout:
+    structure = data.get(b"BODYSTRUCTURE")
+    if structure:
+        try:
+            return bodystructure.layout(structure)
+        except (IndexError, TypeError, ValueError):
+            pass
+    # No usable structure: fetch the body as one text and let the parser make sense of it.
+    whole = bodystructure.Part(
+        "TEXT", "text/plain", "7bit", int(data.get(b"RFC822.SIZE", 0)), "", ""
+    )
+    return bodystructure.Layout(multipart=False, text_parts=(whole,), attachments=())
+
+
+def _part_items(plan: Sequence[bodystructure.PartFetch], multipart: bool) -> tuple[str, ...]:
+    items = []
+    for item in plan:
+        number = item.part.number
+        if multipart:
+            items.append(f"BODY.PEEK[{number}.MIME]")
+        items.append(f"BODY.PEEK[{number}]<0.{item.length}>")
+    return tuple(items)
+
+
+def _mime_key(item: bodystructure.PartFetch) -> bytes:
+    return f"BODY[{item.part.number}.MIME]".encode()
+
+
+def _body_key(item: bodystructure.PartFetch) -> bytes:
+    return f"BODY[{item.part.number}]".encode()
+
+
+def _literal(data: dict[bytes, Any], key: bytes) -> bytes:
+    # A partial fetch comes back as "BODY[x]<0>"; servers may drop the origin when whole.
+    value = data.get(key + b"<0>", data.get(key))
+    return value if isinstance(value, bytes) else b""
+
+
+def _says_bye(responses: Sequence[Any]) -> bool:
+    return any(isinstance(r, tuple) and r and r[0] == b"BYE" for r in responses)
+
+
+def _announces_mail(responses: Sequence[Any]) -> bool:
+    for response in responses:
+        if isinstance(response, tuple) and len(response) >= 2 and response[1] == b"EXISTS":
+            return True
+        if (
+            isinstance(response, tuple)
+            and len(response) >= 2
+            and response[1] == b"RECENT"
+            and response[0]
+        ):
+            return True
+    return False
