@@ -218,15 +218,14 @@ service imap-login {{
         while self._greets(self.imap_port) and time.monotonic() < deadline:
             time.sleep(0.02)
 
-    def stop(self) -> None:
-        """Shut the server down cleanly: clients are told BYE before their connection closes."""
-        if self.process is None:
-            return
-        self.process.terminate()
-        self.process.wait(timeout=15)
-        if self.process.stderr:
-            self.process.stderr.close()
-        self.process = None
+    def kick(self) -> None:
+        """End the user's sessions the polite way: each is told BYE before it closes."""
+        subprocess.run(
+            [self.doveadm(), "-c", str(self.config), "kick", self.user],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
 
     def restart(self) -> None:
         self.kill()
