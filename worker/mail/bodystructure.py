@@ -8,12 +8,12 @@ message the parser reads like any other.
 from __future__ import annotations
 
 import contextlib
+import email.policy
 import email.utils
 import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.header import decode_header, make_header
 from typing import Any
 
 from worker.mail.model import AttachmentInfo
@@ -91,8 +91,9 @@ def decode_filename(params: list[tuple[str, str]]) -> str:
         raw = email.utils.collapse_rfc2231_value(raw, errors="replace")
     name = email.utils.unquote(str(raw))
     if "=?" in name:
-        with contextlib.suppress(ValueError, LookupError, UnicodeError):
-            name = str(make_header(decode_header(name)))
+        # The header machinery of the modern policy is lenient with sloppy encoded words.
+        with contextlib.suppress(ValueError, LookupError, UnicodeError, IndexError):
+            name = str(email.policy.default.header_factory("filename", name))
     name = "".join(ch for ch in name if ch.isprintable())
     return name[:MAX_FILENAME_CHARS]
 

@@ -38,7 +38,7 @@ from worker.errors import (
 from worker.logs import get_logger
 from worker.mail import bodystructure
 from worker.mail.model import AttachmentInfo
-from worker.mail.oauth2 import TokenProvider
+from worker.mail.oauth2 import TokenProvider, token_provider
 from worker.settings import ImapSettings
 from worker.supervisor import backoff_delay
 
@@ -185,6 +185,11 @@ class ImapInbox:
         #: True while the connection sits in IDLE; tests and health probes read it.
         self.idling = False
 
+    @classmethod
+    def from_settings(cls, settings: ImapSettings, clock: Clock, **kwargs: Any) -> ImapInbox:
+        """An inbox with the token source the settings name (for XOAUTH2)."""
+        return cls(settings, tokens=token_provider(settings, clock), clock=clock, **kwargs)
+
     # --- connection --------------------------------------------------------------------
 
     def source(self, folder: str) -> str:
@@ -202,11 +207,13 @@ class ImapInbox:
         self.backoff.wait()
         try:
             client = self._open()
-        except Exception:
+        except Exception as exc:
             delay = self.backoff.failed()
             log.warning(
                 "imap.connect.failed",
                 host=self.settings.host,
+                error=type(exc).__name__,
+                detail=str(exc),
                 failures=self.backoff.failures,
                 retry_in_s=round(delay.total_seconds(), 3),
             )
@@ -492,6 +499,8 @@ class ImapInbox:
         client, _ = self._ensure_selected(folder)
         if self._take_exists_notices():
             return True
+        if timeout <= 0:
+            return False
         if self.supports_idle():
             return self._idle(client, timeout)
         self.sleep(max(0.0, min(timeout, self.settings.poll_interval.total_seconds())))
