@@ -10,6 +10,7 @@ openssl command line.
 from __future__ import annotations
 
 import contextlib
+import grp
 import os
 import pwd
 import shutil
@@ -88,6 +89,8 @@ class Dovecot:
     user: str = USER
     password: str = PASSWORD
     process: subprocess.Popen[bytes] | None = None
+    #: As root, run Dovecot as this unprivileged user instead, the way a developer would.
+    run_as: pwd.struct_passwd | None = None
 
     host = "127.0.0.1"
 
@@ -101,24 +104,31 @@ class Dovecot:
 
     # --- lifecycle -------------------------------------------------------------------
 
-    def write_config(self, extra: str = "") -> None:
+    def write_config(self, oauth2_introspection_url: str = "", *, uid: int | None = None) -> None:
+        """Write the configuration; with an introspection URL, XOAUTH2 logins are checked there.
+
+        ``uid`` is the user Dovecot will run as (the current one unless told otherwise).
+        """
         mail = self.root / "mail"
         key = self.cert.with_name("key.pem")
-        if os.geteuid() == 0:
+        uid = os.geteuid() if uid is None else uid
+        if uid == 0:
             nobody = pwd.getpwnam("nobody")
             identity = f"""
 first_valid_uid = {nobody.pw_uid}
 first_valid_gid = {nobody.pw_gid}
 userdb {{
   driver = static
-  args = uid={nobody.pw_uid} gid={nobody.pw_gid} home={mail}/%n
+  args = uid={nobody.pw_uid} gid={nobody.pw_gid} home={mail}/%n allow_all_users=yes
 }}
 """
         else:
-            me = pwd.getpwuid(os.getuid()).pw_name
+            me = pwd.getpwuid(uid)
+            group = grp.getgrgid(me.pw_gid).gr_name
             identity = f"""
-default_internal_user = {me}
-default_login_user = {me}
+default_internal_user = {me.pw_name}
+default_internal_group = {group}
+default_login_user = {me.pw_name}
 service anvil {{
   chroot =
 }}
@@ -127,7 +137,7 @@ service imap-login {{
 }}
 userdb {{
   driver = static
-  args = home={mail}/%n
+  args = home={mail}/%n allow_all_users=yes
 }}
 """
         self.config.write_text(
@@ -141,12 +151,15 @@ listen = 127.0.0.1
 ssl = yes
 ssl_cert = <{self.cert}
 ssl_key = <{key}
-auth_mechanisms = plain login
+auth_failure_delay = 0
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if oauth2_introspection_url else ""}
 mail_location = maildir:~/Maildir
 mail_fsync = never
 {identity}
+{self._oauth2_passdb(oauth2_introspection_url)}
 passdb {{
   driver = static
+  mechanisms = plain login
   args = password={self.password}
 }}
 service imap-login {{
@@ -160,10 +173,37 @@ service imap-login {{
     ssl = yes
   }}
 }}
-{extra}
 """,
             encoding="utf-8",
         )
+
+    def _as_user(self) -> list[str]:
+        if self.run_as is None:
+            return []
+        return [
+            "setpriv", f"--reuid={self.run_as.pw_uid}", f"--regid={self.run_as.pw_gid}",
+            "--clear-groups",
+        ]  # fmt: skip
+
+    def _oauth2_passdb(self, introspection_url: str) -> str:
+        if not introspection_url:
+            return ""
+        settings = self.root / "oauth2.conf.ext"
+        settings.write_text(
+            f"""introspection_mode = post
+introspection_url = {introspection_url}
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
+""",
+            encoding="utf-8",
+        )
+        return f"""passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {settings}
+}}"""
 
     def start(self) -> None:
         """Start the server on its ports and wait until it greets a client."""
@@ -172,7 +212,7 @@ service imap-login {{
         # start_new_session: the master and its children share a process group of their own,
         # so kill() can take down exactly this instance.
         self.process = subprocess.Popen(
-            [self.binary, "-F", "-c", str(self.config)],
+            [*self._as_user(), self.binary, "-F", "-c", str(self.config)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -221,7 +261,7 @@ service imap-login {{
     def kick(self) -> None:
         """End the user's sessions the polite way: each is told BYE before it closes."""
         subprocess.run(
-            [self.doveadm(), "-c", str(self.config), "kick", self.user],
+            [*self._as_user(), self.doveadm(), "-c", str(self.config), "kick", self.user],
             check=True,
             capture_output=True,
             timeout=30,
@@ -288,7 +328,7 @@ service imap-login {{
         """Give the folder a new UIDVALIDITY, keeping its messages, as a server migration would."""
         new = self.uidvalidity(folder) + 1000
         subprocess.run(
-            [self.doveadm(), "-c", str(self.config), "mailbox", "update",
+            [*self._as_user(), self.doveadm(), "-c", str(self.config), "mailbox", "update",
              "-u", self.user, "--uid-validity", str(new), folder],
             check=True,
             capture_output=True,
@@ -325,22 +365,34 @@ def make_message(
     return bytes(msg)
 
 
-def start_dovecot(extra_config: str = "") -> Dovecot:
-    """Start a fresh Dovecot; the caller must call cleanup()."""
+def start_dovecot(oauth2_introspection_url: str = "", *, run_as: str | None = None) -> Dovecot:
+    """Start a fresh Dovecot; the caller must call cleanup().
+
+    ``run_as`` (root only) names an unprivileged user to run the whole server as.
+    """
     binary = require_dovecot()
     root = Path(tempfile.mkdtemp(prefix="dovecot-test-"))
     # As root, the mail processes run as nobody and must reach the mail directory.
     root.chmod(0o755)
     mail = root / "mail"
     mail.mkdir()
-    if os.geteuid() == 0:
+    cert, _key = make_self_signed_certificate(root)
+    user = pwd.getpwnam(run_as) if run_as and os.geteuid() == 0 else None
+    server = Dovecot(
+        binary=binary,
+        root=root,
+        imap_port=free_port(),
+        imaps_port=free_port(),
+        cert=cert,
+        run_as=user,
+    )
+    server.write_config(oauth2_introspection_url, uid=user.pw_uid if user else None)
+    if user is not None:
+        for path in [root, *root.rglob("*")]:
+            os.chown(path, user.pw_uid, user.pw_gid)
+    elif os.geteuid() == 0:
         nobody = pwd.getpwnam("nobody")
         os.chown(mail, nobody.pw_uid, nobody.pw_gid)
-    cert, _key = make_self_signed_certificate(root)
-    server = Dovecot(
-        binary=binary, root=root, imap_port=free_port(), imaps_port=free_port(), cert=cert
-    )
-    server.write_config(extra_config)
     try:
         server.start()
     except Exception as exc:

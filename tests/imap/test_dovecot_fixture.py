@@ -1,0 +1,35 @@
+"""The Dovecot fixture itself: both ways of running it work, so any machine can run the tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.imap.conftest import plain_settings
+from tests.support.dovecot import make_message, start_dovecot
+from worker.mail.imap import ImapInbox
+
+
+def test_dovecot_runs_as_an_unprivileged_user() -> None:
+    """The configuration for non-root users (login services not chrooted) serves mail too."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("as a normal user every other test already runs Dovecot this way")
+    server = start_dovecot(run_as="nobody")
+    try:
+        uid = server.append(make_message("Unprivileged"))
+        old = server.uidvalidity()
+        new = server.change_uidvalidity()
+        inbox = ImapInbox(plain_settings(server))
+        try:
+            (message,) = inbox.fetch_since("INBOX", 0, limit=10)
+        finally:
+            inbox.close()
+        processes = os.popen(f"ps -o user= -g {server.process.pid if server.process else 0}").read()
+    finally:
+        server.cleanup()
+
+    assert message.uid == uid
+    assert message.uidvalidity == new != old
+    assert set(processes.split()) == {"nobody"}
