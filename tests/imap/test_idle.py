@@ -195,3 +195,46 @@ def test_server_gone_between_calls_is_a_connection_failure(
         errors.append(raised.value)
     assert len(errors) == 2
     assert not inbox.connected
+
+
+def test_silent_network_during_idle_is_caught_at_renewal(
+    dovecot: Dovecot, make_inbox: Callable[..., ImapInbox]
+) -> None:
+    """A connection that silently stops carrying bytes fails at the next IDLE renewal."""
+    proxy = CountingProxy((dovecot.host, dovecot.imap_port))
+    try:
+        inbox = make_inbox(
+            port=proxy.port, idle_renew=timedelta(seconds=0.3), timeout=timedelta(seconds=0.5)
+        )
+        inbox.select("INBOX")
+        waiter = Waiter(inbox, timeout=30)
+        wait_until(lambda: inbox.idling)
+        proxy.frozen = True
+        frozen_at = time.monotonic()
+
+        finished = waiter.join()
+
+        assert isinstance(waiter.error, ConnectionFailed)
+        assert finished - frozen_at < 3.0
+        assert not inbox.connected
+    finally:
+        proxy.close()
+
+
+def test_server_that_never_answers_times_out(
+    dovecot: Dovecot, make_inbox: Callable[..., ImapInbox]
+) -> None:
+    """A command whose answer never comes fails after the configured timeout."""
+    proxy = CountingProxy((dovecot.host, dovecot.imap_port))
+    try:
+        inbox = make_inbox(port=proxy.port, timeout=timedelta(seconds=0.5))
+        inbox.select("INBOX")
+        proxy.frozen = True
+        started = time.monotonic()
+
+        with pytest.raises(ConnectionFailed, match="timed out"):
+            inbox.fetch_since("INBOX", 0, limit=10)
+
+        assert 0.4 < time.monotonic() - started < 3.0
+    finally:
+        proxy.close()

@@ -418,6 +418,8 @@ class CountingProxy:
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._closed = False
+        #: While set, bytes are swallowed in both directions and connections stay open.
+        self.frozen = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -441,6 +443,8 @@ class CountingProxy:
         try:
             while chunk := source.recv(65536):
                 with self._lock:
+                    if self.frozen:
+                        continue  # a network that silently drops everything
                     if downstream:
                         self.to_client += len(chunk)
                     elif len(self.to_server) < 1_000_000:
