@@ -202,3 +202,22 @@ def test_mail_without_text_becomes_an_empty_text_mail() -> None:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert message.get_content_type() == "text/plain"
     assert message["From"] == "a@example.test"
+
+
+def test_rebuilt_bounce_keeps_its_report_type() -> None:
+    """A delivery report stays multipart/report with its report-type, under a new boundary."""
+    header = (
+        b"From: MAILER-DAEMON@mx.example.test\r\nSubject: Undelivered Mail\r\n"
+        b"Content-Type: multipart/report; report-type=delivery-status;\r\n"
+        b'\tboundary="orig-boundary"\r\n\r\n'
+    )
+    text = (b"Content-Type: text/plain\r\n\r\n", b"Your message could not be delivered.\r\n")
+
+    raw = rebuild(header, [text], multipart=True)
+
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message.get_content_type() == "multipart/report"
+    assert message.get_param("report-type") == "delivery-status"
+    assert message.get_boundary() != "orig-boundary"
+    (part,) = [p for p in message.walk() if not p.is_multipart()]
+    assert part.get_content().strip() == "Your message could not be delivered."

@@ -8,6 +8,7 @@ message the parser reads like any other.
 from __future__ import annotations
 
 import contextlib
+import email.message
 import email.policy
 import email.utils
 import re
@@ -231,12 +232,34 @@ def cap_header(header: bytes, limit: int) -> bytes:
     return header + b"\r\n"
 
 
+def multipart_content_type(header: bytes, boundary: str) -> bytes:
+    """A Content-Type line with the mail's own multipart subtype and parameters, new boundary.
+
+    Keeping ``multipart/report; report-type=delivery-status`` lets noise rules still see a
+    bounce for what it is after the attachments are left out.
+    """
+    original = email.message_from_bytes(header)
+    subtype = "mixed"
+    if original.get_content_maintype() == "multipart":
+        subtype = original.get_content_subtype()
+    rebuilt = email.message.Message()
+    rebuilt["Content-Type"] = f"multipart/{subtype}"
+    for name, value in (original.get_params() or [])[1:]:
+        if isinstance(value, str) and name.lower() != "boundary" and _TOKEN.match(name):
+            rebuilt.set_param(name, value)
+    rebuilt.set_param("boundary", boundary)
+    return f"Content-Type: {rebuilt['Content-Type']}\r\n".encode("ascii", errors="replace")
+
+
+_TOKEN = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+
+
 def rebuild(header: bytes, parts: Sequence[tuple[bytes, bytes]], *, multipart: bool) -> bytes:
     """A compact RFC 822 message: the real header and only the text parts.
 
     ``parts`` holds (MIME header, body) pairs. A single-part text mail comes back as it
-    was; anything else becomes a multipart/mixed of its text parts, each with its own
-    Content-Type and Content-Transfer-Encoding.
+    was; a multipart one keeps its multipart type with only its text parts inside, each
+    with its own Content-Type and Content-Transfer-Encoding.
     """
     header = cap_header(header, len(header))
     if not multipart and len(parts) == 1:
@@ -244,15 +267,15 @@ def rebuild(header: bytes, parts: Sequence[tuple[bytes, bytes]], *, multipart: b
     base = header_without(header, (b"content-type", b"content-transfer-encoding"))
     if not parts:
         return base + b"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
-    boundary = b"=_text_" + secrets.token_hex(12).encode()
-    while any(boundary in body for _mime, body in parts):
-        boundary = b"=_text_" + secrets.token_hex(12).encode()
+    boundary = "=_text_" + secrets.token_hex(12)
+    while any(boundary.encode() in body for _mime, body in parts):
+        boundary = "=_text_" + secrets.token_hex(12)
     if not re.search(rb"(?im)^mime-version\s*:", base):
         base += b"MIME-Version: 1.0\r\n"
-    out = [base, b'Content-Type: multipart/mixed; boundary="', boundary, b'"\r\n\r\n']
+    out = [base, multipart_content_type(header, boundary), b"\r\n"]
     for mime, body in parts:
-        out += [b"--", boundary, b"\r\n", cap_header(mime, len(mime)), body]
+        out += [b"--", boundary.encode(), b"\r\n", cap_header(mime, len(mime)), body]
         if not body.endswith(b"\n"):
             out.append(b"\r\n")
-    out += [b"--", boundary, b"--\r\n"]
+    out += [b"--", boundary.encode(), b"--\r\n"]
     return b"".join(out)

@@ -151,7 +151,11 @@ def _flag_text(flag: Any) -> str:
 
 
 class ImapInbox:
-    """One IMAP account: a connection made on demand and remade after it dies."""
+    """One IMAP account: a connection made on demand and remade after it dies.
+
+    ``sleep`` is how the inbox waits (reconnect backoff, polling without IDLE); a run
+    loop passes its shutdown event's ``wait`` so a stop request cuts the wait short.
+    """
 
     def __init__(
         self,
@@ -221,6 +225,8 @@ class ImapInbox:
         self.backoff.succeeded()
         self._client = client
         log.info("imap.connected", host=self.settings.host, security=self.settings.security)
+        if self.settings.security == "plain":
+            log.warning("imap.plaintext", host=self.settings.host, detail="no TLS: test use only")
 
     def _open(self) -> IMAPClient:
         settings = self.settings
