@@ -38,11 +38,9 @@ class Part:
 
     @property
     def is_body_text(self) -> bool:
-        return (
-            self.content_type in BODY_TYPES
-            and self.disposition != "attachment"
-            and not self.filename
-        )
+        # As mail clients (and the email package's get_body) see it: a name alone does
+        # not make a text part an attachment, a Content-Disposition of attachment does.
+        return self.content_type in BODY_TYPES and self.disposition != "attachment"
 
 
 @dataclass(frozen=True, slots=True)
