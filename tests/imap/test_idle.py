@@ -53,7 +53,7 @@ class Waiter:
 def test_new_mail_is_noticed_through_idle(
     dovecot: Dovecot, make_inbox: Callable[..., ImapInbox]
 ) -> None:
-    """A mail appended while the inbox idles ends the wait within a second."""
+    """A mail appended while the inbox idles ends the wait at once, not at its timeout."""
     inbox = make_inbox()
     inbox.select("INBOX")
     assert inbox.supports_idle()
@@ -66,7 +66,7 @@ def test_new_mail_is_noticed_through_idle(
 
     assert waiter.error is None
     assert waiter.result is True
-    assert finished - appended_at < 1.0
+    assert finished - appended_at < 2.0  # Dovecot batches IDLE notices for about half a second
     assert [m.uid for m in inbox.fetch_since("INBOX", 0, limit=10)] == [uid]
 
 
@@ -149,6 +149,7 @@ def test_server_killed_mid_idle_then_reconnected(
     finished = waiter.join()
 
     assert isinstance(waiter.error, ConnectionFailed)
+    assert "dropped the connection during IDLE" in str(waiter.error)
     assert finished - killed_at < 3.0
     assert not inbox.connected
 

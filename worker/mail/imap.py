@@ -542,7 +542,7 @@ class ImapInbox:
                     activity = _announces_mail(responses)
                     if responses:
                         empty_wakeups = 0
-                    elif self.monotonic() - started < wait:
+                    elif self.monotonic() - started < wait / 2:
                         # Readable with nothing to read: the server hung up.
                         empty_wakeups += 1
                         if empty_wakeups >= EMPTY_WAKEUPS_LIMIT:
