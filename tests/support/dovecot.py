@@ -227,14 +227,15 @@ timeout_msecs = 5000
                     else ""
                 )
                 raise RuntimeError(f"dovecot exited at start: {stderr}\n{self.log_tail()}")
-            if self._greets(self.imap_port) and self._greets(self.imaps_port, tls=False):
+            if self._greets(self.imap_port) and self._greets(self.imaps_port):
                 return
             if time.monotonic() > deadline:
                 self.kill()
                 raise RuntimeError(f"dovecot did not accept connections in time\n{self.log_tail()}")
             time.sleep(0.05)  # polling a port with a deadline, not waiting for a result
 
-    def _greets(self, port: int, tls: bool = True) -> bool:
+    def _greets(self, port: int) -> bool:
+        """Whether the port accepts a connection (and, for plain IMAP, says hello)."""
         try:
             with socket.create_connection((self.host, port), timeout=1) as conn:
                 if port == self.imaps_port:
