@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from tests.imap.conftest import plain_settings
+from tests.support import dovecot as dovecot_support
 from tests.support.dovecot import make_message, start_dovecot
 from worker.mail.imap import ImapInbox
 
@@ -33,3 +34,16 @@ def test_dovecot_runs_as_an_unprivileged_user() -> None:
     assert message.uid == uid
     assert message.uidvalidity == new != old
     assert set(processes.split()) == {"nobody"}
+
+
+def test_missing_dovecot_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without Dovecot the IMAP tests fail under CI=true and are skipped with a reason elsewhere."""
+    monkeypatch.setattr(dovecot_support, "dovecot_binary", lambda: None)
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="dovecot is not installed"):
+        dovecot_support.require_dovecot()
+
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="install-debian-packages"):
+        dovecot_support.require_dovecot()
