@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.dovecot import CountingProxy, Dovecot, make_message
+from tests.imap.conftest import plain_settings
+from tests.support.dovecot import CountingProxy, Dovecot, make_message, start_dovecot
 from worker.errors import ConnectionFailed
 from worker.mail.imap import ImapInbox
 
@@ -239,3 +240,21 @@ def test_server_that_never_answers_times_out(
         assert 0.4 < time.monotonic() - started < 3.0
     finally:
         proxy.close()
+
+
+def test_server_without_idle_is_polled() -> None:
+    """When the server does not advertise IDLE, the inbox polls even with idle switched on."""
+    server = start_dovecot(capabilities="IMAP4rev1 SASL-IR LITERAL+ UIDPLUS MOVE UNSELECT")
+    slept: list[float] = []
+    inbox = ImapInbox(
+        plain_settings(server, idle=True, poll_interval=timedelta(seconds=3)), sleep=slept.append
+    )
+    try:
+        inbox.select("INBOX")
+        assert not inbox.supports_idle()
+        assert inbox.wait_for_activity("INBOX", 10) is False
+        assert slept == [3.0]
+        assert "IDLE" not in inbox.check()
+    finally:
+        inbox.close()
+        server.cleanup()

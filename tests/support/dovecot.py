@@ -104,10 +104,13 @@ class Dovecot:
 
     # --- lifecycle -------------------------------------------------------------------
 
-    def write_config(self, oauth2_introspection_url: str = "", *, uid: int | None = None) -> None:
+    def write_config(
+        self, oauth2_introspection_url: str = "", *, uid: int | None = None, capabilities: str = ""
+    ) -> None:
         """Write the configuration; with an introspection URL, XOAUTH2 logins are checked there.
 
-        ``uid`` is the user Dovecot will run as (the current one unless told otherwise).
+        ``uid`` is the user Dovecot will run as (the current one unless told otherwise);
+        ``capabilities`` replaces what the server advertises after login.
         """
         mail = self.root / "mail"
         key = self.cert.with_name("key.pem")
@@ -155,6 +158,7 @@ auth_failure_delay = 0
 auth_mechanisms = plain login{" xoauth2 oauthbearer" if oauth2_introspection_url else ""}
 mail_location = maildir:~/Maildir
 mail_fsync = never
+{f"imap_capability = {capabilities}" if capabilities else ""}
 {identity}
 {self._oauth2_passdb(oauth2_introspection_url)}
 passdb {{
@@ -366,10 +370,13 @@ def make_message(
     return bytes(msg)
 
 
-def start_dovecot(oauth2_introspection_url: str = "", *, run_as: str | None = None) -> Dovecot:
+def start_dovecot(
+    oauth2_introspection_url: str = "", *, run_as: str | None = None, capabilities: str = ""
+) -> Dovecot:
     """Start a fresh Dovecot; the caller must call cleanup().
 
-    ``run_as`` (root only) names an unprivileged user to run the whole server as.
+    ``run_as`` (root only) names an unprivileged user to run the whole server as;
+    ``capabilities`` replaces the CAPABILITY list, e.g. to play a server without IDLE.
     """
     binary = require_dovecot()
     root = Path(tempfile.mkdtemp(prefix="dovecot-test-"))
@@ -387,7 +394,9 @@ def start_dovecot(oauth2_introspection_url: str = "", *, run_as: str | None = No
         cert=cert,
         run_as=user,
     )
-    server.write_config(oauth2_introspection_url, uid=user.pw_uid if user else None)
+    server.write_config(
+        oauth2_introspection_url, uid=user.pw_uid if user else None, capabilities=capabilities
+    )
     if user is not None:
         for path in [root, *root.rglob("*")]:
             os.chown(path, user.pw_uid, user.pw_gid)
