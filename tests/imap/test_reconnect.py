@@ -31,8 +31,7 @@ class VirtualSleep:
 def test_backoff_waits_grow_with_jitter_and_stop_at_the_cap() -> None:
     """Each failure doubles the ceiling of a random wait, up to the cap."""
     clock = FrozenClock(START)
-    sleep = VirtualSleep(clock)
-    backoff = Backoff(clock, sleep, cap=timedelta(seconds=60), rand=random.Random(7).random)
+    backoff = Backoff(clock, cap=timedelta(seconds=60), rand=random.Random(7).random)
 
     delays = [backoff.failed().total_seconds() for _ in range(12)]
 
@@ -40,50 +39,78 @@ def test_backoff_waits_grow_with_jitter_and_stop_at_the_cap() -> None:
         ceiling = min(60.0, 2.0 ** (failures - 1))
         assert 0.1 * ceiling <= delay <= ceiling
     assert len(set(delays)) == len(delays)  # jittered, so replicas do not stampede together
-    assert max(delays) <= 60.0
+    assert backoff.remaining() == delays[-1]
 
 
-def test_backoff_only_sleeps_what_is_left() -> None:
-    """When the caller already waited part of the delay, only the rest is slept."""
+def test_backoff_counts_down_with_the_clock() -> None:
+    """The wait left shrinks as time passes and is gone after a success."""
     clock = FrozenClock(START)
-    sleep = VirtualSleep(clock)
-    backoff = Backoff(clock, sleep, rand=lambda: 1.0)
+    backoff = Backoff(clock, rand=lambda: 1.0)
     for _ in range(4):
         backoff.failed()  # next attempt 8 s from now
 
     clock.advance(timedelta(seconds=5))
-    backoff.wait()
+    assert backoff.remaining() == 3.0
+    clock.advance(timedelta(seconds=5))
+    assert backoff.remaining() == 0.0
+    backoff.failed()
     backoff.succeeded()
-    backoff.wait()
-
-    assert sleep.calls == [3.0]
+    assert backoff.remaining() == 0.0
 
 
-def test_reconnects_are_spaced_out_while_the_server_is_away(
+def test_steps_are_refused_until_the_backoff_ends(
     dovecot: Dovecot, make_inbox: Callable[..., ImapInbox]
 ) -> None:
-    """A caller retrying flat out for ten minutes makes a dozen attempts, not thousands."""
+    """A loop that honours retry_after makes a dozen attempts in ten minutes, not thousands."""
     clock = FrozenClock(START)
-    sleep = VirtualSleep(clock)
-    inbox = make_inbox({"clock": clock, "sleep": sleep, "rand": random.Random(3).random})
+    inbox = make_inbox({"clock": clock, "rand": random.Random(3).random})
     inbox.select("INBOX")
     dovecot.kill()
 
-    calls = 0
+    waits: list[float] = []
     while clock.now() - START < timedelta(minutes=10):
-        with pytest.raises(ConnectionFailed):
+        with pytest.raises(ConnectionFailed) as raised:
             inbox.fetch_since("INBOX", 0, limit=10)
-        calls += 1
+        # What the supervisor does with a transient failure: wait at least retry_after.
+        wait = raised.value.retry_after or 0.0
+        waits.append(wait)
+        clock.advance(timedelta(seconds=wait))
 
-    assert calls <= 15
-    assert inbox.backoff.failures == calls - 1  # the first call found the old connection dead
-    assert max(sleep.calls) <= 300.0
-    assert sleep.calls[-1] > sleep.calls[0] * 20
+    attempts = inbox.backoff.failures
+    assert attempts <= 15
+    assert waits.count(0.0) == 1  # the dead connection; every later refusal names its wait
+    assert max(waits) <= 300.0
+    assert waits[-1] > 20 * max(w for w in waits[:4] if w > 0)
 
     dovecot.start()
+    clock.advance(timedelta(seconds=inbox.backoff.remaining()))
     uid = dovecot.append(make_message("Back again"))
     assert [m.uid for m in inbox.fetch_since("INBOX", 0, limit=10)] == [uid]
     assert inbox.backoff.failures == 0
+
+
+def test_waiting_while_the_server_is_away_sleeps_instead_of_spinning(
+    dovecot: Dovecot, make_inbox: Callable[..., ImapInbox]
+) -> None:
+    """wait_for_activity sleeps out the backoff, never longer than its timeout."""
+    clock = FrozenClock(START)
+    sleep = VirtualSleep(clock)
+    inbox = make_inbox({"clock": clock, "sleep": sleep, "rand": random.Random(5).random})
+    inbox.select("INBOX")
+    dovecot.kill()
+
+    calls = failures = 0
+    while clock.now() - START < timedelta(minutes=10):
+        calls += 1
+        try:
+            assert inbox.wait_for_activity("INBOX", 5.0) is False
+        except ConnectionFailed:
+            failures += 1
+
+    assert failures == inbox.backoff.failures + 1 <= 16
+    assert max(sleep.calls) <= 5.0
+    assert sum(sleep.calls) >= 590  # ten virtual minutes were slept, not spun through
+    assert calls <= 600 / 5 + failures + 1
 
 
 def test_refused_connection_is_a_connection_failure(

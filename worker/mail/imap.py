@@ -34,6 +34,7 @@ from worker.errors import (
     NotFound,
     RequestRejected,
     ServerUnavailable,
+    TransientError,
 )
 from worker.logs import get_logger
 from worker.mail import bodystructure
@@ -89,32 +90,28 @@ class FetchedMessage:
 
 
 class Backoff:
-    """Spaces out connection attempts after failures; the waiting itself is injected."""
+    """When the next connection attempt may be made, after a run of failures."""
 
     def __init__(
         self,
         clock: Clock,
-        sleep: Callable[[float], object],
         *,
         base: timedelta = timedelta(seconds=1),
         cap: timedelta = timedelta(minutes=5),
         rand: Callable[[], float] = random.random,
     ) -> None:
         self.clock = clock
-        self.sleep = sleep
         self.base = base
         self.cap = cap
         self.rand = rand
         self.failures = 0
         self.not_before: datetime | None = None
 
-    def wait(self) -> None:
-        """Block until another attempt is allowed."""
+    def remaining(self) -> float:
+        """Seconds until another attempt is allowed; 0 when it is allowed now."""
         if self.not_before is None:
-            return
-        remaining = (self.not_before - self.clock.now()).total_seconds()
-        if remaining > 0:
-            self.sleep(remaining)
+            return 0.0
+        return max(0.0, (self.not_before - self.clock.now()).total_seconds())
 
     def failed(self) -> timedelta:
         self.failures += 1
@@ -153,8 +150,9 @@ def _flag_text(flag: Any) -> str:
 class ImapInbox:
     """One IMAP account: a connection made on demand and remade after it dies.
 
-    ``sleep`` is how the inbox waits (reconnect backoff, polling without IDLE); a run
-    loop passes its shutdown event's ``wait`` so a stop request cuts the wait short.
+    ``sleep`` is how wait_for_activity waits (polling without IDLE, or the reconnect
+    backoff while the server is away); a run loop passes its shutdown event's ``wait``
+    so a stop request cuts the wait short. Other calls never sleep.
     """
 
     def __init__(
@@ -179,7 +177,7 @@ class ImapInbox:
         self.clock = clock or SystemClock()
         self.sleep = sleep
         self.monotonic = monotonic
-        self.backoff = Backoff(self.clock, sleep, cap=max_backoff, rand=rand)
+        self.backoff = Backoff(self.clock, cap=max_backoff, rand=rand)
         self._client: IMAPClient | None = None
         self._capabilities: frozenset[bytes] = frozenset()
         self._selected: tuple[str, bool] | None = None
@@ -205,10 +203,18 @@ class ImapInbox:
         return self._client is not None
 
     def connect(self) -> None:
-        """Connect and log in, once the backoff after earlier failures allows it."""
+        """Connect and log in; before the backoff after earlier failures ends, refuse at once.
+
+        The refusal carries ``retry_after``, so a run loop waits instead of asking again.
+        """
         if self._client is not None:
             return
-        self.backoff.wait()
+        remaining = self.backoff.remaining()
+        if remaining > 0:
+            raise ConnectionFailed(
+                f"{self.settings.host} unreachable; next attempt in {remaining:.1f}s",
+                retry_after=remaining,
+            )
         try:
             client = self._open()
         except Exception as exc:
@@ -221,6 +227,8 @@ class ImapInbox:
                 failures=self.backoff.failures,
                 retry_in_s=round(delay.total_seconds(), 3),
             )
+            if isinstance(exc, TransientError) and exc.retry_after is None:
+                exc.retry_after = delay.total_seconds()
             raise
         self.backoff.succeeded()
         self._client = client
@@ -379,6 +387,8 @@ class ImapInbox:
     def fetch_since(self, folder: str, last_uid: int, limit: int = 100) -> list[FetchedMessage]:
         """Up to ``limit`` mails with a UID above ``last_uid``, oldest first.
 
+        Memory is bounded by ``limit`` x (max_text_bytes + 64 KiB of header).
+
         Each carries the folder's current UIDVALIDITY: when it differs from the one the
         caller stored, the UIDs are from a new numbering and the folder must be rescanned.
         """
@@ -502,6 +512,13 @@ class ImapInbox:
         sleeps up to ``poll_interval`` and asks with NOOP. Raises ConnectionFailed when
         the connection turns out to be dead.
         """
+        if self._client is None and self.backoff.remaining() > 0:
+            # The server is away: wait out the backoff (never longer than asked) instead of
+            # failing at once, so a loop around this call cannot spin.
+            pause = min(max(0.0, timeout), self.backoff.remaining())
+            self.sleep(pause)
+            if self.backoff.remaining() > 0:
+                return False
         client, _ = self._ensure_selected(folder)
         if self._take_exists_notices():
             return True
