@@ -6,8 +6,10 @@ deleted or expunged.
 
 Every socket operation runs under a timeout. A dead connection (BYE, EOF, a socket
 error or timeout, an IDLE that keeps waking up with nothing) raises ConnectionFailed and
-is dropped; the next call reconnects, no sooner than the jittered exponential backoff
-allows, so a worker looping on a vanished server waits instead of spinning.
+is dropped; the next call reconnects. After a failed attempt the next one waits for a
+jittered exponential backoff: calls made sooner fail at once with ``retry_after`` (which
+the supervisor honours), and wait_for_activity sleeps instead, so a worker looping on a
+vanished server waits rather than spins.
 """
 
 from __future__ import annotations
