@@ -255,3 +255,27 @@ def test_wrong_password_is_an_authentication_failure(
     with pytest.raises(AuthenticationFailed) as raised:
         inbox.connect()
     assert "not-the-password" not in str(raised.value)
+
+
+def test_empty_mail_and_empty_parts_do_not_stall_the_inbox(
+    dovecot: Dovecot, make_inbox: Callable[..., ImapInbox]
+) -> None:
+    """A mail with no body, or with an empty text part, is fetched like any other."""
+    empty = dovecot.append(b"From: a@example.test\r\nSubject: empty\r\n\r\n")
+    other = dovecot.append(
+        b"From: a@example.test\r\nSubject: empty part\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nSecond part has words.\r\n--b--\r\n"
+    )
+    inbox = make_inbox()
+
+    messages = inbox.fetch_since("INBOX", 0, limit=10)
+
+    assert [m.uid for m in messages] == [empty, other]
+    assert parsed(messages[0].raw)["Subject"] == "empty"
+    assert parsed(messages[0].raw).get_content() == ""
+    second = parsed(messages[1].raw)
+    assert second["Subject"] == "empty part"
+    texts = [p.get_content().strip() for p in second.walk() if not p.is_multipart()]
+    assert texts == ["", "Second part has words."]

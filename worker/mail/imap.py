@@ -623,6 +623,8 @@ def _layout_of(data: dict[bytes, Any]) -> bodystructure.Layout:
 def _part_items(plan: Sequence[bodystructure.PartFetch], multipart: bool) -> tuple[str, ...]:
     items = []
     for item in plan:
+        if item.length <= 0:
+            continue  # an empty part: nothing to fetch, and "<0.0>" is not valid everywhere
         number = item.part.number
         if multipart:
             items.append(f"BODY.PEEK[{number}.MIME]")
