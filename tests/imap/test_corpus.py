@@ -45,9 +45,7 @@ def test_every_corpus_mail_is_fetched_and_reads_like_the_original(
     files = corpus_files()
     if not files:
         pytest.fail(f"no mail found under {CORPUS}")
-    with dovecot.client() as conn:
-        for start in range(0, len(files), 100):
-            conn.multiappend("INBOX", [path.read_bytes() for path in files[start : start + 100]])
+    dovecot.append_many([path.read_bytes() for path in files])
     inbox = make_inbox(max_text_bytes=262144)
 
     fetched: list[FetchedMessage] = []

@@ -309,6 +309,14 @@ timeout_msecs = 5000
         text = response.decode() if isinstance(response, bytes) else str(response)
         return int(text.split("]")[0].split()[-1])
 
+    def append_many(self, raws: Sequence[bytes], folder: str = "INBOX", chunk: int = 200) -> None:
+        """APPEND many messages over one connection, a chunk per MULTIAPPEND command."""
+        with self.client() as conn:
+            if not conn.folder_exists(folder):
+                conn.create_folder(folder)
+            for start in range(0, len(raws), chunk):
+                conn.multiappend(folder, list(raws[start : start + chunk]))
+
     def create_folder(self, folder: str) -> None:
         with self.client() as conn:
             if not conn.folder_exists(folder):
