@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from tests.support.dovecot import Dovecot, make_message
 from worker.errors import AuthenticationFailed, ConnectionFailed, NotFound
-from worker.mail.imap import ImapInbox
+from worker.mail.imap import ImapInbox, keywords_kept
 
 
 def parsed(raw: bytes) -> EmailMessage:
@@ -279,3 +279,22 @@ def test_empty_mail_and_empty_parts_do_not_stall_the_inbox(
     assert second["Subject"] == "empty part"
     texts = [p.get_content().strip() for p in second.walk() if not p.is_multipart()]
     assert texts == ["", "Second part has words."]
+
+
+def test_dovecot_keeps_our_keywords(dovecot: Dovecot, make_inbox: Callable[..., ImapInbox]) -> None:
+    """Dovecot allows custom keywords, so select() reports they are kept."""
+    assert make_inbox().select("INBOX").keywords_kept
+
+
+@pytest.mark.parametrize(
+    ("permanent_flags", "kept"),
+    [
+        ((b"\\Answered", b"\\Seen", b"\\*"), True),  # Dovecot, Gmail
+        ((b"\\Seen", b"\\Answered", b"\\Flagged", b"\\Deleted", b"\\Draft", b"$MDNSent"), False),
+        ((b"\\Seen", b"$RecoveryHandled", b"$RecoveryQuarantined"), True),
+        (None, True),
+    ],
+)
+def test_keywords_kept_reads_permanentflags(permanent_flags: object, kept: bool) -> None:
+    """Keywords stick when PERMANENTFLAGS has \\* or names them, or says nothing at all."""
+    assert keywords_kept(permanent_flags, ("$RecoveryHandled", "$RecoveryQuarantined")) is kept

@@ -74,6 +74,8 @@ class FolderState:
     uidvalidity: int
     uidnext: int | None
     exists: int
+    #: Whether the server keeps keywords of our own on this folder (PERMANENTFLAGS has \*).
+    keywords_kept: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +186,7 @@ class ImapInbox:
         self._capabilities: frozenset[bytes] = frozenset()
         self._selected: tuple[str, bool] | None = None
         self._state: FolderState | None = None
+        self._warned: set[str] = set()
         #: Literal bytes of headers and text parts received, for the metrics.
         self.bytes_fetched = 0
         #: True while the connection sits in IDLE; tests and health probes read it.
@@ -367,7 +370,19 @@ class ImapInbox:
             uidvalidity=int(uidvalidity),
             uidnext=int(response[b"UIDNEXT"]) if b"UIDNEXT" in response else None,
             exists=int(response.get(b"EXISTS", 0)),
+            keywords_kept=keywords_kept(
+                response.get(b"PERMANENTFLAGS"),
+                (self.settings.handled_keyword, self.settings.quarantine_keyword),
+            ),
         )
+        if not readonly and not self._state.keywords_kept and folder not in self._warned:
+            # Handling is still recorded by the worker; only the mark in the mailbox is lost.
+            self._warned.add(folder)
+            log.warning(
+                "imap.keywords_not_kept",
+                folder=folder,
+                detail="the server does not keep custom keywords; consider imap.move_handled_to",
+            )
         return self._state
 
     def _ensure_selected(self, folder: str, *, write: bool = False) -> tuple[IMAPClient, int]:
@@ -599,6 +614,14 @@ class ImapInbox:
             f"{self.settings.username} on {self.settings.host}:{self.settings.port} "
             f"({self.settings.security}, {idle}); folders: {', '.join(described)}"
         )
+
+
+def keywords_kept(permanent_flags: Any, keywords: Sequence[str]) -> bool:
+    """Whether PERMANENTFLAGS lets these keywords stick (``\\*`` or each one listed)."""
+    if permanent_flags is None:
+        return True  # not announced: RFC 3501 says assume every flag can be set
+    flags = {_flag_text(f).lower() for f in permanent_flags}
+    return "\\*" in flags or all(k.lower() in flags for k in keywords if k)
 
 
 def _drop(client: IMAPClient) -> None:
