@@ -1,0 +1,1229 @@
+"""The Jira REST resources the sandbox implements, independent of HTTP.
+
+Each handler takes a `Request` and returns a `Reply`; `server.py` does the wire. Both dialects
+share one implementation and differ where Jira differs: rich text (ADF or wiki markup), user
+identity (accountId or name), and search (`/search/jql` with tokens or `/search` with offsets).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from worker.clock import Clock
+from worker.sandbox import jql
+from worker.sandbox.faults import Faults
+from worker.sandbox.state import (
+    CATEGORIES,
+    DEFAULT_PRIORITY,
+    ISSUE_TYPES,
+    LINK_TYPES,
+    PRIORITIES,
+    PROJECTS,
+    RESOLUTIONS,
+    STATUSES,
+    TRANSITIONS,
+    USERS,
+    IssueType,
+    Project,
+    SandboxState,
+    Status,
+    User,
+    status_by_id,
+    user_by_account,
+)
+
+BULK_LIMIT = 50
+EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
+SUMMARY_LIMIT = 255
+SEARCH_LIMIT = 100
+REMOVED_SEARCH = (
+    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+    "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
+)
+ISSUE_MISSING = "Issue does not exist or you do not have permission to see it."
+SETTABLE = {
+    "summary",
+    "description",
+    "priority",
+    "labels",
+    "duedate",
+    "assignee",
+    "reporter",
+    "parent",
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    params: dict[str, str]  # path parameters
+    query: dict[str, list[str]]
+    body: Any
+    user: User
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Invalid(Exception):
+    """A request Jira would refuse with 400 and this error collection."""
+
+    def __init__(
+        self,
+        errors: dict[str, str] | None = None,
+        messages: list[str] | None = None,
+        status: int = 400,
+    ) -> None:
+        super().__init__(messages or errors)
+        self.errors = errors or {}
+        self.messages = messages or []
+        self.status = status
+
+    def reply(self) -> Reply:
+        return Reply(self.status, {"errorMessages": self.messages, "errors": self.errors})
+
+
+def jira_time(moment: datetime) -> str:
+    """Jira's timestamp format: 2026-03-02T09:00:00.000+0000."""
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{moment.microsecond // 1000:03d}+0000"
+    )
+
+
+def adf_text(document: Any) -> str:
+    """The plain text inside an Atlassian Document Format node."""
+    if isinstance(document, dict):
+        own = document.get("text", "") if document.get("type") == "text" else ""
+        inner = " ".join(adf_text(child) for child in document.get("content", []))
+        return f"{own} {inner}".strip()
+    return ""
+
+
+def is_adf(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and value.get("type") == "doc"
+        and value.get("version") == 1
+        and isinstance(value.get("content"), list)
+    )
+
+
+class JiraApi:
+    """The resources; one instance per running sandbox."""
+
+    def __init__(self, state: SandboxState, clock: Clock, faults: Faults, base_url: str) -> None:
+        self.state = state
+        self.clock = clock
+        self.faults = faults
+        self.base_url = base_url
+        self.cloud = state.dialect == "cloud"
+        self.version = "3" if self.cloud else "2"
+        self.rest = f"{base_url}/rest/api/{self.version}"
+        # Issues not yet visible to search: id -> (visible from, searches left).
+        self.unindexed: dict[str, tuple[datetime, int]] = {}
+
+    def routes(self) -> list[tuple[str, str, Callable[[Request], Reply]]]:
+        """(method, path template under /rest/api/N/, handler)."""
+        table: list[tuple[str, str, Callable[[Request], Reply]]] = [
+            ("GET", "serverInfo", self.server_info),
+            ("GET", "myself", self.myself),
+            ("GET", "user", self.get_user),
+            ("GET", "user/search", self.search_users),
+            ("GET", "project/{projectIdOrKey}", self.get_project),
+            ("GET", "issue/createmeta/{projectIdOrKey}/issuetypes", self.createmeta_issuetypes),
+            ("GET", "field", self.fields),
+            ("GET", "priority", self.priorities),
+            ("GET", "status", self.statuses),
+            ("GET", "resolution", self.resolutions),
+            ("GET", "issueLinkType", self.link_types),
+            ("POST", "issue", self.create_issue),
+            ("POST", "issue/bulk", self.bulk_create),
+            ("GET", "issue/{issueIdOrKey}", self.get_issue),
+            ("PUT", "issue/{issueIdOrKey}", self.edit_issue),
+            ("GET", "issue/{issueIdOrKey}/comment", self.get_comments),
+            ("POST", "issue/{issueIdOrKey}/comment", self.add_comment),
+            ("GET", "issue/{issueIdOrKey}/transitions", self.get_transitions),
+            ("POST", "issue/{issueIdOrKey}/transitions", self.do_transition),
+            ("POST", "issueLink", self.link_issues),
+            ("GET", "issue/{issueIdOrKey}/properties", self.property_keys),
+            ("GET", "issue/{issueIdOrKey}/properties/{propertyKey}", self.get_property),
+            ("PUT", "issue/{issueIdOrKey}/properties/{propertyKey}", self.set_property),
+            ("DELETE", "issue/{issueIdOrKey}/properties/{propertyKey}", self.delete_property),
+            ("GET", "search", self.search_offset),
+            ("POST", "search", self.search_offset),
+        ]
+        if self.cloud:
+            table += [
+                ("GET", "search/jql", self.search_token),
+                ("POST", "search/jql", self.search_token),
+            ]
+        return table
+
+    # --- reference data -----------------------------------------------------
+
+    def user_json(self, user: User | None) -> dict[str, Any] | None:
+        if user is None:
+            return None
+        avatars = {
+            size: f"{self.base_url}/avatar/{user.name}?s={size[:2]}"
+            for size in ("48x48", "24x24", "16x16", "32x32")
+        }
+        body: dict[str, Any] = {
+            "displayName": user.display_name,
+            "emailAddress": user.email,
+            "active": True,
+            "timeZone": "UTC",
+            "avatarUrls": avatars,
+        }
+        if self.cloud:
+            body.update(
+                self=f"{self.rest}/user?accountId={user.account_id}",
+                accountId=user.account_id,
+                accountType="atlassian",
+            )
+        else:
+            body.update(
+                self=f"{self.rest}/user?username={user.name}", name=user.name, key=user.name
+            )
+        return body
+
+    def find_user(self, reference: Any) -> User:
+        """A user from {"accountId": ...} on Cloud or {"name": ...} on Data Center."""
+        if not isinstance(reference, dict):
+            raise Invalid({"assignee": "data was not an object"})
+        if self.cloud:
+            wanted = reference.get("accountId")
+            found = user_by_account(wanted) if isinstance(wanted, str) else None
+        else:
+            wanted = reference.get("name") or reference.get("key")
+            found = next((u for u in USERS if u.name == wanted), None)
+        if found is None:
+            raise Invalid({"assignee": f"User '{wanted}' does not exist."})
+        return found
+
+    def status_json(self, status: Status) -> dict[str, Any]:
+        category = CATEGORIES[status.category]
+        return {
+            "self": f"{self.rest}/status/{status.id}",
+            "description": "",
+            "iconUrl": f"{self.base_url}/images/icons/statuses/generic.png",
+            "name": status.name,
+            "id": status.id,
+            "statusCategory": {"self": f"{self.rest}/statuscategory/{category['id']}", **category},
+        }
+
+    def priority_json(self, priority_id: str) -> dict[str, Any]:
+        name = dict(PRIORITIES)[priority_id]
+        return {
+            "self": f"{self.rest}/priority/{priority_id}",
+            "iconUrl": f"{self.base_url}/images/icons/priorities/{name.lower()}.svg",
+            "name": name,
+            "id": priority_id,
+        }
+
+    def resolution_json(self, resolution_id: str) -> dict[str, Any]:
+        _, name, description = next(r for r in RESOLUTIONS if r[0] == resolution_id)
+        return {
+            "self": f"{self.rest}/resolution/{resolution_id}",
+            "id": resolution_id,
+            "name": name,
+            "description": description,
+        }
+
+    def issue_type_json(self, issue_type: IssueType) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "self": f"{self.rest}/issuetype/{issue_type.id}",
+            "id": issue_type.id,
+            "description": issue_type.description,
+            "iconUrl": f"{self.base_url}/images/icons/issuetypes/{issue_type.name.lower()}.svg",
+            "name": issue_type.name,
+            "subtask": issue_type.subtask,
+            "avatarId": 10316,
+        }
+        if self.cloud:
+            body["hierarchyLevel"] = -1 if issue_type.subtask else 0
+        return body
+
+    def project_json(self, project: Project, *, full: bool = False) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "self": f"{self.rest}/project/{project.id}",
+            "id": project.id,
+            "key": project.key,
+            "name": project.name,
+            "projectTypeKey": "software",
+            "avatarUrls": {"48x48": f"{self.base_url}/avatar/project/{project.key}"},
+        }
+        if full:
+            body["issueTypes"] = [self.issue_type_json(t) for t in ISSUE_TYPES]
+            body["lead"] = self.user_json(user_by_account(project.lead))
+            body["description"] = ""
+        return body
+
+    def link_type_json(self, link_type: tuple[str, str, str, str]) -> dict[str, Any]:
+        type_id, name, inward, outward = link_type
+        return {
+            "id": type_id,
+            "name": name,
+            "inward": inward,
+            "outward": outward,
+            "self": f"{self.rest}/issueLinkType/{type_id}",
+        }
+
+    def server_info(self, request: Request) -> Reply:
+        body: dict[str, Any] = {
+            "baseUrl": self.base_url,
+            "version": "1001.0.0-SNAPSHOT" if self.cloud else "10.3.4",
+            "versionNumbers": [1001, 0, 0] if self.cloud else [10, 3, 4],
+            "deploymentType": "Cloud" if self.cloud else "Server",
+            "buildNumber": 100300 if self.cloud else 10030004,
+            "buildDate": "2026-01-15T00:00:00.000+0000",
+            "serverTime": jira_time(self.clock.now()),
+            "scmInfo": "0a1b2c3d4e5f",
+            "serverTitle": "Recovery sandbox",
+        }
+        return Reply(200, body)
+
+    def myself(self, request: Request) -> Reply:
+        return Reply(200, self.user_json(request.user))
+
+    def get_user(self, request: Request) -> Reply:
+        wanted = (
+            request.arg("accountId")
+            if self.cloud
+            else (request.arg("username") or request.arg("key"))
+        )
+        found = next(
+            (u for u in USERS if wanted in (u.account_id if self.cloud else u.name,)), None
+        )
+        if found is None:
+            raise Invalid(messages=[f"The user named '{wanted}' does not exist"], status=404)
+        return Reply(200, self.user_json(found))
+
+    def search_users(self, request: Request) -> Reply:
+        text = (request.arg("query") if self.cloud else request.arg("username")) or ""
+        text = text.lower()
+        found = [
+            u
+            for u in USERS
+            if text in u.name or text in u.email.lower() or text in u.display_name.lower()
+        ]
+        return Reply(200, [self.user_json(u) for u in found])
+
+    def find_project(self, id_or_key: Any) -> Project | None:
+        text = str(id_or_key)
+        return next((p for p in PROJECTS if text in (p.id, p.key) or text.upper() == p.key), None)
+
+    def get_project(self, request: Request) -> Reply:
+        project = self.find_project(request.params["projectIdOrKey"])
+        if project is None:
+            raise Invalid(
+                messages=[
+                    f"No project could be found with key '{request.params['projectIdOrKey']}'."
+                ],
+                status=404,
+            )
+        return Reply(200, self.project_json(project, full=True))
+
+    def createmeta_issuetypes(self, request: Request) -> Reply:
+        if self.find_project(request.params["projectIdOrKey"]) is None:
+            raise Invalid(messages=["No project could be found."], status=404)
+        start = int(request.arg("startAt", "0") or 0)
+        limit = int(request.arg("maxResults", "50") or 50)
+        types = [self.issue_type_json(t) for t in ISSUE_TYPES]
+        page = types[start : start + limit]
+        key = "issueTypes" if self.cloud else "values"
+        body: dict[str, Any] = {
+            "startAt": start,
+            "maxResults": limit,
+            "total": len(types),
+            key: page,
+        }
+        if not self.cloud:
+            body["isLast"] = start + limit >= len(types)
+        return Reply(200, body)
+
+    def fields(self, request: Request) -> Reply:
+        system = [
+            ("summary", "Summary", "string"),
+            ("description", "Description", "string"),
+            ("status", "Status", "status"),
+            ("priority", "Priority", "priority"),
+            ("labels", "Labels", "array"),
+            ("issuetype", "Issue Type", "issuetype"),
+            ("project", "Project", "project"),
+            ("parent", "Parent", "issuelink"),
+            ("duedate", "Due date", "date"),
+            ("created", "Created", "datetime"),
+            ("updated", "Updated", "datetime"),
+            ("resolution", "Resolution", "resolution"),
+            ("resolutiondate", "Resolved", "datetime"),
+            ("assignee", "Assignee", "user"),
+            ("reporter", "Reporter", "user"),
+            ("comment", "Comment", "comments-page"),
+            ("issuelinks", "Linked Issues", "array"),
+            ("subtasks", "Sub-tasks", "array"),
+        ]
+        body = [
+            {
+                "id": fid,
+                "key": fid,
+                "name": name,
+                "custom": False,
+                "orderable": True,
+                "navigable": True,
+                "searchable": True,
+                "clauseNames": [fid],
+                "schema": {"type": kind, "system": fid},
+            }
+            for fid, name, kind in system
+        ]
+        if not self.cloud:
+            for item in body:
+                item.pop("key")
+        return Reply(200, body)
+
+    def priorities(self, request: Request) -> Reply:
+        return Reply(200, [self.priority_json(pid) for pid, _ in PRIORITIES])
+
+    def statuses(self, request: Request) -> Reply:
+        return Reply(200, [self.status_json(s) for s in STATUSES])
+
+    def resolutions(self, request: Request) -> Reply:
+        return Reply(200, [self.resolution_json(rid) for rid, _, _ in RESOLUTIONS])
+
+    def link_types(self, request: Request) -> Reply:
+        return Reply(200, {"issueLinkTypes": [self.link_type_json(t) for t in LINK_TYPES]})
+
+    # --- issues ---------------------------------------------------------------
+
+    def issue_or_404(self, id_or_key: str) -> dict[str, Any]:
+        issue = self.state.find(id_or_key)
+        if issue is None:
+            raise Invalid(messages=[ISSUE_MISSING], status=404)
+        return issue
+
+    def rich_text(self, name: str, value: Any) -> Any:
+        """Check a rich-text value for the dialect: ADF on Cloud v3, a string on Data Center."""
+        if value is None:
+            return None
+        if self.cloud and not is_adf(value):
+            raise Invalid(
+                {
+                    name: "Operation value must be an Atlassian Document (see the Atlassian "
+                    "Document Format)"
+                }
+            )
+        if not self.cloud and not isinstance(value, str):
+            raise Invalid({name: "Operation value must be a string"})
+        return value
+
+    def plain(self, value: Any) -> str:
+        if value is None:
+            return ""
+        return adf_text(value) if self.cloud else str(value)
+
+    def checked_fields(self, fields: Any, *, creating: bool) -> dict[str, Any]:
+        """Validate create/edit fields the way Jira does; return them normalised."""
+        if not isinstance(fields, dict):
+            raise Invalid(messages=["Can not deserialize: 'fields' must be an object."])
+        errors: dict[str, str] = {}
+        clean: dict[str, Any] = {}
+        allowed = SETTABLE | ({"project", "issuetype"} if creating else set())
+        for name in fields:
+            if name not in allowed:
+                errors[name] = (
+                    f"Field '{name}' cannot be set. It is not on the appropriate screen, "
+                    "or unknown."
+                )
+        if creating:
+            project = self.find_project(_ref(fields.get("project"), "id", "key"))
+            if project is None:
+                errors["project"] = "Specify a valid project ID or key"
+            else:
+                clean["project"] = project.key
+            issue_type = next(
+                (
+                    t
+                    for t in ISSUE_TYPES
+                    if _ref(fields.get("issuetype"), "id", "name") in (t.id, t.name)
+                ),
+                None,
+            )
+            if issue_type is None:
+                errors["issuetype"] = "Specify an issue type"
+            else:
+                clean["issuetype"] = issue_type.id
+                if issue_type.subtask and "parent" not in fields:
+                    errors["parent"] = (
+                        "Issue type is a sub-task but parent issue key or id not specified."
+                    )
+                if not issue_type.subtask and "parent" in fields:
+                    errors["parent"] = "Only sub-task issue types can have a parent here."
+            if not fields.get("summary"):
+                errors["summary"] = "You must specify a summary of the issue."
+        if "summary" in fields:
+            summary = fields["summary"]
+            if not isinstance(summary, str) or not summary.strip():
+                errors["summary"] = "You must specify a summary of the issue."
+            elif len(summary) > SUMMARY_LIMIT:
+                errors["summary"] = "Summary must be less than 255 characters."
+            elif "\n" in summary or "\r" in summary:
+                errors["summary"] = "The summary is invalid because it contains newline characters."
+            else:
+                clean["summary"] = summary
+        for name, convert in (
+            ("description", lambda v: self.rich_text("description", v)),
+            ("priority", self.priority_id),
+            ("labels", _labels),
+            ("duedate", _due_date),
+            ("assignee", lambda v: None if v is None else self.find_user(v).account_id),
+            ("reporter", lambda v: self.find_user(v).account_id),
+            ("parent", self.parent_key),
+        ):
+            if name in fields:
+                try:
+                    clean[name] = convert(fields[name])
+                except Invalid as exc:
+                    errors[name] = next(iter(exc.errors.values()), "invalid value")
+        if errors:
+            raise Invalid(errors)
+        return clean
+
+    def priority_id(self, value: Any) -> str:
+        wanted = _ref(value, "id", "name")
+        for pid, name in PRIORITIES:
+            if wanted in (pid, name):
+                return pid
+        raise Invalid({"priority": f"The priority selected is invalid: {wanted}"})
+
+    def parent_key(self, value: Any) -> str:
+        parent = self.state.find(str(_ref(value, "key", "id") or ""))
+        if parent is None:
+            raise Invalid({"parent": "Could not find issue by id or key."})
+        if next(t for t in ISSUE_TYPES if t.id == parent["issuetype"]).subtask:
+            raise Invalid({"parent": "A sub-task cannot be the parent of another sub-task."})
+        return str(parent["key"])
+
+    def new_issue(self, body: Any, user: User) -> dict[str, Any]:
+        """Validate one create request and store the issue; raise Invalid instead."""
+        if not isinstance(body, dict):
+            raise Invalid(messages=["Can not deserialize the issue."])
+        clean = self.checked_fields(body.get("fields"), creating=True)
+        now = self.clock.now()
+        with self.state.lock:
+            project = clean["project"]
+            number = self.state.project_counters.get(project, 0) + 1
+            self.state.project_counters[project] = number
+            self.state.next_issue_id += 1
+            issue: dict[str, Any] = {
+                "id": str(self.state.next_issue_id),
+                "key": f"{project}-{number}",
+                "project": project,
+                "issuetype": clean["issuetype"],
+                "summary": clean["summary"],
+                "description": clean.get("description"),
+                "status": STATUSES[0].id,
+                "priority": clean.get("priority", DEFAULT_PRIORITY),
+                "labels": clean.get("labels", []),
+                "parent": clean.get("parent"),
+                "duedate": clean.get("duedate"),
+                "assignee": clean.get("assignee"),
+                "reporter": clean.get("reporter", user.account_id),
+                "created": now,
+                "updated": now,
+                "resolution": None,
+                "resolutiondate": None,
+                "comments": [],
+                "properties": {},
+            }
+            for prop in body.get("properties") or []:
+                issue["properties"][prop["key"]] = prop.get("value")
+            self.state.issues[issue["key"]] = issue
+            lag = self.faults
+            if lag.search_lag_seconds or lag.search_lag_calls:
+                visible = now + timedelta(seconds=lag.search_lag_seconds)
+                self.unindexed[issue["id"]] = (visible, lag.search_lag_calls)
+        return issue
+
+    def created_json(self, issue: dict[str, Any]) -> dict[str, Any]:
+        return {"id": issue["id"], "key": issue["key"], "self": f"{self.rest}/issue/{issue['id']}"}
+
+    def create_issue(self, request: Request) -> Reply:
+        issue = self.new_issue(request.body, request.user)
+        self.state.save()
+        return Reply(201, self.created_json(issue))
+
+    def bulk_create(self, request: Request) -> Reply:
+        updates = request.body.get("issueUpdates") if isinstance(request.body, dict) else None
+        problem = None
+        if not isinstance(updates, list):
+            problem = "Can not deserialize 'issueUpdates'."
+        elif len(updates) > BULK_LIMIT:
+            problem = f"The number of issues to create in bulk exceeds the limit of {BULK_LIMIT}."
+        if problem or not isinstance(updates, list):
+            # Refused as a whole, still in the bulk answer's shape.
+            element = {"errorMessages": [problem], "errors": {}}
+            return Reply(400, {"issues": [], "errors": [{"status": 400, "elementErrors": element}]})
+        created, failed = [], []
+        for number, update in enumerate(updates):
+            try:
+                created.append(self.created_json(self.new_issue(update, request.user)))
+            except Invalid as exc:
+                failed.append(
+                    {
+                        "status": exc.status,
+                        "elementErrors": {"errorMessages": exc.messages, "errors": exc.errors},
+                        "failedElementNumber": number,
+                    }
+                )
+        self.state.save()
+        status = 201 if created or not updates else 400
+        return Reply(status, {"issues": created, "errors": failed})
+
+    def edit_issue(self, request: Request) -> Reply:
+        issue = self.issue_or_404(request.params["issueIdOrKey"])
+        body = request.body if isinstance(request.body, dict) else {}
+        self.apply_update(issue, body.get("fields") or {}, body.get("update") or {}, request.user)
+        self.state.save()
+        return Reply(204)
+
+    def apply_update(
+        self, issue: dict[str, Any], fields: dict[str, Any], update: Any, user: User
+    ) -> None:
+        """Apply `fields` (set) and `update` (operations) to an issue, all or nothing."""
+        if not isinstance(update, dict):
+            raise Invalid(messages=["'update' must be an object."])
+        overlap = set(fields) & set(update)
+        if overlap:
+            name = sorted(overlap)[0]
+            raise Invalid({name: f"Field '{name}' cannot be set in both 'fields' and 'update'."})
+        clean = self.checked_fields(fields, creating=False)
+        labels = list(issue["labels"])
+        comments: list[Any] = []
+        for name, operations in update.items():
+            if not isinstance(operations, list):
+                raise Invalid({name: "Operations must be a list."})
+            for operation in operations:
+                verb, value = (
+                    next(iter(operation.items()))
+                    if isinstance(operation, dict) and len(operation) == 1
+                    else ("?", None)
+                )
+                if name == "labels" and verb in ("add", "remove", "set"):
+                    if verb == "add":
+                        label = _labels([value])[0]
+                        labels += [label] if label not in labels else []
+                    elif verb == "remove":
+                        labels = [x for x in labels if x != value]
+                    else:
+                        labels = _labels(value)
+                elif name == "comment" and verb == "add" and isinstance(value, dict):
+                    comments.append(self.rich_text("comment", value.get("body")))
+                elif name in SETTABLE and verb == "set":
+                    clean.update(self.checked_fields({name: value}, creating=False))
+                else:
+                    raise Invalid({name: f"Operation '{verb}' is not supported on field '{name}'."})
+        now = self.clock.now()
+        with self.state.lock:
+            issue.update(clean)
+            issue["labels"] = (
+                labels if update.get("labels") else clean.get("labels", issue["labels"])
+            )
+            for body in comments:
+                self.store_comment(issue, body, user)
+            issue["updated"] = now
+
+    # --- rendering --------------------------------------------------------------
+
+    def issue_ref(self, issue: dict[str, Any]) -> dict[str, Any]:
+        """The short form of an issue inside another one (parent, subtasks, links)."""
+        issue_type = next(t for t in ISSUE_TYPES if t.id == issue["issuetype"])
+        return {
+            "id": issue["id"],
+            "key": issue["key"],
+            "self": f"{self.rest}/issue/{issue['id']}",
+            "fields": {
+                "summary": issue["summary"],
+                "status": self.status_json(status_by_id(issue["status"])),
+                "priority": self.priority_json(issue["priority"]),
+                "issuetype": self.issue_type_json(issue_type),
+            },
+        }
+
+    def comment_json(self, issue: dict[str, Any], comment: dict[str, Any]) -> dict[str, Any]:
+        author = self.user_json(user_by_account(comment["author"]))
+        body: dict[str, Any] = {
+            "self": f"{self.rest}/issue/{issue['id']}/comment/{comment['id']}",
+            "id": comment["id"],
+            "author": author,
+            "body": comment["body"],
+            "updateAuthor": author,
+            "created": jira_time(comment["created"]),
+            "updated": jira_time(comment["created"]),
+        }
+        if self.cloud:
+            body["jsdPublic"] = True
+        return body
+
+    def links_json(self, issue: dict[str, Any]) -> list[dict[str, Any]]:
+        rendered = []
+        for link in self.state.links:
+            link_type = self.link_type_json(next(t for t in LINK_TYPES if t[0] == link["type"]))
+            if link["outward"] == issue["key"]:
+                other, side = link["inward"], "inwardIssue"
+            elif link["inward"] == issue["key"]:
+                other, side = link["outward"], "outwardIssue"
+            else:
+                continue
+            rendered.append(
+                {
+                    "id": link["id"],
+                    "self": f"{self.rest}/issueLink/{link['id']}",
+                    "type": link_type,
+                    side: self.issue_ref(self.state.issues[other]),
+                }
+            )
+        return rendered
+
+    def all_fields(self, issue: dict[str, Any]) -> dict[str, Any]:
+        issue_type = next(t for t in ISSUE_TYPES if t.id == issue["issuetype"])
+        project = next(p for p in PROJECTS if p.key == issue["project"])
+        comments = [self.comment_json(issue, c) for c in issue["comments"]]
+        subtasks = [
+            self.issue_ref(i) for i in self.state.issues.values() if i["parent"] == issue["key"]
+        ]
+        resolution = issue["resolution"]
+        fields: dict[str, Any] = {
+            "summary": issue["summary"],
+            "description": issue["description"],
+            "issuetype": self.issue_type_json(issue_type),
+            "project": self.project_json(project),
+            "status": self.status_json(status_by_id(issue["status"])),
+            "priority": self.priority_json(issue["priority"]),
+            "labels": list(issue["labels"]),
+            "duedate": issue["duedate"],
+            "created": jira_time(issue["created"]),
+            "updated": jira_time(issue["updated"]),
+            "resolution": self.resolution_json(resolution) if resolution else None,
+            "resolutiondate": jira_time(issue["resolutiondate"])
+            if issue["resolutiondate"]
+            else None,
+            "assignee": self.user_json(user_by_account(issue["assignee"])),
+            "reporter": self.user_json(user_by_account(issue["reporter"])),
+            "comment": {
+                "comments": comments,
+                "maxResults": len(comments),
+                "total": len(comments),
+                "startAt": 0,
+            },
+            "issuelinks": self.links_json(issue),
+            "subtasks": subtasks,
+        }
+        if issue["parent"]:
+            fields["parent"] = self.issue_ref(self.state.issues[issue["parent"]])
+        return fields
+
+    def issue_json(
+        self, issue: dict[str, Any], wanted: list[str] | None, properties: list[str] | None = None
+    ) -> dict[str, Any]:
+        """An IssueBean; `wanted` is Jira's `fields` list (None: all)."""
+        with self.state.lock:
+            fields = self.all_fields(issue)
+        if wanted is not None:
+            include_all = "*all" in wanted or "*navigable" in wanted
+            excluded = {w[1:] for w in wanted if w.startswith("-")}
+            fields = {
+                name: value
+                for name, value in fields.items()
+                if (include_all or name in wanted) and name not in excluded
+            }
+        body: dict[str, Any] = {
+            "expand": EXPAND,
+            "id": issue["id"],
+            "self": f"{self.rest}/issue/{issue['id']}",
+            "key": issue["key"],
+            "fields": fields,
+        }
+        if properties:
+            body["properties"] = {
+                k: v
+                for k, v in issue["properties"].items()
+                if "*all" in properties or k in properties
+            }
+        return body
+
+    def get_issue(self, request: Request) -> Reply:
+        issue = self.issue_or_404(request.params["issueIdOrKey"])
+        wanted = _split(request.arg("fields"))
+        properties = _split(request.arg("properties"))
+        return Reply(200, self.issue_json(issue, wanted, properties))
+
+    # --- comments, transitions, links, properties -----------------------------
+
+    def store_comment(self, issue: dict[str, Any], body: Any, user: User) -> dict[str, Any]:
+        if body is None or (isinstance(body, str) and not body.strip()):
+            raise Invalid({"comment": "Comment body can not be empty!"})
+        with self.state.lock:
+            self.state.next_comment_id += 1
+            comment = {
+                "id": str(self.state.next_comment_id),
+                "author": user.account_id,
+                "body": body,
+                "created": self.clock.now(),
+            }
+            issue["comments"].append(comment)
+        return comment
+
+    def get_comments(self, request: Request) -> Reply:
+        issue = self.issue_or_404(request.params["issueIdOrKey"])
+        start = int(request.arg("startAt", "0") or 0)
+        limit = int(request.arg("maxResults", "50") or 50)
+        comments = issue["comments"]
+        if request.arg("orderBy") in ("-created", "-id"):
+            comments = list(reversed(comments))
+        page = [self.comment_json(issue, c) for c in comments[start : start + limit]]
+        return Reply(
+            200, {"startAt": start, "maxResults": limit, "total": len(comments), "comments": page}
+        )
+
+    def add_comment(self, request: Request) -> Reply:
+        issue = self.issue_or_404(request.params["issueIdOrKey"])
+        if not isinstance(request.body, dict):
+            raise Invalid(messages=["Can not deserialize the comment."])
+        body = self.rich_text("comment", request.body.get("body"))
+        comment = self.store_comment(issue, body, request.user)
+        with self.state.lock:
+            issue["updated"] = self.clock.now()
+        self.state.save()
+        return Reply(201, self.comment_json(issue, comment))
+
+    def transition_json(self, transition: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": transition.id,
+            "name": transition.name,
+            "to": self.status_json(status_by_id(transition.to)),
+        }
+        if self.cloud:
+            body.update(
+                hasScreen=False,
+                isGlobal=True,
+                isInitial=False,
+                isAvailable=True,
+                isConditional=False,
+                isLooped=False,
+            )
+        else:
+            body["opsbarSequence"] = int(transition.id)
+        return body
+
+    def get_transitions(self, request: Request) -> Reply:
+        issue = self.issue_or_404(request.params["issueIdOrKey"])
+        available = [t for t in TRANSITIONS if t.to != issue["status"]]
+        wanted = request.arg("transitionId")
+        if wanted:
+            available = [t for t in available if t.id == wanted]
+        body: dict[str, Any] = {"transitions": [self.transition_json(t) for t in available]}
+        if self.cloud:
+            body["expand"] = "transitions"
+        return Reply(200, body)
+
+    def do_transition(self, request: Request) -> Reply:
+        issue = self.issue_or_404(request.params["issueIdOrKey"])
+        body = request.body if isinstance(request.body, dict) else {}
+        wanted = str(_ref(body.get("transition"), "id") or "")
+        transition = next(
+            (t for t in TRANSITIONS if t.id == wanted and t.to != issue["status"]), None
+        )
+        if transition is None:
+            raise Invalid(messages=[f"Transition id '{wanted}' is not valid for this issue."])
+        fields = dict(body.get("fields") or {})
+        resolution_ref = fields.pop("resolution", None)
+        target = status_by_id(transition.to)
+        resolution = None
+        if target.category == "done":
+            wanted_resolution = _ref(resolution_ref, "id", "name") if resolution_ref else "Done"
+            found = next((r for r in RESOLUTIONS if wanted_resolution in (r[0], r[1])), None)
+            if found is None:
+                raise Invalid({"resolution": f"Resolution '{wanted_resolution}' does not exist."})
+            resolution = found[0]
+        elif resolution_ref is not None:
+            raise Invalid(
+                {
+                    "resolution": "Field 'resolution' cannot be set. It is not on the "
+                    "appropriate screen, or unknown."
+                }
+            )
+        self.apply_update(issue, fields, body.get("update") or {}, request.user)
+        with self.state.lock:
+            was_done = status_by_id(issue["status"]).category == "done"
+            issue["status"] = target.id
+            if resolution:
+                issue["resolution"] = resolution
+                if not was_done or issue["resolutiondate"] is None:
+                    issue["resolutiondate"] = self.clock.now()
+            else:
+                issue["resolution"] = None
+                issue["resolutiondate"] = None
+            issue["updated"] = self.clock.now()
+        self.state.save()
+        return Reply(204)
+
+    def link_issues(self, request: Request) -> Reply:
+        body = request.body if isinstance(request.body, dict) else {}
+        wanted = _ref(body.get("type"), "id", "name")
+        link_type = next((t for t in LINK_TYPES if wanted in (t[0], t[1])), None)
+        if link_type is None:
+            raise Invalid(messages=[f"No issue link type with name '{wanted}' found."], status=404)
+        ends = []
+        for side in ("inwardIssue", "outwardIssue"):
+            issue = self.state.find(str(_ref(body.get(side), "key", "id") or ""))
+            if issue is None:
+                raise Invalid(messages=[f"Issue Does Not Exist ({side})"], status=404)
+            ends.append(issue)
+        with self.state.lock:
+            self.state.next_link_id += 1
+            self.state.links.append(
+                {
+                    "id": str(self.state.next_link_id),
+                    "type": link_type[0],
+                    "inward": ends[0]["key"],
+                    "outward": ends[1]["key"],
+                }
+            )
+            comment = body.get("comment")
+            if isinstance(comment, dict) and comment.get("body") is not None:
+                self.store_comment(
+                    ends[0], self.rich_text("comment", comment["body"]), request.user
+                )
+            for issue in ends:
+                issue["updated"] = self.clock.now()
+        self.state.save()
+        return Reply(201)
+
+    def property_keys(self, request: Request) -> Reply:
+        issue = self.issue_or_404(request.params["issueIdOrKey"])
+        keys = [
+            {"key": k, "self": f"{self.rest}/issue/{issue['id']}/properties/{k}"}
+            for k in sorted(issue["properties"])
+        ]
+        return Reply(200, {"keys": keys})
+
+    def get_property(self, request: Request) -> Reply:
+        issue = self.issue_or_404(request.params["issueIdOrKey"])
+        key = request.params["propertyKey"]
+        if key not in issue["properties"]:
+            raise Invalid(messages=[f"The property with key '{key}' does not exist."], status=404)
+        return Reply(200, {"key": key, "value": issue["properties"][key]})
+
+    def set_property(self, request: Request) -> Reply:
+        issue = self.issue_or_404(request.params["issueIdOrKey"])
+        key = request.params["propertyKey"]
+        if len(key) > 255:
+            raise Invalid(messages=["The property key is too long (255 characters at most)."])
+        if len(json.dumps(request.body)) > 32768:
+            raise Invalid(messages=["The property value is too long (32768 bytes at most)."])
+        with self.state.lock:
+            existed = key in issue["properties"]
+            issue["properties"][key] = request.body
+        self.state.save()
+        return Reply(200 if existed else 201)
+
+    def delete_property(self, request: Request) -> Reply:
+        issue = self.issue_or_404(request.params["issueIdOrKey"])
+        with self.state.lock:
+            if issue["properties"].pop(request.params["propertyKey"], _MISSING) is _MISSING:
+                raise Invalid(messages=["The property does not exist."], status=404)
+        self.state.save()
+        return Reply(204)
+
+    # --- search ---------------------------------------------------------------
+
+    def jql_fields(self) -> dict[str, jql.FieldSpec]:
+        def lookup(name: str) -> Callable[[Any], Any]:
+            return lambda issue: issue[name]
+
+        key = jql.FieldSpec("key", lambda i: (i["key"], i["id"]))
+        return {
+            "project": jql.FieldSpec("match", lookup("project")),
+            "labels": jql.FieldSpec("list", lookup("labels")),
+            "status": jql.FieldSpec("match", lookup("status")),
+            "statuscategory": jql.FieldSpec("match", lookup("category")),
+            "priority": jql.FieldSpec("match", lookup("priority")),
+            "issuetype": jql.FieldSpec("match", lookup("issuetype")),
+            "type": jql.FieldSpec("match", lookup("issuetype")),
+            "resolution": jql.FieldSpec("match", lookup("resolution")),
+            "assignee": jql.FieldSpec("match", lookup("assignee")),
+            "reporter": jql.FieldSpec("match", lookup("reporter")),
+            "parent": jql.FieldSpec("match", lookup("parent")),
+            "key": key,
+            "issuekey": key,
+            "id": key,
+            "created": jql.FieldSpec("date", lookup("created")),
+            "createddate": jql.FieldSpec("date", lookup("created")),
+            "updated": jql.FieldSpec("date", lookup("updated")),
+            "updateddate": jql.FieldSpec("date", lookup("updated")),
+            "resolved": jql.FieldSpec("date", lookup("resolutiondate")),
+            "resolutiondate": jql.FieldSpec("date", lookup("resolutiondate")),
+            "due": jql.FieldSpec("date", lookup("due")),
+            "duedate": jql.FieldSpec("date", lookup("due")),
+            "text": jql.FieldSpec("text", lookup("text")),
+            "summary": jql.FieldSpec("text", lookup("summary")),
+            "description": jql.FieldSpec("text", lookup("description")),
+            "comment": jql.FieldSpec("text", lookup("comment")),
+        }
+
+    def flatten(self, issue: dict[str, Any]) -> dict[str, Any]:
+        """The issue as JQL sees it: every name or id a clause may compare against."""
+        status = status_by_id(issue["status"])
+        category = CATEGORIES[status.category]
+        issue_type = next(t for t in ISSUE_TYPES if t.id == issue["issuetype"])
+        project = next(p for p in PROJECTS if p.key == issue["project"])
+        resolution = next((r for r in RESOLUTIONS if r[0] == issue["resolution"]), None)
+        description = self.plain(issue["description"])
+        comments = " ".join(self.plain(c["body"]) for c in issue["comments"])
+        parent = self.state.issues.get(issue["parent"] or "")
+
+        def person(account_id: str | None) -> tuple[str, ...] | None:
+            user = user_by_account(account_id)
+            return None if user is None else (user.account_id, user.name, user.email)
+
+        return {
+            "project": (project.key, project.id, project.name),
+            "labels": issue["labels"],
+            "status": (status.name, status.id),
+            "category": (category["name"], category["key"], str(category["id"])),
+            "priority": (dict(PRIORITIES)[issue["priority"]], issue["priority"]),
+            "issuetype": (issue_type.name, issue_type.id),
+            "resolution": resolution and (resolution[1], resolution[0]),
+            "assignee": person(issue["assignee"]),
+            "reporter": person(issue["reporter"]),
+            "parent": parent and (parent["key"], parent["id"]),
+            "key": issue["key"],
+            "id": issue["id"],
+            "created": issue["created"],
+            "updated": issue["updated"],
+            "resolutiondate": issue["resolutiondate"],
+            "due": datetime.combine(date.fromisoformat(issue["duedate"]), datetime.min.time(), UTC)
+            if issue["duedate"]
+            else None,
+            "summary": issue["summary"],
+            "description": description,
+            "comment": comments,
+            "text": " ".join((issue["summary"], description, comments)),
+        }
+
+    def run_query(
+        self, query_text: str, reconcile: set[str], *, consume_lag: bool
+    ) -> list[dict[str, Any]]:
+        """The issues matching a JQL string, ordered; Cloud's indexing lag applied."""
+        now = self.clock.now()
+        try:
+            query = jql.parse(query_text)
+            fields = self.jql_fields()
+            jql.check(query.where, fields, now)
+            orders = {
+                "created",
+                "updated",
+                "key",
+                "issuekey",
+                "priority",
+                "status",
+                "duedate",
+                "resolutiondate",
+                "resolved",
+                "summary",
+                "id",
+            }
+            for name, _ in query.order_by:
+                if name not in orders:
+                    raise jql.JqlError(f"Not able to sort using field '{name}'.")
+        except jql.JqlError as exc:
+            raise Invalid(messages=[str(exc)]) from exc
+        with self.state.lock:
+            issues = list(self.state.issues.values())
+            matched = [
+                i
+                for i in issues
+                if self.visible(i, reconcile, now, consume_lag)
+                and jql.evaluate(query.where, self.flatten(i), fields, now)
+            ]
+        for name, descending in reversed(query.order_by or (("key", True),)):
+            matched.sort(key=lambda i, n=name: _sort_key(i, n), reverse=descending)  # type: ignore[misc]
+        return matched
+
+    def visible(
+        self, issue: dict[str, Any], reconcile: set[str], now: datetime, consume: bool
+    ) -> bool:
+        pending = self.unindexed.get(issue["id"])
+        if pending is None or issue["id"] in reconcile:
+            return True
+        visible_from, calls_left = pending
+        if now >= visible_from and calls_left <= 0:
+            del self.unindexed[issue["id"]]
+            return True
+        if consume and calls_left > 0:
+            self.unindexed[issue["id"]] = (visible_from, calls_left - 1)
+        return False
+
+    def search_args(self, request: Request) -> dict[str, Any]:
+        if request.method == "POST":
+            if not isinstance(request.body, dict):
+                raise Invalid(messages=["Can not deserialize the search request."])
+            args = dict(request.body)
+            if isinstance(args.get("fields"), list):
+                args["fields"] = ",".join(args["fields"])
+            if isinstance(args.get("properties"), list):
+                args["properties"] = ",".join(args["properties"])
+            return args
+        args = {name: values[0] for name, values in request.query.items()}
+        if "reconcileIssues" in request.query:
+            args["reconcileIssues"] = [
+                int(v) for raw in request.query["reconcileIssues"] for v in raw.split(",") if v
+            ]
+        return args
+
+    def page_size(self, args: dict[str, Any]) -> int:
+        try:
+            size = int(args.get("maxResults", 50))
+        except (TypeError, ValueError) as exc:
+            raise Invalid(messages=["maxResults must be a number."]) from exc
+        return max(0, min(size, SEARCH_LIMIT))
+
+    def search_token(self, request: Request) -> Reply:
+        """Cloud's /search/jql: no total, paged by an opaque nextPageToken."""
+        args = self.search_args(request)
+        query_text = str(args.get("jql") or "")
+        if not query_text.strip() or " ".join(query_text.split()).upper().startswith("ORDER BY"):
+            raise Invalid(
+                messages=[
+                    "Unbounded JQL queries are not allowed here. Please add a search "
+                    "restriction to your query."
+                ]
+            )
+        size = self.page_size(args)
+        start = 0
+        token = args.get("nextPageToken")
+        if token:
+            start = _read_token(str(token), query_text)
+        reconcile = {str(i) for i in args.get("reconcileIssues") or []}
+        matched = self.run_query(query_text, reconcile, consume_lag=start == 0)
+        page = matched[start : start + size]
+        wanted = _split(args.get("fields")) or ["id"]
+        issues = [self.issue_json(i, wanted, _split(args.get("properties"))) for i in page]
+        body: dict[str, Any] = {"issues": issues, "isLast": start + size >= len(matched)}
+        if not body["isLast"]:
+            body["nextPageToken"] = _make_token(start + size, query_text)
+        return Reply(200, body)
+
+    def search_offset(self, request: Request) -> Reply:
+        """Data Center's /search with startAt and total; gone from Cloud (410)."""
+        if self.cloud:
+            raise Invalid(messages=[REMOVED_SEARCH], status=410)
+        args = self.search_args(request)
+        size = self.page_size(args)
+        try:
+            start = max(0, int(args.get("startAt", 0)))
+        except (TypeError, ValueError) as exc:
+            raise Invalid(messages=["startAt must be a number."]) from exc
+        matched = self.run_query(str(args.get("jql") or ""), set(), consume_lag=True)
+        wanted = _split(args.get("fields")) or ["*navigable"]
+        issues = [self.issue_json(i, wanted) for i in matched[start : start + size]]
+        return Reply(
+            200,
+            {
+                "expand": "schema,names",
+                "startAt": start,
+                "maxResults": size,
+                "total": len(matched),
+                "issues": issues,
+            },
+        )
+
+
+_MISSING = object()
+
+
+def _ref(value: Any, *names: str) -> Any:
+    """The first of `names` set in a reference like {"id": ...} or {"key": ...}, or a bare value."""
+    if isinstance(value, dict):
+        for name in names:
+            if value.get(name) is not None:
+                return str(value[name])
+        return None
+    return None if value is None else str(value)
+
+
+def _labels(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Invalid({"labels": "Labels must be a list of strings."})
+    for label in value:
+        if not label or re.search(r"\s", label):
+            raise Invalid({"labels": f"The label '{label}' contains spaces which is invalid."})
+        if len(label) > 255:
+            raise Invalid({"labels": "The label must not be longer than 255 characters."})
+    return list(dict.fromkeys(value))
+
+
+def _due_date(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError as exc:
+        raise Invalid({"duedate": "Error parsing date string: " + str(value)}) from exc
+
+
+def _split(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    parts = [p.strip() for p in str(value).split(",") if p.strip()]
+    return parts or None
+
+
+def _make_token(offset: int, query_text: str) -> str:
+    raw = json.dumps({"o": offset, "q": hash_text(query_text)})
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _read_token(token: str, query_text: str) -> int:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if data["q"] != hash_text(query_text):
+            raise ValueError("token for another query")
+        return int(data["o"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise Invalid(messages=["The provided next page token is invalid or expired."]) from exc
+
+
+def hash_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _sort_key(issue: dict[str, Any], name: str) -> Any:
+    if name in ("key", "issuekey", "id"):
+        project, _, number = issue["key"].partition("-")
+        return (project, int(number))
+    if name in ("resolved", "resolutiondate", "duedate"):
+        value = issue["resolutiondate" if name != "duedate" else "duedate"]
+        return (value is None, str(value))
+    if name == "status":
+        return status_by_id(issue["status"]).name
+    if name == "priority":
+        return -int(issue["priority"])  # descending puts Highest first, as in Jira
+    return issue[name]
