@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import jira
 import pytest
@@ -64,7 +65,7 @@ def test_rich_text_must_match_the_dialect(client: jira.JIRA, sandbox: RunningSan
                     "description": wrong}
         )  # fmt: skip
     assert info.value.status_code == 400
-    assert "description" in info.value.response.json()["errors"]
+    assert "description" in error_body(info.value)["errors"]
     assert sandbox.state.issues == {}
 
 
@@ -74,7 +75,7 @@ def test_missing_fields_answer_jira_error_collection(
     """A create without summary or a valid project lists each problem under its field."""
     with pytest.raises(jira.JIRAError) as info:
         client.create_issue(fields={"project": {"key": "NOPE"}, "issuetype": {"id": "10001"}})
-    body = info.value.response.json()
+    body = error_body(info.value)
     assert body["errorMessages"] == []
     assert set(body["errors"]) == {"project", "summary"}
 
@@ -86,7 +87,7 @@ def test_subtask_needs_a_parent_and_shows_under_it(
     parent = make_issue()
     with pytest.raises(jira.JIRAError) as info:
         make_issue("KNOW", issuetype={"name": "Sub-task"})
-    assert "parent" in info.value.response.json()["errors"]
+    assert "parent" in error_body(info.value)["errors"]
     child = make_issue("KNOW", issuetype={"name": "Sub-task"}, parent={"key": parent.key})
     assert child.fields.parent.key == parent.key
     assert [s.key for s in client.issue(parent.key).fields.subtasks] == [child.key]
@@ -147,7 +148,7 @@ def test_edit_refuses_unknown_fields(make_issue: Callable[..., jira.Issue]) -> N
     issue = make_issue()
     with pytest.raises(jira.JIRAError) as info:
         issue.update(fields={"customfield_99999": "x"})
-    assert "customfield_99999" in info.value.response.json()["errors"]
+    assert "customfield_99999" in error_body(info.value)["errors"]
 
 
 def test_comments_keep_their_body_and_author(
@@ -177,6 +178,7 @@ def test_transitions_move_status_and_resolution(
     client.transition_issue(issue, "Done", fields={"resolution": {"name": "Won't Do"}})
     done = client.issue(issue.key).fields
     assert done.status.statusCategory.key == "done"
+    assert done.resolution is not None
     assert done.resolution.name == "Won't Do"
     assert done.resolutiondate == "2026-03-02T11:00:00.000+0000"
     client.transition_issue(issue, "To Do")
@@ -262,7 +264,9 @@ def test_assignee_by_account_or_name(
     ).json()[0]
     right = {"accountId": alice["accountId"]} if sandbox.dialect == "cloud" else {"name": "alice"}
     wrong = {"name": "alice"} if sandbox.dialect == "cloud" else {"accountId": "x"}
-    assert make_issue(assignee=right).fields.assignee.displayName == "Alice Martin"
+    assignee = make_issue(assignee=right).fields.assignee
+    assert assignee is not None
+    assert assignee.displayName == "Alice Martin"
     with pytest.raises(jira.JIRAError):
         make_issue(assignee=wrong)
 
@@ -294,7 +298,7 @@ def test_cloud_search_token_pages(
         make_issue(f"issue {number}")
     keys, token, pages = [], None, 0
     while True:
-        params = {"jql": "project = SUP ORDER BY key", "maxResults": 2, "fields": "summary"}
+        params: dict[str, Any] = {"jql": "project = SUP ORDER BY key", "maxResults": 2}
         if token:
             params["nextPageToken"] = token
         page = requests.get(
@@ -335,7 +339,7 @@ def test_wrong_credentials_answer_401(sandbox: RunningSandbox) -> None:
     with pytest.raises(jira.JIRAError) as info:
         connect(sandbox, **{**_no_auth(), **wrong}).myself()
     assert info.value.status_code == 401
-    assert info.value.response.json()["errorMessages"]
+    assert error_body(info.value)["errorMessages"]
 
 
 def test_missing_credentials_answer_401(sandbox: RunningSandbox) -> None:
@@ -374,7 +378,7 @@ def test_invalid_json_body_is_a_400(sandbox: RunningSandbox) -> None:
     assert json.loads(response.text)["errorMessages"]
 
 
-def _auth(sandbox: RunningSandbox) -> dict[str, object]:
+def _auth(sandbox: RunningSandbox) -> dict[str, Any]:
     """requests keyword arguments carrying the sandbox's credentials and a timeout."""
     if sandbox.dialect == "cloud":
         creds = sandbox.credentials
@@ -382,5 +386,11 @@ def _auth(sandbox: RunningSandbox) -> dict[str, object]:
     return {"headers": {"Authorization": f"Bearer {sandbox.credentials['pat']}"}, "timeout": 5}
 
 
-def _no_auth() -> dict[str, object]:
+def _no_auth() -> dict[str, Any]:
     return {}
+
+
+def error_body(error: jira.JIRAError) -> Any:
+    """The JSON body of the response behind a client error."""
+    assert error.response is not None
+    return error.response.json()
