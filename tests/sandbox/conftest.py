@@ -87,3 +87,11 @@ def search_keys(client: jira.JIRA, sandbox: RunningSandbox, query: str) -> list[
     else:
         found = client.search_issues(query, maxResults=0, fields="key")
     return [issue.key for issue in found]
+
+
+def http_auth(sandbox: RunningSandbox) -> dict[str, Any]:
+    """`requests` keyword arguments carrying the sandbox's credentials and a timeout."""
+    if sandbox.dialect == "cloud":
+        creds = sandbox.credentials
+        return {"auth": (creds["email"], creds["token"]), "timeout": 5}
+    return {"headers": {"Authorization": f"Bearer {sandbox.credentials['pat']}"}, "timeout": 5}

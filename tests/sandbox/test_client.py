@@ -11,7 +11,7 @@ import jira
 import pytest
 import requests
 
-from tests.sandbox.conftest import connect, rich
+from tests.sandbox.conftest import connect, http_auth, rich
 from worker.clock import FrozenClock
 from worker.sandbox import RunningSandbox
 
@@ -108,7 +108,7 @@ def test_bulk_create_all_failing_answers_400(sandbox: RunningSandbox) -> None:
     response = requests.post(
         f"{sandbox.rest_url}/issue/bulk",
         json={"issueUpdates": [{"fields": {"summary": "no project"}}]},
-        **_auth(sandbox),
+        **http_auth(sandbox),
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["failedElementNumber"] == 0
@@ -118,7 +118,7 @@ def test_bulk_create_refuses_more_than_fifty(sandbox: RunningSandbox) -> None:
     """More than 50 issues in one bulk create are refused as a whole."""
     item = {"fields": {"project": {"key": "SUP"}, "issuetype": {"id": "10001"}, "summary": "s"}}
     response = requests.post(
-        f"{sandbox.rest_url}/issue/bulk", json={"issueUpdates": [item] * 51}, **_auth(sandbox)
+        f"{sandbox.rest_url}/issue/bulk", json={"issueUpdates": [item] * 51}, **http_auth(sandbox)
     )
     assert response.status_code == 400
     assert sandbox.state.issues == {}
@@ -222,7 +222,7 @@ def test_issue_properties_round_trip(
     assert [p.key for p in client.issue_properties(issue.key)] == ["recovery-worker"]
     assert sandbox.state.properties(issue.key) == {"recovery-worker": value}
     response = requests.delete(
-        f"{sandbox.rest_url}/issue/{issue.key}/properties/recovery-worker", **_auth(sandbox)
+        f"{sandbox.rest_url}/issue/{issue.key}/properties/recovery-worker", **http_auth(sandbox)
     )
     assert response.status_code == 204
     assert sandbox.state.properties(issue.key) == {}
@@ -234,7 +234,9 @@ def test_project_and_createmeta_list_the_subtask_type(
     """The project and createmeta both offer Task, Bug and a sub-task type."""
     project = client.project("SUP")
     assert {t.name for t in project.issueTypes} == {"Task", "Bug", "Sub-task"}
-    response = requests.get(f"{sandbox.rest_url}/issue/createmeta/SUP/issuetypes", **_auth(sandbox))
+    response = requests.get(
+        f"{sandbox.rest_url}/issue/createmeta/SUP/issuetypes", **http_auth(sandbox)
+    )
     page = response.json()
     types = page["issueTypes"] if sandbox.dialect == "cloud" else page["values"]
     assert [t["name"] for t in types if t["subtask"]] == ["Sub-task"]
@@ -249,7 +251,9 @@ def test_priorities_statuses_and_users_are_seeded(
     assert [p.name for p in client.priorities()] == ["Highest", "High", "Medium", "Low", "Lowest"]
     assert "Waiting for customer" in {s.name for s in client.statuses()}
     query = {"query": "alice"} if sandbox.dialect == "cloud" else {"username": "alice"}
-    users = requests.get(f"{sandbox.rest_url}/user/search", params=query, **_auth(sandbox)).json()
+    users = requests.get(
+        f"{sandbox.rest_url}/user/search", params=query, **http_auth(sandbox)
+    ).json()
     assert [u["displayName"] for u in users] == ["Alice Martin"]
 
 
@@ -260,7 +264,7 @@ def test_assignee_by_account_or_name(
     alice = requests.get(
         f"{sandbox.rest_url}/user/search",
         params={"query": "alice"} if sandbox.dialect == "cloud" else {"username": "alice"},
-        **_auth(sandbox),
+        **http_auth(sandbox),
     ).json()[0]
     right = {"accountId": alice["accountId"]} if sandbox.dialect == "cloud" else {"name": "alice"}
     wrong = {"name": "alice"} if sandbox.dialect == "cloud" else {"accountId": "x"}
@@ -302,7 +306,7 @@ def test_cloud_search_token_pages(
         if token:
             params["nextPageToken"] = token
         page = requests.get(
-            f"{sandbox.rest_url}/search/jql", params=params, **_auth(sandbox)
+            f"{sandbox.rest_url}/search/jql", params=params, **http_auth(sandbox)
         ).json()
         assert "total" not in page
         keys += [i["key"] for i in page["issues"]]
@@ -319,7 +323,7 @@ def test_cloud_old_search_is_gone(sandbox: RunningSandbox) -> None:
     if sandbox.dialect != "cloud":
         pytest.skip("Data Center still has /search")
     response = requests.get(f"{sandbox.rest_url}/search", params={"jql": "project = SUP"},
-                            **_auth(sandbox))  # fmt: skip
+                            **http_auth(sandbox))  # fmt: skip
     assert response.status_code == 410
     assert "search/jql" in response.json()["errorMessages"][0]
 
@@ -328,8 +332,8 @@ def test_datacenter_has_no_search_jql(sandbox: RunningSandbox) -> None:
     """Data Center has no /search/jql, and no /rest/api/3 either."""
     if sandbox.dialect != "datacenter":
         pytest.skip("Cloud has /search/jql")
-    assert requests.get(f"{sandbox.rest_url}/search/jql", **_auth(sandbox)).status_code == 404
-    assert requests.get(f"{sandbox.url}/rest/api/3/myself", **_auth(sandbox)).status_code == 404
+    assert requests.get(f"{sandbox.rest_url}/search/jql", **http_auth(sandbox)).status_code == 404
+    assert requests.get(f"{sandbox.url}/rest/api/3/myself", **http_auth(sandbox)).status_code == 404
 
 
 def test_wrong_credentials_answer_401(sandbox: RunningSandbox) -> None:
@@ -337,7 +341,7 @@ def test_wrong_credentials_answer_401(sandbox: RunningSandbox) -> None:
     wrong = {"basic_auth": ("support@example.test", "wrong")} if sandbox.dialect == "cloud" \
         else {"token_auth": "wrong"}  # fmt: skip
     with pytest.raises(jira.JIRAError) as info:
-        connect(sandbox, **{**_no_auth(), **wrong}).myself()
+        connect(sandbox, **wrong).myself()
     assert info.value.status_code == 401
     assert error_body(info.value)["errorMessages"]
 
@@ -373,21 +377,9 @@ def test_calls_are_counted_per_endpoint(
 
 def test_invalid_json_body_is_a_400(sandbox: RunningSandbox) -> None:
     """A body that is not JSON is refused with Jira's error shape."""
-    response = requests.post(f"{sandbox.rest_url}/issue", data=b"{nope", **_auth(sandbox))
+    response = requests.post(f"{sandbox.rest_url}/issue", data=b"{nope", **http_auth(sandbox))
     assert response.status_code == 400
     assert json.loads(response.text)["errorMessages"]
-
-
-def _auth(sandbox: RunningSandbox) -> dict[str, Any]:
-    """requests keyword arguments carrying the sandbox's credentials and a timeout."""
-    if sandbox.dialect == "cloud":
-        creds = sandbox.credentials
-        return {"auth": (creds["email"], creds["token"]), "timeout": 5}
-    return {"headers": {"Authorization": f"Bearer {sandbox.credentials['pat']}"}, "timeout": 5}
-
-
-def _no_auth() -> dict[str, Any]:
-    return {}
 
 
 def error_body(error: jira.JIRAError) -> Any:

@@ -1063,7 +1063,9 @@ class JiraApi:
                 if self.visible(i, reconcile, now, consume_lag)
                 and jql.evaluate(query.where, self.flatten(i), fields, now)
             ]
-        for name, descending in reversed(query.order_by or (("key", True),)):
+        # Newest first when the query names no order; ties keep the newest first too.
+        matched.sort(key=lambda i: int(i["id"]), reverse=True)
+        for name, descending in reversed(query.order_by or (("created", True),)):
             matched.sort(key=lambda i, n=name: _sort_key(i, n), reverse=descending)  # type: ignore[misc]
         return matched
 
