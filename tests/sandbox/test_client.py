@@ -292,6 +292,26 @@ def test_search_pages_through_every_match(
     assert pages >= 1
 
 
+@pytest.mark.parametrize("use_post", [False, True])
+def test_cloud_search_through_every_client_method(
+    make_issue: Callable[..., jira.Issue],
+    client: jira.JIRA,
+    sandbox: RunningSandbox,
+    use_post: bool,
+) -> None:
+    """On Cloud, search_issues and enhanced_search_issues (GET or POST) all use /search/jql."""
+    if sandbox.dialect != "cloud":
+        pytest.skip("search/jql is Cloud's")
+    issue = make_issue(labels=["complaint"])
+    sandbox.reset_calls()
+    via_search = client.search_issues("labels = complaint", use_post=use_post)
+    via_enhanced = client.enhanced_search_issues("labels = complaint", use_post=use_post)
+    assert [i.key for i in via_search] == [i.key for i in via_enhanced] == [issue.key]
+    method = "POST" if use_post else "GET"
+    assert sandbox.calls[f"{method} /rest/api/3/search/jql"] == 2
+    assert sandbox.calls["GET /rest/api/3/search"] == 0
+
+
 def test_cloud_search_token_pages(
     make_issue: Callable[..., jira.Issue], sandbox: RunningSandbox
 ) -> None:

@@ -218,6 +218,9 @@ def _request_exceptions(dialect: Dialect, operation: Operation, body: Any) -> An
     ):
         # The jira client always sends "comment": null; Jira treats it as no comment.
         body = {k: v for k, v in body.items() if k != "comment"}
+    if operation.path.endswith(("/search", "/search/jql")) and isinstance(body, dict):
+        # The jira client sends null for options it leaves unset; Jira reads null as absent.
+        body = {k: v for k, v in body.items() if v is not None}
     if operation.path.endswith("/transitions") and isinstance(body, dict):
         transition = body.get("transition")
         if isinstance(transition, dict) and isinstance(transition.get("id"), int):

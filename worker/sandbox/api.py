@@ -967,7 +967,9 @@ class JiraApi:
             "priority": jql.FieldSpec("match", lookup("priority")),
             "issuetype": jql.FieldSpec("match", lookup("issuetype")),
             "type": jql.FieldSpec("match", lookup("issuetype")),
-            "resolution": jql.FieldSpec("match", lookup("resolution")),
+            "resolution": jql.FieldSpec(
+                "match", lookup("resolution"), empty_names=frozenset({"unresolved"})
+            ),
             "assignee": jql.FieldSpec("match", lookup("assignee")),
             "reporter": jql.FieldSpec("match", lookup("reporter")),
             "parent": jql.FieldSpec("match", lookup("parent")),

@@ -98,11 +98,15 @@ class Faults:
         *,
         times: int | None = 1,
         probability: float = 1.0,
+        retry_after: str | int | None = None,
     ) -> FaultRule:
-        """Answer 500, 502 or 503 instead of doing the work."""
+        """Answer 500, 502 or 503 (optionally with Retry-After) instead of doing the work."""
         if status not in (500, 502, 503, 504):
             raise ValueError(f"not a server error status: {status}")
-        return self.add(FaultRule("status", endpoint, times, probability, status=status))
+        after = None if retry_after is None else str(retry_after)
+        return self.add(
+            FaultRule("status", endpoint, times, probability, status=status, retry_after=after)
+        )
 
     def drop_connection(
         self, endpoint: str | None = None, *, times: int | None = 1, probability: float = 1.0

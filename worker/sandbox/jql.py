@@ -286,6 +286,7 @@ class FieldSpec:
 
     kind: str  # "match" (names/ids), "list" (labels), "date", "text", "key"
     get: Getter
+    empty_names: frozenset[str] = frozenset()  # values that mean EMPTY, e.g. "Unresolved"
 
 
 def evaluate(
@@ -355,11 +356,13 @@ def _clause(
         return _compare(op, actual, moments)
     candidates: Sequence[Any] = actual if spec.kind == "list" else [actual]
     names = {str(c).lower() for c in _flatten(candidates) if c is not None}
-    wanted = {v.lower() for v in values if v is not None}
-    hit = bool(names & wanted) or (None in values and not names)
+    wanted = {v.lower() for v in values if v is not None and v.lower() not in spec.empty_names}
+    wants_empty = len(wanted) < len(values)
+    hit = bool(names & wanted) or (wants_empty and not names)
     if op in ("=", "in"):
         return hit
-    return not hit
+    # As in Jira, != and NOT IN never match an empty field unless EMPTY is among the values.
+    return not hit and (bool(names) or wants_empty)
 
 
 def _flatten(values: Sequence[Any]) -> list[Any]:
