@@ -1,1 +1,1 @@
-"""Helpers the tests share: real servers started on demand."""
+"""Helpers the tests share: real servers started on demand, and the Jira API contract."""

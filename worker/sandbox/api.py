@@ -19,6 +19,7 @@ from typing import Any
 from worker.clock import Clock
 from worker.sandbox import jql
 from worker.sandbox.faults import Faults
+from worker.sandbox.render import Renderer, adf_text, is_adf, jira_time
 from worker.sandbox.state import (
     CATEGORIES,
     DEFAULT_PRIORITY,
@@ -30,17 +31,14 @@ from worker.sandbox.state import (
     STATUSES,
     TRANSITIONS,
     USERS,
-    IssueType,
     Project,
     SandboxState,
-    Status,
     User,
     status_by_id,
     user_by_account,
 )
 
 BULK_LIMIT = 50
-EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 SUMMARY_LIMIT = 255
 SEARCH_LIMIT = 100
 REMOVED_SEARCH = (
@@ -98,32 +96,6 @@ class Invalid(Exception):
         return Reply(self.status, {"errorMessages": self.messages, "errors": self.errors})
 
 
-def jira_time(moment: datetime) -> str:
-    """Jira's timestamp format: 2026-03-02T09:00:00.000+0000."""
-    return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{moment.microsecond // 1000:03d}+0000"
-    )
-
-
-def adf_text(document: Any) -> str:
-    """The plain text inside an Atlassian Document Format node."""
-    if isinstance(document, dict):
-        own = document.get("text", "") if document.get("type") == "text" else ""
-        inner = " ".join(adf_text(child) for child in document.get("content", []))
-        return f"{own} {inner}".strip()
-    return ""
-
-
-def is_adf(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and value.get("type") == "doc"
-        and value.get("version") == 1
-        and isinstance(value.get("content"), list)
-    )
-
-
 class JiraApi:
     """The resources; one instance per running sandbox."""
 
@@ -131,10 +103,9 @@ class JiraApi:
         self.state = state
         self.clock = clock
         self.faults = faults
-        self.base_url = base_url
-        self.cloud = state.dialect == "cloud"
-        self.version = "3" if self.cloud else "2"
-        self.rest = f"{base_url}/rest/api/{self.version}"
+        self.render = Renderer(state, base_url)
+        self.cloud = self.render.cloud
+        self.version = self.render.version
         # Issues not yet visible to search: id -> (visible from, searches left).
         self.unindexed: dict[str, tuple[datetime, int]] = {}
 
@@ -177,32 +148,6 @@ class JiraApi:
 
     # --- reference data -----------------------------------------------------
 
-    def user_json(self, user: User | None) -> dict[str, Any] | None:
-        if user is None:
-            return None
-        avatars = {
-            size: f"{self.base_url}/avatar/{user.name}?s={size[:2]}"
-            for size in ("48x48", "24x24", "16x16", "32x32")
-        }
-        body: dict[str, Any] = {
-            "displayName": user.display_name,
-            "emailAddress": user.email,
-            "active": True,
-            "timeZone": "UTC",
-            "avatarUrls": avatars,
-        }
-        if self.cloud:
-            body.update(
-                self=f"{self.rest}/user?accountId={user.account_id}",
-                accountId=user.account_id,
-                accountType="atlassian",
-            )
-        else:
-            body.update(
-                self=f"{self.rest}/user?username={user.name}", name=user.name, key=user.name
-            )
-        return body
-
     def find_user(self, reference: Any) -> User:
         """A user from {"accountId": ...} on Cloud or {"name": ...} on Data Center."""
         if not isinstance(reference, dict):
@@ -217,77 +162,9 @@ class JiraApi:
             raise Invalid({"assignee": f"User '{wanted}' does not exist."})
         return found
 
-    def status_json(self, status: Status) -> dict[str, Any]:
-        category = CATEGORIES[status.category]
-        return {
-            "self": f"{self.rest}/status/{status.id}",
-            "description": "",
-            "iconUrl": f"{self.base_url}/images/icons/statuses/generic.png",
-            "name": status.name,
-            "id": status.id,
-            "statusCategory": {"self": f"{self.rest}/statuscategory/{category['id']}", **category},
-        }
-
-    def priority_json(self, priority_id: str) -> dict[str, Any]:
-        name = dict(PRIORITIES)[priority_id]
-        return {
-            "self": f"{self.rest}/priority/{priority_id}",
-            "iconUrl": f"{self.base_url}/images/icons/priorities/{name.lower()}.svg",
-            "name": name,
-            "id": priority_id,
-        }
-
-    def resolution_json(self, resolution_id: str) -> dict[str, Any]:
-        _, name, description = next(r for r in RESOLUTIONS if r[0] == resolution_id)
-        return {
-            "self": f"{self.rest}/resolution/{resolution_id}",
-            "id": resolution_id,
-            "name": name,
-            "description": description,
-        }
-
-    def issue_type_json(self, issue_type: IssueType) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "self": f"{self.rest}/issuetype/{issue_type.id}",
-            "id": issue_type.id,
-            "description": issue_type.description,
-            "iconUrl": f"{self.base_url}/images/icons/issuetypes/{issue_type.name.lower()}.svg",
-            "name": issue_type.name,
-            "subtask": issue_type.subtask,
-            "avatarId": 10316,
-        }
-        if self.cloud:
-            body["hierarchyLevel"] = -1 if issue_type.subtask else 0
-        return body
-
-    def project_json(self, project: Project, *, full: bool = False) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "self": f"{self.rest}/project/{project.id}",
-            "id": project.id,
-            "key": project.key,
-            "name": project.name,
-            "projectTypeKey": "software",
-            "avatarUrls": {"48x48": f"{self.base_url}/avatar/project/{project.key}"},
-        }
-        if full:
-            body["issueTypes"] = [self.issue_type_json(t) for t in ISSUE_TYPES]
-            body["lead"] = self.user_json(user_by_account(project.lead))
-            body["description"] = ""
-        return body
-
-    def link_type_json(self, link_type: tuple[str, str, str, str]) -> dict[str, Any]:
-        type_id, name, inward, outward = link_type
-        return {
-            "id": type_id,
-            "name": name,
-            "inward": inward,
-            "outward": outward,
-            "self": f"{self.rest}/issueLinkType/{type_id}",
-        }
-
     def server_info(self, request: Request) -> Reply:
         body: dict[str, Any] = {
-            "baseUrl": self.base_url,
+            "baseUrl": self.render.base_url,
             "version": "1001.0.0-SNAPSHOT" if self.cloud else "10.3.4",
             "versionNumbers": [1001, 0, 0] if self.cloud else [10, 3, 4],
             "deploymentType": "Cloud" if self.cloud else "Server",
@@ -300,7 +177,7 @@ class JiraApi:
         return Reply(200, body)
 
     def myself(self, request: Request) -> Reply:
-        return Reply(200, self.user_json(request.user))
+        return Reply(200, self.render.user_json(request.user))
 
     def get_user(self, request: Request) -> Reply:
         wanted = (
@@ -313,7 +190,7 @@ class JiraApi:
         )
         if found is None:
             raise Invalid(messages=[f"The user named '{wanted}' does not exist"], status=404)
-        return Reply(200, self.user_json(found))
+        return Reply(200, self.render.user_json(found))
 
     def search_users(self, request: Request) -> Reply:
         text = (request.arg("query") if self.cloud else request.arg("username")) or ""
@@ -323,7 +200,7 @@ class JiraApi:
             for u in USERS
             if text in u.name or text in u.email.lower() or text in u.display_name.lower()
         ]
-        return Reply(200, [self.user_json(u) for u in found])
+        return Reply(200, [self.render.user_json(u) for u in found])
 
     def find_project(self, id_or_key: Any) -> Project | None:
         text = str(id_or_key)
@@ -338,14 +215,14 @@ class JiraApi:
                 ],
                 status=404,
             )
-        return Reply(200, self.project_json(project, full=True))
+        return Reply(200, self.render.project_json(project, full=True))
 
     def createmeta_issuetypes(self, request: Request) -> Reply:
         if self.find_project(request.params["projectIdOrKey"]) is None:
             raise Invalid(messages=["No project could be found."], status=404)
         start = int(request.arg("startAt", "0") or 0)
         limit = int(request.arg("maxResults", "50") or 50)
-        types = [self.issue_type_json(t) for t in ISSUE_TYPES]
+        types = [self.render.issue_type_json(t) for t in ISSUE_TYPES]
         page = types[start : start + limit]
         key = "issueTypes" if self.cloud else "values"
         body: dict[str, Any] = {
@@ -399,16 +276,16 @@ class JiraApi:
         return Reply(200, body)
 
     def priorities(self, request: Request) -> Reply:
-        return Reply(200, [self.priority_json(pid) for pid, _ in PRIORITIES])
+        return Reply(200, [self.render.priority_json(pid) for pid, _ in PRIORITIES])
 
     def statuses(self, request: Request) -> Reply:
-        return Reply(200, [self.status_json(s) for s in STATUSES])
+        return Reply(200, [self.render.status_json(s) for s in STATUSES])
 
     def resolutions(self, request: Request) -> Reply:
-        return Reply(200, [self.resolution_json(rid) for rid, _, _ in RESOLUTIONS])
+        return Reply(200, [self.render.resolution_json(rid) for rid, _, _ in RESOLUTIONS])
 
     def link_types(self, request: Request) -> Reply:
-        return Reply(200, {"issueLinkTypes": [self.link_type_json(t) for t in LINK_TYPES]})
+        return Reply(200, {"issueLinkTypes": [self.render.link_type_json(t) for t in LINK_TYPES]})
 
     # --- issues ---------------------------------------------------------------
 
@@ -561,13 +438,10 @@ class JiraApi:
                 self.unindexed[issue["id"]] = (visible, lag.search_lag_calls)
         return issue
 
-    def created_json(self, issue: dict[str, Any]) -> dict[str, Any]:
-        return {"id": issue["id"], "key": issue["key"], "self": f"{self.rest}/issue/{issue['id']}"}
-
     def create_issue(self, request: Request) -> Reply:
         issue = self.new_issue(request.body, request.user)
         self.state.save()
-        return Reply(201, self.created_json(issue))
+        return Reply(201, self.render.created_json(issue))
 
     def bulk_create(self, request: Request) -> Reply:
         updates = request.body.get("issueUpdates") if isinstance(request.body, dict) else None
@@ -583,7 +457,7 @@ class JiraApi:
         created, failed = [], []
         for number, update in enumerate(updates):
             try:
-                created.append(self.created_json(self.new_issue(update, request.user)))
+                created.append(self.render.created_json(self.new_issue(update, request.user)))
             except Invalid as exc:
                 failed.append(
                     {
@@ -649,130 +523,11 @@ class JiraApi:
                 self.store_comment(issue, body, user)
             issue["updated"] = now
 
-    # --- rendering --------------------------------------------------------------
-
-    def issue_ref(self, issue: dict[str, Any]) -> dict[str, Any]:
-        """The short form of an issue inside another one (parent, subtasks, links)."""
-        issue_type = next(t for t in ISSUE_TYPES if t.id == issue["issuetype"])
-        return {
-            "id": issue["id"],
-            "key": issue["key"],
-            "self": f"{self.rest}/issue/{issue['id']}",
-            "fields": {
-                "summary": issue["summary"],
-                "status": self.status_json(status_by_id(issue["status"])),
-                "priority": self.priority_json(issue["priority"]),
-                "issuetype": self.issue_type_json(issue_type),
-            },
-        }
-
-    def comment_json(self, issue: dict[str, Any], comment: dict[str, Any]) -> dict[str, Any]:
-        author = self.user_json(user_by_account(comment["author"]))
-        body: dict[str, Any] = {
-            "self": f"{self.rest}/issue/{issue['id']}/comment/{comment['id']}",
-            "id": comment["id"],
-            "author": author,
-            "body": comment["body"],
-            "updateAuthor": author,
-            "created": jira_time(comment["created"]),
-            "updated": jira_time(comment["created"]),
-        }
-        if self.cloud:
-            body["jsdPublic"] = True
-        return body
-
-    def links_json(self, issue: dict[str, Any]) -> list[dict[str, Any]]:
-        rendered = []
-        for link in self.state.links:
-            link_type = self.link_type_json(next(t for t in LINK_TYPES if t[0] == link["type"]))
-            if link["outward"] == issue["key"]:
-                other, side = link["inward"], "inwardIssue"
-            elif link["inward"] == issue["key"]:
-                other, side = link["outward"], "outwardIssue"
-            else:
-                continue
-            rendered.append(
-                {
-                    "id": link["id"],
-                    "self": f"{self.rest}/issueLink/{link['id']}",
-                    "type": link_type,
-                    side: self.issue_ref(self.state.issues[other]),
-                }
-            )
-        return rendered
-
-    def all_fields(self, issue: dict[str, Any]) -> dict[str, Any]:
-        issue_type = next(t for t in ISSUE_TYPES if t.id == issue["issuetype"])
-        project = next(p for p in PROJECTS if p.key == issue["project"])
-        comments = [self.comment_json(issue, c) for c in issue["comments"]]
-        subtasks = [
-            self.issue_ref(i) for i in self.state.issues.values() if i["parent"] == issue["key"]
-        ]
-        resolution = issue["resolution"]
-        fields: dict[str, Any] = {
-            "summary": issue["summary"],
-            "description": issue["description"],
-            "issuetype": self.issue_type_json(issue_type),
-            "project": self.project_json(project),
-            "status": self.status_json(status_by_id(issue["status"])),
-            "priority": self.priority_json(issue["priority"]),
-            "labels": list(issue["labels"]),
-            "duedate": issue["duedate"],
-            "created": jira_time(issue["created"]),
-            "updated": jira_time(issue["updated"]),
-            "resolution": self.resolution_json(resolution) if resolution else None,
-            "resolutiondate": jira_time(issue["resolutiondate"])
-            if issue["resolutiondate"]
-            else None,
-            "assignee": self.user_json(user_by_account(issue["assignee"])),
-            "reporter": self.user_json(user_by_account(issue["reporter"])),
-            "comment": {
-                "comments": comments,
-                "maxResults": len(comments),
-                "total": len(comments),
-                "startAt": 0,
-            },
-            "issuelinks": self.links_json(issue),
-            "subtasks": subtasks,
-        }
-        if issue["parent"]:
-            fields["parent"] = self.issue_ref(self.state.issues[issue["parent"]])
-        return fields
-
-    def issue_json(
-        self, issue: dict[str, Any], wanted: list[str] | None, properties: list[str] | None = None
-    ) -> dict[str, Any]:
-        """An IssueBean; `wanted` is Jira's `fields` list (None: all)."""
-        with self.state.lock:
-            fields = self.all_fields(issue)
-        if wanted is not None:
-            include_all = "*all" in wanted or "*navigable" in wanted
-            excluded = {w[1:] for w in wanted if w.startswith("-")}
-            fields = {
-                name: value
-                for name, value in fields.items()
-                if (include_all or name in wanted) and name not in excluded
-            }
-        body: dict[str, Any] = {
-            "expand": EXPAND,
-            "id": issue["id"],
-            "self": f"{self.rest}/issue/{issue['id']}",
-            "key": issue["key"],
-            "fields": fields,
-        }
-        if properties:
-            body["properties"] = {
-                k: v
-                for k, v in issue["properties"].items()
-                if "*all" in properties or k in properties
-            }
-        return body
-
     def get_issue(self, request: Request) -> Reply:
         issue = self.issue_or_404(request.params["issueIdOrKey"])
         wanted = _split(request.arg("fields"))
         properties = _split(request.arg("properties"))
-        return Reply(200, self.issue_json(issue, wanted, properties))
+        return Reply(200, self.render.issue_json(issue, wanted, properties))
 
     # --- comments, transitions, links, properties -----------------------------
 
@@ -797,7 +552,7 @@ class JiraApi:
         comments = issue["comments"]
         if request.arg("orderBy") in ("-created", "-id"):
             comments = list(reversed(comments))
-        page = [self.comment_json(issue, c) for c in comments[start : start + limit]]
+        page = [self.render.comment_json(issue, c) for c in comments[start : start + limit]]
         return Reply(
             200, {"startAt": start, "maxResults": limit, "total": len(comments), "comments": page}
         )
@@ -811,26 +566,7 @@ class JiraApi:
         with self.state.lock:
             issue["updated"] = self.clock.now()
         self.state.save()
-        return Reply(201, self.comment_json(issue, comment))
-
-    def transition_json(self, transition: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "id": transition.id,
-            "name": transition.name,
-            "to": self.status_json(status_by_id(transition.to)),
-        }
-        if self.cloud:
-            body.update(
-                hasScreen=False,
-                isGlobal=True,
-                isInitial=False,
-                isAvailable=True,
-                isConditional=False,
-                isLooped=False,
-            )
-        else:
-            body["opsbarSequence"] = int(transition.id)
-        return body
+        return Reply(201, self.render.comment_json(issue, comment))
 
     def get_transitions(self, request: Request) -> Reply:
         issue = self.issue_or_404(request.params["issueIdOrKey"])
@@ -838,7 +574,7 @@ class JiraApi:
         wanted = request.arg("transitionId")
         if wanted:
             available = [t for t in available if t.id == wanted]
-        body: dict[str, Any] = {"transitions": [self.transition_json(t) for t in available]}
+        body: dict[str, Any] = {"transitions": [self.render.transition_json(t) for t in available]}
         if self.cloud:
             body["expand"] = "transitions"
         return Reply(200, body)
@@ -919,7 +655,7 @@ class JiraApi:
     def property_keys(self, request: Request) -> Reply:
         issue = self.issue_or_404(request.params["issueIdOrKey"])
         keys = [
-            {"key": k, "self": f"{self.rest}/issue/{issue['id']}/properties/{k}"}
+            {"key": k, "self": f"{self.render.rest}/issue/{issue['id']}/properties/{k}"}
             for k in sorted(issue["properties"])
         ]
         return Reply(200, {"keys": keys})
@@ -1129,7 +865,7 @@ class JiraApi:
         matched = self.run_query(query_text, reconcile, consume_lag=start == 0)
         page = matched[start : start + size]
         wanted = _split(args.get("fields")) or ["id"]
-        issues = [self.issue_json(i, wanted, _split(args.get("properties"))) for i in page]
+        issues = [self.render.issue_json(i, wanted, _split(args.get("properties"))) for i in page]
         body: dict[str, Any] = {"issues": issues, "isLast": start + size >= len(matched)}
         if not body["isLast"]:
             body["nextPageToken"] = _make_token(start + size, query_text)
@@ -1147,7 +883,7 @@ class JiraApi:
             raise Invalid(messages=["startAt must be a number."]) from exc
         matched = self.run_query(str(args.get("jql") or ""), set(), consume_lag=True)
         wanted = _split(args.get("fields")) or ["*navigable"]
-        issues = [self.issue_json(i, wanted) for i in matched[start : start + size]]
+        issues = [self.render.issue_json(i, wanted) for i in matched[start : start + size]]
         return Reply(
             200,
             {

@@ -7,6 +7,7 @@ import contextlib
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -85,6 +86,11 @@ class Sandbox(ThreadingHTTPServer):
         self.calls: Counter[str] = Counter()
         self.violations: list[str] = []
         self.lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (after a timeout, say) is routine; anything else is printed."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def authenticate(self, header: str | None) -> User | bool | None:
         """The user the Authorization header names; None without one; False when it is wrong."""
@@ -303,8 +309,7 @@ class RunningSandbox:
         )
         self.port = int(self._server.server_address[1])
         self.url = f"http://{host}:{self.port}"
-        self._server.api.base_url = self.url
-        self._server.api.rest = f"{self.url}/rest/api/{self._server.api.version}"
+        self._server.api.render.base_url = self.url
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             name="jira-sandbox",
