@@ -406,3 +406,19 @@ def error_body(error: jira.JIRAError) -> Any:
     """The JSON body of the response behind a client error."""
     assert error.response is not None
     return error.response.json()
+
+
+def test_create_can_set_issue_properties(sandbox: RunningSandbox) -> None:
+    """Properties sent with a create are stored on the new issue; malformed ones are a 400."""
+    fields = {"project": {"key": "SUP"}, "issuetype": {"id": "10001"}, "summary": "s"}
+    body = {"fields": fields, "properties": [{"key": "recovery", "value": {"thread": "<a@b>"}}]}
+    created = requests.post(f"{sandbox.rest_url}/issue", json=body, **http_auth(sandbox))
+    assert created.status_code == 201
+    assert sandbox.state.properties(created.json()["key"]) == {"recovery": {"thread": "<a@b>"}}
+    refused = requests.post(
+        f"{sandbox.rest_url}/issue",
+        json={"fields": fields, "properties": [{"value": 1}]},
+        **http_auth(sandbox),
+    )
+    assert refused.status_code == 400
+    assert len(sandbox.state.issues) == 1

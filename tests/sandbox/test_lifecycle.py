@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import jira
@@ -132,3 +133,17 @@ def test_command_serves_until_terminated(tmp_path: Path) -> None:
         process.terminate()
         code = process.wait(timeout=10)
     assert code == 0
+
+
+def test_a_crash_in_a_handler_is_a_500_and_a_violation(dialect: Dialect) -> None:
+    """A request that trips an error inside the sandbox answers 500 and is listed as a violation."""
+
+    class BrokenClock:
+        def now(self) -> datetime:
+            raise RuntimeError("clock unplugged")
+
+    with start_sandbox(dialect, clock=BrokenClock()) as sandbox:
+        response = requests.get(f"{sandbox.rest_url}/serverInfo", **http_auth(sandbox))
+        assert response.status_code == 500
+        assert response.json()["errorMessages"]
+        assert "clock unplugged" in sandbox.violations[0]

@@ -301,7 +301,15 @@ def _issue_beans(dialect: Dialect, pointer: str, body: Any) -> Iterator[tuple[st
 
 
 def _objects_only(update: Any) -> Any:
-    if not isinstance(update, dict) or not isinstance(update.get("fields"), dict):
+    if not isinstance(update, dict):
+        return update
+    if isinstance(update.get("properties"), list):
+        # EntityPropertyBean types a property value as a string; Jira takes any JSON value.
+        update = {**update, "properties": [
+            {**p, "value": json.dumps(p.get("value"))} if isinstance(p, dict) else p
+            for p in update["properties"]
+        ]}  # fmt: skip
+    if not isinstance(update.get("fields"), dict):
         return update
     fields = {k: v for k, v in update["fields"].items() if isinstance(v, dict)}
     return {**update, "fields": fields}

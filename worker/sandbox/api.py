@@ -402,6 +402,12 @@ class JiraApi:
         if not isinstance(body, dict):
             raise Invalid(messages=["Can not deserialize the issue."])
         clean = self.checked_fields(body.get("fields"), creating=True)
+        properties = body.get("properties") or []
+        if not isinstance(properties, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("key"), str) for p in properties
+        ):
+            raise Invalid(messages=["Each issue property needs a key and a value."])
+        properties = {p["key"]: p.get("value") for p in properties}
         now = self.clock.now()
         with self.state.lock:
             project = clean["project"]
@@ -429,8 +435,7 @@ class JiraApi:
                 "comments": [],
                 "properties": {},
             }
-            for prop in body.get("properties") or []:
-                issue["properties"][prop["key"]] = prop.get("value")
+            issue["properties"] = properties
             self.state.issues[issue["key"]] = issue
             lag = self.faults
             if lag.search_lag_seconds or lag.search_lag_calls:

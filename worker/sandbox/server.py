@@ -191,6 +191,10 @@ class _Handler(BaseHTTPRequestHandler):
                 accepted = reply.status < 400
             except Invalid as exc:
                 reply = exc.reply()
+            except Exception as exc:  # a sandbox bug: answer like Jira, and make the tests see it
+                with self.server.lock:
+                    self.server.violations.append(f"{method} {url.path} crashed: {exc!r}")
+                reply = Reply(500, {"errorMessages": ["Internal server error"], "errors": {}})
         self.finish_call(body, reply, accepted=accepted)
 
     def read_body(self) -> bytes:
