@@ -14,7 +14,12 @@ import pytest
 import requests
 
 from tests.sandbox.conftest import connect, http_auth, rich
-from tests.support.jira_contract import ContractViolation, check_request, check_response
+from tests.support.jira_contract import (
+    ContractViolation,
+    check_query,
+    check_request,
+    check_response,
+)
 from worker.errors import ConfigurationError
 from worker.sandbox import Dialect, start_sandbox
 
@@ -89,6 +94,8 @@ def test_contract_rejects_a_wrong_request() -> None:
         check_request("cloud", "POST", "/rest/api/3/search/jql", {"jql": 5})
     with pytest.raises(ContractViolation):
         check_request("datacenter", "GET", "/rest/api/2/no/such/thing", None)
+    with pytest.raises(ContractViolation):
+        check_query("cloud", "GET", "/rest/api/3/search/jql", {"startAt": ["50"]})
 
 
 def test_exchange_hook_failures_are_kept(dialect: Dialect) -> None:

@@ -140,6 +140,23 @@ def check_request(dialect: Dialect, method: str, path: str, body: Any) -> None:
         raise ContractViolation(f"request {method} {path}: " + "; ".join(problems[:5]))
 
 
+def check_query(dialect: Dialect, method: str, path: str, query: dict[str, list[str]]) -> None:
+    """Raise ContractViolation for a query parameter the operation does not declare.
+
+    Jira ignores unknown parameters, so a misspelt one would silently do nothing.
+    """
+    operation = find_operation(dialect, method, path)
+    item = load_spec(dialect)["paths"][operation.path]
+    declared = {
+        p["name"]
+        for p in item.get("parameters", []) + item[method.lower()].get("parameters", [])
+        if p.get("in") == "query"
+    }
+    unknown = sorted(set(query) - declared)
+    if unknown:
+        raise ContractViolation(f"{method} {path}: undeclared query parameters {unknown}")
+
+
 def check_response(dialect: Dialect, method: str, path: str, status: int, body: Any) -> None:
     """Raise ContractViolation if a response does not match the spec for that status."""
     operation = find_operation(dialect, method, path)
@@ -363,6 +380,7 @@ class ContractRecorder:
             return
         try:
             if exchange.accepted:
+                check_query(exchange.dialect, exchange.method, exchange.path, exchange.query)
                 check_request(
                     exchange.dialect, exchange.method, exchange.path, exchange.request_body
                 )
