@@ -422,3 +422,22 @@ def test_create_can_set_issue_properties(sandbox: RunningSandbox) -> None:
     )
     assert refused.status_code == 400
     assert len(sandbox.state.issues) == 1
+
+
+def test_cloud_page_token_is_bound_to_its_query(
+    make_issue: Callable[..., jira.Issue], sandbox: RunningSandbox
+) -> None:
+    """A nextPageToken used with another query, or made up, is refused with a 400."""
+    if sandbox.dialect != "cloud":
+        pytest.skip("nextPageToken is Cloud's")
+    for number in range(3):
+        make_issue(f"issue {number}")
+    url = f"{sandbox.rest_url}/search/jql"
+    first = requests.get(
+        url, params={"jql": "project = SUP", "maxResults": 1}, **http_auth(sandbox)
+    )
+    token = first.json()["nextPageToken"]
+    for jql_text, page_token in (("project = OPS", token), ("project = SUP", "made-up")):
+        params = {"jql": jql_text, "nextPageToken": page_token}
+        response = requests.get(url, params=params, **http_auth(sandbox))
+        assert response.status_code == 400

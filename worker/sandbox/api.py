@@ -7,21 +7,19 @@ identity (accountId or name), and search (`/search/jql` with tokens or `/search`
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from worker.clock import Clock
 from worker.sandbox import jql
 from worker.sandbox.faults import Faults
 from worker.sandbox.render import Renderer, adf_text, is_adf, jira_time
+from worker.sandbox.search import SearchIndex, make_token, read_token
 from worker.sandbox.state import (
-    CATEGORIES,
     DEFAULT_PRIORITY,
     ISSUE_TYPES,
     LINK_TYPES,
@@ -106,8 +104,7 @@ class JiraApi:
         self.render = Renderer(state, base_url)
         self.cloud = self.render.cloud
         self.version = self.render.version
-        # Issues not yet visible to search: id -> (visible from, searches left).
-        self.unindexed: dict[str, tuple[datetime, int]] = {}
+        self.index = SearchIndex(state, clock, self.plain)
 
     def routes(self) -> list[tuple[str, str, Callable[[Request], Reply]]]:
         """(method, path template under /rest/api/N/, handler)."""
@@ -440,7 +437,7 @@ class JiraApi:
             lag = self.faults
             if lag.search_lag_seconds or lag.search_lag_calls:
                 visible = now + timedelta(seconds=lag.search_lag_seconds)
-                self.unindexed[issue["id"]] = (visible, lag.search_lag_calls)
+                self.index.hold_back(issue["id"], visible, lag.search_lag_calls)
         return issue
 
     def create_issue(self, request: Request) -> Reply:
@@ -695,136 +692,13 @@ class JiraApi:
 
     # --- search ---------------------------------------------------------------
 
-    def jql_fields(self) -> dict[str, jql.FieldSpec]:
-        def lookup(name: str) -> Callable[[Any], Any]:
-            return lambda issue: issue[name]
-
-        key = jql.FieldSpec("key", lambda i: (i["key"], i["id"]))
-        return {
-            "project": jql.FieldSpec("match", lookup("project")),
-            "labels": jql.FieldSpec("list", lookup("labels")),
-            "status": jql.FieldSpec("match", lookup("status")),
-            "statuscategory": jql.FieldSpec("match", lookup("category")),
-            "priority": jql.FieldSpec("match", lookup("priority")),
-            "issuetype": jql.FieldSpec("match", lookup("issuetype")),
-            "type": jql.FieldSpec("match", lookup("issuetype")),
-            "resolution": jql.FieldSpec(
-                "match", lookup("resolution"), empty_names=frozenset({"unresolved"})
-            ),
-            "assignee": jql.FieldSpec("match", lookup("assignee")),
-            "reporter": jql.FieldSpec("match", lookup("reporter")),
-            "parent": jql.FieldSpec("match", lookup("parent")),
-            "key": key,
-            "issuekey": key,
-            "id": key,
-            "created": jql.FieldSpec("date", lookup("created")),
-            "createddate": jql.FieldSpec("date", lookup("created")),
-            "updated": jql.FieldSpec("date", lookup("updated")),
-            "updateddate": jql.FieldSpec("date", lookup("updated")),
-            "resolved": jql.FieldSpec("date", lookup("resolutiondate")),
-            "resolutiondate": jql.FieldSpec("date", lookup("resolutiondate")),
-            "due": jql.FieldSpec("date", lookup("due")),
-            "duedate": jql.FieldSpec("date", lookup("due")),
-            "text": jql.FieldSpec("text", lookup("text")),
-            "summary": jql.FieldSpec("text", lookup("summary")),
-            "description": jql.FieldSpec("text", lookup("description")),
-            "comment": jql.FieldSpec("text", lookup("comment")),
-        }
-
-    def flatten(self, issue: dict[str, Any]) -> dict[str, Any]:
-        """The issue as JQL sees it: every name or id a clause may compare against."""
-        status = status_by_id(issue["status"])
-        category = CATEGORIES[status.category]
-        issue_type = next(t for t in ISSUE_TYPES if t.id == issue["issuetype"])
-        project = next(p for p in PROJECTS if p.key == issue["project"])
-        resolution = next((r for r in RESOLUTIONS if r[0] == issue["resolution"]), None)
-        description = self.plain(issue["description"])
-        comments = " ".join(self.plain(c["body"]) for c in issue["comments"])
-        parent = self.state.issues.get(issue["parent"] or "")
-
-        def person(account_id: str | None) -> tuple[str, ...] | None:
-            user = user_by_account(account_id)
-            return None if user is None else (user.account_id, user.name, user.email)
-
-        return {
-            "project": (project.key, project.id, project.name),
-            "labels": issue["labels"],
-            "status": (status.name, status.id),
-            "category": (category["name"], category["key"], str(category["id"])),
-            "priority": (dict(PRIORITIES)[issue["priority"]], issue["priority"]),
-            "issuetype": (issue_type.name, issue_type.id),
-            "resolution": resolution and (resolution[1], resolution[0]),
-            "assignee": person(issue["assignee"]),
-            "reporter": person(issue["reporter"]),
-            "parent": parent and (parent["key"], parent["id"]),
-            "key": issue["key"],
-            "id": issue["id"],
-            "created": issue["created"],
-            "updated": issue["updated"],
-            "resolutiondate": issue["resolutiondate"],
-            "due": datetime.combine(date.fromisoformat(issue["duedate"]), datetime.min.time(), UTC)
-            if issue["duedate"]
-            else None,
-            "summary": issue["summary"],
-            "description": description,
-            "comment": comments,
-            "text": " ".join((issue["summary"], description, comments)),
-        }
-
-    def run_query(
+    def search(
         self, query_text: str, reconcile: set[str], *, consume_lag: bool
     ) -> list[dict[str, Any]]:
-        """The issues matching a JQL string, ordered; Cloud's indexing lag applied."""
-        now = self.clock.now()
         try:
-            query = jql.parse(query_text)
-            fields = self.jql_fields()
-            jql.check(query.where, fields, now)
-            orders = {
-                "created",
-                "updated",
-                "key",
-                "issuekey",
-                "priority",
-                "status",
-                "duedate",
-                "resolutiondate",
-                "resolved",
-                "summary",
-                "id",
-            }
-            for name, _ in query.order_by:
-                if name not in orders:
-                    raise jql.JqlError(f"Not able to sort using field '{name}'.")
+            return self.index.query(query_text, reconcile, consume_lag=consume_lag)
         except jql.JqlError as exc:
             raise Invalid(messages=[str(exc)]) from exc
-        with self.state.lock:
-            issues = list(self.state.issues.values())
-            matched = [
-                i
-                for i in issues
-                if self.visible(i, reconcile, now, consume_lag)
-                and jql.evaluate(query.where, self.flatten(i), fields, now)
-            ]
-        # Newest first when the query names no order; ties keep the newest first too.
-        matched.sort(key=lambda i: int(i["id"]), reverse=True)
-        for name, descending in reversed(query.order_by or (("created", True),)):
-            matched.sort(key=lambda i, n=name: _sort_key(i, n), reverse=descending)  # type: ignore[misc]
-        return matched
-
-    def visible(
-        self, issue: dict[str, Any], reconcile: set[str], now: datetime, consume: bool
-    ) -> bool:
-        pending = self.unindexed.get(issue["id"])
-        if pending is None or issue["id"] in reconcile:
-            return True
-        visible_from, calls_left = pending
-        if now >= visible_from and calls_left <= 0:
-            del self.unindexed[issue["id"]]
-            return True
-        if consume and calls_left > 0:
-            self.unindexed[issue["id"]] = (visible_from, calls_left - 1)
-        return False
 
     def search_args(self, request: Request) -> dict[str, Any]:
         if request.method == "POST":
@@ -865,15 +739,19 @@ class JiraApi:
         start = 0
         token = args.get("nextPageToken")
         if token:
-            start = _read_token(str(token), query_text)
+            try:
+                start = read_token(str(token), query_text)
+            except ValueError as exc:
+                message = "The provided next page token is invalid or expired."
+                raise Invalid(messages=[message]) from exc
         reconcile = {str(i) for i in args.get("reconcileIssues") or []}
-        matched = self.run_query(query_text, reconcile, consume_lag=start == 0)
+        matched = self.search(query_text, reconcile, consume_lag=start == 0)
         page = matched[start : start + size]
         wanted = _split(args.get("fields")) or ["id"]
         issues = [self.render.issue_json(i, wanted, _split(args.get("properties"))) for i in page]
         body: dict[str, Any] = {"issues": issues, "isLast": start + size >= len(matched)}
         if not body["isLast"]:
-            body["nextPageToken"] = _make_token(start + size, query_text)
+            body["nextPageToken"] = make_token(start + size, query_text)
         return Reply(200, body)
 
     def search_offset(self, request: Request) -> Reply:
@@ -886,7 +764,7 @@ class JiraApi:
             start = max(0, int(args.get("startAt", 0)))
         except (TypeError, ValueError) as exc:
             raise Invalid(messages=["startAt must be a number."]) from exc
-        matched = self.run_query(str(args.get("jql") or ""), set(), consume_lag=True)
+        matched = self.search(str(args.get("jql") or ""), set(), consume_lag=True)
         wanted = _split(args.get("fields")) or ["*navigable"]
         issues = [self.render.issue_json(i, wanted) for i in matched[start : start + size]]
         return Reply(
@@ -939,36 +817,3 @@ def _split(value: Any) -> list[str] | None:
         return None
     parts = [p.strip() for p in str(value).split(",") if p.strip()]
     return parts or None
-
-
-def _make_token(offset: int, query_text: str) -> str:
-    raw = json.dumps({"o": offset, "q": hash_text(query_text)})
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _read_token(token: str, query_text: str) -> int:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if data["q"] != hash_text(query_text):
-            raise ValueError("token for another query")
-        return int(data["o"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise Invalid(messages=["The provided next page token is invalid or expired."]) from exc
-
-
-def hash_text(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _sort_key(issue: dict[str, Any], name: str) -> Any:
-    if name in ("key", "issuekey", "id"):
-        project, _, number = issue["key"].partition("-")
-        return (project, int(number))
-    if name in ("resolved", "resolutiondate", "duedate"):
-        value = issue["resolutiondate" if name != "duedate" else "duedate"]
-        return (value is None, str(value))
-    if name == "status":
-        return status_by_id(issue["status"]).name
-    if name == "priority":
-        return -int(issue["priority"])  # descending puts Highest first, as in Jira
-    return issue[name]
