@@ -433,9 +433,8 @@ def test_cloud_page_token_is_bound_to_its_query(
     for number in range(3):
         make_issue(f"issue {number}")
     url = f"{sandbox.rest_url}/search/jql"
-    first = requests.get(
-        url, params={"jql": "project = SUP", "maxResults": 1}, **http_auth(sandbox)
-    )
+    first_page: dict[str, Any] = {"jql": "project = SUP", "maxResults": 1}
+    first = requests.get(url, params=first_page, **http_auth(sandbox))
     token = first.json()["nextPageToken"]
     for jql_text, page_token in (("project = OPS", token), ("project = SUP", "made-up")):
         params = {"jql": jql_text, "nextPageToken": page_token}
