@@ -292,6 +292,7 @@ def test_search_pages_through_every_match(
     assert pages >= 1
 
 
+@pytest.mark.parametrize("dialect", ["cloud"])
 @pytest.mark.parametrize("use_post", [False, True])
 def test_cloud_search_through_every_client_method(
     make_issue: Callable[..., jira.Issue],
@@ -300,8 +301,6 @@ def test_cloud_search_through_every_client_method(
     use_post: bool,
 ) -> None:
     """On Cloud, search_issues and enhanced_search_issues (GET or POST) all use /search/jql."""
-    if sandbox.dialect != "cloud":
-        pytest.skip("search/jql is Cloud's")
     issue = make_issue(labels=["complaint"])
     sandbox.reset_calls()
     via_search = client.search_issues("labels = complaint", use_post=use_post)
@@ -312,12 +311,11 @@ def test_cloud_search_through_every_client_method(
     assert sandbox.calls["GET /rest/api/3/search"] == 0
 
 
+@pytest.mark.parametrize("dialect", ["cloud"])
 def test_cloud_search_token_pages(
     make_issue: Callable[..., jira.Issue], sandbox: RunningSandbox
 ) -> None:
     """Small pages chain through nextPageToken until isLast, with no total."""
-    if sandbox.dialect != "cloud":
-        pytest.skip("nextPageToken paging is Cloud's")
     for number in range(5):
         make_issue(f"issue {number}")
     keys, token, pages = [], None, 0
@@ -338,20 +336,18 @@ def test_cloud_search_token_pages(
     assert pages == 3
 
 
+@pytest.mark.parametrize("dialect", ["cloud"])
 def test_cloud_old_search_is_gone(sandbox: RunningSandbox) -> None:
     """Cloud answers the removed /rest/api/3/search with 410, like Jira Cloud today."""
-    if sandbox.dialect != "cloud":
-        pytest.skip("Data Center still has /search")
     response = requests.get(f"{sandbox.rest_url}/search", params={"jql": "project = SUP"},
                             **http_auth(sandbox))  # fmt: skip
     assert response.status_code == 410
     assert "search/jql" in response.json()["errorMessages"][0]
 
 
+@pytest.mark.parametrize("dialect", ["datacenter"])
 def test_datacenter_has_no_search_jql(sandbox: RunningSandbox) -> None:
     """Data Center has no /search/jql, and no /rest/api/3 either."""
-    if sandbox.dialect != "datacenter":
-        pytest.skip("Cloud has /search/jql")
     assert requests.get(f"{sandbox.rest_url}/search/jql", **http_auth(sandbox)).status_code == 404
     assert requests.get(f"{sandbox.url}/rest/api/3/myself", **http_auth(sandbox)).status_code == 404
 
@@ -424,12 +420,11 @@ def test_create_can_set_issue_properties(sandbox: RunningSandbox) -> None:
     assert len(sandbox.state.issues) == 1
 
 
+@pytest.mark.parametrize("dialect", ["cloud"])
 def test_cloud_page_token_is_bound_to_its_query(
     make_issue: Callable[..., jira.Issue], sandbox: RunningSandbox
 ) -> None:
     """A nextPageToken used with another query, or made up, is refused with a 400."""
-    if sandbox.dialect != "cloud":
-        pytest.skip("nextPageToken is Cloud's")
     for number in range(3):
         make_issue(f"issue {number}")
     url = f"{sandbox.rest_url}/search/jql"

@@ -116,12 +116,11 @@ def test_search_lag_follows_the_clock(
     assert search_keys(client, sandbox, "project = SUP") == [issue.key]
 
 
+@pytest.mark.parametrize("dialect", ["cloud"])
 def test_reconcile_issues_sees_through_the_lag(
     make_issue: Callable[..., jira.Issue], sandbox: RunningSandbox
 ) -> None:
     """Cloud's reconcileIssues makes the listed fresh issues visible at once."""
-    if sandbox.dialect != "cloud":
-        pytest.skip("reconcileIssues is a Cloud search parameter")
     sandbox.faults.search_lag(seconds=600)
     issue = make_issue()
     body = {"jql": "project = SUP", "reconcileIssues": [int(issue.id)], "fields": ["summary"]}
