@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import jira
@@ -33,6 +34,15 @@ def sandbox(
 ) -> Iterator[RunningSandbox]:
     """A sandbox on the test's frozen clock; every exchange must match Atlassian's spec."""
     with start_sandbox(dialect, clock=clock, validate=contract) as running:
+        yield running
+    assert running.violations == []
+
+
+@contextmanager
+def checked_sandbox(dialect: Dialect, **options: Any) -> Iterator[RunningSandbox]:
+    """A sandbox started by the test itself, held to the same contract as the fixture's."""
+    require_specs()
+    with start_sandbox(dialect, validate=ContractRecorder(), **options) as running:
         yield running
     assert running.violations == []
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
 import jira
 import pytest
 import requests
 
-from tests.sandbox.conftest import connect, http_auth, search_keys
+from tests.sandbox.conftest import checked_sandbox, connect, http_auth, search_keys
 from worker.clock import FrozenClock
-from worker.sandbox import Dialect, RunningSandbox, start_sandbox
+from worker.sandbox import Dialect, RunningSandbox
 
 
 def test_rate_limit_answers_429_with_retry_after_seconds(
@@ -32,7 +32,7 @@ def test_rate_limit_answers_429_with_retry_after_seconds(
 def test_rate_limit_with_http_date(sandbox: RunningSandbox, clock: FrozenClock) -> None:
     """Retry-After can be an HTTP date, which clients must parse as a moment."""
     moment = clock.now() + timedelta(seconds=30)
-    sandbox.faults.rate_limit(format_datetime(moment, usegmt=True))
+    sandbox.faults.rate_limit(moment)
     response = requests.get(f"{sandbox.rest_url}/myself", **http_auth(sandbox))
     assert response.status_code == 429
     assert parsedate_to_datetime(response.headers["Retry-After"]) == moment
@@ -82,7 +82,7 @@ def test_random_faults_repeat_with_the_same_seed(dialect: Dialect) -> None:
     """Random faults at a given probability are the same sequence for the same seed."""
 
     def run(seed: int) -> list[int]:
-        with start_sandbox(dialect, seed=seed) as sandbox:
+        with checked_sandbox(dialect, seed=seed) as sandbox:
             sandbox.faults.server_error(503, times=None, probability=0.3)
             return [requests.get(f"{sandbox.rest_url}/myself", **http_auth(sandbox)).status_code
                     for _ in range(30)]  # fmt: skip

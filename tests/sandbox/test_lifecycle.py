@@ -13,7 +13,7 @@ import jira
 import pytest
 import requests
 
-from tests.sandbox.conftest import connect, http_auth, rich
+from tests.sandbox.conftest import checked_sandbox, connect, http_auth, rich
 from tests.support.jira_contract import (
     ContractViolation,
     check_query,
@@ -37,7 +37,7 @@ def test_starts_in_well_under_a_second(dialect: Dialect) -> None:
 def test_data_file_survives_a_restart(dialect: Dialect, tmp_path: Path) -> None:
     """Issues, comments, links and properties written to the data file are there after restart."""
     data = tmp_path / "jira.json"
-    with start_sandbox(dialect, data_file=data) as first:
+    with checked_sandbox(dialect, data_file=data) as first:
         client = connect(first)
         issue = client.create_issue(project="SUP", issuetype={"name": "Task"}, summary="kept")
         other = client.create_issue(project="SUP", issuetype={"name": "Task"}, summary="other")
@@ -45,7 +45,7 @@ def test_data_file_survives_a_restart(dialect: Dialect, tmp_path: Path) -> None:
         client.create_issue_link("Relates", issue.key, other.key)
         client.add_issue_property(issue.key, "recovery", {"id": 3})
         client.transition_issue(issue, "41")
-    with start_sandbox(dialect, data_file=data) as second:
+    with checked_sandbox(dialect, data_file=data) as second:
         client = connect(second)
         kept = client.issue(issue.key)
         assert kept.fields.summary == "kept"
@@ -60,7 +60,7 @@ def test_data_file_survives_a_restart(dialect: Dialect, tmp_path: Path) -> None:
 def test_data_file_of_the_other_dialect_is_refused(tmp_path: Path) -> None:
     """A Cloud data file cannot be served as Data Center: the rich text would be wrong."""
     data = tmp_path / "jira.json"
-    with start_sandbox("cloud", data_file=data) as sandbox:
+    with checked_sandbox("cloud", data_file=data) as sandbox:
         connect(sandbox).create_issue(project="SUP", issuetype={"name": "Task"}, summary="s")
     assert data.exists()
     with pytest.raises(ConfigurationError):
@@ -69,7 +69,7 @@ def test_data_file_of_the_other_dialect_is_refused(tmp_path: Path) -> None:
 
 def test_two_sandboxes_run_side_by_side() -> None:
     """Each sandbox has its own port and its own data."""
-    with start_sandbox("cloud") as cloud, start_sandbox("datacenter") as datacenter:
+    with checked_sandbox("cloud") as cloud, checked_sandbox("datacenter") as datacenter:
         assert cloud.url != datacenter.url
         connect(cloud).create_issue(project="SUP", issuetype={"name": "Task"}, summary="only here")
         assert datacenter.state.issues == {}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
 from typing import Literal
 
 FaultKind = Literal["latency", "status", "drop"]
@@ -78,18 +80,19 @@ class Faults:
 
     def rate_limit(
         self,
-        retry_after: str | int = 1,
+        retry_after: str | int | datetime = 1,
         endpoint: str | None = None,
         *,
         times: int | None = 1,
         probability: float = 1.0,
     ) -> FaultRule:
-        """Answer 429 with this Retry-After (seconds, or an HTTP-date string)."""
+        """Answer 429 with this Retry-After: seconds, or a moment sent as an HTTP date."""
         return self.add(
             FaultRule(
-                "status", endpoint, times, probability, status=429, retry_after=str(retry_after)
+                "status", endpoint, times, probability, status=429,
+                retry_after=_retry_after(retry_after),
             )
-        )
+        )  # fmt: skip
 
     def server_error(
         self,
@@ -98,12 +101,12 @@ class Faults:
         *,
         times: int | None = 1,
         probability: float = 1.0,
-        retry_after: str | int | None = None,
+        retry_after: str | int | datetime | None = None,
     ) -> FaultRule:
         """Answer 500, 502 or 503 (optionally with Retry-After) instead of doing the work."""
         if status not in (500, 502, 503, 504):
             raise ValueError(f"not a server error status: {status}")
-        after = None if retry_after is None else str(retry_after)
+        after = None if retry_after is None else _retry_after(retry_after)
         return self.add(
             FaultRule("status", endpoint, times, probability, status=status, retry_after=after)
         )
@@ -147,3 +150,9 @@ class Faults:
                 chosen.append(fault)
                 self.injected.append((endpoint, fault))
         return chosen
+
+
+def _retry_after(value: str | int | datetime) -> str:
+    if isinstance(value, datetime):
+        return format_datetime(value, usegmt=True)
+    return str(value)
