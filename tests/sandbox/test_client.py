@@ -435,3 +435,28 @@ def test_cloud_page_token_is_bound_to_its_query(
         params = {"jql": jql_text, "nextPageToken": page_token}
         response = requests.get(url, params=params, **http_auth(sandbox))
         assert response.status_code == 400
+
+
+def test_changelog_records_reopen_and_priority_raise(
+    make_issue: Callable[..., jira.Issue], client: jira.JIRA, sandbox: RunningSandbox,
+    clock: FrozenClock,
+) -> None:  # fmt: skip
+    """Status, resolution and priority changes appear in the changelog, oldest first."""
+    issue = make_issue(priority={"name": "Low"})
+    client.transition_issue(issue, "41")
+    clock.advance(timedelta(days=2))
+    client.transition_issue(issue, "11")
+    issue.update(fields={"priority": {"name": "Highest"}})
+    histories = client.issue(issue.key, expand="changelog").changelog.histories
+    changes = [[(i.field, i.fromString, i.toString) for i in h.items] for h in histories]
+    assert changes == [
+        [("status", "To Do", "Done"), ("resolution", None, "Done")],
+        [("status", "Done", "To Do"), ("resolution", "Done", None)],
+        [("priority", "Low", "Highest")],
+    ]
+    assert histories[1].created == "2026-03-04T09:00:00.000+0000"
+    if sandbox.dialect == "cloud":
+        page = requests.get(
+            f"{sandbox.rest_url}/issue/{issue.key}/changelog", **http_auth(sandbox)
+        ).json()
+        assert [v["id"] for v in page["values"]] == [h.id for h in histories]

@@ -125,6 +125,7 @@ class JiraApi:
             ("GET", "issue/{issueIdOrKey}", self.get_issue),
             ("PUT", "issue/{issueIdOrKey}", self.edit_issue),
             ("GET", "issue/{issueIdOrKey}/comment", self.get_comments),
+            ("GET", "issue/{issueIdOrKey}/changelog", self.changelog),
             ("POST", "issue/{issueIdOrKey}/comment", self.add_comment),
             ("GET", "issue/{issueIdOrKey}/transitions", self.get_transitions),
             ("POST", "issue/{issueIdOrKey}/transitions", self.do_transition),
@@ -479,8 +480,50 @@ class JiraApi:
         self.state.save()
         return Reply(204)
 
+    def tracked(self, issue: dict[str, Any]) -> dict[str, tuple[str | None, str | None]]:
+        """The fields the changelog follows, as (id, display string) pairs."""
+        resolution = next((r for r in RESOLUTIONS if r[0] == issue["resolution"]), None)
+        assignee = user_by_account(issue["assignee"])
+        return {
+            "status": (issue["status"], status_by_id(issue["status"]).name),
+            "resolution": (resolution[0], resolution[1]) if resolution else (None, None),
+            "priority": (issue["priority"], dict(PRIORITIES)[issue["priority"]]),
+            "labels": (None, " ".join(issue["labels"])),
+            "assignee": (
+                (assignee.account_id if self.cloud else assignee.name, assignee.display_name)
+                if assignee
+                else (None, None)
+            ),
+            "summary": (None, issue["summary"]),
+        }
+
+    def record_changes(
+        self, issue: dict[str, Any], before: dict[str, tuple[str | None, str | None]], user: User
+    ) -> None:
+        """Add one changelog entry for what differs from `before`, if anything does."""
+        items = [
+            {"field": name, "fieldtype": "jira", "from": old[0], "fromString": old[1],
+             "to": new[0], "toString": new[1]}
+            for name, new in self.tracked(issue).items()
+            if (old := before[name]) != new
+        ]  # fmt: skip
+        if not items:
+            return
+        with self.state.lock:
+            self.state.next_history_id += 1
+            issue.setdefault("history", []).append(
+                {"id": str(self.state.next_history_id), "author": user.account_id,
+                 "created": self.clock.now(), "items": items}
+            )  # fmt: skip
+
     def apply_update(
-        self, issue: dict[str, Any], fields: dict[str, Any], update: Any, user: User
+        self,
+        issue: dict[str, Any],
+        fields: dict[str, Any],
+        update: Any,
+        user: User,
+        *,
+        record: bool = True,
     ) -> None:
         """Apply `fields` (set) and `update` (operations) to an issue, all or nothing."""
         if not isinstance(update, dict):
@@ -516,6 +559,7 @@ class JiraApi:
                 else:
                     raise Invalid({name: f"Operation '{verb}' is not supported on field '{name}'."})
         now = self.clock.now()
+        before = self.tracked(issue)
         with self.state.lock:
             issue.update(clean)
             issue["labels"] = (
@@ -524,12 +568,15 @@ class JiraApi:
             for body in comments:
                 self.store_comment(issue, body, user)
             issue["updated"] = now
+        if record:
+            self.record_changes(issue, before, user)
 
     def get_issue(self, request: Request) -> Reply:
         issue = self.issue_or_404(request.params["issueIdOrKey"])
         wanted = _split(request.arg("fields"))
         properties = _split(request.arg("properties"))
-        return Reply(200, self.render.issue_json(issue, wanted, properties))
+        expand = _split(request.arg("expand"))
+        return Reply(200, self.render.issue_json(issue, wanted, properties, expand))
 
     # --- comments, transitions, links, properties -----------------------------
 
@@ -607,7 +654,8 @@ class JiraApi:
                     "appropriate screen, or unknown."
                 }
             )
-        self.apply_update(issue, fields, body.get("update") or {}, request.user)
+        before = self.tracked(issue)
+        self.apply_update(issue, fields, body.get("update") or {}, request.user, record=False)
         with self.state.lock:
             was_done = status_by_id(issue["status"]).category == "done"
             issue["status"] = target.id
@@ -619,8 +667,22 @@ class JiraApi:
                 issue["resolution"] = None
                 issue["resolutiondate"] = None
             issue["updated"] = self.clock.now()
+        self.record_changes(issue, before, request.user)
         self.state.save()
         return Reply(204)
+
+    def changelog(self, request: Request) -> Reply:
+        """Cloud's paged changelog of an issue, oldest first."""
+        issue = self.issue_or_404(request.params["issueIdOrKey"])
+        start = int(request.arg("startAt", "0") or 0)
+        limit = int(request.arg("maxResults", "100") or 100)
+        histories = self.render.histories_json(issue)
+        page = histories[start : start + limit]
+        return Reply(200, {
+            "self": f"{self.render.rest}/issue/{issue['key']}/changelog?startAt={start}",
+            "startAt": start, "maxResults": limit, "total": len(histories),
+            "isLast": start + limit >= len(histories), "values": page,
+        })  # fmt: skip
 
     def link_issues(self, request: Request) -> Reply:
         body = request.body if isinstance(request.body, dict) else {}
@@ -748,7 +810,12 @@ class JiraApi:
         matched = self.search(query_text, reconcile, consume_lag=start == 0)
         page = matched[start : start + size]
         wanted = _split(args.get("fields")) or ["id"]
-        issues = [self.render.issue_json(i, wanted, _split(args.get("properties"))) for i in page]
+        issues = [
+            self.render.issue_json(
+                i, wanted, _split(args.get("properties")), _split(args.get("expand"))
+            )
+            for i in page
+        ]
         body: dict[str, Any] = {"issues": issues, "isLast": start + size >= len(matched)}
         if not body["isLast"]:
             body["nextPageToken"] = make_token(start + size, query_text)
@@ -766,7 +833,10 @@ class JiraApi:
             raise Invalid(messages=["startAt must be a number."]) from exc
         matched = self.search(str(args.get("jql") or ""), set(), consume_lag=True)
         wanted = _split(args.get("fields")) or ["*navigable"]
-        issues = [self.render.issue_json(i, wanted) for i in matched[start : start + size]]
+        expand = _split(args.get("expand"))
+        issues = [
+            self.render.issue_json(i, wanted, None, expand) for i in matched[start : start + size]
+        ]
         return Reply(
             200,
             {

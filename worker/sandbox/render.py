@@ -253,10 +253,30 @@ class Renderer:
             fields["parent"] = self.issue_ref(self.state.issues[issue["parent"]])
         return fields
 
+    def histories_json(self, issue: dict[str, Any]) -> list[dict[str, Any]]:
+        """The changelog entries of an issue, oldest first."""
+        histories = []
+        for entry in issue.get("history", []):
+            items = [dict(item) for item in entry["items"]]
+            if self.cloud:
+                for item in items:
+                    item["fieldId"] = item["field"]
+            histories.append({
+                "id": entry["id"],
+                "author": self.user_json(user_by_account(entry["author"])),
+                "created": jira_time(entry["created"]),
+                "items": items,
+            })  # fmt: skip
+        return histories
+
     def issue_json(
-        self, issue: dict[str, Any], wanted: list[str] | None, properties: list[str] | None = None
+        self,
+        issue: dict[str, Any],
+        wanted: list[str] | None,
+        properties: list[str] | None = None,
+        expand: list[str] | None = None,
     ) -> dict[str, Any]:
-        """An IssueBean; `wanted` is Jira's `fields` list (None: all)."""
+        """An IssueBean with the `fields` asked for (None: all), and the changelog on request."""
         with self.state.lock:
             fields = self.all_fields(issue)
         if wanted is not None:
@@ -274,6 +294,10 @@ class Renderer:
             "key": issue["key"],
             "fields": fields,
         }
+        if expand and "changelog" in expand:
+            histories = self.histories_json(issue)
+            body["changelog"] = {"startAt": 0, "maxResults": len(histories),
+                                 "total": len(histories), "histories": histories}  # fmt: skip
         if properties:
             body["properties"] = {
                 k: v

@@ -127,6 +127,7 @@ class SandboxState:
     next_issue_id: int = 10000
     next_comment_id: int = 10000
     next_link_id: int = 10000
+    next_history_id: int = 10000
     project_counters: dict[str, int] = field(default_factory=dict)
     path: Path | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -162,6 +163,7 @@ class SandboxState:
                 "next_issue_id": self.next_issue_id,
                 "next_comment_id": self.next_comment_id,
                 "next_link_id": self.next_link_id,
+                "next_history_id": self.next_history_id,
                 "project_counters": self.project_counters,
             }
             temporary = self.path.with_name(self.path.name + ".tmp")
@@ -188,6 +190,7 @@ class SandboxState:
             next_issue_id=document["next_issue_id"],
             next_comment_id=document["next_comment_id"],
             next_link_id=document["next_link_id"],
+            next_history_id=document.get("next_history_id", 10000),
             project_counters=document["project_counters"],
             path=path,
         )
