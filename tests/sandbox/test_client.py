@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from tests.sandbox.conftest import connect, http_auth, rich
+from tests.support.jira_contract import ContractRecorder
 from worker.clock import FrozenClock
 from worker.sandbox import RunningSandbox
 
@@ -275,21 +276,42 @@ def test_assignee_by_account_or_name(
         make_issue(assignee=wrong)
 
 
-def test_search_pages_through_every_match(
-    make_issue: Callable[..., jira.Issue], client: jira.JIRA, sandbox: RunningSandbox
-) -> None:
-    """Paged search (nextPageToken on Cloud, startAt on Data Center) returns each match once."""
+@pytest.mark.parametrize("use_post", [False, True])
+def test_search_returns_every_match_once(
+    make_issue: Callable[..., jira.Issue], client: jira.JIRA, sandbox: RunningSandbox,
+    use_post: bool,
+) -> None:  # fmt: skip
+    """Search through the client (GET or POST, each dialect's endpoint) finds each match once."""
     for number in range(7):
         make_issue(f"issue {number}", labels=["complaint"] if number % 2 == 0 else [])
     sandbox.reset_calls()
+    query = "labels = complaint ORDER BY key ASC"
     if sandbox.dialect == "cloud":
-        found = client.enhanced_search_issues("labels = complaint ORDER BY key ASC", maxResults=0)
-        pages = sandbox.calls["GET /rest/api/3/search/jql"]
+        found = client.enhanced_search_issues(query, maxResults=0, use_post=use_post)
+        endpoint = "/rest/api/3/search/jql"
     else:
-        found = client.search_issues("labels = complaint ORDER BY key ASC", maxResults=False)
-        pages = sandbox.calls["GET /rest/api/2/search"]
+        found = client.search_issues(query, maxResults=False, use_post=use_post)
+        endpoint = "/rest/api/2/search"
     assert [i.key for i in found] == ["SUP-1", "SUP-3", "SUP-5", "SUP-7"]
-    assert pages >= 1
+    assert sandbox.calls[f"{'POST' if use_post else 'GET'} {endpoint}"] == 1
+
+
+@pytest.mark.parametrize("dialect", ["datacenter"])
+def test_datacenter_search_pages_by_start_at(
+    make_issue: Callable[..., jira.Issue], sandbox: RunningSandbox
+) -> None:
+    """Data Center pages with startAt and tells the total on every page."""
+    for number in range(5):
+        make_issue(f"issue {number}")
+    keys = []
+    for start in (0, 2, 4):
+        params: dict[str, Any] = {"jql": "project = SUP ORDER BY key", "startAt": start,
+                                  "maxResults": 2}  # fmt: skip
+        page = requests.get(f"{sandbox.rest_url}/search", params=params, **http_auth(sandbox))
+        body = page.json()
+        assert (body["startAt"], body["total"]) == (start, 5)
+        keys += [i["key"] for i in body["issues"]]
+    assert keys == [f"SUP-{n}" for n in range(1, 6)]
 
 
 @pytest.mark.parametrize("dialect", ["cloud"])
@@ -460,3 +482,15 @@ def test_changelog_records_reopen_and_priority_raise(
             f"{sandbox.rest_url}/issue/{issue.key}/changelog", **http_auth(sandbox)
         ).json()
         assert [v["id"] for v in page["values"]] == [h.id for h in histories]
+
+
+def test_every_exchange_goes_through_the_contract(
+    sandbox: RunningSandbox, contract: ContractRecorder
+) -> None:
+    """The fixture's contract sees each Jira call the sandbox answers."""
+    before = contract.checked
+    for _ in range(3):
+        requests.get(f"{sandbox.rest_url}/myself", **http_auth(sandbox))
+    requests.post(f"{sandbox.rest_url}/issue", json={"fields": {}}, **http_auth(sandbox))
+    assert contract.checked - before == 4
+    assert contract.failures == []
