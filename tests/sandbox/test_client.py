@@ -494,3 +494,13 @@ def test_every_exchange_goes_through_the_contract(
     requests.post(f"{sandbox.rest_url}/issue", json={"fields": {}}, **http_auth(sandbox))
     assert contract.checked - before == 4
     assert contract.failures == []
+
+
+def test_property_keys_are_url_decoded(
+    make_issue: Callable[..., jira.Issue], sandbox: RunningSandbox
+) -> None:
+    """A property key sent percent-encoded is stored decoded, as Jira does."""
+    issue = make_issue()
+    url = f"{sandbox.rest_url}/issue/{issue.key}/properties/recovery%20state"
+    assert requests.put(url, json=[1], **http_auth(sandbox)).status_code == 201
+    assert sandbox.state.properties(issue.key) == {"recovery state": [1]}

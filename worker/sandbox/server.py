@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from worker.clock import Clock, SystemClock
 from worker.sandbox.api import Invalid, JiraApi, Reply, Request
@@ -135,7 +135,12 @@ class _Handler(BaseHTTPRequestHandler):
     def handle_call(self, method: str) -> None:
         url = urlsplit(self.path)
         query = parse_qs(url.query, keep_blank_values=True)
-        raw = self.read_body()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self.close_connection = True  # the unread rest of the body would garble the next call
+            self.send(Reply(413, {"errorMessages": ["Request entity too large."], "errors": {}}))
+            return
+        raw = self.rfile.read(length) if length else b""
         if url.path.startswith(ADMIN_PREFIX):
             self.send(admin(self.server, method, url.path, raw))
             return
@@ -145,8 +150,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.call = (method, url.path, template, query)
         with self.server.lock:
             self.server.calls[name] += 1
-        body: Any = None
-        accepted = False
         for fault in self.server.faults.pick(name):
             if fault.kind == "latency":
                 time.sleep(fault.delay)
@@ -159,53 +162,45 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
-            reply = Invalid(
-                messages=["Unexpected character in the request body: not valid JSON."]
-            ).reply()
-            self.finish_call(raw, reply, accepted=False)
+            message = "Unexpected character in the request body: not valid JSON."
+            self.finish_call(raw, Invalid(messages=[message]).reply(), accepted=False)
             return
-        user = self.server.authenticate(self.headers.get("Authorization"))
-        if user is False or (
-            user is None and template != f"/rest/api/{self.server.api.version}/serverInfo"
-        ):
-            reply = Reply(
-                401,
-                {"errorMessages": [UNAUTHENTICATED], "errors": {}},
-                {
-                    "WWW-Authenticate": 'Basic realm="protected-area"'
-                    if self.server.api.cloud
-                    else 'Bearer realm="Jira"'
-                },
-            )
-        elif route is None:
-            reply = Reply(
-                404, {"errorMessages": [f"No resource found for {method} {url.path}"], "errors": {}}
-            )
-        else:
-            try:
-                reply = route.handler(
-                    Request(
-                        method, params, query, body, user if isinstance(user, User) else USERS[0]
-                    )
-                )
-                accepted = reply.status < 400
-            except Invalid as exc:
-                reply = exc.reply()
-            except Exception as exc:  # a sandbox bug: answer like Jira, and make the tests see it
-                with self.server.lock:
-                    self.server.violations.append(f"{method} {url.path} crashed: {exc!r}")
-                reply = Reply(500, {"errorMessages": ["Internal server error"], "errors": {}})
-        self.finish_call(body, reply, accepted=accepted)
+        reply = self.answer(method, route, params, query, body)
+        self.finish_call(body, reply, accepted=reply.status < 400)
 
-    def read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(min(length, MAX_BODY)) if length else b""
+    def answer(
+        self,
+        method: str,
+        route: Route | None,
+        params: dict[str, str],
+        query: dict[str, list[str]],
+        body: Any,
+    ) -> Reply:
+        """Authenticate, then let the route's handler do the work."""
+        user = self.server.authenticate(self.headers.get("Authorization"))
+        anonymous_ok = route is not None and route.template.endswith("/serverInfo")
+        if user is False or (user is None and not anonymous_ok):
+            challenge = 'Basic realm="protected-area"' if self.server.api.cloud else "Bearer"
+            return Reply(401, {"errorMessages": [UNAUTHENTICATED], "errors": {}},
+                         {"WWW-Authenticate": challenge})  # fmt: skip
+        if route is None:
+            message = f"No resource found for {method} {urlsplit(self.path).path}"
+            return Reply(404, {"errorMessages": [message], "errors": {}})
+        caller = user if isinstance(user, User) else USERS[0]
+        try:
+            return route.handler(Request(method, params, query, body, caller))
+        except Invalid as exc:
+            return exc.reply()
+        except Exception as exc:  # a sandbox bug: answer like Jira, and make the tests see it
+            with self.server.lock:
+                self.server.violations.append(f"{method} {self.path} crashed: {exc!r}")
+            return Reply(500, {"errorMessages": ["Internal server error"], "errors": {}})
 
     def route(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
         for route in self.server.routes:
             match = route.pattern.match(path)
             if match and route.method == method:
-                return route, match.groupdict()
+                return route, {name: unquote(value) for name, value in match.groupdict().items()}
         return None, {}
 
     def finish_call(self, body: Any, reply: Reply, *, accepted: bool) -> None:
