@@ -84,6 +84,9 @@ def test_contract_rejects_a_wrong_response() -> None:
                        {"key": "SUP-1", "fields": {"status": {"name": 3}}})  # fmt: skip
     with pytest.raises(ContractViolation):
         check_response("cloud", "GET", "/rest/api/3/myself", 401, "Unauthorized")
+    with pytest.raises(ContractViolation):
+        check_response("cloud", "GET", "/rest/api/3/issue/SUP-1", 200,
+                       {"key": "SUP-1", "fields": {"description": "plain text on v3"}})  # fmt: skip
 
 
 def test_contract_rejects_a_wrong_request() -> None:

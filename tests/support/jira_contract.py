@@ -312,10 +312,19 @@ def _issue_fields(dialect: Dialect, fields: Any) -> Iterator[tuple[str, Any]]:
             yield _pointer("components", "schemas", _FIELD_SCHEMAS[dialect][name]), value
         elif name in _STRING_FIELDS and not isinstance(value, str):
             raise ContractViolation(f"issue field {name} is not a string: {value!r}")
+        elif name == "description" and not _rich_text_of(dialect, value):
+            # Neither spec types rich text; v3 carries ADF documents, v2 wiki-markup strings.
+            raise ContractViolation(f"description is not {dialect} rich text: {value!r}")
         elif name == "labels" and not (
             isinstance(value, list) and all(isinstance(v, str) for v in value)
         ):
             raise ContractViolation(f"labels are not a list of strings: {value!r}")
+
+
+def _rich_text_of(dialect: Dialect, value: Any) -> bool:
+    if dialect == "datacenter":
+        return isinstance(value, str)
+    return isinstance(value, dict) and value.get("type") == "doc" and value.get("version") == 1
 
 
 def _issue_beans(dialect: Dialect, pointer: str, body: Any) -> Iterator[tuple[str, Any]]:
