@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import jira
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.sandbox.conftest import http_auth, rich, search_keys
 from worker.clock import FrozenClock
@@ -194,3 +196,27 @@ def test_cloud_refuses_unbounded_search(sandbox: RunningSandbox) -> None:
             f"{sandbox.rest_url}/search/jql", params={"jql": query}, **http_auth(sandbox)
         )
         assert response.status_code == 400
+
+
+def _quote(value: str) -> str:
+    """Quote a JQL string the way a careful client does."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@given(
+    values=st.lists(st.text(st.characters(exclude_categories=["Cs"]), max_size=30), min_size=1,
+                    max_size=4),
+    negate=st.booleans(),
+)  # fmt: skip
+def test_quoted_values_come_back_unchanged(values: list[str], negate: bool) -> None:
+    """Any text quoted and escaped by a client parses back to exactly that text."""
+    listed = ", ".join(_quote(v) for v in values)
+    query = f"summary ~ {_quote(values[0])} AND labels {'NOT IN' if negate else 'IN'} ({listed})"
+    where = parse(query).where
+    assert where == BoolOp(
+        "and",
+        (
+            Clause("summary", "~", (values[0],)),
+            Clause("labels", "not in" if negate else "in", tuple(values)),
+        ),
+    )
