@@ -103,5 +103,5 @@ def http_auth(sandbox: RunningSandbox) -> dict[str, Any]:
     """`requests` keyword arguments carrying the sandbox's credentials and a timeout."""
     if sandbox.dialect == "cloud":
         creds = sandbox.credentials
-        return {"auth": (creds["email"], creds["token"]), "timeout": 5}
+        return {"auth": (creds["email"], creds["api_token"]), "timeout": 5}
     return {"headers": {"Authorization": f"Bearer {sandbox.credentials['pat']}"}, "timeout": 5}

@@ -22,6 +22,7 @@ from tests.support.jira_contract import (
 )
 from worker.errors import ConfigurationError
 from worker.sandbox import Dialect, start_sandbox
+from worker.settings import JiraSettings
 
 
 def test_starts_in_well_under_a_second(dialect: Dialect) -> None:
@@ -157,3 +158,17 @@ def test_a_crash_in_a_handler_is_a_500_and_a_violation(dialect: Dialect) -> None
         assert response.status_code == 500
         assert response.json()["errorMessages"]
         assert "clock unplugged" in sandbox.violations[0]
+
+
+def test_credentials_fit_the_jira_settings(dialect: Dialect) -> None:
+    """The credentials are named like the [jira] settings, so they configure the worker directly."""
+    with start_sandbox(dialect) as sandbox:
+        settings = JiraSettings(url=sandbox.url, dialect=dialect, **sandbox.credentials)
+    if dialect == "cloud":
+        token = settings.resolved_api_token()
+        assert token is not None
+        assert (settings.email, token.get_secret_value()) == sandbox.auth["basic_auth"]
+    else:
+        pat = settings.resolved_pat()
+        assert pat is not None
+        assert pat.get_secret_value() == sandbox.auth["token_auth"]

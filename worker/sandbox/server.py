@@ -319,9 +319,9 @@ class RunningSandbox:
 
     @property
     def credentials(self) -> dict[str, str]:
-        """The accepted credentials: email and API token on Cloud, a PAT on Data Center."""
+        """The accepted credentials, named as in `JiraSettings`: email and api_token, or pat."""
         if self.dialect == "cloud":
-            return {"email": CLOUD_EMAIL, "token": CLOUD_TOKEN}
+            return {"email": CLOUD_EMAIL, "api_token": CLOUD_TOKEN}
         return {"pat": DATACENTER_PAT}
 
     @property
