@@ -504,3 +504,21 @@ def test_property_keys_are_url_decoded(
     url = f"{sandbox.rest_url}/issue/{issue.key}/properties/recovery%20state"
     assert requests.put(url, json=[1], **http_auth(sandbox)).status_code == 201
     assert sandbox.state.properties(issue.key) == {"recovery state": [1]}
+
+
+def test_createmeta_fields_say_what_is_required(client: jira.JIRA, sandbox: RunningSandbox) -> None:
+    """A sub-task type requires a parent; every type requires summary; priorities are offered."""
+
+    def fields_of(type_id: str) -> dict[str, Any]:
+        url = f"{sandbox.rest_url}/issue/createmeta/SUP/issuetypes/{type_id}"
+        page = requests.get(url, **http_auth(sandbox)).json()
+        return {f["fieldId"]: f for f in page["fields" if sandbox.dialect == "cloud" else "values"]}
+
+    task, subtask = fields_of("10001"), fields_of("10003")
+    assert task["summary"]["required"]
+    assert "parent" not in task
+    assert subtask["parent"]["required"]
+    assert next(p["name"] for p in task["priority"]["allowedValues"]) == "Highest"
+    if sandbox.dialect == "datacenter":
+        fields = client.project_issue_fields("SUP", "10003")
+        assert "parent" in {f.fieldId for f in fields}

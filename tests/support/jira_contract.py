@@ -241,6 +241,13 @@ _DC_ARRAYS = {
 }
 
 
+# Data Center createmeta pages, typed in the spec as one element of the page.
+_DC_PAGES = {
+    "/api/2/issue/createmeta/{projectIdOrKey}/issuetypes",
+    "/api/2/issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}",
+}
+
+
 def _request_exceptions(dialect: Dialect, operation: Operation, body: Any) -> Any:
     """Requests Jira accepts that the spec refuses; return the body to validate."""
     if (
@@ -366,17 +373,14 @@ def _response_exceptions(
         for element in body:
             yield pointer, element
         return
-    if (
-        dialect == "datacenter"
-        and operation.path == "/api/2/issue/createmeta/{projectIdOrKey}/issuetypes"
-    ):
-        # A page of issue types ({"values": [...]}), typed in the spec as one issue type.
+    if dialect == "datacenter" and operation.path in _DC_PAGES:
+        # A page ({"values": [...]}) of what the spec types as a single element.
         page = dict(body)
         for element in page.pop("values", []):
             yield pointer, element
         for name in ("startAt", "maxResults", "total"):
             if not isinstance(page.pop(name, 0), int):
-                raise ContractViolation(f"createmeta page: {name} is not an integer")
+                raise ContractViolation(f"{operation.path}: {name} is not an integer")
         return
     if (
         dialect == "datacenter"

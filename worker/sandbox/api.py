@@ -115,6 +115,11 @@ class JiraApi:
             ("GET", "user/search", self.search_users),
             ("GET", "project/{projectIdOrKey}", self.get_project),
             ("GET", "issue/createmeta/{projectIdOrKey}/issuetypes", self.createmeta_issuetypes),
+            (
+                "GET",
+                "issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}",
+                self.createmeta_fields,
+            ),
             ("GET", "field", self.fields),
             ("GET", "priority", self.priorities),
             ("GET", "status", self.statuses),
@@ -231,6 +236,51 @@ class JiraApi:
         }
         if not self.cloud:
             body["isLast"] = start + limit >= len(types)
+        return Reply(200, body)
+
+    def createmeta_fields(self, request: Request) -> Reply:
+        """The fields a create of one issue type takes, with which are required."""
+        if self.find_project(request.params["projectIdOrKey"]) is None:
+            raise Invalid(messages=["No project could be found."], status=404)
+        issue_type = next((t for t in ISSUE_TYPES if t.id == request.params["issueTypeId"]), None)
+        if issue_type is None:
+            raise Invalid(messages=["The issue type could not be found."], status=404)
+        priorities = [self.render.priority_json(pid) for pid, _ in PRIORITIES]
+        rich = "doc" if self.cloud else "string"
+        specs: list[tuple[str, str, str, bool, list[Any] | None]] = [
+            ("project", "Project", "project", True, None),
+            ("issuetype", "Issue Type", "issuetype", True, None),
+            ("summary", "Summary", "string", True, None),
+            ("description", "Description", rich, False, None),
+            ("priority", "Priority", "priority", False, priorities),
+            ("labels", "Labels", "array", False, None),
+            ("duedate", "Due date", "date", False, None),
+            ("assignee", "Assignee", "user", False, None),
+            ("reporter", "Reporter", "user", False, None),
+        ]
+        if issue_type.subtask:
+            specs.append(("parent", "Parent", "issuelink", True, None))
+        fields = []
+        for field_id, name, kind, required, allowed in specs:
+            field: dict[str, Any] = {
+                "fieldId": field_id, "name": name, "required": required,
+                "schema": {"type": kind, "system": field_id}, "hasDefaultValue": False,
+                "operations": ["add", "set", "remove"] if kind == "array" else ["set"],
+            }  # fmt: skip
+            if kind == "array":
+                field["schema"]["items"] = "string"
+            if allowed is not None:
+                field["allowedValues"] = allowed
+            if self.cloud:
+                field["key"] = field_id
+            fields.append(field)
+        start = int(request.arg("startAt", "0") or 0)
+        limit = int(request.arg("maxResults", "50") or 50)
+        key = "fields" if self.cloud else "values"
+        body = {"startAt": start, "maxResults": limit, "total": len(fields),
+                key: fields[start : start + limit]}  # fmt: skip
+        if not self.cloud:
+            body["isLast"] = start + limit >= len(fields)
         return Reply(200, body)
 
     def fields(self, request: Request) -> Reply:
