@@ -1,0 +1,27 @@
+"""The loop's step functions: each does one small unit of work and returns how much it did.
+
+A step takes the :class:`Services` it needs, reads time from ``services.clock``
+and keeps every multi-step write in one store transaction. Tests call steps
+directly; the supervisor runs them in the long-running worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from worker.clock import Clock
+from worker.metrics import Metrics
+from worker.settings import Settings
+from worker.store import Store
+from worker.tracker import Tracker
+
+
+@dataclass
+class Services:
+    """What the steps share: settings, time, the store, metrics, the tracker when configured."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    metrics: Metrics
+    tracker: Tracker | None = None

@@ -1,0 +1,161 @@
+"""The tracker interface the core and the steps talk to, and the values it returns.
+
+One implementation speaks to Jira (Cloud and Data Center) over HTTP; an
+in-memory fake implements the same interface for tests of the steps. Users are
+named by the dialect's id: accountId on Cloud, user name on Data Center.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from worker.tracker.document import Document
+
+
+class Dialect(StrEnum):
+    CLOUD = "cloud"
+    DATACENTER = "datacenter"
+
+
+class StatusCategory(StrEnum):
+    """Jira's three status categories, by their stable keys."""
+
+    TODO = "new"
+    IN_PROGRESS = "indeterminate"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRef:
+    key: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewIssue:
+    """An issue to create; ``parent`` makes it a subtask of that issue."""
+
+    project: str
+    issue_type: str
+    summary: str
+    description: Document
+    labels: tuple[str, ...] = ()
+    priority: str | None = None
+    assignee: str | None = None
+    parent: str | None = None
+    due: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateFailed:
+    """One item of a bulk create that Jira refused, with Jira's reasons."""
+
+    index: int
+    errors: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """What the worker reads back about an issue; rich text is flattened to plain text."""
+
+    key: str
+    id: str
+    project: str
+    issue_type: str
+    summary: str
+    status: str
+    status_category: StatusCategory
+    created_at: datetime
+    updated_at: datetime
+    resolution: str | None = None
+    resolved_at: datetime | None = None
+    labels: tuple[str, ...] = ()
+    priority: str | None = None
+    assignee: str | None = None
+    reporter: str | None = None
+    parent: str | None = None
+    subtasks: tuple[str, ...] = ()
+    due: date | None = None
+    description: str = ""
+    #: Extra fields asked for by id (a root-cause custom field, say), as plain text.
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment; ``public`` is False for an internal note, None where Jira has no such notion."""
+
+    id: str
+    issue_key: str
+    author: str | None
+    body: str
+    created_at: datetime
+    updated_at: datetime
+    public: bool | None = None
+    visibility: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckItem:
+    """One line of ``recovery-worker check``: what was checked, whether it holds, how to fix it."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+class Tracker(Protocol):
+    """What the worker needs from an issue tracker. Errors are those of :mod:`worker.errors`."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    def check(self, project: str, issue_types: Sequence[str]) -> list[CheckItem]:
+        """Login, project and issue types (including a subtask type), each as a checklist item."""
+        ...
+
+    def subtask_issue_type(self, project: str) -> str:
+        """The name of the project's subtask issue type, discovered from Jira."""
+        ...
+
+    def create_issue(self, issue: NewIssue) -> IssueRef: ...
+
+    def create_issues(self, issues: Sequence[NewIssue]) -> list[IssueRef | CreateFailed]:
+        """Create several issues in as few calls as Jira allows, results in the given order."""
+        ...
+
+    def get_issue(self, key: str, extra_fields: Sequence[str] = ()) -> Issue: ...
+
+    def search(
+        self, jql: str, *, extra_fields: Sequence[str] = (), limit: int | None = None
+    ) -> Iterator[Issue]:
+        """Every issue the query matches, paging as the dialect does."""
+        ...
+
+    def find_by_label(self, project: str, label: str) -> list[Issue]:
+        """Issues carrying ``label``, for finding what a create whose answer was lost made."""
+        ...
+
+    def add_comment(self, key: str, body: Document) -> Comment: ...
+
+    def comments(self, key: str) -> list[Comment]: ...
+
+    def link(self, inward: str, outward: str, link_type: str = "Relates") -> None: ...
+
+    def add_labels(self, key: str, labels: Sequence[str]) -> None: ...
+
+    def remove_labels(self, key: str, labels: Sequence[str]) -> None: ...
+
+    def set_priority(self, key: str, priority: str) -> None: ...
+
+    def set_due(self, key: str, due: date, field_id: str = "duedate") -> None:
+        """Show a deadline in Jira: the due date by default, or a configured date field."""
+        ...
+
+    def transition(self, key: str, to: StatusCategory | str) -> bool:
+        """Move to a status (by name) or into a category; False when no transition leads there."""
+        ...
