@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +18,9 @@ PENDING = "pending"
 OPEN = "open"
 RESOLVED = "resolved"
 CLOSED = "closed"
+
+#: Longest client text kept for the ticket's description.
+MAX_EXCERPT = 8_000
 
 
 def idempotency_key(source_key: str) -> str:
@@ -38,6 +43,10 @@ class Recovery:
     opened_at: datetime
     resolved_at: datetime | None
     reopen_count: int
+    source_ref: str = ""
+    source_at: datetime | None = None
+    excerpt: str = ""
+    reasons: tuple[str, ...] = ()
 
 
 def _from_row(row: Row[Any]) -> Recovery:
@@ -56,6 +65,10 @@ def _from_row(row: Row[Any]) -> Recovery:
         opened_at=m["opened_at"],
         resolved_at=m["resolved_at"],
         reopen_count=m["reopen_count"],
+        source_ref=m["source_ref"],
+        source_at=m["source_at"],
+        excerpt=m["excerpt"],
+        reasons=tuple(json.loads(m["reasons"])),
     )
 
 
@@ -84,6 +97,10 @@ def create_pending(
     severity: str,
     summary: str,
     now: datetime,
+    source_ref: str = "",
+    source_at: datetime | None = None,
+    excerpt: str = "",
+    reasons: Sequence[str] = (),
 ) -> Recovery:
     """Record a new recovery, or return the one this source already has."""
     existing = by_source(conn, source_key)
@@ -101,6 +118,10 @@ def create_pending(
             state=PENDING,
             opened_at=now,
             reopen_count=0,
+            source_ref=source_ref[:998],
+            source_at=source_at,
+            excerpt=excerpt[:MAX_EXCERPT],
+            reasons=json.dumps(list(reasons)),
         )
     )
     created = by_source(conn, source_key)

@@ -105,7 +105,43 @@ recoveries = Table(
     Column("resolved_at", UtcDateTime, nullable=True),
     Column("reopen_count", Integer, nullable=False, default=0),
     Column("jira_updated_at", UtcDateTime, nullable=True),
+    # What the ticket's description is written from, kept so a retried create writes the same.
+    Column("source_ref", String(998), nullable=False, default=""),  # Message-ID or issue key
+    Column("source_at", UtcDateTime, nullable=True),  # when the client wrote / the signal fired
+    Column("excerpt", Text, nullable=False, default=""),
+    Column("reasons", Text, nullable=False, default="[]"),
 )
+
+#: Thread replies waiting to become (or already posted as) comments on their recovery.
+replies = Table(
+    "replies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_key", String(512), nullable=False, unique=True),
+    Column("recovery_id", Integer, ForeignKey("recoveries.id"), nullable=False, index=True),
+    Column("author", String(320), nullable=False, default=""),
+    Column("author_name", String(320), nullable=False, default=""),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("text", Text, nullable=False, default=""),
+    Column("attachments", Text, nullable=False, default="[]"),  # [{filename, content_type, size}]
+    Column("comment_id", String(64), nullable=True),  # set once the comment exists in Jira
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+#: What happened to a recovery, in order: the input of its SLA clocks and of follow-up planning.
+recovery_events = Table(
+    "recovery_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("recovery_id", Integer, ForeignKey("recoveries.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    # Where it came from ('mail:<key>', 'jira:<key>#comment-<id>', ...): the same fact twice is one.
+    Column("dedupe_key", String(700), nullable=False, unique=True),
+    Column("detail", Text, nullable=False, default="{}"),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)
+Index("ix_recovery_events_recovery_at", recovery_events.c.recovery_id, recovery_events.c.at)
 
 #: The exactly-once ledger: an intent before every outside write, completed after it.
 actions = Table(
