@@ -6,8 +6,10 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from worker.clock import SystemClock
 from worker.commands import add_config_option
 from worker.errors import WorkerError
+from worker.mail.imap import ImapInbox
 from worker.settings import Settings, load_settings
 from worker.store import Store
 
@@ -39,7 +41,11 @@ def check_store(settings: Settings) -> Outcome:
 def check_imap(settings: Settings) -> Outcome:
     if not settings.imap.host:
         return Outcome(SKIPPED, "imap.host is not set; the IMAP inbox is off")
-    return Outcome(FAILED, "the IMAP adapter is not available in this build")
+    inbox = ImapInbox.from_settings(settings.imap, SystemClock())
+    try:
+        return Outcome(OK, inbox.check())
+    finally:
+        inbox.close()
 
 
 def check_maildir(settings: Settings) -> Outcome:
