@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import Any
 
 import jira
 
@@ -27,9 +28,8 @@ def measure(dialect: str, runs: int, issues: int) -> dict[str, float]:
     for running in started:  # stopping waits for the serving thread's poll: not part of a start
         running.stop()
     with start_sandbox(dialect) as sandbox:  # type: ignore[arg-type]
-        client = jira.JIRA(
-            sandbox.url, options=sandbox.options, max_retries=0, timeout=10, **sandbox.auth
-        )
+        options: dict[str, Any] = dict(sandbox.options)
+        client = jira.JIRA(sandbox.url, options=options, max_retries=0, timeout=10, **sandbox.auth)
         fields = {
             "project": {"key": "SUP"},
             "issuetype": {"name": "Task"},
@@ -43,7 +43,7 @@ def measure(dialect: str, runs: int, issues: int) -> dict[str, float]:
             searches = timed(lambda: client.enhanced_search_issues(jql, maxResults=50), runs)
         else:
             searches = timed(lambda: client.search_issues(jql, maxResults=50), runs)
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
     return {
         "start": median_ms(starts),
         "create": median_ms(creates),
