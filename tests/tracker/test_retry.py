@@ -1,0 +1,119 @@
+"""The retry policy: what is retried, how long it waits, when it gives up."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from email.utils import format_datetime
+
+import pytest
+from structlog.testing import capture_logs
+
+from worker.clock import FrozenClock
+from worker.errors import (
+    ConnectionFailed,
+    OutcomeUnknown,
+    RateLimited,
+    RequestRejected,
+    ServerUnavailable,
+)
+from worker.retry import RetryPolicy, backoff, parse_retry_after
+
+
+class Flaky:
+    """Fails with the given errors in turn, then returns "done"."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "done"
+
+
+def policy(clock: FrozenClock, waits: list[float], **kwargs: float) -> RetryPolicy:
+    return RetryPolicy(sleep=waits.append, clock=clock, rng=random.Random(1), **kwargs)  # type: ignore[arg-type]
+
+
+def test_waits_follow_retry_after_seconds(clock: FrozenClock) -> None:
+    """A 429 asking for 7 s and then 3 s is retried after exactly those waits."""
+    waits: list[float] = []
+    action = Flaky(RateLimited("slow", retry_after=7), RateLimited("slow", retry_after=3))
+    assert policy(clock, waits).call(action) == "done"
+    assert waits == [7.0, 3.0]
+    assert action.calls == 3
+
+
+def test_retry_after_as_http_date_is_read_against_the_clock(clock: FrozenClock) -> None:
+    """An HTTP-date Retry-After 30 s after the clock's now means a 30 s wait."""
+    header = format_datetime(clock.now() + timedelta(seconds=30), usegmt=True)
+    waits: list[float] = []
+    retry = policy(clock, waits)
+    action = Flaky(RateLimited("slow", retry_after=retry.retry_after(header)))
+    retry.call(action)
+    assert waits == [30.0]
+
+
+def test_parse_retry_after_forms(clock: FrozenClock) -> None:
+    """Seconds, dates in the past, and garbage are read as 12, 0 and None."""
+    now = clock.now()
+    assert parse_retry_after("12", now) == 12.0
+    assert parse_retry_after(format_datetime(now - timedelta(minutes=1), usegmt=True), now) == 0.0
+    assert parse_retry_after("soon", now) is None
+    assert parse_retry_after(None, now) is None
+
+
+def test_waits_are_capped(clock: FrozenClock) -> None:
+    """A Retry-After of an hour waits only the policy's cap."""
+    waits: list[float] = []
+    policy(clock, waits, max_wait=20).call(Flaky(RateLimited("x", retry_after=3600)))
+    assert waits == [20.0]
+
+
+def test_backoff_without_retry_after_grows_and_is_capped() -> None:
+    """Without Retry-After the wait doubles per attempt, jittered, never past the cap."""
+    rng = random.Random(3)
+    assert 0.25 <= backoff(1, 0.5, 10, rng) <= 0.5
+    assert 2.0 <= backoff(4, 0.5, 10, rng) <= 4.0
+    assert 5.0 <= backoff(12, 0.5, 10, rng) <= 10.0
+
+
+def test_gives_up_after_the_attempt_limit(clock: FrozenClock) -> None:
+    """After the last attempt the last transient error is raised as it was."""
+    waits: list[float] = []
+    action = Flaky(*[ServerUnavailable(f"503 #{i}") for i in range(5)])
+    with pytest.raises(ServerUnavailable, match="503 #2"):
+        policy(clock, waits, attempts=3).call(action)
+    assert action.calls == 3
+    assert len(waits) == 2
+
+
+@pytest.mark.parametrize(
+    "error", [RequestRejected("bad"), OutcomeUnknown("maybe"), ValueError("bug")]
+)
+def test_permanent_and_unknown_outcomes_are_not_retried(
+    clock: FrozenClock, error: Exception
+) -> None:
+    """Permanent errors, unknown outcomes and bugs go straight to the caller."""
+    waits: list[float] = []
+    action = Flaky(error)
+    with pytest.raises(type(error)):
+        policy(clock, waits).call(action)
+    assert action.calls == 1
+    assert waits == []
+
+
+def test_each_retry_is_logged(clock: FrozenClock) -> None:
+    """Every retry logs retry.scheduled with the attempt, the wait and the error's name."""
+    waits: list[float] = []
+    with capture_logs() as logs:
+        policy(clock, waits).call(Flaky(ConnectionFailed("reset"), RateLimited("x", retry_after=2)))
+    events = [e for e in logs if e["event"] == "retry.scheduled"]
+    assert [(e["attempt"], e["error"]) for e in events] == [
+        (1, "ConnectionFailed"),
+        (2, "RateLimited"),
+    ]
+    assert events[1]["wait"] == 2.0

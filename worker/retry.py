@@ -1,0 +1,105 @@
+"""The one retry policy: transient failures are tried again, honouring Retry-After.
+
+Only :class:`~worker.errors.TransientError` is retried, except
+:class:`~worker.errors.OutcomeUnknown`: a write whose result is unknown must be
+looked for before it is tried again, which the caller does. Waits follow the
+server's Retry-After when it gave one, else an exponential backoff with jitter;
+both are capped, and the number of attempts is limited.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+import tenacity
+
+from worker.clock import Clock, SystemClock
+from worker.errors import OutcomeUnknown, TransientError
+from worker.logs import get_logger
+
+T = TypeVar("T")
+
+log = get_logger()
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date); None if unusable."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - now).total_seconds())
+
+
+def backoff(attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with full jitter: a random wait up to base * 2**(attempt-1), capped."""
+    ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, TransientError) and not isinstance(exc, OutcomeUnknown)
+
+
+@dataclass
+class RetryPolicy:
+    """How transient failures are retried; ``sleep`` and ``rng`` are injectable for tests."""
+
+    attempts: int = 5
+    base_wait: float = 0.5
+    max_wait: float = 60.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Clock = field(default_factory=SystemClock)
+    rng: random.Random = field(default_factory=random.Random)
+
+    def retry_after(self, header: str | None) -> float | None:
+        """A Retry-After header read against this policy's clock."""
+        return parse_retry_after(header, self.clock.now())
+
+    def wait_for(self, exc: BaseException | None, attempt: int) -> float:
+        """The wait before the next attempt after ``exc`` failed attempt number ``attempt``."""
+        asked = exc.retry_after if isinstance(exc, TransientError) else None
+        if asked is not None:
+            return min(self.max_wait, max(0.0, asked))
+        return backoff(attempt, self.base_wait, self.max_wait, self.rng)
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        return self.wait_for(exc, state.attempt_number)
+
+    def _before_sleep(self, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "retry.scheduled",
+            attempt=state.attempt_number,
+            wait=round(state.upcoming_sleep, 3),
+            error=type(exc).__name__,
+            detail=str(exc)[:200],
+        )
+
+    def call(self, action: Callable[[], T]) -> T:
+        """Run ``action``, retrying transient failures; the last failure is raised as it was."""
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(_is_retryable),
+            stop=tenacity.stop_after_attempt(self.attempts),
+            wait=self._wait,
+            sleep=self.sleep,
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        return retrying(action)
