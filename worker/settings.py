@@ -223,6 +223,9 @@ class AlertSettings(Section):
     jira_comment: bool = Field(True, description="Alert in Jira with a comment to the assignee.")
 
 
+RootCausePart = Literal["but_for_cause", "systemic_cause", "fix", "remediation"]
+
+
 class FollowupSettings(Section):
     """The positive-touchpoint task after resolution."""
 
@@ -230,6 +233,32 @@ class FollowupSettings(Section):
         {"sev1": 30, "sev2": 30, "sev3": 30}, description="Days after resolution, per severity."
     )
     on_reopen: Literal["hold", "cancel"] = Field("hold", description="What a reopen does to it.")
+    labels: list[str] = Field(
+        ["recovery-followup"], description="Labels put on every follow-up task."
+    )
+    hold_label: str = Field(
+        "followup-on-hold", description="Label on a follow-up while its recovery is reopened."
+    )
+    link_type: str = Field("Relates", description="Link type between a recovery and its follow-up.")
+    have_subtask: str = Field(
+        "HAVE", description="Finds the HAVE subtask: a word of its summary, or one of its labels."
+    )
+    root_cause_fields: dict[RootCausePart, str] = Field(
+        {},
+        description=(
+            "Root-cause part -> custom field id holding it (e.g. customfield_10050); "
+            "parts not listed are read from the HAVE subtask's text."
+        ),
+    )
+    root_cause_headings: dict[RootCausePart, list[str]] = Field(
+        {
+            "but_for_cause": ["but-for cause", "but for cause", "direct cause"],
+            "systemic_cause": ["systemic cause", "underlying cause"],
+            "fix": ["fix", "the fix"],
+            "remediation": ["remediation", "preventive measures"],
+        },
+        description="Labels that open each root-cause section in the HAVE subtask's text.",
+    )
 
 
 class HealthSettings(Section):
