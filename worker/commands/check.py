@@ -10,8 +10,10 @@ from worker.clock import SystemClock
 from worker.commands import add_config_option
 from worker.errors import WorkerError
 from worker.mail.imap import ImapInbox
+from worker.retry import RetryPolicy
 from worker.settings import Settings, load_settings
 from worker.store import Store
+from worker.tracker.jira import JiraTracker
 
 OK, FAILED, SKIPPED = "ok", "FAILED", "skipped"
 
@@ -61,7 +63,16 @@ def check_maildir(settings: Settings) -> Outcome:
 def check_jira(settings: Settings) -> Outcome:
     if not settings.jira.url:
         return Outcome(SKIPPED, "jira.url is not set; recoveries cannot be opened")
-    return Outcome(FAILED, "the Jira adapter is not available in this build")
+    # One quick retry at most: a checklist should answer, not wait out a long outage.
+    tracker = JiraTracker.from_settings(settings.jira, retry=RetryPolicy(attempts=2, max_wait=5))
+    wanted = [settings.jira.issue_type, settings.jira.followup_issue_type]
+    if settings.jira.subtask_type:
+        wanted.append(settings.jira.subtask_type)
+    items = tracker.check(settings.jira.project, list(dict.fromkeys(wanted)))
+    failed = [item for item in items if not item.ok]
+    shown = failed or items
+    detail = "; ".join(f"{item.name}: {item.detail}" for item in shown)
+    return Outcome(FAILED if failed else OK, detail)
 
 
 PROBES: tuple[tuple[str, Probe], ...] = (
