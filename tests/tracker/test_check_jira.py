@@ -12,7 +12,7 @@ from worker.settings import JiraSettings, Settings
 
 
 def settings_for(url: str, **jira: object) -> Settings:
-    return Settings(jira=JiraSettings(url=url, **jira))  # type: ignore[arg-type]
+    return Settings(jira=JiraSettings(url=url, **jira))
 
 
 @pytest.mark.parametrize("dialect", ["cloud", "datacenter"])
