@@ -1,0 +1,109 @@
+"""Fixtures of the reliability suite; after a full run, its hooks write docs/reliability.md."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.reliability.figures import Figures
+from tests.reliability.harness import CallLog, Rig, rig
+from tests.support.dovecot import Dovecot, start_dovecot
+from tests.support.jira_contract import ContractRecorder, require_specs
+from worker.sandbox import Dialect, RunningSandbox, start_sandbox
+
+HERE = Path(__file__).resolve().parent
+REPORT = HERE.parents[1] / "docs" / "reliability.md"
+COMMAND = "pytest tests/reliability"
+
+FIGURES = Figures()
+_ran: set[str] = set()
+_collected: set[str] = set()
+_deselected: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def figures() -> Figures:
+    return FIGURES
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    server = start_dovecot()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def contract() -> ContractRecorder:
+    require_specs()
+    return ContractRecorder()
+
+
+@pytest.fixture
+def start_jira(
+    contract: ContractRecorder,
+) -> Iterator[Callable[..., tuple[RunningSandbox, CallLog]]]:
+    """Start a sandbox in this process, its calls timed and checked against Atlassian's specs."""
+    started: list[RunningSandbox] = []
+
+    def start(dialect: Dialect = "cloud", **options: Any) -> tuple[RunningSandbox, CallLog]:
+        calls = CallLog(then=contract)
+        sandbox = start_sandbox(dialect, validate=calls, **options)
+        started.append(sandbox)
+        return sandbox, calls
+
+    yield start
+    for sandbox in started:
+        sandbox.stop()
+
+
+@pytest.fixture
+def make_rig(
+    tmp_path: Path, dovecot: Dovecot, start_jira: Callable[..., tuple[RunningSandbox, CallLog]]
+) -> Iterator[Callable[..., Rig]]:
+    """Build the rig: the worker is set up against this test's Dovecot and a fresh sandbox."""
+    stack: list[Any] = []
+
+    def make(dialect: Dialect = "cloud", seed: int = 9, **overrides: Any) -> Rig:
+        sandbox, calls = start_jira(dialect, seed=seed)
+        manager = rig(tmp_path, dovecot, sandbox, calls, **overrides)
+        stack.append(manager)
+        return manager.__enter__()
+
+    yield make
+    for manager in reversed(stack):
+        manager.__exit__(None, None, None)
+
+
+# --- the report --------------------------------------------------------------------------
+
+
+def _in_suite(item: pytest.Item) -> bool:
+    return Path(str(item.fspath)).resolve().parent == HERE
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _collected.update(Path(str(i.fspath)).name for i in items if _in_suite(i))
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    _deselected.extend(i.nodeid for i in items if _in_suite(i))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and str(HERE.name) in report.nodeid:
+        _ran.add(report.nodeid)
+        name = report.nodeid.split("::")[-1]
+        if name in FIGURES.tables:
+            FIGURES.outcomes[name] = report.outcome
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After a run of every reliability module (nothing deselected), rewrite the report."""
+    modules = {p.name for p in HERE.glob("test_*.py")}
+    if not _ran or _deselected or not modules <= _collected:
+        return
+    FIGURES.write(REPORT, COMMAND)
