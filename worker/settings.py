@@ -184,6 +184,9 @@ class JiraSettings(Section):
         "complaint", description="Label that marks a Jira issue a complaint."
     )
     watch_projects: list[str] = Field([], description="Projects watched for complaint signals.")
+    playbook_file: Path | None = Field(
+        None, description="Know-Have-Do subtask templates (TOML); unset uses the shipped ones."
+    )
     poll_interval: Duration = Field(timedelta(seconds=60), description="How often Jira is polled.")
     connect_timeout: Duration = Field(timedelta(seconds=5), description="HTTP connect timeout.")
     read_timeout: Duration = Field(timedelta(seconds=30), description="HTTP read timeout.")
