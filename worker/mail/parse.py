@@ -1,0 +1,342 @@
+"""Raw mail bytes to a ParsedMail, with the standard library's modern email policy.
+
+Every input ends either in a ParsedMail or in MessageUnparseable; whatever a
+hostile or broken mail holds, the work is bounded: headers, addresses, text and
+the depth of nested parts are capped, and what was cut is recorded as a defect.
+"""
+
+from __future__ import annotations
+
+import codecs
+import email.policy
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from email.message import Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+
+from worker.errors import MessageUnparseable
+from worker.mail.html import html_to_text
+from worker.mail.model import Address, AttachmentInfo, ParsedMail
+from worker.mail.quotes import split_reply
+
+#: Deepest nesting of parts read; below it parts are ignored (recorded as a defect).
+MAX_DEPTH = 32
+#: Parts looked at per mail.
+MAX_PARTS = 500
+MAX_HEADERS = 300
+MAX_HEADER_VALUE = 8_192
+#: Address headers are read up to this many characters and this many addresses.
+MAX_ADDRESS_TEXT = 16_384
+MAX_ADDRESSES = 100
+MAX_REFERENCES = 50
+MAX_ATTACHMENTS = 100
+
+_POLICY = email.policy.default
+_CUT = "text part cut at the size limit"
+_MSGID = re.compile(r"<([^<>\s]{1,900})>")
+_SPACES = re.compile(r"\s+")
+
+#: Charset names seen in real mail that Python does not know, mapped to what they mean.
+_CHARSET_ALIASES = {
+    "ks_c_5601-1987": "cp949",
+    "ks_c_5601": "cp949",
+    "x-sjis": "shift_jis",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "iso-8859-8-i": "iso-8859-8",
+    "windows-874": "cp874",
+    "x-user-defined": "latin-1",
+    "unicode-1-1-utf-7": "utf-7",
+    "utf8": "utf-8",
+    "x-mac-roman": "mac_roman",
+    "macintosh": "mac_roman",
+    "ansi_x3.4-1968": "ascii",
+    "us-ascii": "ascii",
+}
+
+
+def parse_message(
+    raw: bytes,
+    *,
+    attachments: Iterable[AttachmentInfo] = (),
+    max_text_bytes: int = 262_144,
+) -> ParsedMail:
+    """Parse one mail; raises only MessageUnparseable."""
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise MessageUnparseable(f"not bytes: {type(raw).__name__}")
+    data = bytes(raw)
+    if not data.strip():
+        raise MessageUnparseable("empty message")
+    try:
+        return _parse(data, tuple(attachments), max_text_bytes)
+    except MessageUnparseable:
+        raise
+    except RecursionError:
+        raise MessageUnparseable("structure nested too deeply") from None
+    except Exception as exc:
+        raise MessageUnparseable(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+
+
+def content_key(raw: bytes) -> str:
+    """The identity of a mail without a Message-ID: a hash of its bytes, line endings unified."""
+    return "sha256:" + hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
+
+
+def normalise_message_id(value: str | None) -> str | None:
+    """The id inside the first <...>, or the bare token; None when there is none."""
+    if not value:
+        return None
+    found = _MSGID.search(value[:2_000])
+    if found:
+        return found.group(1)
+    token = value.strip().split()[0] if value.strip() else ""
+    return token[:900] or None
+
+
+def _parse(raw: bytes, given: tuple[AttachmentInfo, ...], max_text_bytes: int) -> ParsedMail:
+    defects: list[str] = []
+    try:
+        message = BytesParser(policy=_POLICY).parsebytes(raw)
+    except RecursionError:
+        # Nested past Python's stack: keep the header and treat the rest as opaque.
+        message = BytesParser(policy=_POLICY).parsebytes(raw, headersonly=True)
+        defects.append("parts nested too deeply; body not read")
+        message.set_payload("")
+    headers = _raw_headers(message)
+    if not headers and not message.get_payload():
+        raise MessageUnparseable("no header and no body")
+    for defect in message.defects[:10]:
+        defects.append(type(defect).__name__)
+
+    message_id = normalise_message_id(headers.get("message-id"))
+    sender = _first(_addresses(headers.get("from", ""))) or _first(
+        _addresses(headers.get("sender", ""))
+    )
+    bodies, found_attachments = _collect(message, defects, max_text_bytes)
+    text, truncated = _join_text(bodies, max_text_bytes)
+    new_text, _quoted = split_reply(text)
+    return ParsedMail(
+        key=message_id or content_key(raw),
+        message_id=message_id,
+        subject=_decoded(message, "subject", headers),
+        sender=sender or Address(""),
+        to=_addresses(headers.get("to", "")),
+        cc=_addresses(headers.get("cc", "")),
+        reply_to=_addresses(headers.get("reply-to", "")),
+        date=_date(headers.get("date")),
+        in_reply_to=normalise_message_id(headers.get("in-reply-to")),
+        references=tuple(_MSGID.findall(headers.get("references", "")[:MAX_HEADER_VALUE]))[
+            -MAX_REFERENCES:
+        ],
+        headers=headers,
+        content_type=_content_type(message),
+        text=text,
+        new_text=new_text,
+        attachments=(given + tuple(found_attachments))[:MAX_ATTACHMENTS],
+        defects=tuple(defects[:50]),
+        truncated=truncated or _CUT in defects,
+    )
+
+
+def _raw_headers(message: Message) -> dict[str, str]:
+    """Header values as sent (unfolded, undecoded), first occurrence wins, capped."""
+    headers: dict[str, str] = {}
+    for name, value in message.raw_items():
+        if len(headers) >= MAX_HEADERS:
+            break
+        key = str(name).strip().lower()
+        if key and key not in headers:
+            text = value if isinstance(value, str) else str(value)
+            headers[key] = _SPACES.sub(" ", text[:MAX_ADDRESS_TEXT]).strip()
+    return headers
+
+
+def _decoded(message: Message, name: str, headers: dict[str, str]) -> str:
+    """A header's value with RFC 2047 words decoded; the raw text when decoding fails."""
+    raw = headers.get(name, "")[:MAX_HEADER_VALUE]
+    if not raw:
+        return ""
+    try:
+        return _SPACES.sub(" ", str(_POLICY.header_factory(name, raw))).strip()
+    except Exception:
+        return raw
+
+
+def _addresses(raw: str) -> tuple[Address, ...]:
+    if not raw:
+        return ()
+    text = raw[:MAX_ADDRESS_TEXT]
+    found: list[Address] = []
+    try:
+        header = _POLICY.header_factory("to", text)
+        for group in getattr(header, "groups", ()):
+            for addr in group.addresses:
+                email_addr = addr.addr_spec if addr.username else ""
+                found.append(Address(email_addr.lower()[:320], str(addr.display_name)[:200]))
+                if len(found) >= MAX_ADDRESSES:
+                    break
+            if len(found) >= MAX_ADDRESSES:
+                break
+    except Exception:
+        found = [
+            Address(addr.lower()[:320], name[:200])
+            for name, addr in getaddresses([text])[:MAX_ADDRESSES]
+        ]
+    return tuple(a for a in found if a.email or a.name)
+
+
+def _first(addresses: tuple[Address, ...]) -> Address | None:
+    for address in addresses:
+        if address.email:
+            return address
+    return addresses[0] if addresses else None
+
+
+def _date(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        value = parsedate_to_datetime(raw[:200])
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _content_type(message: Message) -> str:
+    try:
+        return message.get_content_type()
+    except Exception:
+        return "text/plain"
+
+
+def _walk(message: Message, defects: list[str]) -> Iterator[tuple[Message, int]]:
+    """Parts depth first, with their depth; stops at MAX_DEPTH and MAX_PARTS."""
+    stack: list[tuple[Message, int]] = [(message, 0)]
+    seen = 0
+    while stack:
+        part, depth = stack.pop()
+        seen += 1
+        if seen > MAX_PARTS:
+            defects.append(f"more than {MAX_PARTS} parts; the rest ignored")
+            return
+        yield part, depth
+        if not part.is_multipart():
+            continue
+        if depth >= MAX_DEPTH:
+            defects.append(f"parts nested deeper than {MAX_DEPTH}; the rest ignored")
+            continue
+        children = part.get_payload()
+        if isinstance(children, list):
+            stack.extend(
+                (child, depth + 1)
+                for child in reversed(children[:MAX_PARTS])
+                if isinstance(child, Message)
+            )
+
+
+def _collect(
+    message: Message, defects: list[str], max_bytes: int
+) -> tuple[list[str], list[AttachmentInfo]]:
+    """The readable bodies (one per alternative group) and the attachments seen."""
+    bodies: list[str] = []
+    attachments: list[AttachmentInfo] = []
+    skip: set[int] = set()
+    for part, _depth in _walk(message, defects):
+        if id(part) in skip:
+            continue
+        ctype = _content_type(part)
+        if ctype == "multipart/alternative":
+            chosen = _pick_alternative(part)
+            children = part.get_payload()
+            if isinstance(children, list):
+                skip.update(id(child) for child in children if child is not chosen)
+            continue
+        if part.is_multipart():
+            continue
+        disposition = (part.get_content_disposition() or "") if _has_disposition(part) else ""
+        filename = _filename(part)
+        if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
+            # Markup shrinks to text; read more of it, but never without bound.
+            limit = max_bytes * 4 if ctype == "text/html" else max_bytes
+            body = _text_of(part, defects, limit)
+            bodies.append(html_to_text(body) if ctype == "text/html" else body)
+        elif part is not message:
+            payload = part.get_payload(decode=False)
+            size = len(payload) if isinstance(payload, str | bytes) else 0
+            attachments.append(AttachmentInfo(filename or "", ctype, size))
+    return bodies, attachments
+
+
+def _has_disposition(part: Message) -> bool:
+    return "content-disposition" in {k.lower() for k in part}
+
+
+def _pick_alternative(part: Message) -> Message | None:
+    payload = part.get_payload()
+    children = [c for c in payload if isinstance(c, Message)] if isinstance(payload, list) else []
+    types = [_content_type(child) for child in children]
+    for wanted in ("text/plain", "text/html"):
+        if wanted in types:
+            return children[types.index(wanted)]
+    return children[-1] if children else None
+
+
+def _filename(part: Message) -> str:
+    try:
+        return str(part.get_filename() or "")[:255]
+    except Exception:
+        return ""
+
+
+def _text_of(part: Message, defects: list[str], limit: int) -> str:
+    """A text part's payload decoded with its charset, falling back when it lies."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    if len(payload) > limit:
+        payload = payload[:limit]
+        defects.append(_CUT)
+    charset = ""
+    try:
+        charset = (part.get_content_charset() or "").strip().lower()
+    except Exception:
+        defects.append("unreadable charset parameter")
+    return decode_text(payload, charset, defects)
+
+
+def decode_text(payload: bytes, charset: str, defects: list[str]) -> str:
+    """Bytes to text: the declared charset, else UTF-8, else Latin-1 (recorded as a defect)."""
+    name = _CHARSET_ALIASES.get(charset, charset) or "ascii"
+    try:
+        info = codecs.lookup(name)
+        known = getattr(info, "_is_text_encoding", True)
+    except LookupError:
+        known = False
+    if known:
+        try:
+            if name in ("ascii", "us-ascii"):
+                # Undeclared 8-bit text is usually UTF-8 in practice.
+                return payload.decode("utf-8")
+            return payload.decode(name, errors="replace")
+        except UnicodeDecodeError:
+            pass
+        except Exception:
+            known = False
+    if not known:
+        defects.append(f"unknown charset {charset[:40]!r}")
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        defects.append(f"text not valid in {charset[:40] or 'utf-8'}; read as latin-1")
+        return payload.decode("latin-1")
+
+
+def _join_text(bodies: list[str], max_bytes: int) -> tuple[str, bool]:
+    text = "\n\n".join(body.replace("\r\n", "\n").replace("\r", "\n") for body in bodies if body)
+    encoded = text.encode("utf-8", errors="replace")
+    if len(encoded) <= max_bytes:
+        return text.strip(), False
+    return encoded[:max_bytes].decode("utf-8", errors="ignore").strip(), True

@@ -1,0 +1,126 @@
+"""Separating what a sender wrote now from quoted history and signatures."""
+
+from __future__ import annotations
+
+import re
+
+#: "On <date>, <name> wrote:" and its equivalents in other languages and clients.
+_STARTERS = r"(?:on|am|le|el|il|op|em|w dniu|den|på|dne)\b"
+_ATTRIBUTION = re.compile(
+    r"^\s*(?:"
+    + _STARTERS
+    + r".{0,300}?(?:wrote|writes|a écrit|a ecrit|escribió|escribio|ha scritto|schreef|"
+    r"escreveu|pisze|napisał|skrev|kirjoitti|napsal)\s*:?"
+    r"|am\b.{0,200}?\bschrieb\b.{0,200}?:"
+    r"|.{0,300}?\b(?:wrote|написал|написала)\S{0,3}\s*:"
+    r")\s*$",
+    re.IGNORECASE,
+)
+#: The first half of an attribution a client wrapped over two lines.
+_ATTRIBUTION_START = re.compile(r"^\s*" + _STARTERS, re.IGNORECASE)
+_ORIGINAL = re.compile(
+    r"^\s*-{2,}\s*(?:original message|forwarded message|ursprüngliche nachricht|"
+    r"message d'origine|mensaje original|messaggio originale|oorspronkelijk bericht|"
+    r"original meddelelse|alkuperäinen viesti|исходное сообщение)\s*-*\s*$",
+    re.IGNORECASE,
+)
+_RULE = re.compile(r"^\s*_{10,}\s*$")
+_HEADER_FIELD = re.compile(
+    r"^\s*\*?(from|von|de|van|от|sent|gesendet|envoyé|enviado|date|datum|to|an|à|para|aan|"
+    r"cc|subject|betreff|objet|asunto|onderwerp|тема)\s*:?\*?\s*:",
+    re.IGNORECASE,
+)
+_FROM_FIELD = re.compile(r"^\s*\*?(from|von|de|van|от)\s*:?\*?\s*:", re.IGNORECASE)
+_SIG_DELIMITER = re.compile(r"^-- ?$")
+_MOBILE = re.compile(
+    r"^\s*(?:(?:sent|envoyé|enviado|inviato|verzonden|gesendet)\s+(?:from|with|via|de|da|von|"
+    r"vanaf|depuis|desde)\s+.{1,60}"
+    r"|get outlook for \w+"
+    r"|von meinem .{1,40} gesendet"
+    r")\s*$",
+    re.IGNORECASE,
+)
+
+#: Lines examined per message: enough for any reply; bounds the work on hostile input.
+MAX_LINES = 20_000
+
+
+def split_reply(text: str) -> tuple[str, str]:
+    """Split a body into (new text, quoted history and signature); both stripped."""
+    lines = text.split("\n")[:MAX_LINES]
+    cut = _history_start(lines)
+    head, tail = lines[:cut], lines[cut:]
+    kept: list[str] = []
+    dropped: list[str] = []
+    for index, line in enumerate(head):
+        if line.lstrip().startswith(">") or (
+            _ATTRIBUTION.match(line) and _next_is_quoted(head, index + 1)
+        ):
+            dropped.append(line)
+        elif _wrapped_attribution(head, index) and _next_is_quoted(head, index + 2):
+            dropped.append(line)  # attribution wrapped over two lines; its second half follows
+        else:
+            kept.append(line)
+    kept, signature = _strip_signature(kept)
+    new_text = "\n".join(kept).strip()
+    rest = "\n".join(signature + dropped + tail).strip()
+    return new_text, rest
+
+
+def _history_start(lines: list[str]) -> int:
+    """Index of the first line of unprefixed quoted history, or len(lines)."""
+    for index, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if _ORIGINAL.match(line):
+            return index
+        if _RULE.match(line) and _header_block_at(lines, index + 1):
+            return index
+        if _FROM_FIELD.match(line) and _header_block_at(lines, index):
+            return index
+        if _ATTRIBUTION.match(line):
+            span = 1
+        elif _wrapped_attribution(lines, index):
+            span = 2
+        else:
+            continue
+        if not _next_is_quoted(lines, index + span):
+            return index
+    return len(lines)
+
+
+def _wrapped_attribution(lines: list[str], index: int) -> bool:
+    line = lines[index]
+    if index + 1 >= len(lines) or len(line) > 200 or not _ATTRIBUTION_START.match(line):
+        return False
+    return _ATTRIBUTION.match(line.rstrip() + " " + lines[index + 1].strip()) is not None
+
+
+def _header_block_at(lines: list[str], start: int) -> bool:
+    """True when a From: line starts a block of at least two more header fields."""
+    block = [line for line in lines[start : start + 8] if line.strip()][:5]
+    if not block or not _FROM_FIELD.match(block[0]):
+        return False
+    return sum(1 for line in block[1:] if _HEADER_FIELD.match(line)) >= 2
+
+
+def _next_is_quoted(lines: list[str], start: int) -> bool:
+    for line in lines[start : start + 5]:
+        if line.strip():
+            return line.lstrip().startswith(">")
+    return False
+
+
+def _strip_signature(lines: list[str]) -> tuple[list[str], list[str]]:
+    for index, line in enumerate(lines):
+        if _SIG_DELIMITER.match(line.rstrip("\r")) and index > 0:
+            return lines[:index], lines[index:]
+    # A mobile client's line counts only at the end and when it is short.
+    last = len(lines) - 1
+    while last >= 0 and not lines[last].strip():
+        last -= 1
+    if last >= 0:
+        line = lines[last]
+        if _MOBILE.match(line) and len(line.split()) <= 7 and "," not in line:
+            return lines[:last], lines[last:]
+    return lines, []
