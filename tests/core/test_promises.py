@@ -1,0 +1,81 @@
+"""Stated next updates found in a team update's text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from worker.core.promises import find_promise
+
+BERLIN = ZoneInfo("Europe/Berlin")
+# Tuesday 3 March 2026, 10:20 in Berlin.
+SENT = datetime(2026, 3, 3, 10, 20, tzinfo=BERLIN)
+
+
+def local(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=BERLIN).astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We are on it. Next update by 15:00.", local(3, 3, 15)),
+        ("I'll send you an update by 3pm today", local(3, 3, 15)),
+        ("Next update at 9:30 a.m.", local(3, 4, 9, 30)),  # 9:30 has passed today
+        ("Expect an update within 2 hours.", local(3, 3, 12, 20)),
+        ("We'll get back to you within 30 minutes", local(3, 3, 10, 50)),
+        ("We will update you within the hour.", local(3, 3, 11, 20)),
+        ("We'll update you tomorrow morning.", local(3, 4, 12)),
+        ("Next update tomorrow at 10:00", local(3, 4, 10)),
+        ("We will update you by end of day", local(3, 3, 17)),
+        ("Update by EOD.", local(3, 3, 17)),
+        ("I'll follow up this afternoon", local(3, 3, 17)),
+        ("Next update on Monday.", local(3, 9, 17)),
+        ("We will get back to you on Friday morning", local(3, 6, 12)),
+        ("Next update by noon", local(3, 3, 12)),
+    ],
+)
+def test_stated_next_updates(text: str, expected: datetime) -> None:
+    """Each common phrasing becomes the moment the next update is due."""
+    assert find_promise(text, SENT, BERLIN) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The fix ships within 2 hours.",  # no word of an update
+        "Thanks for your patience, we are looking into it.",
+        "Update: the root cause is a full disk.",  # no time stated
+        "We will update you by 2 days",  # not a time of day
+        "",
+    ],
+)
+def test_unknown_phrasing_is_no_promise(text: str) -> None:
+    """Text that names no next update promises nothing."""
+    assert find_promise(text, SENT, BERLIN) is None
+
+
+def test_time_of_day_is_read_in_the_calendars_zone() -> None:
+    """ "By 15:00" from New York is 15:00 New York time."""
+    zone = ZoneInfo("America/New_York")
+    sent = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)  # 09:00 in New York
+    assert find_promise("Next update by 15:00", sent, zone) == datetime(
+        2026, 3, 3, 20, 0, tzinfo=UTC
+    )
+
+
+def test_naive_time_is_refused() -> None:
+    """Times without a zone would be guesses."""
+    with pytest.raises(ValueError):
+        find_promise("next update by 15:00", datetime(2026, 3, 3, 10, 0), BERLIN)
+
+
+@given(st.text(max_size=300))
+def test_any_promise_found_is_after_the_update(text: str) -> None:
+    """Whatever the text, a found promise lies after the update that made it."""
+    found = find_promise(text, SENT, BERLIN)
+    assert found is None or found > SENT
