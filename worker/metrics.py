@@ -58,6 +58,12 @@ class Metrics:
             ["step", "kind"],
             registry=r,
         )
+        self.followups = Counter(
+            "recovery_worker_followups_total",
+            "Follow-up tasks by what happened: created, resumed, on_hold, cancelled, done.",
+            ["event"],
+            registry=r,
+        )
         self.quarantined = Counter(
             "recovery_worker_quarantined_total", "Messages quarantined as unparseable.", registry=r
         )

@@ -83,7 +83,9 @@ def plan_followup(
 ) -> NewIssue:
     """The follow-up task for a resolved recovery, ready to create."""
     resolved_at = recovery.resolved_at or parent.resolved_at or now
-    sections = root_cause(have, {**parent.extra, **(have.extra if have else {})}, settings.followup)
+    fields = {k: v for k, v in parent.extra.items() if v.strip()}
+    fields.update({k: v for k, v in (have.extra if have else {}).items() if v.strip()})
+    sections = root_cause(have, fields, settings.followup)
     measures = _measures(sections.get("remediation", ""))
     owner = parent.assignee or recovery.owner or None
     subject = recovery.summary or parent.summary

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -175,4 +176,33 @@ jira_seen = Table(
     Column("change", String(255), nullable=False),
     Column("seen_at", UtcDateTime, nullable=False),
     UniqueConstraint("issue_key", "change", name="uq_jira_seen"),
+)
+
+#: One positive-touchpoint task per recovery, from planned to done.
+followups = Table(
+    "followups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("recovery_id", Integer, ForeignKey("recoveries.id"), nullable=False, unique=True),
+    # Written into Jira as a label before the create; a new round after a cancel gets a new one.
+    Column("label", String(64), nullable=False),
+    Column("round", Integer, nullable=False, default=0),
+    Column("jira_key", String(64), nullable=True),
+    Column("state", String(16), nullable=False),  # planned | created | on_hold | cancelled | done
+    Column("resolved_at", UtcDateTime, nullable=False),
+    Column("due", Date, nullable=False),
+    Column("root_cause_gaps", Text, nullable=False, default="[]"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("done_at", UtcDateTime, nullable=True),
+    Column("overdue_alerted_at", UtcDateTime, nullable=True),
+)
+
+#: Consumers of recovery events: per consumer, the last event id handled.
+consumers = Table(
+    "consumers",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("last_event_id", Integer, nullable=False, default=0),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -1,0 +1,524 @@
+"""Closing the loop: follow-up tasks after resolution, reopen handling, and done follow-ups.
+
+``plan_followups_once`` consumes RESOLVED and REOPENED events past its cursor;
+``check_followups_once`` alerts on overdue follow-up tasks and closes the
+recoveries whose follow-up is done. Every Jira write goes through the ledger:
+an intent first, the write, then the result, so a crash never writes twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from worker.core.followup import due_date, followup_label, plan_followup, root_cause_gaps
+from worker.errors import PermanentError
+from worker.logs import get_logger
+from worker.metrics import Metrics
+from worker.steps import Services
+from worker.store import events, ledger, recoveries
+from worker.store import followups as store
+from worker.store.events import EventKind, RecoveryEvent
+from worker.store.recoveries import Recovery
+from worker.tracker.base import Issue, NewIssue, StatusCategory, Tracker
+from worker.tracker.document import Document, Inline, Mention, bullets, document, paragraph
+
+log = get_logger()
+
+#: This consumer's name in the store's cursor table.
+CONSUMER = "followups"
+
+#: Events handled per run, so one run stays short.
+BATCH = 100
+
+ROOT_CAUSE_MISSING = "root_cause.missing"
+FOLLOWUP_OVERDUE = "followup.overdue"
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupAlert:
+    """Something ops and the point of contact should hear about."""
+
+    kind: str
+    recovery_id: int
+    recovery_key: str
+    severity: str
+    message: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+class AlertSink(Protocol):
+    """Where follow-up alerts go."""
+
+    def send(self, alert: FollowupAlert) -> None: ...
+
+
+class LogAlerts:
+    """Alerts as a structured log event and a metric."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def send(self, alert: FollowupAlert) -> None:
+        log.warning(
+            alert.kind,
+            recovery_id=alert.recovery_id,
+            key=alert.recovery_key,
+            severity=alert.severity,
+            message=alert.message,
+            **dict(alert.detail),
+        )
+        self._metrics.alerts.labels(kind=alert.kind, severity=alert.severity).inc()
+
+
+# --- consuming resolutions and reopens ----------------------------------------------------
+
+
+def plan_followups_once(services: Services, alerts: AlertSink | None = None) -> int:
+    """Handle the RESOLVED and REOPENED events past this consumer's cursor; how many."""
+    tracker = services.tracker
+    if tracker is None:
+        return 0
+    sink = alerts or LogAlerts(services.metrics)
+    with services.store.transaction() as conn:
+        after = store.cursor(conn, CONSUMER)
+        pending = events.since(conn, after, (EventKind.RESOLVED, EventKind.REOPENED))[:BATCH]
+    for event in pending:
+        try:
+            _handle(services, tracker, sink, event)
+        except PermanentError as exc:
+            # A poison event must not hold up the others: recorded, logged, passed.
+            log.error(
+                "followup.failed",
+                recovery_id=event.recovery_id,
+                event_id=event.id,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            services.metrics.errors.labels(step="followups", kind=type(exc).__name__).inc()
+            _advance(services, event)
+    return len(pending)
+
+
+def _handle(services: Services, tracker: Tracker, sink: AlertSink, event: RecoveryEvent) -> None:
+    with services.store.transaction() as conn:
+        recovery = recoveries.get(conn, event.recovery_id)
+    if recovery is None or recovery.jira_key is None:
+        log.info("followup.skipped", recovery_id=event.recovery_id, reason="not in Jira")
+        _advance(services, event)
+    elif event.kind == EventKind.RESOLVED:
+        _on_resolved(services, tracker, sink, recovery, recovery_key=recovery.jira_key, event=event)
+    else:
+        _on_reopened(services, tracker, recovery, recovery.jira_key, event)
+
+
+def _advance(services: Services, event: RecoveryEvent) -> None:
+    assert event.id is not None
+    with services.store.transaction() as conn:
+        store.advance(conn, CONSUMER, event.id, services.clock.now())
+
+
+def _on_resolved(
+    services: Services,
+    tracker: Tracker,
+    sink: AlertSink,
+    recovery: Recovery,
+    *,
+    recovery_key: str,
+    event: RecoveryEvent,
+) -> None:
+    settings = services.settings
+    now = services.clock.now()
+    resolved = replace(recovery, resolved_at=event.at)
+    field_ids = sorted(set(settings.followup.root_cause_fields.values()))
+    parent = tracker.get_issue(recovery_key, field_ids)
+    have = _have_subtask(tracker, parent, recovery, field_ids, settings.followup.have_subtask)
+    # A field may be set on the recovery or on its HAVE subtask: whichever holds text counts.
+    fields = {k: v for k, v in parent.extra.items() if v.strip()}
+    fields.update({k: v for k, v in (have.extra if have else {}).items() if v.strip()})
+    gaps = root_cause_gaps(have, fields, settings.followup)
+    with services.store.transaction() as conn:
+        followup = store.get(conn, recovery.id)
+
+    if followup is None or followup.state in (store.PLANNED, store.CANCELLED):
+        round_ = 0 if followup is None else followup.round
+        if followup is not None and followup.state == store.CANCELLED:
+            round_ += 1
+        planned = plan_followup(resolved, parent, have, settings, now, round_=round_)
+        assert planned.due is not None
+        with services.store.transaction() as conn:
+            store.plan(
+                conn,
+                recovery.id,
+                label=followup_label(recovery, round_),
+                round_=round_,
+                resolved_at=event.at,
+                due=planned.due,
+                gaps=gaps,
+                now=now,
+            )
+        suffix = "" if round_ == 0 else f":{round_}"
+        key = _create_once(services, tracker, f"followup:{recovery.id}{suffix}", recovery, planned)
+        _link_once(services, tracker, f"followup-link:{recovery.id}{suffix}", recovery_key, key)
+        change = "created"
+    elif followup.state == store.ON_HOLD and followup.jira_key:
+        key = followup.jira_key
+        due = due_date(recovery, event.at, settings.followup)
+        tracker.remove_labels(key, [settings.followup.hold_label])
+        tracker.set_due(key, due)
+        _comment_once(
+            services,
+            tracker,
+            f"followup-resumed:{recovery.id}:{event.id}",
+            key,
+            document(
+                paragraph(
+                    f"{recovery_key} was resolved again on {event.at.date().isoformat()}: "
+                    f"this follow-up is back on, now due {due.isoformat()}."
+                )
+            ),
+        )
+        change = "resumed"
+    else:
+        key = followup.jira_key or ""
+        change = "unchanged"
+
+    if gaps:
+        _flag_root_cause(
+            services, tracker, sink, recovery, recovery_key=recovery_key, event=event, gaps=gaps
+        )
+
+    with services.store.transaction() as conn:
+        store.resolve_recovery(conn, recovery.id, event.at)
+        if change == "created":
+            store.mark_created(conn, recovery.id, key, now)
+        elif change == "resumed":
+            store.resume(
+                conn,
+                recovery.id,
+                resolved_at=event.at,
+                due=due_date(recovery, event.at, settings.followup),
+                now=now,
+            )
+        assert event.id is not None
+        store.advance(conn, CONSUMER, event.id, now)
+    if change != "unchanged":
+        services.metrics.followups.labels(event=change).inc()
+    log.info(
+        "followup." + change,
+        recovery_id=recovery.id,
+        key=recovery_key,
+        followup_key=key,
+        root_cause_gaps=gaps,
+    )
+
+
+def _have_subtask(
+    tracker: Tracker, parent: Issue, recovery: Recovery, field_ids: Sequence[str], marker: str
+) -> Issue | None:
+    """The parent's HAVE subtask: by the playbook's stage label, or the marker in its summary."""
+    stage_label = f"{recovery.idempotency_key}-{marker.lower()}"
+    for key in parent.subtasks:
+        subtask = tracker.get_issue(key, field_ids)
+        words = subtask.summary.replace(":", " ").replace("-", " ").split()
+        labels = {label.lower() for label in subtask.labels}
+        if stage_label in labels or marker.lower() in labels or marker in words:
+            return subtask
+    return None
+
+
+def _flag_root_cause(
+    services: Services,
+    tracker: Tracker,
+    sink: AlertSink,
+    recovery: Recovery,
+    *,
+    recovery_key: str,
+    event: RecoveryEvent,
+    gaps: list[str],
+) -> None:
+    """A comment on the recovery naming what is missing, and one alert, per resolution."""
+    owner = recovery.owner
+    lead: list[Inline | str] = [Mention(owner), " "] if owner else []
+    body = document(
+        paragraph(
+            *lead,
+            f"{recovery_key} was resolved on {event.at.date().isoformat()} without its "
+            "root cause written down. Please add what is missing to the HAVE subtask:",
+        ),
+        bullets(gaps),
+        paragraph(
+            "The follow-up call reports the preventive measures to the client, "
+            "so they need to be known before it."
+        ),
+    )
+    _comment_once(services, tracker, f"root-cause:{recovery.id}:{event.id}", recovery_key, body)
+    _alert_once(
+        services,
+        sink,
+        f"alert:root-cause:{recovery.id}:{event.id}",
+        FollowupAlert(
+            kind=ROOT_CAUSE_MISSING,
+            recovery_id=recovery.id,
+            recovery_key=recovery_key,
+            severity=recovery.severity,
+            message=f"{recovery_key} resolved without: {', '.join(gaps)}",
+            detail={"missing": list(gaps)},
+        ),
+    )
+
+
+def _on_reopened(
+    services: Services,
+    tracker: Tracker,
+    recovery: Recovery,
+    recovery_key: str,
+    event: RecoveryEvent,
+) -> None:
+    settings = services.settings
+    now = services.clock.now()
+    with services.store.transaction() as conn:
+        followup = store.get(conn, recovery.id)
+    new_state: str | None = None
+    if followup is not None and followup.state in (store.CREATED, store.PLANNED):
+        new_state = store.ON_HOLD if settings.followup.on_reopen == "hold" else store.CANCELLED
+        if followup.jira_key and new_state == store.ON_HOLD:
+            tracker.add_labels(followup.jira_key, [settings.followup.hold_label])
+            _comment_once(
+                services,
+                tracker,
+                f"followup-hold:{recovery.id}:{event.id}",
+                followup.jira_key,
+                document(
+                    paragraph(
+                        f"{recovery_key} was reopened on {event.at.date().isoformat()}: this "
+                        "follow-up is on hold until it is resolved again. Do not call yet."
+                    )
+                ),
+            )
+        elif followup.jira_key:
+            _comment_once(
+                services,
+                tracker,
+                f"followup-cancel:{recovery.id}:{event.id}",
+                followup.jira_key,
+                document(
+                    paragraph(
+                        f"{recovery_key} was reopened on {event.at.date().isoformat()}: this "
+                        "follow-up is cancelled. A new one is planned when it is resolved again."
+                    )
+                ),
+            )
+            tracker.transition(followup.jira_key, StatusCategory.DONE)
+        elif new_state == store.ON_HOLD:
+            new_state = store.CANCELLED  # never created: nothing to hold
+
+    count = recovery.reopen_count + 1
+    raised_to = _raised(recovery.severity) if count >= 2 else None
+    if raised_to is not None:
+        priorities = {str(sev): name for sev, name in settings.jira.priorities.items()}
+        priority = priorities.get(raised_to)
+        if priority:
+            tracker.set_priority(recovery_key, priority)
+
+    with services.store.transaction() as conn:
+        store.reopen_recovery(conn, recovery.id)
+        if new_state is not None:
+            store.set_state(conn, recovery.id, new_state, now)
+        if raised_to is not None and recoveries.raise_severity(conn, recovery.id, raised_to):
+            events.record(
+                conn,
+                RecoveryEvent(
+                    recovery_id=recovery.id,
+                    kind=EventKind.SEVERITY_RAISED,
+                    at=event.at,
+                    dedupe_key=f"{event.dedupe_key}#severity",
+                    detail={"from": recovery.severity, "to": raised_to, "reason": "reopened"},
+                ),
+                now,
+            )
+        assert event.id is not None
+        store.advance(conn, CONSUMER, event.id, now)
+    if new_state is not None:
+        services.metrics.followups.labels(event=new_state).inc()
+    log.info(
+        "recovery.reopened",
+        recovery_id=recovery.id,
+        key=recovery_key,
+        reopen_count=count,
+        followup=new_state,
+        severity=raised_to or recovery.severity,
+    )
+
+
+def _raised(severity: str) -> str | None:
+    """One severity up (sev3 → sev2 → sev1); None at the top."""
+    order = ("sev1", "sev2", "sev3")
+    if severity not in order or severity == order[0]:
+        return None
+    return order[order.index(severity) - 1]
+
+
+# --- overdue and done follow-ups ----------------------------------------------------------
+
+
+def check_followups_once(services: Services, alerts: AlertSink | None = None) -> int:
+    """Close recoveries whose follow-up is done; alert once on overdue ones. How many changed."""
+    tracker = services.tracker
+    if tracker is None:
+        return 0
+    sink = alerts or LogAlerts(services.metrics)
+    with services.store.transaction() as conn:
+        waiting = store.in_state(conn, store.CREATED)
+    changed = 0
+    for followup in waiting:
+        if followup.jira_key is None:
+            continue
+        issue = tracker.get_issue(followup.jira_key)
+        now = services.clock.now()
+        if issue.status_category == StatusCategory.DONE:
+            done_at = issue.resolved_at or now
+            with services.store.transaction() as conn:
+                store.mark_done(conn, followup.recovery_id, done_at, now)
+                store.close_recovery(conn, followup.recovery_id)
+            on_time = done_at.date() <= followup.due
+            services.metrics.followups.labels(event="done").inc()
+            log.info(
+                "recovery.closed",
+                recovery_id=followup.recovery_id,
+                followup_key=followup.jira_key,
+                on_time=on_time,
+            )
+            changed += 1
+        elif now.date() > followup.due and followup.overdue_alerted_at is None:
+            _alert_overdue(services, tracker, sink, followup, issue)
+            changed += 1
+    return changed
+
+
+def _alert_overdue(
+    services: Services,
+    tracker: Tracker,
+    sink: AlertSink,
+    followup: store.Followup,
+    issue: Issue,
+) -> None:
+    with services.store.transaction() as conn:
+        recovery = recoveries.get(conn, followup.recovery_id)
+    assert recovery is not None
+    assert followup.jira_key is not None
+    late = (services.clock.now().date() - followup.due).days
+    lead: list[Inline | str] = [Mention(issue.assignee), " "] if issue.assignee else []
+    _comment_once(
+        services,
+        tracker,
+        f"followup-overdue:{recovery.id}:{followup.round}",
+        followup.jira_key,
+        document(
+            paragraph(
+                *lead,
+                f"This follow-up was due on {followup.due.isoformat()} and is {late} day(s) "
+                "late. The client is still waiting for the call.",
+            )
+        ),
+    )
+    _alert_once(
+        services,
+        sink,
+        f"alert:followup-overdue:{recovery.id}:{followup.round}",
+        FollowupAlert(
+            kind=FOLLOWUP_OVERDUE,
+            recovery_id=recovery.id,
+            recovery_key=recovery.jira_key or "",
+            severity=recovery.severity,
+            message=f"follow-up {followup.jira_key} is {late} day(s) overdue",
+            detail={"followup_key": followup.jira_key, "due": followup.due.isoformat()},
+        ),
+    )
+    with services.store.transaction() as conn:
+        store.mark_overdue_alerted(conn, recovery.id, services.clock.now())
+
+
+# --- exactly-once writes ------------------------------------------------------------------
+
+
+def _create_once(
+    services: Services, tracker: Tracker, action_key: str, recovery: Recovery, issue: NewIssue
+) -> str:
+    """Create the follow-up task unless the ledger or its label says it exists; its key."""
+    label = issue.labels[-1]
+    with services.store.transaction() as conn:
+        action = ledger.record_intent(
+            conn, action_key, "followup.create", services.clock.now(), recovery.id
+        )
+    if action.state == ledger.DONE:
+        return action.result
+    if action.attempts > 1:
+        # An earlier attempt may have created it and lost the answer: look before writing.
+        found = tracker.find_by_label(issue.project, label)
+        if found:
+            key = found[0].key
+            with services.store.transaction() as conn:
+                ledger.complete(conn, action_key, key, services.clock.now())
+            log.info("followup.found", recovery_id=recovery.id, followup_key=key)
+            return key
+    try:
+        ref = tracker.create_issue(issue)
+    except PermanentError as exc:
+        with services.store.transaction() as conn:
+            ledger.fail(conn, action_key, f"{type(exc).__name__}: {exc}", services.clock.now())
+        raise
+    with services.store.transaction() as conn:
+        ledger.complete(conn, action_key, ref.key, services.clock.now())
+    return ref.key
+
+
+def _link_once(
+    services: Services, tracker: Tracker, action_key: str, recovery_key: str, followup_key: str
+) -> None:
+    with services.store.transaction() as conn:
+        action = ledger.record_intent(conn, action_key, "followup.link", services.clock.now())
+    if action.state == ledger.DONE:
+        return
+    tracker.link(recovery_key, followup_key, services.settings.followup.link_type)
+    with services.store.transaction() as conn:
+        ledger.complete(conn, action_key, followup_key, services.clock.now())
+
+
+def _comment_once(
+    services: Services, tracker: Tracker, action_key: str, issue_key: str, body: Document
+) -> None:
+    """Comment once: after an unknown outcome, a comment with the same opening counts."""
+    with services.store.transaction() as conn:
+        action = ledger.record_intent(conn, action_key, "followup.comment", services.clock.now())
+    if action.state == ledger.DONE:
+        return
+    if action.attempts > 1:
+        opening = _first_line(body)
+        if any(opening and opening in c.body for c in tracker.comments(issue_key)):
+            with services.store.transaction() as conn:
+                ledger.complete(conn, action_key, "found", services.clock.now())
+            return
+    comment = tracker.add_comment(issue_key, body)
+    with services.store.transaction() as conn:
+        ledger.complete(conn, action_key, comment.id, services.clock.now())
+
+
+def _first_line(body: Document) -> str:
+    text = body.plain_text().splitlines()
+    # Past a leading mention, whose rendering differs between dialects.
+    line = text[0] if text else ""
+    return line.split(" ", 1)[1] if line.startswith("@") and " " in line else line
+
+
+def _alert_once(services: Services, sink: AlertSink, action_key: str, alert: FollowupAlert) -> None:
+    """Send the alert unless the ledger says it went out."""
+    with services.store.transaction() as conn:
+        action = ledger.record_intent(
+            conn, action_key, "followup.alert", services.clock.now(), alert.recovery_id
+        )
+    if action.state == ledger.DONE:
+        return
+    sink.send(alert)
+    with services.store.transaction() as conn:
+        ledger.complete(conn, action_key, alert.kind, services.clock.now())

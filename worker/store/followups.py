@@ -1,0 +1,200 @@
+"""Follow-up tasks in the store, the event consumers' cursors, and the recovery states they move.
+
+A follow-up row is written (``planned``) before its Jira task is created and
+moves to ``created`` once the task exists; a reopen puts it ``on_hold`` or
+``cancelled``; a task found done makes it ``done`` and the recovery ``closed``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, RowMapping, insert, select, update
+
+from worker.store.recoveries import CLOSED, OPEN, RESOLVED
+from worker.store.schema import consumers, followups, recoveries
+
+PLANNED = "planned"
+CREATED = "created"
+ON_HOLD = "on_hold"
+CANCELLED = "cancelled"
+DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Followup:
+    recovery_id: int
+    label: str
+    round: int
+    jira_key: str | None
+    state: str
+    resolved_at: datetime
+    due: date
+    root_cause_gaps: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    done_at: datetime | None
+    overdue_alerted_at: datetime | None
+
+
+def _from_row(row: RowMapping) -> Followup:
+    return Followup(
+        recovery_id=row["recovery_id"],
+        label=row["label"],
+        round=row["round"],
+        jira_key=row["jira_key"],
+        state=row["state"],
+        resolved_at=row["resolved_at"],
+        due=row["due"],
+        root_cause_gaps=tuple(json.loads(row["root_cause_gaps"])),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        done_at=row["done_at"],
+        overdue_alerted_at=row["overdue_alerted_at"],
+    )
+
+
+def get(conn: Connection, recovery_id: int) -> Followup | None:
+    row = (
+        conn.execute(select(followups).where(followups.c.recovery_id == recovery_id))
+        .mappings()
+        .first()
+    )
+    return _from_row(row) if row else None
+
+
+def plan(
+    conn: Connection,
+    recovery_id: int,
+    *,
+    label: str,
+    round_: int,
+    resolved_at: datetime,
+    due: date,
+    gaps: Sequence[str],
+    now: datetime,
+) -> Followup:
+    """Record the follow-up about to be created (a new round replaces a cancelled one)."""
+    values = {
+        "label": label,
+        "round": round_,
+        "jira_key": None,
+        "state": PLANNED,
+        "resolved_at": resolved_at,
+        "due": due,
+        "root_cause_gaps": json.dumps(list(gaps)),
+        "updated_at": now,
+        "done_at": None,
+        "overdue_alerted_at": None,
+    }
+    if get(conn, recovery_id) is None:
+        conn.execute(insert(followups).values(recovery_id=recovery_id, created_at=now, **values))
+    else:
+        conn.execute(
+            update(followups).where(followups.c.recovery_id == recovery_id).values(**values)
+        )
+    planned = get(conn, recovery_id)
+    assert planned is not None
+    return planned
+
+
+def mark_created(conn: Connection, recovery_id: int, jira_key: str, now: datetime) -> None:
+    _update(conn, recovery_id, state=CREATED, jira_key=jira_key, updated_at=now)
+
+
+def set_state(conn: Connection, recovery_id: int, state: str, now: datetime) -> None:
+    _update(conn, recovery_id, state=state, updated_at=now)
+
+
+def resume(
+    conn: Connection, recovery_id: int, *, resolved_at: datetime, due: date, now: datetime
+) -> None:
+    """Back from hold after a new resolution, due again from that resolution."""
+    _update(
+        conn,
+        recovery_id,
+        state=CREATED,
+        resolved_at=resolved_at,
+        due=due,
+        overdue_alerted_at=None,
+        updated_at=now,
+    )
+
+
+def mark_done(conn: Connection, recovery_id: int, done_at: datetime, now: datetime) -> None:
+    _update(conn, recovery_id, state=DONE, done_at=done_at, updated_at=now)
+
+
+def mark_overdue_alerted(conn: Connection, recovery_id: int, now: datetime) -> None:
+    _update(conn, recovery_id, overdue_alerted_at=now, updated_at=now)
+
+
+def in_state(conn: Connection, *states: str) -> list[Followup]:
+    rows = conn.execute(
+        select(followups)
+        .where(followups.c.state.in_(states))
+        .order_by(followups.c.due, followups.c.recovery_id)
+    ).mappings()
+    return [_from_row(row) for row in rows]
+
+
+def every(conn: Connection) -> list[Followup]:
+    rows = conn.execute(select(followups).order_by(followups.c.recovery_id)).mappings()
+    return [_from_row(row) for row in rows]
+
+
+def _update(conn: Connection, recovery_id: int, **values: object) -> None:
+    conn.execute(update(followups).where(followups.c.recovery_id == recovery_id).values(**values))
+
+
+# --- consumer cursors ----------------------------------------------------------------
+
+
+def cursor(conn: Connection, name: str) -> int:
+    """The last event id the consumer handled (0 before its first)."""
+    row = conn.execute(select(consumers.c.last_event_id).where(consumers.c.name == name)).first()
+    return int(row[0]) if row else 0
+
+
+def advance(conn: Connection, name: str, event_id: int, now: datetime) -> None:
+    """Move the consumer past ``event_id``; never backwards."""
+    if event_id <= cursor(conn, name):
+        return
+    changed = conn.execute(
+        update(consumers)
+        .where(consumers.c.name == name)
+        .values(last_event_id=event_id, updated_at=now)
+    )
+    if changed.rowcount == 0:
+        conn.execute(insert(consumers).values(name=name, last_event_id=event_id, updated_at=now))
+
+
+# --- the recovery states follow-ups move ------------------------------------------------
+
+
+def resolve_recovery(conn: Connection, recovery_id: int, resolved_at: datetime) -> None:
+    conn.execute(
+        update(recoveries)
+        .where(recoveries.c.id == recovery_id)
+        .values(state=RESOLVED, resolved_at=resolved_at)
+    )
+
+
+def reopen_recovery(conn: Connection, recovery_id: int) -> int:
+    """Back to open, one more reopen counted; the new count."""
+    conn.execute(
+        update(recoveries)
+        .where(recoveries.c.id == recovery_id)
+        .values(state=OPEN, resolved_at=None, reopen_count=recoveries.c.reopen_count + 1)
+    )
+    row = conn.execute(
+        select(recoveries.c.reopen_count).where(recoveries.c.id == recovery_id)
+    ).first()
+    return int(row[0]) if row else 0
+
+
+def close_recovery(conn: Connection, recovery_id: int) -> None:
+    conn.execute(update(recoveries).where(recoveries.c.id == recovery_id).values(state=CLOSED))
