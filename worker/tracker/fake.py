@@ -43,7 +43,7 @@ _EQ = re.compile(r'^\(?\s*(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"\s*\)?$')
 
 @dataclass
 class _Failure:
-    error: Exception
+    error: BaseException
     after: bool  # the call takes effect, then the error is raised (a lost answer)
 
 
@@ -63,7 +63,9 @@ class FakeTracker:
 
     # --- test controls -------------------------------------------------------
 
-    def fail(self, method: str, error: Exception, *, after: bool = False, times: int = 1) -> None:
+    def fail(
+        self, method: str, error: BaseException, *, after: bool = False, times: int = 1
+    ) -> None:
         """Make the next ``times`` calls of ``method`` raise ``error`` (after acting, if asked)."""
         self._failures.setdefault(method, []).extend(_Failure(error, after) for _ in range(times))
 

@@ -1,0 +1,224 @@
+"""Opening recoveries and posting replies, on the fake tracker: exactly once across crashes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from structlog.testing import capture_logs
+
+from worker.clock import FrozenClock
+from worker.errors import OutcomeUnknown, RateLimited, RequestRejected
+from worker.mail.model import AttachmentInfo
+from worker.metrics import Metrics
+from worker.settings import JiraSettings, Settings
+from worker.steps import Services
+from worker.steps.recoveries import open_recoveries_once, post_replies_once, reply_marker
+from worker.store import Store, events, ledger, recoveries, replies
+from worker.store.events import EventKind
+from worker.tracker.base import NewIssue
+from worker.tracker.document import Document
+from worker.tracker.fake import FakeTracker
+
+
+class Crash(BaseException):
+    """The process dies here: nothing after it runs, nothing catches it."""
+
+
+@pytest.fixture
+def fake(clock: FrozenClock) -> FakeTracker:
+    return FakeTracker(clock)
+
+
+@pytest.fixture
+def services(store: Store, clock: FrozenClock, fake: FakeTracker) -> Services:
+    settings = Settings(
+        jira=JiraSettings(url="http://jira.invalid", owners={"acme.example": "alice"})
+    )
+    return Services(settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=fake)
+
+
+def add_recovery(
+    services: Services, source_key: str = "mail:<m1@acme.example>", **kw: object
+) -> int:
+    values: dict[str, object] = {
+        "source_kind": "mail",
+        "client": "jane@acme.example",
+        "owner": "",
+        "severity": "sev2",
+        "summary": "Invoices export broken again",
+        "now": services.clock.now(),
+        "source_ref": "<m1@acme.example>",
+        "source_at": services.clock.now() - timedelta(minutes=5),
+        "excerpt": "Third time this month.",
+        "reasons": ["repeat complaint"],
+    }
+    values.update(kw)
+    with services.store.transaction() as conn:
+        return recoveries.create_pending(conn, source_key=source_key, **values).id  # type: ignore[arg-type]
+
+
+def no_sleep(_: float) -> None:
+    pass
+
+
+def test_opens_parent_and_three_subtasks(services: Services, fake: FakeTracker) -> None:
+    """A pending recovery becomes a ticket with KNOW, HAVE, DO in two calls, marked open."""
+    rid = add_recovery(services)
+    with capture_logs() as logs:
+        assert open_recoveries_once(services, sleep=no_sleep) == 1
+    parent = fake.issues["SUP-1"]
+    assert parent.assignee == "alice"
+    assert parent.priority == "High"
+    assert [fake.issues[k].summary.split(":")[0] for k in parent.subtasks] == ["KNOW", "HAVE", "DO"]
+    assert (fake.calls["create_issue"], fake.calls["create_issues"]) == (1, 1)
+    with services.store.transaction() as conn:
+        rec = recoveries.get(conn, rid)
+        assert rec is not None
+        assert (rec.state, rec.jira_key) == ("open", "SUP-1")
+        opened = events.for_recovery(conn, rid)
+    assert [e.kind for e in opened] == [EventKind.OPENED]
+    assert opened[0].at == services.clock.now() - timedelta(minutes=5)
+    assert any(e["event"] == "recovery.opened" and e["jira_key"] == "SUP-1" for e in logs)
+    assert open_recoveries_once(services, sleep=no_sleep) == 0
+    assert len(fake.issues) == 4
+
+
+def test_crash_after_create_before_ledger_adopts_the_ticket(
+    services: Services, fake: FakeTracker
+) -> None:
+    """Killed between Jira's answer and the ledger write: the restart finds it, creates no twin."""
+    add_recovery(services)
+    fake.fail("create_issue", Crash(), after=True)
+    with pytest.raises(Crash):
+        open_recoveries_once(services, sleep=no_sleep)
+    assert len(fake.issues) == 1
+    with capture_logs() as logs:
+        assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert len(fake.issues) == 4
+    assert fake.calls["create_issue"] == 1
+    assert any(e["event"] == "recovery.adopted" for e in logs)
+
+
+def test_crash_after_subtasks_before_ledger_creates_none_twice(
+    services: Services, fake: FakeTracker
+) -> None:
+    """Killed after the bulk create: the restart finds the subtasks by label."""
+    add_recovery(services)
+    fake.fail("create_issues", Crash(), after=True)
+    with pytest.raises(Crash):
+        open_recoveries_once(services, sleep=no_sleep)
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert len(fake.issues) == 4
+    assert fake.calls["create_issues"] == 1
+
+
+def test_unknown_outcome_is_looked_for_on_the_next_pass(
+    services: Services, fake: FakeTracker
+) -> None:
+    """A create whose answer was lost defers the recovery; the next pass adopts what exists."""
+    rid = add_recovery(services)
+    fake.fail("create_issue", OutcomeUnknown("read timed out"), after=True)
+    assert open_recoveries_once(services, sleep=no_sleep) == 0
+    with services.store.transaction() as conn:
+        assert ledger.get(conn, f"create:{rid}").state == ledger.INTENT  # type: ignore[union-attr]
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert len(fake.issues) == 4
+
+
+def test_a_lost_create_that_never_happened_is_made_after_bounded_lookups(
+    services: Services, fake: FakeTracker
+) -> None:
+    """When Jira has nothing after the lookups, the ticket is created, once."""
+    add_recovery(services)
+    fake.fail("create_issue", RateLimited("slow down", retry_after=1))
+    waits: list[float] = []
+    assert open_recoveries_once(services, sleep=waits.append) == 0
+    assert open_recoveries_once(services, sleep=waits.append) == 1
+    assert fake.calls["find_by_label"] == 4
+    assert len(waits) == 3
+    assert len(fake.issues) == 4
+
+
+def test_a_refused_recovery_does_not_block_the_others(
+    services: Services, fake: FakeTracker
+) -> None:
+    """A permanent refusal is recorded; the next recovery still opens."""
+    first = add_recovery(services, "mail:<a@x>")
+    add_recovery(services, "mail:<b@x>")
+    fake.fail("create_issue", RequestRejected("priority is not valid"))
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    with services.store.transaction() as conn:
+        assert ledger.get(conn, f"create:{first}").state == ledger.FAILED  # type: ignore[union-attr]
+
+
+def test_jira_signal_is_linked_to_its_source(services: Services, fake: FakeTracker) -> None:
+    """A recovery from a Jira issue relates to that issue and keeps its assignee."""
+    source = fake.create_issue(
+        NewIssue("OPS", "Task", "Client says the export is broken", Document(), assignee="bob")
+    )
+    add_recovery(services, f"jira:{source.key}", source_kind="jira", source_ref=source.key,
+                 owner="bob")  # fmt: skip
+    fake.calls.clear()
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert fake.links == [("Relates", "SUP-1", source.key)]
+    assert fake.issues["SUP-1"].assignee == "bob"
+    # The subtask type is discovered once per process; the recovery itself costs three calls.
+    assert sum(n for call, n in fake.calls.items() if call != "subtask_issue_type") == 3
+
+
+def add_reply(services: Services, rid: int, key: str = "imap:INBOX:7") -> None:
+    with services.store.transaction() as conn:
+        replies.add(
+            conn,
+            message_key=key,
+            recovery_id=rid,
+            author="jane@acme.example",
+            author_name="Jane Roe",
+            sent_at=datetime(2026, 3, 2, 10, 0, tzinfo=UTC),
+            text="Still broken {code}!",
+            attachments=[AttachmentInfo("error.png", "image/png", 204_800)],
+            now=services.clock.now(),
+        )
+
+
+def test_reply_becomes_one_comment(services: Services, fake: FakeTracker) -> None:
+    """A reply is one comment with author, time, text and attachments, posted once."""
+    rid = add_recovery(services)
+    open_recoveries_once(services, sleep=no_sleep)
+    add_reply(services, rid)
+    fake.calls.clear()
+    assert post_replies_once(services) == 1
+    assert sum(fake.calls.values()) == 1
+    (comment,) = fake.comment_log["SUP-1"]
+    assert "Jane Roe <jane@acme.example>" in comment.body
+    assert "2026-03-02 10:00 UTC" in comment.body
+    assert "> Still broken {code}!" in comment.body
+    assert "error.png (200.0 KB)" in comment.body
+    assert post_replies_once(services) == 0
+
+
+def test_reply_waits_for_its_ticket(services: Services, fake: FakeTracker) -> None:
+    """A reply to a recovery not yet in Jira is left for a later pass."""
+    rid = add_recovery(services)
+    add_reply(services, rid)
+    assert post_replies_once(services) == 0
+    open_recoveries_once(services, sleep=no_sleep)
+    assert post_replies_once(services) == 1
+
+
+def test_reply_with_a_lost_answer_is_found_by_its_marker(
+    services: Services, fake: FakeTracker
+) -> None:
+    """A comment whose answer was lost is recognised by its marker, not posted twice."""
+    rid = add_recovery(services)
+    open_recoveries_once(services, sleep=no_sleep)
+    add_reply(services, rid)
+    fake.fail("add_comment", Crash(), after=True)
+    with pytest.raises(Crash):
+        post_replies_once(services)
+    assert post_replies_once(services) == 1
+    (comment,) = fake.comment_log["SUP-1"]
+    assert reply_marker("imap:INBOX:7") in comment.body
+    with services.store.transaction() as conn:
+        assert replies.unposted(conn) == []

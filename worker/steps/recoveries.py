@@ -1,0 +1,291 @@
+"""Opening recoveries in Jira and posting thread replies to them, each exactly once.
+
+Every outside write runs under a ledger intent written before it and completed
+after it. An intent found not done means a crash or a lost answer: the step
+first looks in Jira for what it may already have made (the recovery's
+idempotency label, the subtasks' own labels, a marker in comments) and adopts
+it; only what is missing is created.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from worker.core.playbook import Playbook, parse_playbook, plan_recovery
+from worker.errors import PermanentError, TransientError, WorkerError
+from worker.logs import get_logger
+from worker.steps import Services
+from worker.store import events, ledger, recoveries, replies
+from worker.store.events import EventKind, RecoveryEvent
+from worker.store.recoveries import Recovery
+from worker.store.replies import Reply
+from worker.tracker.base import CreateFailed, Issue, IssueRef, Tracker
+from worker.tracker.document import Block, Document, Paragraph, Quote, Text, bullets, paragraph
+
+log = get_logger()
+
+DEFAULT_PLAYBOOK = Path(__file__).resolve().parent.parent / "defaults" / "playbook.toml"
+#: Searches for a lost create before concluding it never happened (Cloud search lags writes).
+LOOKUP_ATTEMPTS = 4
+LOOKUP_WAIT = 2.0
+#: Refused creates are tried again this many times (a settings fix may cure them), no more.
+MAX_ATTEMPTS = 5
+
+
+@cache
+def _read_playbook(path: Path) -> Playbook:
+    return parse_playbook(path.read_text(encoding="utf-8"), str(path))
+
+
+def playbook_for(services: Services) -> Playbook:
+    """The configured playbook, or the shipped one."""
+    return _read_playbook(services.settings.jira.playbook_file or DEFAULT_PLAYBOOK)
+
+
+@dataclass
+class _Context:
+    services: Services
+    tracker: Tracker
+    sleep: Callable[[float], None]
+
+
+def open_recoveries_once(
+    services: Services, *, limit: int = 100, sleep: Callable[[float], None] = time.sleep
+) -> int:
+    """Open every pending recovery in Jira; the number opened.
+
+    A transient failure ends the pass (the supervisor backs off); a permanent one is
+    recorded against its recovery and the others go on.
+    """
+    tracker = services.tracker
+    if tracker is None:
+        return 0
+    with services.store.transaction() as conn:
+        waiting = recoveries.pending(conn, limit)
+    context = _Context(services, tracker, sleep)
+    opened = 0
+    for recovery in waiting:
+        try:
+            if _open(context, recovery):
+                opened += 1
+        except TransientError as exc:
+            services.metrics.errors.labels(step="open_recoveries", kind=type(exc).__name__).inc()
+            log.warning(
+                "recovery.open_deferred",
+                recovery_id=recovery.id,
+                error=type(exc).__name__,
+                detail=str(exc),
+            )
+            break
+        except PermanentError as exc:
+            services.metrics.errors.labels(step="open_recoveries", kind=type(exc).__name__).inc()
+            log.error(
+                "recovery.open_failed",
+                recovery_id=recovery.id,
+                error=type(exc).__name__,
+                detail=str(exc),
+            )
+    return opened
+
+
+def _intent(context: _Context, key: str, kind: str, recovery_id: int) -> ledger.Action:
+    with context.services.store.transaction() as conn:
+        return ledger.record_intent(conn, key, kind, context.services.clock.now(), recovery_id)
+
+
+def _complete(context: _Context, key: str, result: str) -> None:
+    with context.services.store.transaction() as conn:
+        ledger.complete(conn, key, result, context.services.clock.now())
+
+
+def _fail(context: _Context, key: str, error: WorkerError) -> None:
+    with context.services.store.transaction() as conn:
+        ledger.fail(conn, key, f"{type(error).__name__}: {error}", context.services.clock.now())
+
+
+def _open(context: _Context, recovery: Recovery) -> bool:
+    services = context.services
+    settings = services.settings
+    tracker = context.tracker
+    bound = log.bind(recovery_id=recovery.id, source=recovery.source_key)
+
+    create_key = f"create:{recovery.id}"
+    action = _intent(context, create_key, "create_recovery", recovery.id)
+    if action.state == ledger.FAILED and action.attempts > MAX_ATTEMPTS:
+        return False
+    subtask_type = settings.jira.subtask_type or tracker.subtask_issue_type(settings.jira.project)
+    plan = plan_recovery(
+        recovery,
+        settings,
+        services.clock.now(),
+        playbook=playbook_for(services),
+        subtask_type=subtask_type,
+    )
+
+    # 1. The recovery ticket.
+    if action.state == ledger.DONE:
+        parent_key = action.result
+    else:
+        found = _find_lost_create(context, recovery) if action.attempts > 1 else None
+        if found is not None:
+            parent_key = found.key
+            bound.info("recovery.adopted", jira_key=parent_key)
+        else:
+            try:
+                parent_key = tracker.create_issue(plan.parent).key
+            except PermanentError as exc:
+                _fail(context, create_key, exc)
+                raise
+        _complete(context, create_key, parent_key)
+
+    # 2. The three subtasks, in one bulk call.
+    subtasks_key = f"subtasks:{recovery.id}"
+    action = _intent(context, subtasks_key, "create_subtasks", recovery.id)
+    if action.state != ledger.DONE:
+        existing = _existing_subtasks(tracker, parent_key) if action.attempts > 1 else {}
+        wanted = plan.subtasks_of(parent_key)
+        missing = [s for s in wanted if s.labels[-1] not in existing]
+        created: list[IssueRef | CreateFailed] = tracker.create_issues(missing) if missing else []
+        refused = [r for r in created if isinstance(r, CreateFailed)]
+        if refused:
+            error = PermanentError(f"Jira refused subtasks: {[dict(r.errors) for r in refused]}")
+            _fail(context, subtasks_key, error)
+            raise error
+        keys = [*existing.values(), *(r.key for r in created if isinstance(r, IssueRef))]
+        _complete(context, subtasks_key, ",".join(keys))
+
+    # 3. For a Jira signal, the link to the issue it came from.
+    if recovery.source_kind == "jira":
+        link_key = f"link:{recovery.id}"
+        action = _intent(context, link_key, "link_source", recovery.id)
+        if action.state != ledger.DONE:
+            source_issue = recovery.source_ref or recovery.source_key.removeprefix("jira:")
+            # Jira keeps one link per type between two issues, so a repeated link is harmless.
+            tracker.link(parent_key, source_issue, "Relates")
+            _complete(context, link_key, source_issue)
+
+    # 4. Open in the store: the SLA clocks start from the OPENED event.
+    now = services.clock.now()
+    with services.store.transaction() as conn:
+        recoveries.mark_open(conn, recovery.id, parent_key)
+        events.record(
+            conn,
+            RecoveryEvent(
+                recovery_id=recovery.id,
+                kind=EventKind.OPENED,
+                at=recovery.source_at or recovery.opened_at,
+                dedupe_key=f"opened:{recovery.source_key}",
+                detail={"jira_key": parent_key, "severity": recovery.severity},
+            ),
+            now,
+        )
+    services.metrics.recoveries_opened.labels(
+        source=recovery.source_kind, severity=recovery.severity
+    ).inc()
+    bound.info("recovery.opened", jira_key=parent_key, severity=recovery.severity)
+    return True
+
+
+def _find_lost_create(context: _Context, recovery: Recovery) -> Issue | None:
+    """The ticket an earlier, unconfirmed create made, if any; searches again while search lags."""
+    project = context.services.settings.jira.project
+    for attempt in range(LOOKUP_ATTEMPTS):
+        found = context.tracker.find_by_label(project, recovery.idempotency_key)
+        if found:
+            # Two would mean an earlier bug; adopt the oldest, the others stay visible in Jira.
+            return min(found, key=lambda issue: (issue.created_at, issue.key))
+        if attempt + 1 < LOOKUP_ATTEMPTS:
+            context.sleep(LOOKUP_WAIT)
+    return None
+
+
+def _existing_subtasks(tracker: Tracker, parent_key: str) -> dict[str, str]:
+    """The parent's subtasks by their label; read by key, which never lags."""
+    found: dict[str, str] = {}
+    for key in tracker.get_issue(parent_key).subtasks:
+        for label in tracker.get_issue(key).labels:
+            found.setdefault(label, key)
+    return found
+
+
+# --- thread replies ------------------------------------------------------------------
+
+
+def reply_marker(message_key: str) -> str:
+    """A token written into the comment, so a lost answer can be recognised in Jira."""
+    return "rw-reply-" + hashlib.sha256(message_key.encode("utf-8")).hexdigest()[:16]
+
+
+def _size(size: int) -> str:
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.1f} {unit}"
+    return f"{size} bytes"
+
+
+def reply_document(reply: Reply) -> tuple[Block, ...]:
+    """The comment for a client reply: who, when, the new text, the attachments, the marker."""
+    when = reply.sent_at.strftime("%Y-%m-%d %H:%M UTC") if reply.sent_at else "an unknown time"
+    who = f"{reply.author_name} <{reply.author}>" if reply.author_name else reply.author
+    blocks: list[Block] = [
+        Paragraph((Text("Client reply from "), Text(who or "unknown sender", strong=True),
+                   Text(f", sent {when}:"))),
+        Quote(reply.text or "(no new text)"),
+    ]  # fmt: skip
+    if reply.attachments:
+        blocks.append(paragraph("Attachments:"))
+        blocks.append(
+            bullets(f"{a.filename or 'unnamed'} ({_size(a.size)})" for a in reply.attachments)
+        )
+    blocks.append(paragraph(f"ref: {reply_marker(reply.message_key)}"))
+    return tuple(blocks)
+
+
+def post_replies_once(services: Services, *, limit: int = 100) -> int:
+    """Post each unposted thread reply as one comment on its recovery; the number posted."""
+    tracker = services.tracker
+    if tracker is None:
+        return 0
+    with services.store.transaction() as conn:
+        waiting = [(r, recoveries.get(conn, r.recovery_id)) for r in replies.unposted(conn, limit)]
+    posted = 0
+    for reply, recovery in waiting:
+        if recovery is None or recovery.jira_key is None:
+            continue  # not open in Jira yet; the reply waits for its ticket
+        key = f"comment:{reply.message_key}"
+        bound = log.bind(message_key=reply.message_key, jira_key=recovery.jira_key)
+        try:
+            with services.store.transaction() as conn:
+                action = ledger.record_intent(conn, key, "post_reply", services.clock.now(),
+                                              recovery.id)  # fmt: skip
+            comment_id = action.result if action.state == ledger.DONE else None
+            if comment_id is None and action.attempts > 1:
+                marker = reply_marker(reply.message_key)
+                comment_id = next(
+                    (c.id for c in tracker.comments(recovery.jira_key) if marker in c.body), None
+                )
+                if comment_id is not None:
+                    bound.info("reply.adopted", comment_id=comment_id)
+            if comment_id is None:
+                comment_id = tracker.add_comment(
+                    recovery.jira_key, Document(reply_document(reply))
+                ).id
+            with services.store.transaction() as conn:
+                ledger.complete(conn, key, comment_id, services.clock.now())
+                replies.mark_posted(conn, reply.id, comment_id)
+        except TransientError as exc:
+            services.metrics.errors.labels(step="post_replies", kind=type(exc).__name__).inc()
+            bound.warning("reply.post_deferred", error=type(exc).__name__, detail=str(exc))
+            break
+        except PermanentError as exc:
+            services.metrics.errors.labels(step="post_replies", kind=type(exc).__name__).inc()
+            bound.error("reply.post_failed", error=type(exc).__name__, detail=str(exc))
+            continue
+        posted += 1
+        bound.info("reply.posted", comment_id=comment_id)
+    return posted
