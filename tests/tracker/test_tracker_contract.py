@@ -139,3 +139,17 @@ def test_check_lists_login_project_and_types(tracker: Tracker) -> None:
     assert all(i.ok for i in items)
     bad = tracker.check("NOPE", ["Task"])
     assert not bad[-1].ok
+
+
+def test_search_with_history_shows_priority_and_status_changes(tracker: Tracker) -> None:
+    """Asked for history, a search returns each change with its old and new value."""
+    ref = tracker.create_issue(new())
+    tracker.set_priority(ref.key, "Highest")
+    tracker.transition(ref.key, StatusCategory.DONE)
+    tracker.transition(ref.key, "To Do")
+    (issue,) = tracker.search(jql.eq("key", ref.key), history=True)
+    changes = [(c.field, c.from_string, c.to_string) for c in issue.history]
+    assert ("priority", "Medium", "Highest") in changes
+    assert ("status", "Done", "To Do") in changes
+    (plain,) = tracker.search(jql.eq("key", ref.key))
+    assert plain.history == ()

@@ -59,6 +59,17 @@ class CreateFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One change from an issue's history (status, priority, labels, ...), as display strings."""
+
+    field: str
+    from_string: str | None
+    to_string: str | None
+    at: datetime
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Issue:
     """What the worker reads back about an issue; rich text is flattened to plain text."""
 
@@ -83,6 +94,8 @@ class Issue:
     description: str = ""
     #: Extra fields asked for by id (a root-cause custom field, say), as plain text.
     extra: Mapping[str, str] = field(default_factory=dict)
+    #: The issue's changes, oldest first; filled only when a search asks for them.
+    history: tuple[FieldChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +144,14 @@ class Tracker(Protocol):
     def get_issue(self, key: str, extra_fields: Sequence[str] = ()) -> Issue: ...
 
     def search(
-        self, jql: str, *, extra_fields: Sequence[str] = (), limit: int | None = None
+        self,
+        jql: str,
+        *,
+        extra_fields: Sequence[str] = (),
+        limit: int | None = None,
+        history: bool = False,
     ) -> Iterator[Issue]:
-        """Every issue the query matches, paging as the dialect does."""
+        """Every issue the query matches, paging as the dialect does; ``history`` adds changes."""
         ...
 
     def find_by_label(self, project: str, label: str) -> list[Issue]:

@@ -20,6 +20,7 @@ from worker.tracker.base import (
     Comment,
     CreateFailed,
     Dialect,
+    FieldChange,
     Issue,
     IssueRef,
     NewIssue,
@@ -182,7 +183,12 @@ class FakeTracker:
         return replace(issue, extra={name: issue.extra.get(name, "") for name in extra_fields})
 
     def search(
-        self, jql: str, *, extra_fields: Sequence[str] = (), limit: int | None = None
+        self,
+        jql: str,
+        *,
+        extra_fields: Sequence[str] = (),
+        limit: int | None = None,
+        history: bool = False,
     ) -> Iterator[Issue]:
         """Understands clauses ``field = "value"`` joined by AND (what the worker builds)."""
         self._leave(self._enter("search"))
@@ -194,7 +200,8 @@ class FakeTracker:
             wanted.append((match.group(1), re.sub(r"\\(.)", r"\1", match.group(2))))
         found = [i for i in self.issues.values() if all(_matches(i, f, v) for f, v in wanted)]
         found.sort(key=lambda i: i.updated_at, reverse=True)
-        yield from found[:limit] if limit is not None else found
+        chosen = found[:limit] if limit is not None else found
+        yield from (i if history else replace(i, history=()) for i in chosen)
 
     def find_by_label(self, project: str, label: str) -> list[Issue]:
         self._leave(self._enter("find_by_label"))
@@ -228,8 +235,28 @@ class FakeTracker:
     def _update(self, key: str, method: str, **changes: object) -> None:
         failure = self._enter(method)
         issue = self._get(key)
-        self.issues[key] = replace(issue, updated_at=self._clock.now(), **changes)  # type: ignore[arg-type]
+        now = self._clock.now()
+        history = list(issue.history)
+        for name in ("status", "priority", "resolution", "assignee", "summary"):
+            if name in changes and changes[name] != getattr(issue, name):
+                old, new = getattr(issue, name), changes[name]
+                history.append(FieldChange(name, old, None if new is None else str(new), now))
+        if "labels" in changes and changes["labels"] != issue.labels:
+            labels = changes["labels"]
+            assert isinstance(labels, tuple)
+            history.append(FieldChange("labels", " ".join(issue.labels), " ".join(labels), now))
+        self.issues[key] = replace(
+            issue,
+            updated_at=now,
+            history=tuple(history),
+            **changes,  # type: ignore[arg-type]
+        )
         self._leave(failure)
+
+    def touch(self, key: str, **changes: object) -> None:
+        """Change an issue as a person in Jira would (no call counted), history kept."""
+        self._update(key, "_touch", **changes)
+        self.calls["_touch"] -= 1
 
     def add_labels(self, key: str, labels: Sequence[str]) -> None:
         current = self._get(key).labels

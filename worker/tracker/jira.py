@@ -43,6 +43,7 @@ from worker.tracker.base import (
     Comment,
     CreateFailed,
     Dialect,
+    FieldChange,
     Issue,
     IssueRef,
     NewIssue,
@@ -412,9 +413,15 @@ class JiraTracker:
         return self._issue(raw, extra_fields)
 
     def search(
-        self, jql: str, *, extra_fields: Sequence[str] = (), limit: int | None = None
+        self,
+        jql: str,
+        *,
+        extra_fields: Sequence[str] = (),
+        limit: int | None = None,
+        history: bool = False,
     ) -> Iterator[Issue]:
         fields = [*ISSUE_FIELDS, *extra_fields]
+        expand = "changelog" if history else None
         seen = 0
         token: str | None = None
         start = 0
@@ -426,14 +433,20 @@ class JiraTracker:
                 page = self._read(
                     lambda token=token, size=size: self._client.enhanced_search_issues(  # type: ignore[misc]
                         jql, nextPageToken=token, maxResults=size, fields=list(fields),
-                        json_result=True, use_post=True,
+                        expand=expand, json_result=True, use_post=True,
                     )
                 )  # fmt: skip
             else:
                 page = self._read(
                     lambda start=start, size=size: self._client.search_issues(  # type: ignore[misc]
-                        jql, startAt=start, maxResults=size, fields=list(fields),
-                        validate_query=True, json_result=True, use_post=True,
+                        jql, startAt=start, maxResults=size,
+                        # One comma-separated value: Jira reads it like the list, and the
+                        # client then leaves the names untranslated.
+                        fields=[",".join(fields)] if history else list(fields),
+                        expand=expand, validate_query=True, json_result=True,
+                        # POST keeps long queries out of the URL, but Data Center's POST
+                        # body has no string form of expand: ask for history by GET.
+                        use_post=not history,
                     )
                 )  # fmt: skip
             issues = page.get("issues") or []
@@ -551,7 +564,27 @@ class JiraTracker:
             due=date.fromisoformat(f["duedate"]) if f.get("duedate") else None,
             description=markup.to_text(f.get("description")),
             extra={name: _plain(f.get(name)) for name in extra_fields},
+            history=self._history(raw.get("changelog")),
         )
+
+    def _history(self, changelog: Any) -> tuple[FieldChange, ...]:
+        if not isinstance(changelog, dict):
+            return ()
+        changes = []
+        for entry in changelog.get("histories") or []:
+            at = parse_time(entry["created"])
+            author = self._user_id(entry.get("author"))
+            for item in entry.get("items") or []:
+                changes.append(
+                    FieldChange(
+                        field=str(item.get("field", "")),
+                        from_string=item.get("fromString"),
+                        to_string=item.get("toString"),
+                        at=at,
+                        author=author,
+                    )
+                )
+        return tuple(sorted(changes, key=lambda change: change.at))
 
     def _comment(self, key: str, raw: dict[str, Any]) -> Comment:
         visibility = raw.get("visibility") or {}
