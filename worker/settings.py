@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -20,6 +21,8 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import (
@@ -29,6 +32,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from worker.core.calendar import parse_hours
 from worker.errors import ConfigurationError
 
 ENV_PREFIX = "RECOVERY_WORKER_"
@@ -224,6 +228,130 @@ class AlertSettings(Section):
     manager: str = Field("", description="Who is notified on escalation.")
     breach_label: str = Field("sla-breached", description="Label on a recovery while breached.")
     jira_comment: bool = Field(True, description="Alert in Jira with a comment to the assignee.")
+    slack_webhook_url: SecretStr | None = Field(
+        None, description="Slack incoming-webhook URL (secret); unset disables Slack."
+    )
+    teams_webhook_url: SecretStr | None = Field(
+        None, description="Microsoft Teams incoming-webhook URL (secret); unset disables Teams."
+    )
+    webhook_url: str = Field("", description="Generic JSON webhook URL; empty disables it.")
+    webhook_secret: SecretStr | None = Field(
+        None, description="Key of the generic webhook's HMAC-SHA256 signature (secret)."
+    )
+    webhook_secret_file: Path | None = Field(None, description="File holding the webhook key.")
+    webhook_timeout: Duration = Field(
+        timedelta(seconds=10), description="Timeout of each webhook call."
+    )
+    max_attempts: int = Field(
+        5, ge=1, description="Attempts per alert and channel before it is given up."
+    )
+
+    def resolved_webhook_secret(self) -> SecretStr | None:
+        return self.webhook_secret or _read_secret_file(self.webhook_secret_file)
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class PolicySettings(Section):
+    """What one severity promises; durations are business time in the policy's calendar."""
+
+    first_contact: Duration = Field(description="Time to the first client contact.")
+    update_every: Duration = Field(description="Client-update cadence.")
+    resolution: Duration = Field(description="Resolution target.")
+    calendar: str = Field("business", description="Calendar name, or '24x7'.")
+
+
+class CalendarSettings(Section):
+    """A business calendar: time zone, working hours per weekday, holidays."""
+
+    time_zone: str = Field("UTC", description="IANA time zone, e.g. Europe/Berlin.")
+    hours: dict[Weekday, str] = Field(
+        dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), "09:00-17:00"),
+        description="Working hours per weekday ('09:00-17:00', '08:00-12:00,13:00-17:00').",
+    )
+    holidays_country: str = Field("", description="Public holidays of this country (ISO code).")
+    holidays_subdiv: str = Field("", description="... and of this subdivision (state, province).")
+    extra_dates: list[date] = Field([], description="Further days off (YYYY-MM-DD).")
+
+    @model_validator(mode="after")
+    def _valid(self) -> CalendarSettings:
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.time_zone!r}") from None
+        for text in self.hours.values():
+            parse_hours(text)
+        if not any(parse_hours(text) for text in self.hours.values()):
+            raise ValueError("a calendar needs working hours on at least one day")
+        return self
+
+
+_DEFAULT_POLICIES: dict[Severity, PolicySettings] = {
+    "sev1": PolicySettings(
+        first_contact=timedelta(hours=1),
+        update_every=timedelta(hours=4),
+        resolution=timedelta(hours=24),
+        calendar="24x7",
+    ),
+    "sev2": PolicySettings(
+        first_contact=timedelta(hours=4),
+        update_every=timedelta(hours=8),
+        resolution=timedelta(hours=40),
+    ),
+    "sev3": PolicySettings(
+        first_contact=timedelta(hours=8),
+        update_every=timedelta(hours=16),
+        resolution=timedelta(hours=80),
+    ),
+}
+
+
+class SlaSettings(Section):
+    """SLA policies per severity, business calendars, and what counts as a client update."""
+
+    policies: dict[Severity, PolicySettings] = Field(
+        _DEFAULT_POLICIES,
+        description="Policy per severity.",
+    )
+    calendars: dict[str, CalendarSettings] = Field(
+        {"business": CalendarSettings()}, description="Calendars by name ('24x7' is built in)."
+    )
+    waiting_statuses: list[str] = Field(
+        ["Waiting for customer", "Waiting for client"],
+        description="Jira statuses in which the clocks pause.",
+    )
+    client_comment_public: bool = Field(
+        True, description="A public comment (Jira Service Management) is a client update."
+    )
+    client_comment_marker: str = Field(
+        "[client]", description="A comment containing this text is a client update."
+    )
+    client_comment_visibilities: list[str] = Field(
+        [], description="Comments restricted to one of these groups or roles are client updates."
+    )
+    promises_extend: bool = Field(
+        False, description="A stated next update may be later than the cadence allows."
+    )
+    due_field: str = Field("duedate", description="Jira date field showing the next deadline.")
+
+    @field_validator("policies", "calendars", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any, info: ValidationInfo) -> Any:
+        # A file naming one severity or calendar keeps the defaults of the others.
+        defaults: dict[str, Any] = (
+            {str(k): v for k, v in _DEFAULT_POLICIES.items()}
+            if info.field_name == "policies"
+            else {"business": CalendarSettings()}
+        )
+        return {**defaults, **value} if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _calendars_exist(self) -> SlaSettings:
+        for severity, policy in self.policies.items():
+            if policy.calendar != "24x7" and policy.calendar not in self.calendars:
+                raise ValueError(f"{severity}: no calendar named {policy.calendar!r}")
+        return self
 
 
 RootCausePart = Literal["but_for_cause", "systemic_cause", "fix", "remediation"]
@@ -312,6 +440,7 @@ class Settings(BaseSettings):
     jira: JiraSettings = JiraSettings()
     detection: DetectionSettings = DetectionSettings()
     alerts: AlertSettings = AlertSettings()
+    sla: SlaSettings = SlaSettings()
     followup: FollowupSettings = FollowupSettings()
     health: HealthSettings = HealthSettings()
     loop: LoopSettings = LoopSettings()
@@ -324,6 +453,9 @@ class Settings(BaseSettings):
             self.imap.resolved_client_secret(),
             self.jira.resolved_api_token(),
             self.jira.resolved_pat(),
+            self.alerts.slack_webhook_url,
+            self.alerts.teams_webhook_url,
+            self.alerts.resolved_webhook_secret(),
         ]
         return [s.get_secret_value() for s in candidates if s and s.get_secret_value()]
 
