@@ -191,6 +191,29 @@ class JiraSettings(Section):
     playbook_file: Path | None = Field(
         None, description="Know-Have-Do subtask templates (TOML); unset uses the shipped ones."
     )
+    watch_signals: list[Literal["labelled", "priority", "reopened", "comment"]] = Field(
+        ["labelled", "priority", "reopened", "comment"],
+        description="Jira signals that open a recovery in the watched projects.",
+    )
+    watch_labelled_jql: str = Field(
+        "", description="JQL for complaint-labelled issues; empty: labels = complaint_label."
+    )
+    watch_priority_jql: str = Field(
+        "", description="JQL for top-priority candidates; empty: the sev1 priority."
+    )
+    watch_reopened_jql: str = Field(
+        "", description="JQL for reopen candidates; empty: unresolved issues."
+    )
+    watch_comment_jql: str = Field(
+        "", description="JQL narrowing issues whose reporter comments are read; empty: all."
+    )
+    watch_overlap: Duration = Field(
+        timedelta(minutes=5), description="Each poll looks back this far past the last one."
+    )
+    watch_lookback: Duration = Field(
+        timedelta(days=1), description="How far back the first poll looks."
+    )
+    timezone: str = Field("UTC", description="Time zone of the Jira account; JQL dates use it.")
     poll_interval: Duration = Field(timedelta(seconds=60), description="How often Jira is polled.")
     connect_timeout: Duration = Field(timedelta(seconds=5), description="HTTP connect timeout.")
     read_timeout: Duration = Field(timedelta(seconds=30), description="HTTP read timeout.")

@@ -1,0 +1,171 @@
+"""Jira's complaint signals, polled from the sandbox in both dialects through the real client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from tests.sandbox.conftest import checked_sandbox
+from tests.tracker.conftest import jira_tracker, user_id
+from worker.clock import FrozenClock
+from worker.metrics import Metrics
+from worker.sandbox import Dialect, RunningSandbox
+from worker.settings import JiraSettings, Settings
+from worker.steps import Services
+from worker.steps.jira_watch import CommentVerdict, watch_jira_once
+from worker.store import Store, events, recoveries
+from worker.store.events import EventKind
+from worker.tracker.base import Comment, Issue, NewIssue, StatusCategory, Tracker
+from worker.tracker.document import document, paragraph
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[RunningSandbox]:
+    dialect: Dialect = request.param
+    with checked_sandbox(dialect, clock=clock) as running:
+        yield running
+
+
+@pytest.fixture
+def services(sandbox: RunningSandbox, store: Store, clock: FrozenClock) -> Services:
+    settings = Settings(
+        jira=JiraSettings(url=sandbox.url, watch_projects=["OPS"], **sandbox.credentials)
+    )
+    tracker = jira_tracker(sandbox, clock)
+    return Services(settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=tracker)
+
+
+def tracker_of(services: Services) -> Tracker:
+    assert services.tracker is not None
+    return services.tracker
+
+
+def ops_issue(services: Services, **fields: object) -> str:
+    values: dict[str, object] = {"description": document(paragraph("Client: the export broke"))}
+    values.update(fields)
+    issue = NewIssue("OPS", "Task", "Export broken for ACME", **values)  # type: ignore[arg-type]
+    return tracker_of(services).create_issue(issue).key
+
+
+def pending(services: Services) -> list[recoveries.Recovery]:
+    with services.store.transaction() as conn:
+        return recoveries.pending(conn)
+
+
+def later(clock: FrozenClock, minutes: int = 2) -> None:
+    clock.advance(timedelta(minutes=minutes))
+
+
+def test_labelled_issue_opens_one_recovery(services: Services, clock: FrozenClock) -> None:
+    """An issue labelled as a complaint records one recovery, however often it is polled."""
+    alice = user_id(tracker_of(services), "alice")
+    key = ops_issue(services, labels=("complaint",), assignee=alice)
+    ops_issue(services, labels=("question",))
+    later(clock)
+    assert watch_jira_once(services) == 1
+    (rec,) = pending(services)
+    assert (rec.source_key, rec.source_kind, rec.severity) == (f"jira:{key}", "jira", "sev2")
+    assert rec.owner == alice
+    assert "the export broke" in rec.excerpt
+    tracker_of(services).add_labels(key, ["urgent"])
+    later(clock)
+    assert watch_jira_once(services) == 0
+    assert len(pending(services)) == 1
+
+
+def test_priority_raised_to_the_top(services: Services, clock: FrozenClock) -> None:
+    """Raising a priority to the sev1 one opens a sev1 recovery; an issue born there does not."""
+    key = ops_issue(services, priority="Medium")
+    ops_issue(services, priority="Highest")
+    later(clock)
+    tracker_of(services).set_priority(key, "Highest")
+    later(clock)
+    assert watch_jira_once(services) == 1
+    (rec,) = pending(services)
+    assert rec.source_ref == key
+    assert rec.severity == "sev1"
+    assert rec.reasons == ("priority raised from Medium to Highest",)
+
+
+def test_reopened_after_done(services: Services, clock: FrozenClock) -> None:
+    """An issue taken out of Done again (the fix did not stick) opens a recovery."""
+    key = ops_issue(services)
+    tracker = tracker_of(services)
+    tracker.transition(key, StatusCategory.DONE)
+    later(clock)
+    assert watch_jira_once(services) == 0
+    tracker.transition(key, "To Do")
+    later(clock)
+    assert watch_jira_once(services) == 1
+    assert [r.source_ref for r in pending(services)] == [key]
+    assert "reopened after it was resolved" in pending(services)[0].reasons[0]
+
+
+def test_reporter_comment_flagged_by_the_detector(services: Services, clock: FrozenClock) -> None:
+    """A reporter comment the detector flags opens a recovery quoting it; others do not."""
+    key = ops_issue(services)
+    tracker = tracker_of(services)
+    tracker.add_comment(key, document(paragraph("Thanks, all good")))
+    tracker.add_comment(key, document(paragraph("This is unacceptable, third time!")))
+    judged: list[str] = []
+
+    def judge(comment: Comment, issue: Issue) -> CommentVerdict | None:
+        judged.append(comment.body)
+        if "unacceptable" in comment.body:
+            return CommentVerdict("sev2", ("anger: unacceptable",))
+        return None
+
+    later(clock)
+    assert watch_jira_once(services, judge=judge) == 1
+    (rec,) = pending(services)
+    assert rec.excerpt == "This is unacceptable, third time!"
+    assert rec.reasons == ("the reporter complained in a comment", "anger: unacceptable")
+    later(clock)
+    assert watch_jira_once(services, judge=judge) == 0
+
+
+def test_a_second_signal_raises_severity_never_a_second_recovery(
+    services: Services, clock: FrozenClock
+) -> None:
+    """A labelled issue whose priority is then raised keeps one recovery, raised to sev1."""
+    key = ops_issue(services, labels=("complaint",))
+    later(clock)
+    assert watch_jira_once(services) == 1
+    tracker_of(services).set_priority(key, "Highest")
+    later(clock)
+    assert watch_jira_once(services) == 1
+    (rec,) = pending(services)
+    assert rec.severity == "sev1"
+    with services.store.transaction() as conn:
+        kinds = [e.kind for e in events.for_recovery(conn, rec.id)]
+    assert kinds == [EventKind.SEVERITY_RAISED]
+
+
+def test_own_tickets_and_unwatched_projects_are_ignored(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Recovery tickets (their labels) and issues outside the watched projects are not signals."""
+    ops_issue(services, labels=("complaint", "recovery"))
+    tracker_of(services).create_issue(
+        NewIssue("SUP", "Task", "elsewhere", document(), labels=("complaint",))
+    )
+    later(clock)
+    assert watch_jira_once(services) == 0
+
+
+def test_the_window_overlaps_and_old_changes_are_not_refired(
+    services: Services, clock: FrozenClock, sandbox: RunningSandbox
+) -> None:
+    """Each poll asks from the watermark minus the overlap; a change inside it fires once."""
+    ops_issue(services, labels=("complaint",))
+    later(clock)
+    watch_jira_once(services)
+    sandbox.reset_calls()
+    later(clock, 30)
+    assert watch_jira_once(services) == 0
+    search = (
+        "POST /rest/api/3/search/jql" if sandbox.dialect == "cloud" else "POST /rest/api/2/search"
+    )
+    assert sandbox.calls[search] >= 1
