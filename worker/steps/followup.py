@@ -62,7 +62,7 @@ class LogAlerts:
 
     def send(self, alert: FollowupAlert) -> None:
         log.warning(
-            alert.kind,
+            FOLLOWUP_OVERDUE if alert.kind == FOLLOWUP_OVERDUE else ROOT_CAUSE_MISSING,
             recovery_id=alert.recovery_id,
             key=alert.recovery_key,
             severity=alert.severity,
@@ -128,8 +128,6 @@ def _on_resolved(
     event: RecoveryEvent,
 ) -> None:
     settings = services.settings
-    now = services.clock.now()
-    resolved = replace(recovery, resolved_at=event.at)
     field_ids = sorted(set(settings.followup.root_cause_fields.values()))
     parent = tracker.get_issue(recovery_key, field_ids)
     have = _have_subtask(tracker, parent, recovery, field_ids, settings.followup.have_subtask)
@@ -141,43 +139,13 @@ def _on_resolved(
         followup = store.get(conn, recovery.id)
 
     if followup is None or followup.state in (store.PLANNED, store.CANCELLED):
-        round_ = 0 if followup is None else followup.round
-        if followup is not None and followup.state == store.CANCELLED:
-            round_ += 1
-        planned = plan_followup(resolved, parent, have, settings, now, round_=round_)
-        assert planned.due is not None
-        with services.store.transaction() as conn:
-            store.plan(
-                conn,
-                recovery.id,
-                label=followup_label(recovery, round_),
-                round_=round_,
-                resolved_at=event.at,
-                due=planned.due,
-                gaps=gaps,
-                now=now,
-            )
-        suffix = "" if round_ == 0 else f":{round_}"
-        key = _create_once(services, tracker, f"followup:{recovery.id}{suffix}", recovery, planned)
-        _link_once(services, tracker, f"followup-link:{recovery.id}{suffix}", recovery_key, key)
+        key = _create_followup(
+            services, tracker, recovery, followup, parent=parent, have=have, event=event, gaps=gaps
+        )
         change = "created"
     elif followup.state == store.ON_HOLD and followup.jira_key:
         key = followup.jira_key
-        due = due_date(recovery, event.at, settings.followup)
-        tracker.remove_labels(key, [settings.followup.hold_label])
-        tracker.set_due(key, due)
-        _comment_once(
-            services,
-            tracker,
-            f"followup-resumed:{recovery.id}:{event.id}",
-            key,
-            document(
-                paragraph(
-                    f"{recovery_key} was resolved again on {event.at.date().isoformat()}: "
-                    f"this follow-up is back on, now due {due.isoformat()}."
-                )
-            ),
-        )
+        _resume_followup(services, tracker, recovery, key, recovery_key=recovery_key, event=event)
         change = "resumed"
     else:
         key = followup.jira_key or ""
@@ -188,28 +156,90 @@ def _on_resolved(
             services, tracker, sink, recovery, recovery_key=recovery_key, event=event, gaps=gaps
         )
 
+    now = services.clock.now()
     with services.store.transaction() as conn:
         store.resolve_recovery(conn, recovery.id, event.at)
         if change == "created":
             store.mark_created(conn, recovery.id, key, now)
         elif change == "resumed":
-            store.resume(
-                conn,
-                recovery.id,
-                resolved_at=event.at,
-                due=due_date(recovery, event.at, settings.followup),
-                now=now,
-            )
+            due = due_date(recovery, event.at, settings.followup)
+            store.resume(conn, recovery.id, resolved_at=event.at, due=due, now=now)
         assert event.id is not None
         store.advance(conn, CONSUMER, event.id, now)
-    if change != "unchanged":
-        services.metrics.followups.labels(event=change).inc()
-    log.info(
-        "followup." + change,
-        recovery_id=recovery.id,
-        key=recovery_key,
-        followup_key=key,
-        root_cause_gaps=gaps,
+    if change == "created":
+        services.metrics.followups.labels(event="created").inc()
+        log.info(
+            "followup.created",
+            recovery_id=recovery.id,
+            key=recovery_key,
+            followup_key=key,
+            root_cause_gaps=gaps,
+        )
+    elif change == "resumed":
+        services.metrics.followups.labels(event="resumed").inc()
+        log.info("followup.resumed", recovery_id=recovery.id, key=recovery_key, followup_key=key)
+
+
+def _create_followup(
+    services: Services,
+    tracker: Tracker,
+    recovery: Recovery,
+    followup: store.Followup | None,
+    *,
+    parent: Issue,
+    have: Issue | None,
+    event: RecoveryEvent,
+    gaps: list[str],
+) -> str:
+    """Plan, create (exactly once) and link the follow-up task; its key."""
+    round_ = 0 if followup is None else followup.round
+    if followup is not None and followup.state == store.CANCELLED:
+        round_ += 1
+    now = services.clock.now()
+    resolved = replace(recovery, resolved_at=event.at)
+    planned = plan_followup(resolved, parent, have, services.settings, now, round_=round_)
+    assert planned.due is not None
+    with services.store.transaction() as conn:
+        store.plan(
+            conn,
+            recovery.id,
+            label=followup_label(recovery, round_),
+            round_=round_,
+            resolved_at=event.at,
+            due=planned.due,
+            gaps=gaps,
+            now=now,
+        )
+    suffix = "" if round_ == 0 else f":{round_}"
+    key = _create_once(services, tracker, f"followup:{recovery.id}{suffix}", recovery, planned)
+    _link_once(services, tracker, f"followup-link:{recovery.id}{suffix}", parent.key, key)
+    return key
+
+
+def _resume_followup(
+    services: Services,
+    tracker: Tracker,
+    recovery: Recovery,
+    key: str,
+    *,
+    recovery_key: str,
+    event: RecoveryEvent,
+) -> None:
+    """Take a held follow-up off hold, due again from the new resolution."""
+    due = due_date(recovery, event.at, services.settings.followup)
+    tracker.remove_labels(key, [services.settings.followup.hold_label])
+    tracker.set_due(key, due)
+    _comment_once(
+        services,
+        tracker,
+        f"followup-resumed:{recovery.id}:{event.id}",
+        key,
+        document(
+            paragraph(
+                f"{recovery_key} was resolved again on {event.at.date().isoformat()}: "
+                f"this follow-up is back on, now due {due.isoformat()}."
+            )
+        ),
     )
 
 

@@ -1,0 +1,111 @@
+"""``recovery-worker report``: how well the team recovers, read from the state store alone."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine.url import make_url
+
+from worker.clock import Clock, SystemClock
+from worker.commands import add_config_option
+from worker.core.report import Report, build_report, to_csv, to_json, to_table
+from worker.settings import load_settings, parse_duration
+from worker.store import Store, events, recoveries
+from worker.store import followups as followup_store
+from worker.store.db import LATEST_VERSION
+from worker.store.schema import recoveries as recoveries_table
+
+FORMATS = {"table": to_table, "json": to_json, "csv": to_csv}
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="how well the team recovers: contact, cadence, resolution, follow-ups",
+        description=(
+            "Summarise the recoveries in the state store: how many were opened by source and "
+            "severity, time to first contact and to resolution (median and 90th percentile), "
+            "the share of deadlines met, breaches, follow-ups done on time, and reopens. "
+            "Reads the store only; Jira is not called."
+        ),
+    )
+    add_config_option(parser)
+    parser.add_argument(
+        "--since",
+        metavar="DATE",
+        default=None,
+        help="only recoveries opened since DATE: 2026-03-01, an ISO time, or a span such as 30d",
+    )
+    parser.add_argument(
+        "--format", choices=tuple(FORMATS), default="table", help="output format (table)"
+    )
+    parser.set_defaults(handler=handle)
+
+
+def parse_since(value: str | None, now: datetime) -> datetime | None:
+    """A date (midnight UTC), an ISO time (UTC when it names no zone), or a span back from now."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            span = parse_duration(text)
+        except ValueError:
+            raise ValueError(
+                f"--since takes a date (2026-03-01), an ISO time or a span such as 30d: {text!r}"
+            ) from None
+        if not isinstance(span, timedelta):
+            raise ValueError(f"--since: not a date or a span: {text!r}") from None
+        return now - span
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def load_report(store: Store, now: datetime, since: datetime | None = None) -> Report:
+    """Read what the report needs from the store and compute it."""
+    if store.version() == 0:
+        return build_report([], {}, [], now, since=since)
+    if store.version() < LATEST_VERSION:
+        store.migrate()
+    with store.transaction() as conn:
+        query = select(recoveries_table.c.id).order_by(recoveries_table.c.id)
+        if since is not None:
+            query = query.where(recoveries_table.c.opened_at >= since)
+        ids = [int(row[0]) for row in conn.execute(query)]
+        chosen = [r for r in (recoveries.get(conn, i) for i in ids) if r is not None]
+        by_recovery = events.for_recoveries(conn, ids)
+        followups = followup_store.every(conn)
+    return build_report(chosen, by_recovery, followups, now, since=since)
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    """A SQLite store that does not exist yet: report nothing rather than create it."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return False
+    return not Path(parsed.database).exists()
+
+
+def handle(args: argparse.Namespace, clock: Clock | None = None) -> int:
+    settings = load_settings(args.config)
+    now = (clock or SystemClock()).now()
+    try:
+        since = parse_since(args.since, now)
+    except ValueError as exc:
+        print(f"recovery-worker report: {exc}", file=sys.stderr)
+        return 2
+    if _missing_sqlite_file(settings.store.url):
+        sys.stdout.write(FORMATS[args.format](build_report([], {}, [], now, since=since)))
+        return 0
+    store = Store(settings.store.url)
+    try:
+        report = load_report(store, now, since)
+    finally:
+        store.close()
+    sys.stdout.write(FORMATS[args.format](report))
+    return 0
