@@ -1,0 +1,184 @@
+"""The complaint detector: rules, sentiment, severity, and config errors that name the rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from worker.core.detection import (
+    Detector,
+    default_signals_text,
+    load_signals,
+    parse_signals,
+    sentiment_balance,
+)
+from worker.errors import ConfigurationError
+from worker.mail.parse import parse_message
+
+DEMO = REPO / "worker" / "demo" / "mails"
+
+
+@pytest.fixture
+def detector() -> Detector:
+    return Detector(load_signals())
+
+
+def test_config_copy_matches_the_shipped_rules() -> None:
+    shipped = default_signals_text()
+    assert (REPO / "config" / "signals.toml").read_text(encoding="utf-8") == shipped
+    assert parse_signals(shipped).rules
+
+
+def test_angry_mail_is_a_severe_complaint_with_named_reasons(detector: Detector) -> None:
+    result = detector.assess(parse_message((DEMO / "01-angry-client.eml").read_bytes()))
+    assert result.is_complaint
+    assert result.severity in ("sev1", "sev2")
+    names = {reason.split()[0] for reason in result.reasons}
+    assert {"strong-dissatisfaction", "threat-to-cancel", "sentiment"} <= names
+
+
+def test_polite_question_is_not_a_complaint(detector: Detector) -> None:
+    result = detector.assess(parse_message((DEMO / "02-polite-question.eml").read_bytes()))
+    assert not result.is_complaint
+    assert result.severity is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thank you so much, the new dashboard is great.",
+        "Could you send me the invoice for March please?",
+        "Happy new year to the whole team!",
+        "Not bad at all, thanks for the quick fix.",
+    ],
+)
+def test_friendly_and_neutral_mail(detector: Detector, text: str) -> None:
+    assert not detector.assess_text(text).is_complaint
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This is unacceptable.",
+        "I am very disappointed with your support.",
+        "The portal is still not working and nobody has replied to my ticket.",
+        "I have been waiting for a refund for three weeks.",
+        "If this is not fixed we will cancel our subscription.",
+    ],
+)
+def test_complaints(detector: Detector, text: str) -> None:
+    assert detector.assess_text(text).is_complaint
+
+
+def test_legal_threat_sets_the_worst_severity(detector: Detector) -> None:
+    result = detector.assess_text("Our lawyers will be in touch.")
+    assert result.severity == "sev1"
+    assert any(r.startswith("legal-threat") for r in result.reasons)
+
+
+def test_threat_to_cancel_is_at_least_sev2(detector: Detector) -> None:
+    assert detector.assess_text("We will not renew.").severity in ("sev1", "sev2")
+
+
+def test_quoted_history_is_not_classified(detector: Detector) -> None:
+    raw = (
+        b"From: c@client.example\r\nSubject: Re: your request\r\n\r\n"
+        b"Thanks, all good now.\r\n\r\nOn Mon, 2 Mar 2026, Me <c@client.example> wrote:\r\n"
+        b"> This is unacceptable, still broken, I am furious!!!\r\n"
+    )
+    assert not detector.assess(parse_message(raw)).is_complaint
+
+
+def test_complaint_address_always_counts() -> None:
+    detector = Detector(load_signals(), complaint_addresses=["Complaints@Acme.example"])
+    raw = b"From: c@x.example\r\nTo: complaints@acme.example\r\nSubject: hello\r\n\r\nhi\r\n"
+    result = detector.assess(parse_message(raw))
+    assert result.is_complaint
+    assert result.severity == "sev3"
+    assert result.reasons == ("complaint-address (complaints@acme.example)",)
+
+
+def test_repeat_contact_adds_weight_up_to_its_cap(detector: Detector) -> None:
+    once = detector.assess_text("Any news on my ticket?", repeat_contacts=1)
+    many = detector.assess_text("Any news on my ticket?", repeat_contacts=9)
+    assert once.score == 1.0
+    assert many.score == 2.0
+    assert many.is_complaint
+    assert many.reasons == ("repeat-contact +2.0 (9 earlier)",)
+
+
+def test_key_account_weight_and_floor() -> None:
+    text = default_signals_text() + (
+        '\n[[accounts]]\nname = "key: Big"\nmatch = "*.big.example"\nweight = 1.0\n'
+        'min_severity = "sev2"\n'
+    )
+    detector = Detector(parse_signals(text))
+    result = detector.assess_text("There is a problem with the export.", sender="a@eu.big.example")
+    assert result.is_complaint
+    assert result.severity == "sev2"
+    assert "account +1.0 (key: Big)" in result.reasons
+    assert not detector.assess_text("Lunch on Friday?", sender="a@eu.big.example").is_complaint
+
+
+def test_sentiment_negation_intensity_and_shouting() -> None:
+    sentiment = load_signals().sentiment
+    assert sentiment is not None
+    assert sentiment_balance("good", sentiment) > 0
+    assert sentiment_balance("not good", sentiment) < 0
+    assert sentiment_balance("not bad", sentiment) > 0
+    assert sentiment_balance("very bad", sentiment) < sentiment_balance("bad", sentiment)
+    assert sentiment_balance("this is TERRIBLE", sentiment) < sentiment_balance(
+        "this is terrible", sentiment
+    )
+    assert sentiment_balance("terrible!!!", sentiment) < sentiment_balance("terrible", sentiment)
+    # A mail written all in capitals is not shouting every word.
+    assert sentiment_balance("THIS IS TERRIBLE", sentiment) == sentiment_balance(
+        "this is terrible", sentiment
+    )
+
+
+def test_phrases_ignore_case_spacing_and_apostrophes(detector: Detector) -> None:
+    for text in ("It DOESNT   work", "it doesn\u2019t work", "It doesn't\nwork"):
+        assert any(r.startswith("service-failure") for r in detector.assess_text(text).reasons)
+    assert not any(
+        r.startswith("complaint-word") for r in detector.assess_text("complainant").reasons
+    )
+
+
+RULE = '[thresholds]\ncomplaint = 3\n[[rules]]\nname = "x"\nweight = 1\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not = [toml", "not valid TOML"),
+        (RULE + 'pattern = "("', "rule #1 'x': pattern does not compile"),
+        (RULE + 'pattern = "a|"', "rule #1 'x': pattern matches empty text"),
+        (RULE, "rule #1 'x': needs either phrases or pattern"),
+        (RULE + 'pattern = "a"\nphrases = ["b"]', "needs either phrases or pattern"),
+        (RULE + "phrases = []", "rule #1 'x': phrases must be a non-empty list"),
+        (RULE + 'phrases = ["a"]\nmin_severity = "sev9"', "rule #1 'x': min_severity"),
+        (RULE + 'phrases = ["a"]\nwieght = 2', "rule #1 'x': unknown keys wieght"),
+        ('[[rules]]\nname = "y"\nphrases = ["a"]', "rule #1 'y': needs a weight"),
+        ('[[rules]]\nweight = 1\nphrases = ["a"]', "rule #1: needs a name"),
+        ('[[rules]]\nname = "y"\nweight = "high"\nphrases = ["a"]', "weight must be a number"),
+        (RULE + 'phrases = ["a"]\n' + RULE.split("\n", 2)[2] + 'phrases = ["b"]', "used twice: x"),
+        ("[thresholds]\ncomplaint = 5\nsev2 = 4", "need 0 < complaint <= sev2 <= sev1"),
+        ("[[accounts]]\nweight = 1", "account #1: needs match"),
+        ("[sentiment.words]\nbad = 'very'", "weight of 'bad' must be a number"),
+    ],
+)
+def test_config_errors_name_the_rule(text: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message.replace("(", r"\(").replace("|", r"\|")):
+        parse_signals(text, "rules.toml")
+
+
+def test_load_signals_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text('[[rules]]\nname = "r"\nweight = 5\nphrases = ["meh"]\n', encoding="utf-8")
+    result = Detector(load_signals(path)).assess_text("meh")
+    assert result.reasons == ('r +5.0 ("meh")',)
+    with pytest.raises(ConfigurationError, match="cannot read rules file"):
+        load_signals(tmp_path / "missing.toml")
