@@ -1,0 +1,188 @@
+"""The follow-up lifecycle with the real Jira adapter against the sandbox, in both dialects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+
+from tests.sandbox.conftest import checked_sandbox
+from tests.tracker.conftest import DIALECTS, jira_tracker, user_id
+from worker.clock import FrozenClock
+from worker.metrics import Metrics
+from worker.sandbox import RunningSandbox
+from worker.settings import Settings
+from worker.steps import Services
+from worker.steps.followup import check_followups_once, plan_followups_once
+from worker.store import Store, events, recoveries
+from worker.store import followups as fstore
+from worker.store.events import EventKind, RecoveryEvent
+from worker.store.recoveries import Recovery
+from worker.tracker.base import NewIssue, StatusCategory
+from worker.tracker.document import Heading, document, paragraph
+from worker.tracker.jira import JiraTracker
+from worker.tracker.jql import all_of, eq
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=DIALECTS)
+def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[RunningSandbox]:
+    with checked_sandbox(request.param, clock=clock) as running:
+        yield running
+
+
+def open_in_jira(services: Services, tracker: JiraTracker, owner: str) -> Recovery:
+    """A recovery as the intake opens it: a ticket, its KNOW/HAVE/DO subtasks, the store row."""
+    with services.store.transaction() as conn:
+        pending = recoveries.create_pending(
+            conn,
+            source_key="mail:<invoice@client.example>",
+            source_kind="mail",
+            client="ana@client.example",
+            owner=owner,
+            severity="sev2",
+            summary='Invoices sent twice {code} [~admin] || "quoted"',
+            now=services.clock.now(),
+            excerpt="We were billed twice.\nThird time this year!",
+        )
+    parent = tracker.create_issue(
+        NewIssue(
+            "SUP",
+            "Task",
+            "Recovery: invoices sent twice",
+            document(paragraph("The client was billed twice.")),
+            labels=("recovery", pending.idempotency_key),
+            assignee=owner,
+        )
+    )
+    have = document(
+        Heading("Root-cause analysis"),
+        paragraph("But-for cause: the export ran twice after a restart"),
+        paragraph("Systemic cause: nothing stops two runs of one job"),
+        paragraph("Fix: duplicates cancelled and refunded"),
+        Heading("Remediation"),
+        paragraph("A lock around the export job"),
+    )
+    subtask_type = tracker.subtask_issue_type("SUP")
+    for stage, body in (("know", document()), ("have", have), ("do", document())):
+        tracker.create_issue(
+            NewIssue(
+                "SUP",
+                subtask_type,
+                f"{stage.upper()}: playbook step",
+                body,
+                labels=(f"{pending.idempotency_key}-{stage}",),
+                assignee=owner,
+                parent=parent.key,
+            )
+        )
+    with services.store.transaction() as conn:
+        recoveries.mark_open(conn, pending.id, parent.key)
+        opened = recoveries.get(conn, pending.id)
+    assert opened is not None
+    return opened
+
+
+def move(services: Services, tracker: JiraTracker, recovery: Recovery, done: bool) -> datetime:
+    """Resolve or reopen the ticket in Jira and record the event as the Jira sync does."""
+    key = recovery.jira_key or ""
+    target = StatusCategory.DONE if done else StatusCategory.IN_PROGRESS
+    assert tracker.transition(key, target)
+    issue = tracker.get_issue(key)
+    at = issue.resolved_at if done else issue.updated_at
+    assert at is not None
+    kind = EventKind.RESOLVED if done else EventKind.REOPENED
+    with services.store.transaction() as conn:
+        events.record(conn, RecoveryEvent(recovery.id, kind, at, f"jira:{key}#{kind}@{at}"), at)
+    return at
+
+
+def test_followup_lifecycle_in_jira(
+    sandbox: RunningSandbox, clock: FrozenClock, store: Store
+) -> None:
+    """Resolve: one follow-up due in 30 days, linked; reopen: on hold; twice: severity up; done."""
+    tracker = jira_tracker(sandbox, clock)
+    services = Services(Settings(), clock, store, Metrics(), tracker)
+    owner = user_id(tracker, "alice")
+    recovery = open_in_jira(services, tracker, owner)
+    key = recovery.jira_key or ""
+
+    resolved_at = move(services, tracker, recovery, done=True)
+    assert plan_followups_once(services) == 1
+    assert plan_followups_once(services) == 0
+    found = list(tracker.search(all_of(eq("project", "SUP"), eq("labels", "recovery-followup"))))
+    assert len(found) == 1
+    followup = tracker.get_issue(found[0].key)
+    assert followup.due == (resolved_at + timedelta(days=30)).date()
+    assert followup.assignee == owner
+    assert "A lock around the export job" in followup.description
+    assert 'Invoices sent twice {code} [~admin] || "quoted"' in followup.description
+    assert [(link["inward"], link["outward"]) for link in sandbox.state.links] == [
+        (key, followup.key)
+    ]
+    assert tracker.comments(key) == []  # the root cause is written down: nothing to flag
+
+    clock.advance(timedelta(days=1))
+    move(services, tracker, recovery, done=False)
+    plan_followups_once(services)
+    assert "followup-on-hold" in tracker.get_issue(followup.key).labels
+    assert "on hold" in tracker.comments(followup.key)[0].body
+
+    clock.advance(timedelta(days=1))
+    second = move(services, tracker, recovery, done=True)
+    plan_followups_once(services)
+    resumed = tracker.get_issue(followup.key)
+    assert "followup-on-hold" not in resumed.labels
+    assert resumed.due == (second + timedelta(days=30)).date()
+
+    clock.advance(timedelta(days=1))
+    move(services, tracker, recovery, done=False)
+    plan_followups_once(services)
+    with store.transaction() as conn:
+        now = recoveries.get(conn, recovery.id)
+    assert now is not None
+    assert (now.reopen_count, now.severity) == (2, "sev1")
+    assert tracker.get_issue(key).priority == "Highest"
+
+    clock.advance(timedelta(days=1))
+    move(services, tracker, recovery, done=True)
+    plan_followups_once(services)
+    assert check_followups_once(services) == 0
+    assert tracker.transition(followup.key, StatusCategory.DONE)
+    assert check_followups_once(services) == 1
+    with store.transaction() as conn:
+        closed = recoveries.get(conn, recovery.id)
+        row = fstore.get(conn, recovery.id)
+    assert closed is not None
+    assert closed.state == recoveries.CLOSED
+    assert row is not None
+    assert row.state == fstore.DONE
+    assert row.done_at is not None
+    assert row.done_at.date() <= row.due
+    # the ticket, its three subtasks and one follow-up: nothing created twice
+    assert sandbox.calls[f"POST /rest/api/{_version(sandbox)}/issue"] == 5
+
+
+def test_missing_root_cause_comment_renders_in_jira(
+    sandbox: RunningSandbox, clock: FrozenClock, store: Store
+) -> None:
+    """The root-cause comment mentions the owner and lists the gaps, in the dialect's rich text."""
+    tracker = jira_tracker(sandbox, clock)
+    services = Services(Settings(), clock, store, Metrics(), tracker)
+    owner = user_id(tracker, "alice")
+    recovery = open_in_jira(services, tracker, owner)
+    key = recovery.jira_key or ""
+    have_key = tracker.get_issue(key).subtasks[1]
+    # An empty analysis: the HAVE subtask lost its text.
+    sandbox.state.issues[have_key]["description"] = None
+    move(services, tracker, recovery, done=True)
+    plan_followups_once(services)
+    (comment,) = tracker.comments(key)
+    assert "without its root cause written down" in comment.body
+    assert "systemic cause" in comment.body
+
+
+def _version(sandbox: RunningSandbox) -> str:
+    return "3" if str(sandbox.dialect) == "cloud" else "2"
