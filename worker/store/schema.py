@@ -206,3 +206,44 @@ consumers = Table(
     Column("last_event_id", Integer, nullable=False, default=0),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+#: Each alert once per (deadline, alert, channel): an intent before sending, completed after.
+alerts_sent = Table(
+    "alerts_sent",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("deadline_id", String(128), nullable=False),
+    Column("alert_key", String(64), nullable=False),  # warning | breach | reminder:<n> | escalation
+    Column("channel", String(32), nullable=False),
+    Column("recovery_id", Integer, ForeignKey("recoveries.id"), nullable=False, index=True),
+    Column("state", String(16), nullable=False),  # pending | sending | sent | failed | unknown
+    Column("payload", Text, nullable=False, default="{}"),  # the alert, to send it again as it was
+    Column("result", Text, nullable=False, default=""),  # e.g. the Jira comment id
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+    UniqueConstraint("deadline_id", "alert_key", "channel", name="uq_alerts_sent"),
+)
+Index("ix_alerts_sent_state", alerts_sent.c.state, alerts_sent.c.next_attempt_at)
+
+#: Each recovery's clocks as last evaluated: what the sweep and the metrics read.
+clock_state = Table(
+    "clock_state",
+    metadata,
+    Column("recovery_id", Integer, ForeignKey("recoveries.id"), primary_key=True),
+    Column("severity", String(8), nullable=False),
+    Column("state", String(16), nullable=False),  # the most urgent clock's state
+    Column("is_open", Integer, nullable=False, default=1),
+    Column("next_deadline", UtcDateTime, nullable=True),
+    # When the state or a due alert may next change without a new event.
+    Column("next_check", UtcDateTime, nullable=True, index=True),
+    Column("events_seen", Integer, nullable=False, default=0),  # newest event id evaluated
+    Column("breach_labelled", Integer, nullable=False, default=0),
+    Column("jira_due", Date, nullable=True),  # the deadline date last shown in Jira
+    Column("jira_status", String(255), nullable=True),  # last status seen by the Jira sync
+    Column("jira_done", Integer, nullable=True),
+    Column("first_contact_seen", Integer, nullable=False, default=0),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

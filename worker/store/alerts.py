@@ -1,0 +1,331 @@
+"""Alerts sent, per channel, as an intent ledger; and each recovery's clock state for the sweep.
+
+An alert is recorded as ``pending`` for every channel before anything is sent,
+``sending`` just before the call, then ``sent`` or ``failed``. A row found in
+``sending`` at the start of a sweep was interrupted by a crash: its outcome is
+unknown and it is not sent again, so a crash never repeats an alert.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from worker.store.schema import alerts_sent, clock_state, recoveries, recovery_events
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+GAVE_UP = "gave_up"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One alert on one channel, as recorded."""
+
+    id: int
+    deadline_id: str
+    alert_key: str
+    channel: str
+    recovery_id: int
+    state: str
+    payload: dict[str, Any]
+    attempts: int
+    last_error: str
+    result: str
+
+
+def sent_keys(conn: Connection, recovery_ids: Sequence[int]) -> dict[int, set[tuple[str, str]]]:
+    """Per recovery, the (deadline id, alert key) pairs already decided on any channel."""
+    result: dict[int, set[tuple[str, str]]] = {}
+    ids = list(recovery_ids)
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(alerts_sent.c.recovery_id, alerts_sent.c.deadline_id, alerts_sent.c.alert_key)
+            .where(alerts_sent.c.recovery_id.in_(ids[start : start + 500]))
+            .distinct()
+        )
+        for recovery_id, deadline_id, key in rows:
+            result.setdefault(recovery_id, set()).add((deadline_id, key))
+    return result
+
+
+def plan(
+    conn: Connection,
+    *,
+    recovery_id: int,
+    deadline_id: str,
+    alert_key: str,
+    channels: Sequence[str],
+    payload: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Record the alert as pending on every channel that has no row for it; how many were new."""
+    existing = set(
+        conn.execute(
+            select(alerts_sent.c.channel).where(
+                alerts_sent.c.deadline_id == deadline_id, alerts_sent.c.alert_key == alert_key
+            )
+        ).scalars()
+    )
+    body = json.dumps(payload, default=str)
+    new = [c for c in channels if c not in existing]
+    for channel in new:
+        conn.execute(
+            insert(alerts_sent).values(
+                deadline_id=deadline_id,
+                alert_key=alert_key,
+                channel=channel,
+                recovery_id=recovery_id,
+                state=PENDING,
+                payload=body,
+                attempts=0,
+                created_at=now,
+            )
+        )
+    return len(new)
+
+
+def to_deliver(conn: Connection, now: datetime, limit: int = 500) -> list[Delivery]:
+    """Pending deliveries and failed ones whose retry time has come, oldest first."""
+    rows = conn.execute(
+        select(alerts_sent)
+        .where(
+            or_(
+                alerts_sent.c.state == PENDING,
+                and_(alerts_sent.c.state == FAILED, alerts_sent.c.next_attempt_at <= now),
+            )
+        )
+        .order_by(alerts_sent.c.id)
+        .limit(limit)
+    ).mappings()
+    return [
+        Delivery(
+            id=row["id"],
+            deadline_id=row["deadline_id"],
+            alert_key=row["alert_key"],
+            channel=row["channel"],
+            recovery_id=row["recovery_id"],
+            state=row["state"],
+            payload=json.loads(row["payload"]),
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            result=row["result"],
+        )
+        for row in rows
+    ]
+
+
+def mark_sending(conn: Connection, delivery_id: int) -> None:
+    conn.execute(
+        update(alerts_sent)
+        .where(alerts_sent.c.id == delivery_id)
+        .values(state=SENDING, attempts=alerts_sent.c.attempts + 1)
+    )
+
+
+def mark_sent(conn: Connection, delivery_id: int, result: str, now: datetime) -> None:
+    conn.execute(
+        update(alerts_sent)
+        .where(alerts_sent.c.id == delivery_id)
+        .values(state=SENT, result=result[:255], sent_at=now, next_attempt_at=None)
+    )
+
+
+def mark_failed(conn: Connection, delivery_id: int, error: str, retry_at: datetime | None) -> None:
+    """A failed attempt: tried again at ``retry_at``, or given up when it is None."""
+    conn.execute(
+        update(alerts_sent)
+        .where(alerts_sent.c.id == delivery_id)
+        .values(
+            state=FAILED if retry_at is not None else GAVE_UP,
+            last_error=error[:1000],
+            next_attempt_at=retry_at,
+        )
+    )
+
+
+def interrupted(conn: Connection) -> list[Delivery]:
+    """Mark deliveries a crash left in ``sending`` as of unknown outcome, and return them."""
+    rows = conn.execute(
+        select(alerts_sent.c.id, alerts_sent.c.channel, alerts_sent.c.deadline_id).where(
+            alerts_sent.c.state == SENDING
+        )
+    ).all()
+    if rows:
+        conn.execute(
+            update(alerts_sent).where(alerts_sent.c.state == SENDING).values(state=UNKNOWN)
+        )
+    return [Delivery(r.id, r.deadline_id, "", r.channel, 0, UNKNOWN, {}, 0, "", "") for r in rows]
+
+
+def comment_ids(conn: Connection, recovery_id: int) -> set[str]:
+    """Ids of the Jira comments the alerts wrote on this recovery (not client updates)."""
+    rows = conn.execute(
+        select(alerts_sent.c.result).where(
+            alerts_sent.c.recovery_id == recovery_id,
+            alerts_sent.c.channel == "jira",
+            alerts_sent.c.state == SENT,
+        )
+    ).scalars()
+    return {r for r in rows if r}
+
+
+# --- clock state -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A recovery whose clocks need evaluating now, with what is known of its last evaluation."""
+
+    recovery_id: int
+    severity: str
+    jira_key: str | None
+    owner: str
+    summary: str
+    known: bool
+    breach_labelled: bool
+    jira_due: date | None
+    first_contact_seen: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClockRow:
+    recovery_id: int
+    severity: str
+    state: str
+    is_open: bool
+    next_deadline: datetime | None
+    next_check: datetime | None
+    events_seen: int
+    breach_labelled: bool
+    jira_due: date | None
+    first_contact_seen: bool
+
+
+def due_for_evaluation(conn: Connection, now: datetime, open_states: Sequence[str]) -> list[Due]:
+    """Recoveries that are new to the sweep, have new events, changed severity, or hit a check."""
+    newest = (
+        select(func.max(recovery_events.c.id))
+        .where(recovery_events.c.recovery_id == recoveries.c.id)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            recoveries.c.id,
+            recoveries.c.severity,
+            recoveries.c.jira_key,
+            recoveries.c.owner,
+            recoveries.c.summary,
+            clock_state.c.recovery_id.label("known"),
+            clock_state.c.breach_labelled,
+            clock_state.c.jira_due,
+            clock_state.c.first_contact_seen,
+        )
+        .select_from(
+            recoveries.outerjoin(clock_state, clock_state.c.recovery_id == recoveries.c.id)
+        )
+        .where(recoveries.c.state.in_(list(open_states)))
+        .where(
+            or_(
+                clock_state.c.recovery_id.is_(None),
+                clock_state.c.next_check <= now,
+                clock_state.c.severity != recoveries.c.severity,
+                clock_state.c.events_seen < func.coalesce(newest, 0),
+            )
+        )
+        .order_by(recoveries.c.id)
+    )
+    return [
+        Due(
+            recovery_id=row.id,
+            severity=row.severity,
+            jira_key=row.jira_key,
+            owner=row.owner,
+            summary=row.summary,
+            known=row.known is not None,
+            breach_labelled=bool(row.breach_labelled),
+            jira_due=row.jira_due,
+            first_contact_seen=bool(row.first_contact_seen),
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def save_clock(conn: Connection, row: ClockRow, now: datetime) -> None:
+    values = {
+        "severity": row.severity,
+        "state": row.state,
+        "is_open": int(row.is_open),
+        "next_deadline": row.next_deadline,
+        "next_check": row.next_check,
+        "events_seen": row.events_seen,
+        "breach_labelled": int(row.breach_labelled),
+        "jira_due": row.jira_due,
+        "first_contact_seen": int(row.first_contact_seen),
+        "updated_at": now,
+    }
+    changed = conn.execute(
+        update(clock_state).where(clock_state.c.recovery_id == row.recovery_id).values(**values)
+    )
+    if changed.rowcount == 0:
+        conn.execute(insert(clock_state).values(recovery_id=row.recovery_id, **values))
+
+
+def state_counts(conn: Connection) -> list[tuple[str, str, int]]:
+    """(severity, clock state, count) over open recoveries."""
+    rows = conn.execute(
+        select(clock_state.c.severity, clock_state.c.state, func.count())
+        .where(clock_state.c.is_open == 1)
+        .group_by(clock_state.c.severity, clock_state.c.state)
+    ).all()
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def nearest_deadline(conn: Connection) -> datetime | None:
+    """The earliest next deadline over open recoveries."""
+    return conn.execute(
+        select(func.min(clock_state.c.next_deadline)).where(clock_state.c.is_open == 1)
+    ).scalar_one_or_none()
+
+
+def jira_status(conn: Connection, recovery_id: int) -> tuple[str | None, bool | None]:
+    """The status and Done-ness the Jira sync saw last for this recovery."""
+    row = conn.execute(
+        select(clock_state.c.jira_status, clock_state.c.jira_done).where(
+            clock_state.c.recovery_id == recovery_id
+        )
+    ).first()
+    if row is None:
+        return None, None
+    return row.jira_status, None if row.jira_done is None else bool(row.jira_done)
+
+
+def save_jira_status(
+    conn: Connection, recovery_id: int, *, severity: str, status: str, done: bool, now: datetime
+) -> None:
+    values = {"jira_status": status[:255], "jira_done": int(done), "updated_at": now}
+    changed = conn.execute(
+        update(clock_state).where(clock_state.c.recovery_id == recovery_id).values(**values)
+    )
+    if changed.rowcount == 0:
+        # Not swept yet: a placeholder the next sweep evaluates (no next_check, no events seen).
+        conn.execute(
+            insert(clock_state).values(
+                recovery_id=recovery_id,
+                severity=severity,
+                state="ok",
+                is_open=1,
+                events_seen=0,
+                breach_labelled=0,
+                first_contact_seen=0,
+                **values,
+            )
+        )
