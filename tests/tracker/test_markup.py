@@ -37,6 +37,7 @@ HOSTILE = [
     "[link|http://evil.example]",
     "&amp; &#92; entities",
     "(y) (!) :) emoticons",
+    "{color:red}red{color} {panel:title=x}p{panel}",
 ]
 
 

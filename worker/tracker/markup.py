@@ -242,7 +242,8 @@ def _adf_walk(node: Any) -> str:
     return inner
 
 
-_WIKI_MACRO = re.compile(r"\{(quote|code|noformat|panel|color)(:[^}]*)?\}")
+_WIKI_MACRO = re.compile(r"(?<!\\)\{(quote|code|noformat|panel|color)(:[^}]*)?(?<!\\)\}")
+_WIKI_STRONG = re.compile(r"(?<!\\)\*")
 _WIKI_HEADING = re.compile(r"^(h[1-6]|bq)\. ", re.MULTILINE)
 _WIKI_BULLET = re.compile(r"^[*#-]+ ", re.MULTILINE)
 _WIKI_MENTION = re.compile(r"\[~([^\]]+)\]")
@@ -255,6 +256,7 @@ def wiki_to_text(markup: str) -> str:
     text = _WIKI_HEADING.sub("", text)
     text = _WIKI_BULLET.sub("- ", text)
     text = _WIKI_MENTION.sub(lambda m: "@" + m.group(1), text)
+    text = _WIKI_STRONG.sub("", text)
     text = _WIKI_ESCAPE.sub(lambda m: m.group(1), text)
     text = text.replace("&#92;", "\\").replace("&amp;", "&")
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n")

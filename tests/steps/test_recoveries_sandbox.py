@@ -1,0 +1,331 @@
+"""Opening recoveries against the Jira sandbox with the real client, in both dialects.
+
+Crash points are simulated in-process (an exception after Jira answered, before the ledger
+write) and for real (a child process killed with SIGKILL at that point); faults come from
+the sandbox. Every test ends by counting the issues in the sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from tests.conftest import REPO
+from tests.sandbox.conftest import checked_sandbox
+from tests.tracker.conftest import jira_tracker
+from worker.clock import FrozenClock
+from worker.mail.model import AttachmentInfo
+from worker.metrics import Metrics
+from worker.sandbox import Dialect, RunningSandbox
+from worker.settings import JiraSettings, Settings
+from worker.steps import Services
+from worker.steps.recoveries import open_recoveries_once, post_replies_once
+from worker.store import Store, recoveries, replies
+from worker.tracker.base import NewIssue
+from worker.tracker.document import Document
+
+HOSTILE_SUMMARY = 'Export "broken" {code}x{code} [~admin] || AND labels = x \\ OR'
+HOSTILE_EXCERPT = (
+    "h1. Not a heading\n{noformat}\n* not a bullet\n[~admin] ||a||b|| !img.png!\n"
+    "bq. quoted? \\\\ break & stuff -struck- {color:red}red{color}"
+)
+
+
+class Crash(BaseException):
+    """The process dies here."""
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[RunningSandbox]:
+    dialect: Dialect = request.param
+    with checked_sandbox(dialect, clock=clock) as running:
+        yield running
+
+
+@pytest.fixture
+def waits() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def services(
+    sandbox: RunningSandbox, store: Store, clock: FrozenClock, waits: list[float]
+) -> Services:
+    settings = Settings(jira=JiraSettings(url=sandbox.url, **sandbox.credentials))
+    tracker = jira_tracker(sandbox, clock, waits)
+    return Services(settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=tracker)
+
+
+def add_recovery(services: Services, **changes: Any) -> int:
+    values: dict[str, Any] = {
+        "source_key": "mail:<m1@acme.example>",
+        "source_kind": "mail",
+        "client": "jane@acme.example",
+        "owner": "",
+        "severity": "sev1",
+        "summary": "Invoices export broken again",
+        "now": services.clock.now(),
+        "source_ref": "<m1@acme.example>",
+        "source_at": services.clock.now() - timedelta(minutes=3),
+        "excerpt": "Third time this month.",
+        "reasons": ["repeat complaint"],
+    }
+    values.update(changes)
+    with services.store.transaction() as conn:
+        return recoveries.create_pending(conn, **values).id
+
+
+def issues_in(sandbox: RunningSandbox) -> dict[str, dict[str, Any]]:
+    return dict(sandbox.state.issues)
+
+
+def assert_one_complete_recovery(sandbox: RunningSandbox) -> None:
+    issues = issues_in(sandbox)
+    parents = [i for i in issues.values() if not i["parent"]]
+    assert len(parents) == 1, sorted(issues)
+    children = [i for i in issues.values() if i["parent"] == parents[0]["key"]]
+    assert len(children) == 3
+    assert len(issues) == 4
+
+
+def no_sleep(_: float) -> None:
+    pass
+
+
+def crash_after(services: Services, method: str, error: BaseException) -> None:
+    """Make the tracker's ``method`` do its work, then fail as if the answer was lost."""
+    tracker = services.tracker
+    inner: Callable[..., Any] = getattr(tracker, method)
+
+    def crashing(*args: Any, **kwargs: Any) -> Any:
+        inner(*args, **kwargs)
+        setattr(tracker, method, inner)
+        raise error
+
+    setattr(tracker, method, crashing)
+
+
+def test_happy_path_in_three_calls(services: Services, sandbox: RunningSandbox) -> None:
+    """A recovery opens with a parent and three subtasks in two calls once the type is known."""
+    services.tracker.subtask_issue_type("SUP")  # type: ignore[union-attr]
+    add_recovery(services)
+    sandbox.reset_calls()
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert sum(sandbox.calls.values()) == 2
+    assert_one_complete_recovery(sandbox)
+    parent = issues_in(sandbox)["SUP-1"]
+    assert parent["priority"] == "1"  # Highest, from sev1
+    assert any(label.startswith("rw-") for label in parent["labels"])
+
+
+def test_hostile_text_arrives_escaped(services: Services, sandbox: RunningSandbox) -> None:
+    """Client text in summary and description arrives as text: escaped wiki, or ADF text."""
+    add_recovery(services, summary=HOSTILE_SUMMARY, excerpt=HOSTILE_EXCERPT,
+                 client="x'); DROP <evil@acme.example>")  # fmt: skip
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    parent = issues_in(sandbox)["SUP-1"]
+    assert parent["summary"] == "Recovery: " + HOSTILE_SUMMARY
+    description = parent["description"]
+    if sandbox.dialect == "datacenter":
+        assert "{code}" not in description.replace("\\{code\\}", "")
+        assert "\\{noformat\\}" in description
+        assert "[~admin]" not in description
+        assert "\nh1. " not in description
+        assert "h1\\. Not a heading" in description
+        assert "\\|\\|a\\|\\|b\\|\\|" in description
+    else:
+        texts = _adf_texts(description)
+        assert "h1. Not a heading" in texts
+        assert "[~admin] ||a||b|| !img.png!" in texts
+    issue = services.tracker.get_issue("SUP-1")  # type: ignore[union-attr]
+    assert "h1. Not a heading" in issue.description
+    assert "{color:red}red{color}" in issue.description
+
+
+def _adf_texts(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["text"]] if node.get("type") == "text" else []
+        return own + [t for child in node.get("content", []) for t in _adf_texts(child)]
+    return []
+
+
+def test_crash_after_create_is_adopted(services: Services, sandbox: RunningSandbox) -> None:
+    """Dead between Jira's answer and the ledger: the restart finds the ticket by its label."""
+    add_recovery(services)
+    crash_after(services, "create_issue", Crash())
+    with pytest.raises(Crash):
+        open_recoveries_once(services, sleep=no_sleep)
+    assert len(issues_in(sandbox)) == 1
+    with capture_logs() as logs:
+        assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert_one_complete_recovery(sandbox)
+    assert any(e["event"] == "recovery.adopted" for e in logs)
+
+
+def test_crash_after_subtasks_is_adopted(services: Services, sandbox: RunningSandbox) -> None:
+    """Dead after the bulk create: the restart reads the subtasks and creates none again."""
+    add_recovery(services)
+    crash_after(services, "create_issues", Crash())
+    with pytest.raises(Crash):
+        open_recoveries_once(services, sleep=no_sleep)
+    assert len(issues_in(sandbox)) == 4
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert_one_complete_recovery(sandbox)
+
+
+def test_lost_create_is_found_despite_search_lag(
+    services: Services, sandbox: RunningSandbox
+) -> None:
+    """While search has not caught up with the create, the lookup tries again, then adopts."""
+    add_recovery(services)
+    sandbox.faults.search_lag(calls=2)
+    crash_after(services, "create_issue", Crash())
+    with pytest.raises(Crash):
+        open_recoveries_once(services, sleep=no_sleep)
+    slept: list[float] = []
+    assert open_recoveries_once(services, sleep=slept.append) == 1
+    assert len(slept) == 2
+    assert_one_complete_recovery(sandbox)
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+def test_rate_limited_create_waits_as_told(
+    services: Services, sandbox: RunningSandbox, waits: list[float], clock: FrozenClock, form: str
+) -> None:
+    """A 429 on the create, Retry-After in seconds or as a date, is retried after that wait."""
+    version = "3" if sandbox.dialect == "cloud" else "2"
+    after = 30 if form == "seconds" else clock.now() + timedelta(seconds=30)
+    sandbox.faults.rate_limit(after, f"POST /rest/api/{version}/issue")
+    add_recovery(services)
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert waits == [30.0]
+    assert_one_complete_recovery(sandbox)
+
+
+def test_unavailable_bulk_is_retried(
+    services: Services, sandbox: RunningSandbox, waits: list[float]
+) -> None:
+    """A 503 on the bulk create did nothing, so it is retried, honouring its Retry-After."""
+    version = "3" if sandbox.dialect == "cloud" else "2"
+    sandbox.faults.server_error(503, f"POST /rest/api/{version}/issue/bulk", retry_after=4)
+    add_recovery(services)
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert waits == [4.0]
+    assert_one_complete_recovery(sandbox)
+
+
+def test_dropped_connection_on_create_is_looked_for_then_made_once(
+    services: Services, sandbox: RunningSandbox
+) -> None:
+    """A create whose connection dropped is an unknown outcome: never retried blindly."""
+    version = "3" if sandbox.dialect == "cloud" else "2"
+    sandbox.faults.drop_connection(f"POST /rest/api/{version}/issue")
+    add_recovery(services)
+    with capture_logs() as logs:
+        assert open_recoveries_once(services, sleep=no_sleep) == 0
+    deferred = [e for e in logs if e["event"] == "recovery.open_deferred"]
+    assert deferred[0]["error"] == "OutcomeUnknown"
+    assert issues_in(sandbox) == {}
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert sandbox.calls[f"POST /rest/api/{version}/issue"] == 2
+    assert_one_complete_recovery(sandbox)
+
+
+def test_jira_source_is_linked(services: Services, sandbox: RunningSandbox) -> None:
+    """A recovery from a Jira issue relates to that issue, in three calls."""
+    tracker = services.tracker
+    assert tracker is not None
+    source = tracker.create_issue(NewIssue("OPS", "Task", "broken", Document()))
+    tracker.subtask_issue_type("SUP")
+    add_recovery(services, source_key=f"jira:{source.key}", source_kind="jira",
+                 source_ref=source.key)  # fmt: skip
+    sandbox.reset_calls()
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert sum(sandbox.calls.values()) == 3
+    assert [(link["inward"], link["outward"]) for link in sandbox.state.links] == [
+        ("SUP-1", source.key)
+    ]
+
+
+def test_reply_is_one_comment_even_after_a_lost_answer(
+    services: Services, sandbox: RunningSandbox
+) -> None:
+    """A thread reply becomes one comment; a lost answer is recognised by its marker."""
+    rid = add_recovery(services)
+    open_recoveries_once(services, sleep=no_sleep)
+    with services.store.transaction() as conn:
+        replies.add(conn, message_key="imap:INBOX:9", recovery_id=rid, author="jane@acme.example",
+                    author_name="Jane", sent_at=services.clock.now(), text="Still {code}broken",
+                    attachments=[AttachmentInfo("log.txt", "text/plain", 512)],
+                    now=services.clock.now())  # fmt: skip
+    crash_after(services, "add_comment", Crash())
+    with pytest.raises(Crash):
+        post_replies_once(services)
+    sandbox.reset_calls()
+    assert post_replies_once(services) == 1
+    assert len(sandbox.state.comments("SUP-1")) == 1
+    assert sum(sandbox.calls.values()) == 1  # read the comments, found the marker
+
+
+# --- a real kill -------------------------------------------------------------------------
+
+CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from worker.clock import SystemClock
+    from worker.metrics import Metrics
+    from worker.settings import JiraSettings, Settings
+    from worker.steps import Services
+    from worker.steps.recoveries import open_recoveries_once
+    from worker.store import Store
+    from worker.tracker.jira import JiraTracker
+
+    url, db, point, *creds = sys.argv[1:]
+    credentials = dict(c.split("=", 1) for c in creds)
+    settings = Settings(jira=JiraSettings(url=url, **credentials))
+    tracker = JiraTracker.from_settings(settings.jira)
+    inner = getattr(tracker, point)
+
+    def then_die(*args, **kwargs):
+        inner(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    setattr(tracker, point, then_die)
+    store = Store(db)
+    services = Services(settings, SystemClock(), store, Metrics(), tracker)
+    open_recoveries_once(services)
+    """
+)
+
+
+@pytest.mark.parametrize("point", ["create_issue", "create_issues"])
+def test_sigkill_at_each_crash_point_creates_nothing_twice(
+    services: Services, sandbox: RunningSandbox, store: Store, point: str
+) -> None:
+    """A worker killed with SIGKILL right after Jira answered: the restart completes the
+    recovery with exactly one ticket and three subtasks."""
+    add_recovery(services)
+    creds = [f"{k}={v}" for k, v in sandbox.credentials.items()]
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, sandbox.url, store.url, point, *creds],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    before = len(issues_in(sandbox))
+    assert before == (1 if point == "create_issue" else 4)
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert_one_complete_recovery(sandbox)
