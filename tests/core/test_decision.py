@@ -1,0 +1,192 @@
+"""Decisions: duplicates, noise, threads, Jira keys in subjects, floods, angrier replies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from worker.core.decision import (
+    DECISIONS,
+    NOT_COMPLAINT,
+    RECOVERY,
+    SKIPPED,
+    THREAD,
+    Decision,
+    DecisionPolicy,
+    MemoryContext,
+    decide,
+    jira_keys_in,
+    thread_root,
+)
+from worker.core.detection import Assessment, Detector, load_signals
+from worker.mail.model import ParsedMail
+from worker.mail.parse import parse_message
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ANGRY = "This is unacceptable, the portal is still not working."
+CALM = "Could you send me the March invoice?"
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector(load_signals())
+
+
+def mail(
+    body: str,
+    *,
+    mid: str,
+    sender: str = "client@customer.example",
+    subject: str = "Portal",
+    extra: str = "",
+) -> ParsedMail:
+    raw = (
+        f"From: {sender}\r\nTo: support@acme.example\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{mid}>\r\n{extra}\r\n{body}\r\n"
+    )
+    return parse_message(raw.encode())
+
+
+def run(
+    context: MemoryContext,
+    detector: Detector,
+    parsed: ParsedMail,
+    at: datetime = NOW,
+    policy: DecisionPolicy | None = None,
+) -> Decision:
+    decision = decide(parsed, detector, context, at, policy)
+    context.remember(parsed, decision, at)
+    assert decision.decision in DECISIONS
+    return decision
+
+
+def test_complaint_opens_a_recovery_and_a_question_does_not(detector: Detector) -> None:
+    context = MemoryContext()
+    first = run(context, detector, mail(ANGRY, mid="a@x"))
+    assert first.decision == RECOVERY
+    assert first.severity is not None
+    assert first.thread_root == "a@x"
+    other = run(context, detector, mail(CALM, mid="b@x", sender="other@y.example"))
+    assert other.decision == NOT_COMPLAINT
+    assert other.reason.startswith("score 0 below")
+
+
+def test_the_same_message_twice_is_skipped(detector: Detector) -> None:
+    context = MemoryContext()
+    run(context, detector, mail(ANGRY, mid="a@x"))
+    # A reply-all / CC copy carries the same Message-ID.
+    again = run(context, detector, mail(ANGRY, mid="a@x"))
+    assert again.decision == SKIPPED
+    assert again.reason.startswith("duplicate")
+
+
+def test_noise_is_skipped_before_anything_else(detector: Detector) -> None:
+    decision = run(MemoryContext(), detector, mail(ANGRY, mid="a@x", extra="Precedence: bulk\r\n"))
+    assert decision.decision == SKIPPED
+    assert decision.reason == "precedence: bulk"
+
+
+def test_own_and_ignored_senders_from_the_policy(detector: Detector) -> None:
+    policy = DecisionPolicy(own_addresses=["support@acme.example"], ignore_senders=["@ci.example"])
+    context = MemoryContext()
+    own = run(context, detector, mail(ANGRY, mid="1@x", sender="support@acme.example"), NOW, policy)
+    ci = run(context, detector, mail(ANGRY, mid="2@x", sender="bot@ci.example"), NOW, policy)
+    assert (own.reason, ci.reason) == ("our own address", "ignored sender (@ci.example)")
+
+
+def test_reply_in_the_thread_joins_the_recovery(detector: Detector) -> None:
+    context = MemoryContext()
+    run(context, detector, mail(ANGRY, mid="a@x"))
+    later = NOW + timedelta(days=2)
+    reply = mail(
+        CALM, mid="b@x", sender="colleague@customer.example", extra="In-Reply-To: <a@x>\r\n"
+    )
+    decision = run(context, detector, reply, later)
+    assert decision.decision == THREAD
+    assert decision.recovery_id == 1
+    assert decision.reason == "reply in a recovery's thread"
+    deeper = mail(CALM, mid="c@x", extra="References: <a@x> <b@x>\r\nIn-Reply-To: <b@x>\r\n")
+    assert run(context, detector, deeper, later).recovery_id == 1
+    assert thread_root(deeper) == "a@x"
+
+
+def test_subject_with_the_jira_key_joins_the_recovery(detector: Detector) -> None:
+    context = MemoryContext()
+    run(context, detector, mail(ANGRY, mid="a@x"))
+    context.jira_keys["SUP-12"] = 1
+    later = NOW + timedelta(days=1)
+    decision = run(
+        context,
+        detector,
+        mail(CALM, mid="z@x", sender="new@c.example", subject="Re: [SUP-12] Portal"),
+        later,
+    )
+    assert decision.decision == THREAD
+    assert decision.reason == "subject names the recovery's issue SUP-12"
+    unknown = mail(ANGRY, mid="q@x", sender="n@d.example", subject="About SUP-99")
+    assert run(context, detector, unknown, later).decision == RECOVERY
+
+
+def test_jira_keys_in_subjects() -> None:
+    assert jira_keys_in("Re: [SUP-12] and SUP-12, OPS-7:") == ("SUP-12", "OPS-7")
+    assert jira_keys_in("x-SUP-1 SUP-0 sup-3 ABC-12x") == ()
+
+
+def test_flood_yields_one_recovery_and_the_rest_joins_it(detector: Detector) -> None:
+    context = MemoryContext()
+    policy = DecisionPolicy(flood_count=3, flood_window=timedelta(minutes=10))
+    decisions = [
+        run(context, detector, mail(ANGRY, mid=f"{i}@x"), NOW + timedelta(minutes=i), policy)
+        for i in range(6)
+    ]
+    assert [d.decision for d in decisions] == [RECOVERY] + [THREAD] * 5
+    assert {d.recovery_id for d in decisions[1:]} == {1}
+    assert decisions[4].reason.startswith("flood: 5 mails")
+
+
+def test_a_flood_of_calm_mail_opens_one_recovery(detector: Detector) -> None:
+    context = MemoryContext()
+    policy = DecisionPolicy(flood_count=3)
+    kinds = [
+        run(
+            context, detector, mail(f"{CALM} {i}", mid=f"{i}@x"), NOW + timedelta(seconds=i), policy
+        ).decision
+        for i in range(5)
+    ]
+    assert kinds == [NOT_COMPLAINT, NOT_COMPLAINT, RECOVERY, THREAD, THREAD]
+
+
+def test_after_the_flood_window_a_new_complaint_opens_a_new_recovery(detector: Detector) -> None:
+    context = MemoryContext()
+    run(context, detector, mail(ANGRY, mid="a@x"))
+    decision = run(context, detector, mail(ANGRY, mid="b@x"), NOW + timedelta(hours=1))
+    assert decision.decision == RECOVERY
+
+
+def test_an_angrier_reply_raises_the_recovery_severity(detector: Detector) -> None:
+    context = MemoryContext()
+    first = run(context, detector, mail("The export does not work.", mid="a@x"))
+    assert first.severity == "sev3"
+    furious = "Still not fixed. Unacceptable. Our lawyers will be in touch."
+    reply = run(
+        context,
+        detector,
+        mail(furious, mid="b@x", extra="In-Reply-To: <a@x>\r\n"),
+        NOW + timedelta(days=1),
+    )
+    assert reply.raise_to == "sev1"
+    assert context.severity_of(1) == "sev1"
+    calmer = run(
+        context,
+        detector,
+        mail("Thanks", mid="c@x", extra="In-Reply-To: <a@x>\r\n"),
+        NOW + timedelta(days=2),
+    )
+    assert calmer.raise_to is None
+
+
+def test_a_given_assessment_is_used_as_is() -> None:
+    verdict = Assessment(True, 42.0, "sev1", ("manual",))
+    decision = decide(mail(CALM, mid="a@x"), verdict, MemoryContext(), NOW)
+    assert (decision.decision, decision.score, decision.reasons) == (RECOVERY, 42.0, ("manual",))

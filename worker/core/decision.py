@@ -1,0 +1,229 @@
+"""One decision per message: recovery, thread, not_complaint, skipped or quarantined.
+
+Pure: what the store knows comes in through a DecisionContext and the time as
+``now``. The order matters and is the product's rule: a message already decided
+is skipped; noise never opens anything; a message in a known thread joins its
+recovery; a sender's flood joins their recent recovery; everything else is
+scored by the detector.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from worker.core.detection import Assessment, Detector
+from worker.mail.model import ParsedMail
+from worker.mail.noise import noise_reason
+
+RECOVERY = "recovery"
+THREAD = "thread"
+NOT_COMPLAINT = "not_complaint"
+SKIPPED = "skipped"
+QUARANTINED = "quarantined"
+DECISIONS = (RECOVERY, THREAD, NOT_COMPLAINT, SKIPPED, QUARANTINED)
+
+#: A Jira issue key in a subject: "[SUP-12]", "SUP-12:", "re: SUP-12".
+_JIRA_KEY = re.compile(r"(?<![A-Za-z0-9_-])([A-Z][A-Z0-9_]{1,9}-[1-9][0-9]{0,8})(?![A-Za-z0-9_-])")
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionPolicy:
+    """The settings decisions depend on (from DetectionSettings)."""
+
+    own_addresses: Sequence[str] = ()
+    ignore_senders: Sequence[str] = ()
+    flood_count: int = 5
+    flood_window: timedelta = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What happens to one message, and why."""
+
+    decision: str
+    reason: str
+    score: float | None = None
+    severity: str | None = None
+    reasons: tuple[str, ...] = ()
+    #: The recovery a thread message joins.
+    recovery_id: int | None = None
+    #: The message the thread started with: a new recovery's source is "mail:<this>".
+    thread_root: str = ""
+    #: A thread message angrier than its recovery raises the recovery to this severity.
+    raise_to: str | None = None
+    jira_keys: tuple[str, ...] = field(default_factory=tuple)
+
+
+class DecisionContext(Protocol):
+    """What the store knows that a decision needs."""
+
+    def is_recorded(self, key: str) -> bool: ...
+
+    def recovery_for_message_ids(self, message_ids: Sequence[str]) -> int | None: ...
+
+    def recovery_for_jira_key(self, jira_key: str) -> int | None: ...
+
+    def count_from(self, sender: str, since: datetime) -> int: ...
+
+    def latest_recovery_from(self, sender: str, since: datetime) -> int | None: ...
+
+    def severity_of(self, recovery_id: int) -> str | None: ...
+
+
+def thread_root(mail: ParsedMail) -> str:
+    """The first message of the mail's thread as far as its headers tell."""
+    if mail.references:
+        return mail.references[0]
+    return mail.in_reply_to or mail.key
+
+
+def jira_keys_in(subject: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_JIRA_KEY.findall(subject[:1_000])))[:5]
+
+
+def decide(
+    mail: ParsedMail,
+    judge: Detector | Assessment,
+    context: DecisionContext,
+    now: datetime,
+    policy: DecisionPolicy | None = None,
+) -> Decision:
+    """The decision for one parsed message."""
+    policy = policy or DecisionPolicy()
+    root = thread_root(mail)
+    if context.is_recorded(mail.key):
+        return Decision(SKIPPED, "duplicate: this message is already decided", thread_root=root)
+    noise = noise_reason(
+        mail, own_addresses=policy.own_addresses, ignore_senders=policy.ignore_senders
+    )
+    if noise:
+        return Decision(SKIPPED, noise, thread_root=root)
+
+    since = now - policy.flood_window
+    sender = mail.sender.email
+    earlier = context.count_from(sender, since) if sender else 0
+    assessment = (
+        judge if isinstance(judge, Assessment) else judge.assess(mail, repeat_contacts=earlier)
+    )
+
+    def scored(kind: str, reason: str, recovery_id: int | None = None) -> Decision:
+        return Decision(
+            kind,
+            reason,
+            score=assessment.score,
+            severity=assessment.severity,
+            reasons=assessment.reasons,
+            recovery_id=recovery_id,
+            thread_root=root,
+            jira_keys=keys,
+        )
+
+    keys = jira_keys_in(mail.subject)
+    ids = [i for i in (mail.in_reply_to, *reversed(mail.references)) if i]
+    recovery_id = context.recovery_for_message_ids(ids) if ids else None
+    reason = "reply in a recovery's thread"
+    if recovery_id is None:
+        for key in keys:
+            recovery_id = context.recovery_for_jira_key(key)
+            if recovery_id is not None:
+                reason = f"subject names the recovery's issue {key}"
+                break
+    if recovery_id is None and sender:
+        recovery_id = context.latest_recovery_from(sender, since)
+        reason = f"sender's recovery from the last {_minutes(policy.flood_window)}"
+        if recovery_id is not None and earlier + 1 >= policy.flood_count:
+            reason = f"flood: {earlier + 1} mails within {_minutes(policy.flood_window)}"
+    if recovery_id is not None:
+        joined = scored(THREAD, reason, recovery_id)
+        raise_to = _raise_to(assessment, context.severity_of(recovery_id))
+        return replace(joined, raise_to=raise_to) if raise_to else joined
+    if earlier + 1 >= policy.flood_count:
+        flood = f"flood: {earlier + 1} mails within {_minutes(policy.flood_window)}"
+        return Decision(
+            RECOVERY,
+            flood,
+            score=assessment.score,
+            severity=assessment.severity or "sev3",
+            reasons=(*assessment.reasons, flood),
+            thread_root=root,
+            jira_keys=keys,
+        )
+    if assessment.is_complaint:
+        return scored(RECOVERY, "complaint")
+    return scored(NOT_COMPLAINT, f"score {assessment.score:g} below the complaint threshold")
+
+
+def _raise_to(assessment: Assessment, current: str | None) -> str | None:
+    if not assessment.is_complaint or assessment.severity is None or current is None:
+        return None
+    return assessment.severity if assessment.severity < current else None
+
+
+def _minutes(window: timedelta) -> str:
+    minutes = window.total_seconds() / 60
+    return f"{minutes:g} minutes" if minutes != 1 else "minute"
+
+
+# --- contexts ------------------------------------------------------------------------
+
+
+@dataclass
+class _Seen:
+    key: str
+    message_id: str | None
+    sender: str
+    at: datetime
+    recovery_id: int | None
+
+
+class MemoryContext:
+    """A DecisionContext held in memory: for tests and for ``classify``."""
+
+    def __init__(self) -> None:
+        self.seen: list[_Seen] = []
+        self.jira_keys: dict[str, int] = {}
+        self.severities: dict[int, str] = {}
+        self._next_recovery = 1
+
+    def is_recorded(self, key: str) -> bool:
+        return any(s.key == key for s in self.seen)
+
+    def recovery_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
+        wanted = set(message_ids)
+        for seen in self.seen:
+            if seen.message_id in wanted and seen.recovery_id is not None:
+                return seen.recovery_id
+        return None
+
+    def recovery_for_jira_key(self, jira_key: str) -> int | None:
+        return self.jira_keys.get(jira_key)
+
+    def count_from(self, sender: str, since: datetime) -> int:
+        return sum(1 for s in self.seen if s.sender == sender and s.at >= since)
+
+    def latest_recovery_from(self, sender: str, since: datetime) -> int | None:
+        for seen in reversed(self.seen):
+            if seen.sender == sender and seen.at >= since and seen.recovery_id is not None:
+                return seen.recovery_id
+        return None
+
+    def severity_of(self, recovery_id: int) -> str | None:
+        return self.severities.get(recovery_id)
+
+    def remember(self, mail: ParsedMail, decision: Decision, at: datetime) -> int | None:
+        """Record a decision as the store would; returns the recovery it belongs to."""
+        if self.is_recorded(mail.key):
+            return None
+        recovery_id = decision.recovery_id
+        if decision.decision == RECOVERY:
+            recovery_id = self._next_recovery
+            self._next_recovery += 1
+            self.severities[recovery_id] = decision.severity or "sev3"
+        elif decision.raise_to and recovery_id is not None:
+            self.severities[recovery_id] = decision.raise_to
+        self.seen.append(_Seen(mail.key, mail.message_id, mail.sender.email, at, recovery_id))
+        return recovery_id
