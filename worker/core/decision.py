@@ -46,6 +46,7 @@ class Decision:
 
     decision: str
     reason: str
+    is_complaint: bool = False
     score: float | None = None
     severity: str | None = None
     reasons: tuple[str, ...] = ()
@@ -114,6 +115,7 @@ def decide(
         return Decision(
             kind,
             reason,
+            is_complaint=assessment.is_complaint,
             score=assessment.score,
             severity=assessment.severity,
             reasons=assessment.reasons,
@@ -146,6 +148,7 @@ def decide(
         return Decision(
             RECOVERY,
             flood,
+            is_complaint=True,
             score=assessment.score,
             severity=assessment.severity or "sev3",
             reasons=(*assessment.reasons, flood),

@@ -1,0 +1,86 @@
+"""`recovery-worker classify`: one JSON line per message, never a crash."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, SHARED
+from worker.cli import main
+
+DEMO = REPO / "worker" / "demo" / "mails"
+FIELDS = {
+    "source",
+    "message_id",
+    "decision",
+    "reason",
+    "is_complaint",
+    "score",
+    "severity",
+    "reasons",
+}
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, object]]:
+    assert main(["classify", *args]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_demo_mails(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = run(capsys, str(DEMO))
+    by_name = {Path(str(r["source"])).name: r for r in rows}
+    assert all(set(r) == FIELDS for r in rows)
+    angry = by_name["01-angry-client.eml"]
+    assert angry["decision"] == "recovery"
+    assert angry["is_complaint"] is True
+    assert angry["message_id"] == "demo-angry-0001@northwind-legal.example"
+    assert angry["reasons"]
+    assert by_name["02-polite-question.eml"]["decision"] == "not_complaint"
+    assert by_name["03-out-of-office.eml"]["decision"] == "skipped"
+    assert by_name["04-thread-follow-up.eml"]["decision"] == "thread"
+    assert by_name["05-newsletter.eml"]["decision"] == "skipped"
+
+
+def test_bad_files_are_quarantined_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "empty.eml").write_bytes(b"")
+    rows = run(capsys, str(tmp_path / "empty.eml"), str(tmp_path / "missing.eml"))
+    assert [r["decision"] for r in rows] == ["quarantined", "quarantined"]
+    assert "unparseable" in str(rows[0]["reason"])
+    assert "unreadable" in str(rows[1]["reason"])
+
+
+def test_signals_and_complaint_address_options(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rules]]\nname = "csv"\nweight = 9\nphrases = ["csv"]\n', encoding="utf-8")
+    question = str(DEMO / "02-polite-question.eml")
+    row = run(capsys, "--signals", str(rules), question)[0]
+    assert row["decision"] == "recovery"
+    assert row["reasons"] == ['csv +9.0 ("CSV")']
+    row = run(capsys, "--complaint-address", "support@acme-services.example", question)[0]
+    assert row["is_complaint"] is True
+
+
+def test_a_broken_rules_file_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rules]]\nname = "bad"\nweight = 1\npattern = "("\n', encoding="utf-8")
+    assert main(["classify", "--signals", str(rules), str(DEMO)]) == 2
+    assert "rule #1 'bad': pattern does not compile" in capsys.readouterr().err
+
+
+def test_every_corpus_message_gets_a_line(capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = SHARED / "corpora" / "mail"
+    rows = run(capsys, str(corpus))
+    files = [p for p in corpus.rglob("*") if p.is_file()]
+    assert len(rows) >= len(files)
+    decisions = {str(r["decision"]) for r in rows}
+    assert decisions <= {"recovery", "thread", "not_complaint", "skipped", "quarantined"}
+    quarantined = [r for r in rows if r["decision"] == "quarantined"]
+    assert len(quarantined) < 0.02 * len(rows)
