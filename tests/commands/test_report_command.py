@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from worker.cli import main
 from worker.clock import FrozenClock
@@ -17,6 +18,7 @@ from worker.core.report import to_table
 from worker.store import Store, events, recoveries
 from worker.store import followups as fstore
 from worker.store.events import EventKind, RecoveryEvent
+from worker.store.schema import alerts_sent
 
 H = timedelta(hours=1)
 
@@ -78,9 +80,36 @@ def test_report_from_the_store(store: Store, clock: FrozenClock) -> None:
     assert report.first_contact.median == timedelta(minutes=75)  # 30m and 2h
     assert report.first_contact.pending == 1
     assert report.resolution.median == timedelta(hours=17)  # 10h and 24h
-    assert (report.cadence.met, report.cadence.missed) == (1, 0)
+    # sev1: first contact and the promised update met, the next update late (met at 19:00,
+    # due 14:30); sev2: both met, the update after the reopen breached; sev3: never contacted.
+    assert (report.cadence.met, report.cadence.missed) == (4, 3)
+    assert report.breaches == 0  # no breach alert was raised
     assert (report.followups.done, report.followups.done_on_time) == (1, 1)
     assert (report.reopened, report.reopens) == (1, 1)
+
+
+def test_breaches_are_the_breach_alerts_raised(store: Store, clock: FrozenClock) -> None:
+    """One breach per deadline, whatever the number of channels it went to; warnings aside."""
+    seed(store, clock.now())
+    now = clock.now()
+    with store.transaction() as conn:
+        for deadline, key, channel in (
+            ("1:next_update:2", "breach", "jira"),
+            ("1:next_update:2", "breach", "webhook"),
+            ("1:next_update:2", "warning", "jira"),
+            ("1:first_contact:0", "reminder:1", "jira"),
+        ):
+            conn.execute(
+                insert(alerts_sent).values(
+                    deadline_id=deadline,
+                    alert_key=key,
+                    channel=channel,
+                    recovery_id=1,
+                    state="sent",
+                    created_at=now,
+                )
+            )
+    assert load_report(store, now + timedelta(days=40)).breaches == 1
 
 
 def test_since_in_the_store(store: Store, clock: FrozenClock) -> None:

@@ -10,14 +10,17 @@ from datetime import UTC, date, datetime, timedelta
 
 from worker.core.report import (
     NO_RECOVERIES,
+    DeadlineTally,
     build_report,
     median,
     percentile,
     promises_kept,
+    sla_judge,
     to_csv,
     to_json,
     to_table,
 )
+from worker.settings import SlaSettings
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.followups import CREATED, DONE, ON_HOLD, Followup
 from worker.store.recoveries import OPEN, Recovery
@@ -127,6 +130,33 @@ def test_promises_kept_counts_only_what_came_due() -> None:
     tally = promises_kept(r, evs, T0 + 5 * h)
     assert (tally.met, tally.missed) == (1, 1)
     assert tally.share_met == 0.5
+
+
+def test_sla_deadlines_met_and_missed() -> None:
+    """First contact and update deadlines from the SLA engine; the resolution target aside."""
+    h = timedelta(hours=1)
+    judge = sla_judge(SlaSettings())
+    sev1 = recovery(1, "mail", "sev1", T0)  # 24x7: first contact 1h, an update every 4h
+    evs = [
+        event(1, EventKind.OPENED, T0),
+        event(1, EventKind.CLIENT_UPDATE, T0 + 0.5 * h),  # first contact in time
+        event(1, EventKind.CLIENT_UPDATE, T0 + 6 * h),  # due at 4h30: late
+        event(1, EventKind.RESOLVED, T0 + 8 * h),  # meets the update due at 10h
+    ]
+    tally = judge(sev1, evs, T0 + 48 * h)
+    assert (tally.met, tally.missed) == (2, 1)
+    assert judge(sev1, evs[:1], T0 + 0.5 * h) == DeadlineTally(0, 0)  # nothing due yet
+    assert judge(sev1, evs[:1], T0 + 2 * h) == DeadlineTally(0, 1)  # first contact breached
+
+
+def test_sla_deadlines_follow_the_business_calendar() -> None:
+    """A sev3 opened on Friday evening is not late on Saturday: business hours count."""
+    friday = datetime(2026, 3, 6, 16, 0, tzinfo=UTC)
+    sev3 = recovery(3, "mail", "sev3", friday)
+    evs = [event(3, EventKind.OPENED, friday)]
+    judge = sla_judge(SlaSettings())
+    assert judge(sev3, evs, friday + timedelta(days=1)) == DeadlineTally(0, 0)
+    assert judge(sev3, evs, friday + timedelta(days=4)) == DeadlineTally(0, 1)
 
 
 def test_report_over_all_recoveries() -> None:

@@ -7,17 +7,21 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Connection, distinct, func, select
 from sqlalchemy.engine.url import make_url
 
 from worker.clock import Clock, SystemClock
 from worker.commands import add_config_option
-from worker.core.report import Report, build_report, to_csv, to_json, to_table
-from worker.settings import load_settings, parse_duration
+from worker.core.alerting import AlertKind
+from worker.core.report import Report, build_report, sla_judge, to_csv, to_json, to_table
+from worker.settings import Settings, load_settings, parse_duration
 from worker.store import Store, events, recoveries
 from worker.store import followups as followup_store
 from worker.store.db import LATEST_VERSION
+from worker.store.schema import alerts_sent
 from worker.store.schema import recoveries as recoveries_table
+
+BREACH = str(AlertKind.BREACH)
 
 FORMATS = {"table": to_table, "json": to_json, "csv": to_csv}
 
@@ -66,8 +70,11 @@ def parse_since(value: str | None, now: datetime) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def load_report(store: Store, now: datetime, since: datetime | None = None) -> Report:
-    """Read what the report needs from the store and compute it."""
+def load_report(
+    store: Store, now: datetime, since: datetime | None = None, settings: Settings | None = None
+) -> Report:
+    """Read what the report needs from the store and compute it, deadlines per the SLA policies."""
+    settings = settings or Settings()
     if store.version() == 0:
         return build_report([], {}, [], now, since=since)
     if store.version() < LATEST_VERSION:
@@ -80,7 +87,26 @@ def load_report(store: Store, now: datetime, since: datetime | None = None) -> R
         chosen = [r for r in (recoveries.get(conn, i) for i in ids) if r is not None]
         by_recovery = events.for_recoveries(conn, ids)
         followups = followup_store.every(conn)
-    return build_report(chosen, by_recovery, followups, now, since=since)
+        breaches = _breaches(conn)
+    return build_report(
+        chosen,
+        by_recovery,
+        followups,
+        now,
+        since=since,
+        cadence=sla_judge(settings.sla, settings.alerts.warn_at),
+        breaches=breaches,
+    )
+
+
+def _breaches(conn: Connection) -> dict[int, int]:
+    """Per recovery, the deadlines a breach alert was raised for (on any channel)."""
+    query = (
+        select(alerts_sent.c.recovery_id, func.count(distinct(alerts_sent.c.deadline_id)))
+        .where(alerts_sent.c.alert_key == BREACH)
+        .group_by(alerts_sent.c.recovery_id)
+    )
+    return {int(rid): int(count) for rid, count in conn.execute(query)}
 
 
 def _missing_sqlite_file(url: str) -> bool:
@@ -104,7 +130,7 @@ def handle(args: argparse.Namespace, clock: Clock | None = None) -> int:
         return 0
     store = Store(settings.store.url)
     try:
-        report = load_report(store, now, since)
+        report = load_report(store, now, since, settings)
     finally:
         store.close()
     sys.stdout.write(FORMATS[args.format](report))

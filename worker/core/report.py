@@ -16,7 +16,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from worker.core.calendar import BusinessCalendar, holiday_dates, parse_hours
+from worker.core.sla import Clock, ClockKind, ClockState, Policy, evaluate
+from worker.settings import CalendarSettings, SlaSettings
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.followups import CANCELLED, CREATED, DONE, ON_HOLD, Followup
 from worker.store.recoveries import Recovery
@@ -102,6 +106,89 @@ def promises_kept(
     return DeadlineTally(met, missed)
 
 
+#: The deadlines the cadence is made of; the resolution target is not an update owed.
+CADENCE_CLOCKS = frozenset({ClockKind.FIRST_CONTACT, ClockKind.NEXT_UPDATE})
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def sla_judge(sla: SlaSettings, warn_at: float = 0.75) -> CadenceJudge:
+    """Deadlines as the SLA engine sets them: the severity's policy in its calendar."""
+    calendars = {name: _calendar(name, c) for name, c in sla.calendars.items()}
+    calendars["24x7"] = BusinessCalendar.around_the_clock()
+    policies = {
+        str(severity): Policy(
+            p.first_contact, p.update_every, p.resolution, p.calendar, sla.promises_extend
+        )
+        for severity, p in sla.policies.items()
+    }
+
+    def judge(recovery: Recovery, events: Sequence[RecoveryEvent], now: datetime) -> DeadlineTally:
+        policy = policies.get(recovery.severity) or policies[max(policies)]
+        return deadlines_met(events, policy, calendars[policy.calendar], now, warn_at)
+
+    return judge
+
+
+def deadlines_met(
+    events: Sequence[RecoveryEvent],
+    policy: Policy,
+    calendar: BusinessCalendar,
+    now: datetime,
+    warn_at: float = 0.75,
+) -> DeadlineTally:
+    """Every first-contact and update deadline that came due by ``now``: met in time, or not.
+
+    The SLA engine shows a recovery's clocks at one moment; replaying it after
+    each event sees every deadline before the next one replaces it.
+    """
+    ordered = sorted((e for e in events if e.at <= now), key=lambda e: (e.at, e.id or 0))
+    seen: dict[str, Clock] = {}
+    kept: dict[str, bool] = {}
+    for index, event in enumerate(ordered):
+        clocks = {
+            c.deadline_id: c
+            for c in evaluate(ordered[: index + 1], policy, calendar, event.at, warn_at)
+        }
+        for deadline_id, clock in seen.items():
+            if deadline_id not in clocks and deadline_id not in kept:
+                # Replaced by this event (an update, a resolution): met now, if not already.
+                kept[deadline_id] = _in_time(clock, event.at)
+        seen.update(clocks)
+    for clock in evaluate(ordered, policy, calendar, now, warn_at):
+        if clock.deadline_id in kept:
+            continue
+        if clock.state == ClockState.MET:
+            kept[clock.deadline_id] = clock.late_by is None
+        elif clock.state == ClockState.BREACHED:
+            kept[clock.deadline_id] = False
+    chosen = [ok for deadline_id, ok in kept.items() if seen[deadline_id].kind in CADENCE_CLOCKS]
+    met = sum(1 for ok in chosen if ok)
+    return DeadlineTally(met, len(chosen) - met)
+
+
+def _in_time(clock: Clock, met_at: datetime) -> bool:
+    if clock.met_at is not None:
+        return clock.late_by is None
+    return met_at <= clock.deadline
+
+
+def _calendar(name: str, settings: CalendarSettings) -> BusinessCalendar:
+    hours = {_WEEKDAYS.index(day): parse_hours(text) for day, text in settings.hours.items()}
+    holidays = (
+        holiday_dates(settings.holidays_country, settings.holidays_subdiv)
+        if settings.holidays_country
+        else None
+    )
+    return BusinessCalendar(
+        name,
+        ZoneInfo(settings.time_zone),
+        hours,
+        holidays=holidays,
+        extra_dates=settings.extra_dates,
+    )
+
+
 def build_report(
     recoveries: Sequence[Recovery],
     events: Mapping[int, Sequence[RecoveryEvent]],
@@ -110,8 +197,12 @@ def build_report(
     *,
     since: datetime | None = None,
     cadence: CadenceJudge = promises_kept,
+    breaches: Mapping[int, int] | None = None,
 ) -> Report:
-    """The report over the recoveries opened since ``since`` (all when None)."""
+    """The report over the recoveries opened since ``since`` (all when None).
+
+    ``breaches`` counts the breach alerts per recovery; without it, missed deadlines count.
+    """
     chosen = [r for r in recoveries if since is None or r.opened_at >= since]
     ids = {r.id for r in chosen}
     opened: Counter[tuple[str, str]] = Counter((r.source_kind, r.severity) for r in chosen)
@@ -145,7 +236,7 @@ def build_report(
         opened=dict(sorted(opened.items())),
         first_contact=_durations(to_contact, len(chosen)),
         cadence=tally,
-        breaches=tally.missed,
+        breaches=tally.missed if breaches is None else sum(breaches.get(i, 0) for i in ids),
         resolution=_durations(to_resolve, len(chosen)),
         followups=_followups([f for f in followups if f.recovery_id in ids], now),
         reopened=reopened,
