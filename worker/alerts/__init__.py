@@ -1,0 +1,1 @@
+"""Alert channels: where SLA warnings, breaches, reminders and escalations go."""

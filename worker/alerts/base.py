@@ -1,0 +1,108 @@
+"""The alert value every channel receives, the Channel interface, and the HTTP call they share.
+
+A channel sends one alert and returns what it produced (a comment id, say), or
+raises an error of :mod:`worker.errors`: transient ones are retried later by
+the sweep, permanent ones are recorded and given up.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import requests
+
+from worker.core.alerting import Alert, AlertKind, Subject
+from worker.core.sla import ClockKind
+from worker.errors import ConnectionFailed, RateLimited, RequestRejected, ServerUnavailable
+from worker.retry import parse_retry_after
+
+__all__ = ["Alert", "AlertKind", "Channel", "alert_from_payload", "alert_payload", "post"]
+
+
+class Channel(Protocol):
+    """Somewhere alerts go; ``name`` is stable, it keys the ledger."""
+
+    @property
+    def name(self) -> str: ...
+
+    def send(self, alert: Alert) -> str:
+        """Deliver the alert; return a reference to what was created ("" when none)."""
+        ...
+
+
+def alert_payload(alert: Alert) -> dict[str, Any]:
+    """The alert as JSON-ready data, kept in the ledger so a retry sends the same alert."""
+    return {
+        "kind": str(alert.kind),
+        "key": alert.key,
+        "deadline_id": alert.deadline_id,
+        "clock": str(alert.clock),
+        "recovery": {
+            "id": alert.subject.recovery_id,
+            "severity": alert.subject.severity,
+            "jira_key": alert.subject.jira_key,
+            "owner": alert.subject.owner,
+            "summary": alert.subject.summary,
+        },
+        "deadline": alert.deadline.isoformat(),
+        "late_by_seconds": int(alert.late_by.total_seconds()),
+        "breaches": alert.breaches,
+        "text": alert.text,
+    }
+
+
+def alert_from_payload(data: dict[str, Any]) -> Alert:
+    recovery = data["recovery"]
+    return Alert(
+        kind=AlertKind(data["kind"]),
+        key=data["key"],
+        deadline_id=data["deadline_id"],
+        clock=ClockKind(data["clock"]),
+        subject=Subject(
+            recovery_id=int(recovery["id"]),
+            severity=recovery["severity"],
+            jira_key=recovery["jira_key"],
+            owner=recovery["owner"],
+            summary=recovery["summary"],
+        ),
+        deadline=datetime.fromisoformat(data["deadline"]),
+        late_by=timedelta(seconds=int(data["late_by_seconds"])),
+        breaches=int(data["breaches"]),
+        text=data["text"],
+    )
+
+
+def post(
+    session: requests.Session,
+    url: str,
+    body: bytes,
+    *,
+    headers: dict[str, str],
+    timeout: float,
+    now: datetime,
+    what: str,
+) -> requests.Response:
+    """POST ``body``; failures become the worker's errors (the URL is never in their text)."""
+    try:
+        response = session.post(
+            url,
+            data=body,
+            headers={"Content-Type": "application/json", **headers},
+            timeout=(min(timeout, 5.0), timeout),
+            allow_redirects=False,
+        )
+    except requests.Timeout:
+        raise ConnectionFailed(f"{what}: timed out") from None
+    except requests.RequestException as exc:
+        raise ConnectionFailed(f"{what}: {type(exc).__name__}") from None
+    status = response.status_code
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
+        raise RateLimited(f"{what}: HTTP 429", retry_after=retry_after)
+    if status in (408, 500, 502, 503, 504):
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
+        raise ServerUnavailable(f"{what}: HTTP {status}", retry_after=retry_after)
+    if status >= 300:
+        raise RequestRejected(f"{what}: HTTP {status} {response.text[:200]}")
+    return response
