@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.sandbox.conftest import checked_sandbox
@@ -54,3 +56,13 @@ def test_check_command_with_a_wrong_token_fails_without_printing_it(
 
 def test_check_skips_without_a_url() -> None:
     assert check_jira(Settings()).status == "skipped"
+
+
+def test_check_reads_the_configured_playbook(tmp_path: Path) -> None:
+    """A playbook file missing a section fails the Jira line and names the section."""
+    broken = tmp_path / "playbook.toml"
+    broken.write_text("[know]\nsummary = 'K'\nchecklist = ['a']\n", encoding="utf-8")
+    with checked_sandbox("datacenter") as sandbox:
+        outcome = check_jira(settings_for(sandbox.url, playbook_file=broken, **sandbox.credentials))
+    assert outcome.status == FAILED
+    assert "the [have] section is missing" in outcome.detail

@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from worker.clock import SystemClock
 from worker.commands import add_config_option
-from worker.errors import WorkerError
+from worker.core.playbook import parse_playbook
+from worker.errors import ConfigurationError, WorkerError
 from worker.mail.imap import ImapInbox
 from worker.retry import RetryPolicy
 from worker.settings import Settings, load_settings
 from worker.store import Store
+from worker.tracker.base import CheckItem
 from worker.tracker.jira import JiraTracker
 
 OK, FAILED, SKIPPED = "ok", "FAILED", "skipped"
@@ -69,10 +72,21 @@ def check_jira(settings: Settings) -> Outcome:
     if settings.jira.subtask_type:
         wanted.append(settings.jira.subtask_type)
     items = tracker.check(settings.jira.project, list(dict.fromkeys(wanted)))
+    if settings.jira.playbook_file is not None:
+        items.append(check_playbook(settings.jira.playbook_file))
     failed = [item for item in items if not item.ok]
     shown = failed or items
     detail = "; ".join(f"{item.name}: {item.detail}" for item in shown)
     return Outcome(FAILED if failed else OK, detail)
+
+
+def check_playbook(path: Path) -> CheckItem:
+    """Whether the configured playbook file reads as KNOW, HAVE and DO."""
+    try:
+        playbook = parse_playbook(path.read_text(encoding="utf-8"), str(path))
+    except (ConfigurationError, OSError, UnicodeDecodeError) as exc:
+        return CheckItem("playbook", False, str(exc))
+    return CheckItem("playbook", True, f"{path}: {len(playbook.stages)} subtasks")
 
 
 PROBES: tuple[tuple[str, Probe], ...] = (
