@@ -169,3 +169,22 @@ def test_the_window_overlaps_and_old_changes_are_not_refired(
         "POST /rest/api/3/search/jql" if sandbox.dialect == "cloud" else "POST /rest/api/2/search"
     )
     assert sandbox.calls[search] >= 1
+
+
+def test_reporter_comments_are_read_by_the_configured_detector(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Without a judge given, the shipped complaint detector reads the reporter's comments."""
+    key = ops_issue(services)
+    tracker = tracker_of(services)
+    tracker.add_comment(key, document(paragraph("Thanks, that works now.")))
+    later(clock)
+    assert watch_jira_once(services) == 0
+    tracker.add_comment(key, document(paragraph(
+        "This is unacceptable! Third time this week. I want a refund, escalating to your manager."
+    )))  # fmt: skip
+    later(clock)
+    assert watch_jira_once(services) == 1
+    (rec,) = pending(services)
+    assert rec.severity == "sev1"
+    assert any("unacceptable" in reason for reason in rec.reasons)

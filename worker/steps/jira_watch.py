@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, insert, select, update
 
+from worker.core.detection import Detector, load_signals
 from worker.errors import ConfigurationError, PermanentError, TransientError
 from worker.logs import get_logger
 from worker.steps import Services
@@ -43,6 +46,23 @@ class CommentVerdict:
 
 #: Reads a reporter's comment; a verdict when it is a complaint, None otherwise.
 CommentJudge = Callable[[Comment, Issue], CommentVerdict | None]
+
+
+def detector_judge(detector: Detector) -> CommentJudge:
+    """The complaint detector, reading a comment the way it reads a mail's new text."""
+
+    def judge(comment: Comment, issue: Issue) -> CommentVerdict | None:
+        assessment = detector.assess_text(f"{issue.summary}\n{comment.body}")
+        if not assessment.is_complaint:
+            return None
+        return CommentVerdict(assessment.severity or "sev3", assessment.reasons)
+
+    return judge
+
+
+@cache
+def _configured_judge(signals_file: Path | None, addresses: tuple[str, ...]) -> CommentJudge:
+    return detector_judge(Detector(load_signals(signals_file), complaint_addresses=addresses))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +98,20 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def watch_jira_once(services: Services, *, judge: CommentJudge | None = None) -> int:
-    """Poll every enabled signal once; the number of recoveries recorded or raised."""
+    """Poll every enabled signal once; the number of recoveries recorded or raised.
+
+    Reporter comments are read by ``judge``, by default the configured complaint detector.
+    """
     tracker = services.tracker
     jira = services.settings.jira
     if tracker is None or not jira.watch_projects:
         return 0
     zone = _zone(jira.timezone)
+    if judge is None and "comment" in jira.watch_signals:
+        detection = services.settings.detection
+        judge = _configured_judge(detection.signals_file, tuple(detection.complaint_addresses))
     handled = 0
     for name in jira.watch_signals:
-        if name == "comment" and judge is None:
-            continue  # no detector to read comments with
         try:
             handled += _poll(services, tracker, name, zone, judge)
         except TransientError as exc:
