@@ -107,3 +107,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not _ran or _deselected or not modules <= _collected:
         return
     FIGURES.write(REPORT, COMMAND)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Show the figures of this run, whether or not the report is rewritten."""
+    if FIGURES.tables:
+        terminalreporter.write_sep("-", "reliability figures")
+        terminalreporter.write_line(FIGURES.render(COMMAND).split("## Totals", 1)[1])
