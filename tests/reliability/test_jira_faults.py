@@ -6,6 +6,7 @@ runs it; counts are taken in the sandbox, not in the worker's store.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import Counter
@@ -57,11 +58,7 @@ def fault_everything(sandbox: RunningSandbox) -> None:
 
 def retry_after_gaps(calls: list[Call]) -> list[float]:
     """For each 429, the seconds until the next call the worker made."""
-    return [
-        later.at - call.at
-        for call, later in zip(calls, calls[1:], strict=False)
-        if call.status == 429
-    ]
+    return [later.at - call.at for call, later in itertools.pairwise(calls) if call.status == 429]
 
 
 @pytest.mark.parametrize("dialect", ["cloud", "datacenter"])
