@@ -13,7 +13,12 @@ from worker.mail.model import AttachmentInfo
 from worker.metrics import Metrics
 from worker.settings import JiraSettings, Settings
 from worker.steps import Services
-from worker.steps.recoveries import open_recoveries_once, post_replies_once, reply_marker
+from worker.steps.recoveries import (
+    open_recoveries_once,
+    post_replies_once,
+    raise_priorities_once,
+    reply_marker,
+)
 from worker.store import Store, events, ledger, recoveries, replies
 from worker.store.events import EventKind
 from worker.tracker.base import NewIssue
@@ -222,3 +227,35 @@ def test_reply_with_a_lost_answer_is_found_by_its_marker(
     assert reply_marker("imap:INBOX:7") in comment.body
     with services.store.transaction() as conn:
         assert replies.unposted(conn) == []
+
+
+def raise_to(services: Services, rid: int, severity: str, source: str) -> None:
+    with services.store.transaction() as conn:
+        assert recoveries.raise_severity(conn, rid, severity)
+        events.record(
+            conn,
+            events.RecoveryEvent(rid, EventKind.SEVERITY_RAISED, services.clock.now(), source,
+                                 {"to": severity}),
+            services.clock.now(),
+        )  # fmt: skip
+
+
+def test_raised_severity_reaches_the_ticket_priority(services: Services, fake: FakeTracker) -> None:
+    """A severity raised after opening sets the ticket's priority, once per raise."""
+    rid = add_recovery(services, severity="sev3")
+    open_recoveries_once(services, sleep=no_sleep)
+    assert fake.issues["SUP-1"].priority == "Medium"
+    raise_to(services, rid, "sev1", "mail:reply-1")
+    assert raise_priorities_once(services) == 1
+    assert fake.issues["SUP-1"].priority == "Highest"
+    assert raise_priorities_once(services) == 0
+
+
+def test_raise_before_the_ticket_exists_waits_for_it(services: Services, fake: FakeTracker) -> None:
+    """A raise on a recovery still pending is handled after the ticket is opened."""
+    rid = add_recovery(services, severity="sev3")
+    raise_to(services, rid, "sev2", "mail:reply-1")
+    assert raise_priorities_once(services) == 0
+    open_recoveries_once(services, sleep=no_sleep)
+    assert fake.issues["SUP-1"].priority == "High"
+    assert raise_priorities_once(services) == 1

@@ -124,6 +124,11 @@ def point_of_contact(recovery: Recovery, jira: JiraSettings) -> str | None:
     return jira.default_owner or None
 
 
+def priority_for(jira: JiraSettings, severity: str) -> str | None:
+    """The Jira priority configured for a severity, if any."""
+    return next((name for sev, name in jira.priorities.items() if sev == severity), None)
+
+
 def _summary(text: str, prefix: str = "") -> str:
     flat = " ".join(text.split()) or "Client complaint"
     full = f"{prefix}{flat}"
@@ -201,7 +206,7 @@ def plan_recovery(
         summary=_summary(recovery.summary, "Recovery: "),
         description=describe(recovery, settings, owner),
         labels=labels,
-        priority=jira.priorities.get(recovery.severity),  # type: ignore[call-overload]
+        priority=priority_for(jira, recovery.severity),
         assignee=owner,
     )
     subtasks = tuple(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from worker.core.playbook import Playbook, parse_playbook, plan_recovery
+from worker.core.playbook import Playbook, parse_playbook, plan_recovery, priority_for
 from worker.errors import PermanentError, TransientError, WorkerError
 from worker.logs import get_logger
 from worker.steps import Services
@@ -289,3 +289,49 @@ def post_replies_once(services: Services, *, limit: int = 100) -> int:
         posted += 1
         bound.info("reply.posted", comment_id=comment_id)
     return posted
+
+
+# --- severity raised after opening ------------------------------------------------------
+
+PRIORITY_CURSOR = "cursor:severity_raised"
+
+
+def raise_priorities_once(services: Services) -> int:
+    """Carry raised severities (a harsher reply, a second signal) to the tickets' priority.
+
+    Reads SEVERITY_RAISED events after the last one handled; a recovery not yet in Jira
+    stops the pass there, so its event is handled once the ticket exists.
+    """
+    tracker = services.tracker
+    if tracker is None:
+        return 0
+    with services.store.transaction() as conn:
+        cursor = ledger.get(conn, PRIORITY_CURSOR)
+        after = int(cursor.result) if cursor is not None and cursor.result else 0
+        raised = events.since(conn, after, [EventKind.SEVERITY_RAISED])
+    changed = 0
+    for event in raised:
+        with services.store.transaction() as conn:
+            recovery = recoveries.get(conn, event.recovery_id)
+        if recovery is not None and recovery.state == recoveries.PENDING:
+            break
+        priority = priority_for(services.settings.jira, recovery.severity) if recovery else None
+        if recovery is not None and recovery.jira_key and priority:
+            try:
+                tracker.set_priority(recovery.jira_key, priority)
+            except TransientError as exc:
+                log.warning("recovery.priority_deferred", recovery_id=recovery.id,
+                            error=type(exc).__name__, detail=str(exc))  # fmt: skip
+                break
+            except PermanentError as exc:
+                log.error("recovery.priority_failed", recovery_id=recovery.id,
+                          error=type(exc).__name__, detail=str(exc))  # fmt: skip
+            else:
+                changed += 1
+                log.info("recovery.priority_raised", recovery_id=recovery.id,
+                         jira_key=recovery.jira_key, priority=priority)  # fmt: skip
+        now = services.clock.now()
+        with services.store.transaction() as conn:
+            ledger.record_intent(conn, PRIORITY_CURSOR, "cursor", now)
+            ledger.complete(conn, PRIORITY_CURSOR, str(event.id), now)
+    return changed
