@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from worker.clock import FrozenClock
+from worker.core.alerting import Alert, AlertKind
 from worker.core.followup import followup_label
+from worker.core.sla import ClockKind
 from worker.errors import ConnectionFailed, OutcomeUnknown
 from worker.metrics import Metrics
 from worker.settings import FollowupSettings, Settings
@@ -16,6 +18,7 @@ from worker.steps import Services
 from worker.steps.followup import (
     FOLLOWUP_OVERDUE,
     ROOT_CAUSE_MISSING,
+    ChannelAlerts,
     FollowupAlert,
     check_followups_once,
     plan_followups_once,
@@ -481,3 +484,65 @@ def test_ledger_holds_one_create_per_recovery(services: Services, tracker: FakeT
     assert action is not None
     assert action.state == ledger.DONE
     assert action.result == followups_in(tracker)[0].key
+
+
+@dataclass
+class RecordingChannel:
+    name: str
+    error: Exception | None = None
+    got: list[Alert] = field(default_factory=list)
+
+    def send(self, alert: Alert) -> str:
+        if self.error is not None:
+            raise self.error
+        self.got.append(alert)
+        return ""
+
+
+def test_alerts_reach_every_channel_even_when_one_fails(
+    services: Services, tracker: FakeTracker, clock: FrozenClock
+) -> None:
+    """Through the alert channels: overdue as a missed update, a failing channel skipped."""
+    broken = RecordingChannel("webhook", error=ConnectionFailed("down"))
+    working = RecordingChannel("log")
+    alerts = ChannelAlerts([broken, working], services.metrics)
+    recovery = open_recovery(services, tracker, have_text=TEMPLATE_HAVE)
+    resolve(services, tracker, recovery)
+    plan_followups_once(services, alerts)
+    clock.advance(timedelta(days=33))
+    check_followups_once(services, alerts)
+
+    missing, overdue = working.got
+    assert (missing.kind, missing.clock) == (AlertKind.WARNING, ClockKind.RESOLUTION)
+    assert "root cause" in missing.text
+    assert (overdue.kind, overdue.clock) == (AlertKind.BREACH, ClockKind.NEXT_UPDATE)
+    assert overdue.deadline == datetime(2026, 4, 2, tzinfo=UTC)
+    assert overdue.late_by == clock.now() - overdue.deadline
+    assert overdue.subject.jira_key == recovery.jira_key
+    assert overdue.subject.owner == "alice"
+    assert overdue.deadline_id == f"{recovery.id}:followup:0"
+    errors = services.metrics.registry.get_sample_value(
+        "recovery_worker_errors_total", {"step": "followups", "kind": "ConnectionFailed"}
+    )
+    assert errors == 2
+
+
+def test_done_after_overdue_clears_the_breach_label(
+    services: Services, tracker: FakeTracker, clock: FrozenClock
+) -> None:
+    """The overdue alert may have labelled the recovery breached; the done call clears it."""
+    recovery = open_recovery(services, tracker)
+    resolve(services, tracker, recovery)
+    plan_followups_once(services)
+    (task,) = followups_in(tracker)
+    clock.advance(timedelta(days=35))
+    check_followups_once(services)
+    key = recovery.jira_key or ""
+    tracker.add_labels(key, ["sla-breached"])
+    tracker.transition(task.key, StatusCategory.DONE)
+    check_followups_once(services)
+    assert "sla-breached" not in tracker.issues[key].labels
+    _, followup = current(services, recovery)
+    assert followup is not None
+    assert followup.done_at is not None
+    assert followup.done_at.date() > followup.due  # done, but late

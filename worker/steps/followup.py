@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 
+from worker.alerts.base import Channel
+from worker.core.alerting import Alert, AlertKind, Subject
 from worker.core.followup import due_date, followup_label, plan_followup, root_cause_gaps
-from worker.errors import PermanentError
+from worker.core.sla import ClockKind
+from worker.errors import PermanentError, WorkerError
 from worker.logs import get_logger
 from worker.metrics import Metrics
 from worker.steps import Services
@@ -40,11 +44,16 @@ FOLLOWUP_OVERDUE = "followup.overdue"
 class FollowupAlert:
     """Something ops and the point of contact should hear about."""
 
-    kind: str
+    kind: str  # FOLLOWUP_OVERDUE or ROOT_CAUSE_MISSING
     recovery_id: int
     recovery_key: str
     severity: str
     message: str
+    deadline_id: str
+    deadline: datetime
+    late_by: timedelta = timedelta(0)
+    owner: str = ""
+    summary: str = ""
     detail: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -70,6 +79,56 @@ class LogAlerts:
             **dict(alert.detail),
         )
         self._metrics.alerts.labels(kind=alert.kind, severity=alert.severity).inc()
+
+
+class ChannelAlerts:
+    """Alerts through the SLA alert channels (Jira, Slack, Teams, webhook, log).
+
+    An overdue follow-up goes out as a missed update (a breach); a missing root
+    cause as a warning. A failing channel is logged and never blocks the others.
+    """
+
+    def __init__(self, channels: Sequence[Channel], metrics: Metrics) -> None:
+        self._channels = tuple(channels)
+        self._metrics = metrics
+
+    def send(self, alert: FollowupAlert) -> None:
+        converted = channel_alert(alert)
+        for channel in self._channels:
+            try:
+                channel.send(converted)
+            except WorkerError as exc:
+                log.error(
+                    "followup.alert_failed",
+                    channel=channel.name,
+                    recovery_id=alert.recovery_id,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                self._metrics.errors.labels(step="followups", kind=type(exc).__name__).inc()
+        self._metrics.alerts.labels(kind=alert.kind, severity=alert.severity).inc()
+
+
+def channel_alert(alert: FollowupAlert) -> Alert:
+    """The follow-up alert in the shape every alert channel takes."""
+    overdue = alert.kind == FOLLOWUP_OVERDUE
+    kind = AlertKind.BREACH if overdue else AlertKind.WARNING
+    return Alert(
+        kind=kind,
+        key=str(kind),
+        deadline_id=alert.deadline_id,
+        clock=ClockKind.NEXT_UPDATE if overdue else ClockKind.RESOLUTION,
+        subject=Subject(
+            recovery_id=alert.recovery_id,
+            severity=alert.severity,
+            jira_key=alert.recovery_key or None,
+            owner=alert.owner,
+            summary=alert.summary,
+        ),
+        deadline=alert.deadline,
+        late_by=alert.late_by,
+        breaches=0,
+        text=alert.message,
+    )
 
 
 # --- consuming resolutions and reopens ----------------------------------------------------
@@ -292,7 +351,14 @@ def _flag_root_cause(
             recovery_id=recovery.id,
             recovery_key=recovery_key,
             severity=recovery.severity,
-            message=f"{recovery_key} resolved without: {', '.join(gaps)}",
+            message=(
+                f"{recovery_key} was resolved without its root cause written down; "
+                f"missing: {', '.join(gaps)}"
+            ),
+            deadline_id=f"{recovery.id}:root_cause:{event.id}",
+            deadline=event.at,
+            owner=recovery.owner,
+            summary=recovery.summary,
             detail={"missing": list(gaps)},
         ),
     )
@@ -408,6 +474,8 @@ def check_followups_once(services: Services, alerts: AlertSink | None = None) ->
         now = services.clock.now()
         if issue.status_category == StatusCategory.DONE:
             done_at = issue.resolved_at or now
+            if followup.overdue_alerted_at is not None:
+                _clear_breach_label(services, tracker, followup.recovery_id)
             with services.store.transaction() as conn:
                 store.mark_done(conn, followup.recovery_id, done_at, now)
                 store.close_recovery(conn, followup.recovery_id)
@@ -426,6 +494,15 @@ def check_followups_once(services: Services, alerts: AlertSink | None = None) ->
     return changed
 
 
+def _clear_breach_label(services: Services, tracker: Tracker, recovery_id: int) -> None:
+    """The overdue alert may have marked the recovery breached: the call is made now."""
+    with services.store.transaction() as conn:
+        recovery = recoveries.get(conn, recovery_id)
+    label = services.settings.alerts.breach_label
+    if recovery is not None and recovery.jira_key and label:
+        tracker.remove_labels(recovery.jira_key, [label])
+
+
 def _alert_overdue(
     services: Services,
     tracker: Tracker,
@@ -438,6 +515,8 @@ def _alert_overdue(
     assert recovery is not None
     assert followup.jira_key is not None
     late = (services.clock.now().date() - followup.due).days
+    # Due on a day: late from the end of it.
+    deadline = datetime.combine(followup.due + timedelta(days=1), time(0), tzinfo=UTC)
     lead: list[Inline | str] = [Mention(issue.assignee), " "] if issue.assignee else []
     _comment_once(
         services,
@@ -461,7 +540,15 @@ def _alert_overdue(
             recovery_id=recovery.id,
             recovery_key=recovery.jira_key or "",
             severity=recovery.severity,
-            message=f"follow-up {followup.jira_key} is {late} day(s) overdue",
+            message=(
+                f"The follow-up call {followup.jira_key} was due on "
+                f"{followup.due.isoformat()} and is {late} day(s) late"
+            ),
+            deadline_id=f"{recovery.id}:followup:{followup.round}",
+            deadline=deadline,
+            late_by=services.clock.now() - deadline,
+            owner=issue.assignee or recovery.owner,
+            summary=recovery.summary,
             detail={"followup_key": followup.jira_key, "due": followup.due.isoformat()},
         ),
     )
