@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,9 +13,11 @@ from worker.core.playbook import (
     MAX_SUMMARY,
     STAGES,
     client_domain,
+    duration_text,
     parse_playbook,
     plan_recovery,
     point_of_contact,
+    promised_cadence,
 )
 from worker.errors import ConfigurationError
 from worker.settings import JiraSettings, Settings
@@ -114,7 +116,8 @@ def test_plan_for_a_mail_complaint() -> None:
     assert "sev2" in text
     assert "2026-03-02 08:55 UTC" in text
     assert "anger words: unacceptable" in text
-    assert "an update every business day" in text
+    assert "a first answer within 4 hours, then an update every 8 hours" in text
+    assert "(counted in business hours)" in text
     quotes = [b for b in parent.description.blocks if isinstance(b, Quote)]
     assert quotes == [Quote(rec.excerpt)]
 
@@ -169,3 +172,16 @@ def test_a_team_playbook_file_replaces_the_wording(tmp_path: Path) -> None:
     edited = playbook_text().replace("KNOW: the client", "KNOW: our client")
     plan = plan_recovery(recovery(), settings(), NOW, playbook=parse_playbook(edited))
     assert plan.subtasks[0].summary.startswith("KNOW: our client")
+
+
+def test_cadence_follows_the_sla_policy() -> None:
+    """The promised cadence is written from the configured SLA policy of the severity."""
+    configured = Settings.model_validate(
+        {"sla": {"policies": {"sev1": {"first_contact": "30m", "update_every": "2h",
+                                       "resolution": "1d", "calendar": "24x7"}}}}
+    )  # fmt: skip
+    assert promised_cadence("sev1", configured) == (
+        "a first answer within 30 minutes, then an update every 2 hours until it is resolved, "
+        "resolution within 1 day (counted around the clock)"
+    )
+    assert duration_text(timedelta(days=1, hours=2, minutes=5)) == "1 day 2 hours 5 minutes"

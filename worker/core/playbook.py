@@ -8,9 +8,9 @@ issues to create. Nothing here talks to Jira or reads the clock.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from worker.errors import ConfigurationError
 from worker.settings import JiraSettings, Settings
@@ -33,13 +33,6 @@ from worker.tracker.document import (
 STAGES = ("know", "have", "do")
 #: Jira's limit on a summary.
 MAX_SUMMARY = 255
-
-#: What the client is promised per severity, until the SLA policy settings say it.
-DEFAULT_CADENCE: Mapping[str, str] = {
-    "sev1": "a first answer within the hour, then an update every hour until it is resolved",
-    "sev2": "a first answer within four business hours, then an update every business day",
-    "sev3": "a first answer within one business day, then an update every two business days",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +92,30 @@ def parse_playbook(text: str, source: str = "playbook") -> Playbook:
     return Playbook(tuple(stages))
 
 
+def duration_text(span: timedelta) -> str:
+    """A duration in words: ``1 hour``, ``4 hours``, ``1 day 2 hours``, ``30 minutes``."""
+    minutes = int(span.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [
+        f"{n} {unit}{'' if n == 1 else 's'}"
+        for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute"))
+        if n
+    ]
+    return " ".join(parts) or "no time"
+
+
 def promised_cadence(severity: str, settings: Settings) -> str:
-    """The update rhythm promised to the client for this severity, as a sentence."""
-    return DEFAULT_CADENCE.get(severity, DEFAULT_CADENCE["sev3"])
+    """The update rhythm promised to the client for this severity, from the SLA policy."""
+    policy = next((p for sev, p in settings.sla.policies.items() if sev == severity), None)
+    if policy is None:
+        return "updates at the rhythm agreed with the client"
+    clock = "around the clock" if policy.calendar == "24x7" else f"in {policy.calendar} hours"
+    return (
+        f"a first answer within {duration_text(policy.first_contact)}, then an update every "
+        f"{duration_text(policy.update_every)} until it is resolved, resolution within "
+        f"{duration_text(policy.resolution)} (counted {clock})"
+    )
 
 
 def client_domain(client: str) -> str:
