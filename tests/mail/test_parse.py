@@ -135,6 +135,28 @@ def test_message_id_normalisation() -> None:
     assert normalise_message_id("") is None
 
 
+def _encodable(raw: bytes) -> None:
+    """Every text the store will keep must be valid UTF-8 (no lone surrogates)."""
+    try:
+        parsed = parse_message(raw)
+    except MessageUnparseable:
+        return
+    texts = [parsed.key, parsed.subject, parsed.text, parsed.new_text, parsed.message_id or ""]
+    texts += [a.email + a.name for a in (parsed.sender, *parsed.to, *parsed.cc)]
+    texts += [*parsed.headers, *parsed.headers.values(), *(a.filename for a in parsed.attachments)]
+    for text in texts:
+        text.encode("utf-8")
+
+
+def test_eight_bit_headers_become_valid_text() -> None:
+    raw = "From: Jörg <j@x.example>\r\nSubject: Grüße\r\n\r\nx".encode()
+    parsed = parse_message(raw)
+    assert (parsed.subject, parsed.sender.name) == ("Grüße", "Jörg")
+    latin = "From: Jörg <j@x.example>\r\nSubject: Grüße\r\n\r\nx".encode("latin-1")
+    assert parse_message(latin).subject == "Grüße"
+    _encodable(latin)
+
+
 def _bounded(raw: bytes, seconds: float = 5.0) -> None:
     started = time.perf_counter()
     with contextlib.suppress(MessageUnparseable):
@@ -180,8 +202,7 @@ def test_ten_thousand_recipients_are_bounded() -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=2000))
 def test_any_bytes_parse_or_are_unparseable(raw: bytes) -> None:
-    with contextlib.suppress(MessageUnparseable):
-        parse_message(raw)
+    _encodable(raw)
 
 
 _HEADER_LINES = st.sampled_from(
@@ -205,8 +226,7 @@ _HEADER_LINES = st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(_HEADER_LINES, st.binary(max_size=80)), max_size=30))
 def test_mail_shaped_garbage_parses_or_is_unparseable(lines: list[bytes]) -> None:
-    with contextlib.suppress(MessageUnparseable):
-        parse_message(b"\r\n".join(lines))
+    _encodable(b"\r\n".join(lines))
 
 
 def test_every_corpus_file_parses_or_is_unparseable() -> None:
@@ -214,9 +234,9 @@ def test_every_corpus_file_parses_or_is_unparseable() -> None:
     assert len(files) > 1000
     parsed = 0
     for path in files:
-        try:
-            parse_message(path.read_bytes())
+        raw = path.read_bytes()
+        _encodable(raw)
+        with contextlib.suppress(MessageUnparseable):
+            parse_message(raw)
             parsed += 1
-        except MessageUnparseable:
-            pass
     assert parsed > 1300

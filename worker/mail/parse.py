@@ -141,16 +141,31 @@ def _parse(raw: bytes, given: tuple[AttachmentInfo, ...], max_text_bytes: int) -
     )
 
 
+def clean(text: str) -> str:
+    """Text without lone surrogates: undeclared 8-bit header bytes read as UTF-8, else Latin-1."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", errors="surrogateescape")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+        except Exception:
+            return text.encode("utf-8", errors="replace").decode("utf-8")
+    return text
+
+
 def _raw_headers(message: Message) -> dict[str, str]:
     """Header values as sent (unfolded, undecoded), first occurrence wins, capped."""
     headers: dict[str, str] = {}
     for name, value in message.raw_items():
         if len(headers) >= MAX_HEADERS:
             break
-        key = str(name).strip().lower()
+        key = clean(str(name)).strip().lower()
         if key and key not in headers:
             text = value if isinstance(value, str) else str(value)
-            headers[key] = _SPACES.sub(" ", text[:MAX_ADDRESS_TEXT]).strip()
+            headers[key] = clean(_SPACES.sub(" ", text[:MAX_ADDRESS_TEXT]).strip())
     return headers
 
 
@@ -160,7 +175,7 @@ def _decoded(message: Message, name: str, headers: dict[str, str]) -> str:
     if not raw:
         return ""
     try:
-        return _SPACES.sub(" ", str(_POLICY.header_factory(name, raw))).strip()
+        return clean(_SPACES.sub(" ", str(_POLICY.header_factory(name, raw))).strip())
     except Exception:
         return raw
 
@@ -175,14 +190,16 @@ def _addresses(raw: str) -> tuple[Address, ...]:
         for group in getattr(header, "groups", ()):
             for addr in group.addresses:
                 email_addr = addr.addr_spec if addr.username else ""
-                found.append(Address(email_addr.lower()[:320], str(addr.display_name)[:200]))
+                found.append(
+                    Address(clean(email_addr.lower()[:320]), clean(str(addr.display_name)[:200]))
+                )
                 if len(found) >= MAX_ADDRESSES:
                     break
             if len(found) >= MAX_ADDRESSES:
                 break
     except Exception:
         found = [
-            Address(addr.lower()[:320], name[:200])
+            Address(clean(addr.lower()[:320]), clean(name[:200]))
             for name, addr in getaddresses([text])[:MAX_ADDRESSES]
         ]
     return tuple(a for a in found if a.email or a.name)
@@ -286,7 +303,7 @@ def _pick_alternative(part: Message) -> Message | None:
 
 def _filename(part: Message) -> str:
     try:
-        return str(part.get_filename() or "")[:255]
+        return clean(str(part.get_filename() or "")[:255])
     except Exception:
         return ""
 

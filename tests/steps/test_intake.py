@@ -1,0 +1,222 @@
+"""Intake on a Maildir and the store: one decision per message, exactly once, across crashes."""
+
+from __future__ import annotations
+
+import mailbox
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import REPO
+from worker.clock import FrozenClock
+from worker.errors import StoreError
+from worker.mail.maildir import MaildirInbox
+from worker.metrics import Metrics
+from worker.settings import DetectionSettings, Settings
+from worker.steps import Services
+from worker.steps.intake import Incoming, handle_message, poll_maildir_once
+from worker.store import Store, cursors, events, recoveries, replies
+from worker.store import messages as message_store
+from worker.store.cursors import Cursor
+from worker.store.events import EventKind
+from worker.store.schema import messages
+
+DEMO = REPO / "worker" / "demo" / "mails"
+ANGRY = "This is unacceptable, the portal is still not working."
+
+
+def raw_mail(body: str, *, mid: str, sender: str = "jane@client.example", extra: str = "") -> bytes:
+    return (
+        f"From: Jane <{sender}>\r\nTo: support@acme.example\r\nSubject: Portal\r\n"
+        f"Message-ID: <{mid}>\r\nDate: Mon, 02 Mar 2026 08:00:00 +0000\r\n{extra}\r\n{body}\r\n"
+    ).encode()
+
+
+@pytest.fixture
+def services(store: Store, clock: FrozenClock) -> Services:
+    settings = Settings(detection=DetectionSettings(own_addresses=["support@acme.example"]))
+    return Services(settings=settings, clock=clock, store=store, metrics=Metrics())
+
+
+@pytest.fixture
+def maildir(tmp_path: Path) -> MaildirInbox:
+    inbox = MaildirInbox(tmp_path / "Maildir")
+    inbox.ensure()
+    return inbox
+
+
+def deliver(inbox: MaildirInbox, raw: bytes) -> None:
+    box = mailbox.Maildir(inbox.path, create=False)
+    box.add(raw)
+    box.close()
+
+
+def decisions(store: Store) -> dict[str, str]:
+    with store.transaction() as conn:
+        rows = conn.execute(select(messages.c.key, messages.c.decision)).all()
+    return {row.key: row.decision for row in rows}
+
+
+def count(store: Store) -> int:
+    with store.transaction() as conn:
+        return int(conn.execute(select(func.count()).select_from(messages)).scalar_one())
+
+
+def test_demo_mails_each_get_one_decision(services: Services, maildir: MaildirInbox) -> None:
+    for path in sorted(DEMO.glob("*.eml")):
+        deliver(maildir, path.read_bytes())
+    assert poll_maildir_once(services, maildir) == 5
+    found = decisions(services.store)
+    assert sorted(found.values()) == ["not_complaint", "recovery", "skipped", "skipped", "thread"]
+    assert maildir.pending() == []
+    assert len(list((maildir.path / "cur").iterdir())) == 5
+    with services.store.transaction() as conn:
+        pending = recoveries.pending(conn)
+        assert len(pending) == 1
+        recovery = pending[0]
+        assert recovery.source_key == "mail:demo-angry-0001@northwind-legal.example"
+        assert recovery.client == "dana.whitfield@northwind-legal.example"
+        assert "unacceptable" in recovery.excerpt
+        assert recovery.reasons
+        waiting = replies.unposted(conn)
+        assert [r.recovery_id for r in waiting] == [recovery.id]
+        kinds = [e.kind for e in events.for_recovery(conn, recovery.id)]
+        assert kinds == [EventKind.CLIENT_MESSAGE]
+    assert services.metrics.messages.labels(decision="recovery")._value.get() == 1
+    assert poll_maildir_once(services, maildir) == 0
+
+
+def test_a_message_read_again_after_a_crash_is_not_decided_twice(
+    services: Services, maildir: MaildirInbox
+) -> None:
+    raw = raw_mail(ANGRY, mid="a@client.example")
+    deliver(maildir, raw)
+    poll_maildir_once(services, maildir)
+    # The crash came after the record, before the move: the same file is back in new/.
+    deliver(maildir, raw)
+    assert poll_maildir_once(services, maildir) == 1
+    assert count(services.store) == 1
+    with services.store.transaction() as conn:
+        assert len(recoveries.pending(conn)) == 1
+
+
+def test_copies_of_one_message_are_one_message(services: Services, maildir: MaildirInbox) -> None:
+    raw = raw_mail(ANGRY, mid="a@client.example", extra="Cc: team@acme.example\r\n")
+    deliver(maildir, raw)
+    deliver(maildir, raw.replace(b"To: support@", b"To: sales@"))
+    poll_maildir_once(services, maildir)
+    assert decisions(services.store) == {"a@client.example": "recovery"}
+
+
+def test_unparseable_mail_is_quarantined_and_the_intake_goes_on(
+    services: Services, maildir: MaildirInbox
+) -> None:
+    deliver(maildir, b"\r\n\r\n")
+    deliver(maildir, raw_mail(ANGRY, mid="a@client.example"))
+    assert poll_maildir_once(services, maildir) == 2
+    assert sorted(decisions(services.store).values()) == ["quarantined", "recovery"]
+    assert services.metrics.quarantined._value.get() == 1
+
+
+def test_noise_and_own_mail_are_skipped(services: Services, maildir: MaildirInbox) -> None:
+    deliver(maildir, raw_mail(ANGRY, mid="1@x", extra="Auto-Submitted: auto-replied\r\n"))
+    deliver(maildir, raw_mail(ANGRY, mid="2@x", sender="support@acme.example"))
+    deliver(maildir, raw_mail(ANGRY, mid="3@x", sender="MAILER-DAEMON@mx.example"))
+    poll_maildir_once(services, maildir)
+    assert set(decisions(services.store).values()) == {"skipped"}
+    with services.store.transaction() as conn:
+        assert recoveries.pending(conn) == []
+
+
+def test_a_flood_is_one_recovery(services: Services, clock: FrozenClock) -> None:
+    outcomes = []
+    for i in range(8):
+        clock.advance(timedelta(seconds=30))
+        outcomes.append(
+            handle_message(services, Incoming("test", raw_mail(f"{ANGRY} #{i}", mid=f"{i}@x")))
+        )
+    assert [o.decision for o in outcomes] == ["recovery"] + ["thread"] * 7
+    assert {o.recovery_id for o in outcomes} == {outcomes[0].recovery_id}
+    with services.store.transaction() as conn:
+        assert len(recoveries.pending(conn)) == 1
+        assert len(replies.unposted(conn)) == 7
+
+
+def test_the_cursor_does_not_move_when_the_record_fails(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> int:
+        raise StoreError("disk full")
+
+    monkeypatch.setattr(message_store, "record", broken)
+    with pytest.raises(StoreError):
+        handle_message(
+            services,
+            Incoming("imap:x/INBOX", raw_mail(ANGRY, mid="a@x"), uid=7, uidvalidity=1),
+            cursor=Cursor("imap:x/INBOX", 1, 7),
+        )
+    with services.store.transaction() as conn:
+        assert cursors.get(conn, "imap:x/INBOX").last_uid == 0
+        # The recovery was in the same transaction: gone with it.
+        assert recoveries.pending(conn) == []
+
+
+def test_team_mail_in_the_sent_folder_is_a_client_update(
+    services: Services, clock: FrozenClock
+) -> None:
+    opened = handle_message(services, Incoming("in", raw_mail(ANGRY, mid="a@client.example")))
+    clock.advance(timedelta(minutes=20))
+    update = raw_mail(
+        "Sorry about this; we are on it.",
+        mid="r1@acme.example",
+        sender="support@acme.example",
+        extra="In-Reply-To: <a@client.example>\r\n",
+    )
+    sent = handle_message(services, Incoming("sent", update, sent=True))
+    assert (sent.decision, sent.recovery_id) == ("thread", opened.recovery_id)
+    # The client answers the team's mail: it joins the recovery through it.
+    clock.advance(timedelta(hours=2))
+    answer = raw_mail("Thanks.", mid="b@client.example", extra="In-Reply-To: <r1@acme.example>\r\n")
+    assert handle_message(services, Incoming("in", answer)).recovery_id == opened.recovery_id
+    other = raw_mail("Lunch?", mid="x@acme.example", sender="support@acme.example")
+    assert handle_message(services, Incoming("sent", other, sent=True)).decision == "skipped"
+    assert opened.recovery_id is not None
+    with services.store.transaction() as conn:
+        kinds = [e.kind for e in events.for_recovery(conn, opened.recovery_id)]
+        assert kinds == [EventKind.CLIENT_UPDATE, EventKind.CLIENT_MESSAGE]
+        assert len(replies.unposted(conn)) == 1
+
+
+def test_an_angrier_reply_raises_the_recovery(services: Services, clock: FrozenClock) -> None:
+    first = handle_message(
+        services, Incoming("in", raw_mail("The export does not work.", mid="a@x"))
+    )
+    clock.advance(timedelta(days=1))
+    furious = "Still not fixed. Unacceptable. Our lawyers will be in touch."
+    handle_message(
+        services, Incoming("in", raw_mail(furious, mid="b@x", extra="In-Reply-To: <a@x>\r\n"))
+    )
+    assert first.recovery_id is not None
+    with services.store.transaction() as conn:
+        recovery = recoveries.get(conn, first.recovery_id)
+        assert recovery is not None
+        assert recovery.severity == "sev1"
+        kinds = [e.kind for e in events.for_recovery(conn, first.recovery_id)]
+        assert EventKind.SEVERITY_RAISED in kinds
+
+
+def test_every_corpus_mail_through_the_intake(services: Services, maildir: MaildirInbox) -> None:
+    """Every file of the shared mail corpus ends in a recorded decision (copies: one)."""
+    corpus = REPO.parent / "shared" / "corpora" / "mail"
+    files = [p for p in sorted(corpus.rglob("*")) if p.is_file()]
+    for number, path in enumerate(files):
+        shutil.copy(path, maildir.path / "new" / f"{number:05d}.corpus")
+    handled = 0
+    while batch := poll_maildir_once(services, maildir):
+        handled += batch
+    assert handled == len(files)
+    recorded = count(services.store)
+    assert 0.5 * len(files) < recorded <= len(files)

@@ -1,0 +1,409 @@
+"""Intake: every inbox message ends in exactly one recorded decision, and only then moves on.
+
+For each message, one store transaction records the decision, what it implies
+(a pending recovery, a thread reply, a client event) and the folder's cursor;
+only after it commits is the message marked handled on the server. A crash
+anywhere leaves the message to be read again, and the dedupe by message key
+makes the second reading harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from worker.core.decision import (
+    QUARANTINED,
+    RECOVERY,
+    SKIPPED,
+    THREAD,
+    Decision,
+    DecisionPolicy,
+    decide,
+    jira_keys_in,
+)
+from worker.core.detection import Detector, load_signals
+from worker.errors import MessageUnparseable
+from worker.logs import get_logger
+from worker.mail.imap import ImapInbox
+from worker.mail.maildir import MaildirInbox
+from worker.mail.model import AttachmentInfo, ParsedMail
+from worker.mail.parse import content_key, parse_message
+from worker.settings import DetectionSettings
+from worker.steps import Services
+from worker.store import cursors, events, messages, recoveries, replies
+from worker.store.cursors import Cursor
+from worker.store.events import EventKind, RecoveryEvent
+from worker.store.messages import DecisionRecord
+
+log = get_logger()
+
+#: Messages read per folder and poll; the loop polls again while there is more.
+BATCH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message as a mail source delivers it."""
+
+    source: str
+    raw: bytes
+    uid: int | None = None
+    uidvalidity: int | None = None
+    attachments: tuple[AttachmentInfo, ...] = ()
+    received: datetime | None = None
+    #: From the team's Sent folder: an update to the client, not a client's mail.
+    sent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    decision: str
+    key: str
+    recovery_id: int | None = None
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --- the rules -----------------------------------------------------------------------
+
+
+@cache
+def _detector(signals_file: Path | None, complaint_addresses: tuple[str, ...]) -> Detector:
+    return Detector(load_signals(signals_file), complaint_addresses=complaint_addresses)
+
+
+def detector_for(detection: DetectionSettings) -> Detector:
+    """The detector the settings describe (read once per rules file)."""
+    return _detector(detection.signals_file, tuple(detection.complaint_addresses))
+
+
+def policy_for(detection: DetectionSettings) -> DecisionPolicy:
+    return DecisionPolicy(
+        own_addresses=tuple(detection.own_addresses),
+        ignore_senders=tuple(detection.ignore_senders),
+        flood_count=detection.flood_count,
+        flood_window=detection.flood_window,
+    )
+
+
+# --- one message ---------------------------------------------------------------------
+
+
+class StoreContext:
+    """What decisions need to know, read from the store inside the intake's transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def is_recorded(self, key: str) -> bool:
+        return messages.is_recorded(self.conn, key)
+
+    def recovery_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
+        return messages.recovery_for_message_ids(self.conn, message_ids)
+
+    def recovery_for_jira_key(self, jira_key: str) -> int | None:
+        found = recoveries.by_jira_key(self.conn, jira_key)
+        return found.id if found else None
+
+    def count_from(self, sender: str, since: datetime) -> int:
+        return messages.count_from(self.conn, sender, since)
+
+    def latest_recovery_from(self, sender: str, since: datetime) -> int | None:
+        return messages.latest_recovery_from(self.conn, sender, since)
+
+    def severity_of(self, recovery_id: int) -> str | None:
+        found = recoveries.get(self.conn, recovery_id)
+        return found.severity if found else None
+
+
+def handle_message(
+    services: Services,
+    incoming: Incoming,
+    *,
+    cursor: Cursor | None = None,
+    detector: Detector | None = None,
+    policy: DecisionPolicy | None = None,
+) -> Outcome:
+    """Decide one message and record it (with ``cursor`` saved) in one transaction."""
+    detection = services.settings.detection
+    detector = detector or detector_for(detection)
+    policy = policy or policy_for(detection)
+    max_text = services.settings.imap.max_text_bytes
+    try:
+        mail = parse_message(
+            incoming.raw, attachments=incoming.attachments, max_text_bytes=max_text
+        )
+    except MessageUnparseable as exc:
+        return _quarantine(services, incoming, str(exc), cursor)
+
+    now = services.clock.now()
+    with services.store.transaction() as conn:
+        context = StoreContext(conn)
+        if incoming.sent:
+            decision = _decide_sent(mail, context)
+        else:
+            decision = decide(mail, detector, context, now, policy)
+        recovery_id = decision.recovery_id
+        if decision.decision == SKIPPED and decision.reason.startswith("duplicate"):
+            pass  # decided before (a copy, or a crash before the cursor moved): nothing new
+        else:
+            if decision.decision == RECOVERY:
+                decision, recovery_id = _open(conn, mail, incoming, decision, now)
+            if decision.decision == THREAD and recovery_id is not None:
+                _join(conn, mail, incoming, decision, recovery_id=recovery_id, now=now)
+            messages.record(conn, _record(mail, incoming, decision, recovery_id), now)
+        if cursor is not None:
+            cursors.save(conn, cursor, now)
+    services.metrics.messages.labels(decision=decision.decision).inc()
+    log.info(
+        "message.decided",
+        source=incoming.source,
+        uid=incoming.uid,
+        key=mail.key,
+        decision=decision.decision,
+        reason=decision.reason,
+        score=decision.score,
+        severity=decision.severity,
+        recovery_id=recovery_id,
+    )
+    return Outcome(decision.decision, mail.key, recovery_id, decision.reasons)
+
+
+def _decide_sent(mail: ParsedMail, context: StoreContext) -> Decision:
+    """A mail the team sent: an update to the client when it is in a recovery's thread."""
+    if context.is_recorded(mail.key):
+        return Decision(SKIPPED, "duplicate: this message is already decided")
+    ids = [i for i in (mail.in_reply_to, *reversed(mail.references)) if i]
+    recovery_id = context.recovery_for_message_ids(ids) if ids else None
+    if recovery_id is None:
+        for key in jira_keys_in(mail.subject):
+            recovery_id = context.recovery_for_jira_key(key)
+            if recovery_id is not None:
+                break
+    if recovery_id is None:
+        return Decision(SKIPPED, "sent mail outside any recovery's thread")
+    return Decision(THREAD, "team update to the client", recovery_id=recovery_id)
+
+
+def _open(
+    conn: Connection, mail: ParsedMail, incoming: Incoming, decision: Decision, now: datetime
+) -> tuple[Decision, int]:
+    """Create the pending recovery; a second complaint in the same thread joins the first."""
+    source_key = f"mail:{decision.thread_root or mail.key}"
+    existing = recoveries.by_source(conn, source_key)
+    if existing is not None:
+        joined = Decision(
+            THREAD,
+            "another complaint in the thread of an open recovery",
+            is_complaint=decision.is_complaint,
+            score=decision.score,
+            severity=decision.severity,
+            reasons=decision.reasons,
+            recovery_id=existing.id,
+            thread_root=decision.thread_root,
+            raise_to=decision.severity
+            if decision.severity and decision.severity < existing.severity
+            else None,
+        )
+        return joined, existing.id
+    created = recoveries.create_pending(
+        conn,
+        source_key=source_key,
+        source_kind="mail",
+        client=mail.sender.email,
+        owner="",
+        severity=decision.severity or "sev3",
+        summary=mail.subject.strip() or "(no subject)",
+        now=now,
+        source_ref=mail.message_id or mail.key,
+        source_at=mail.date or incoming.received or now,
+        excerpt=mail.text,
+        reasons=decision.reasons,
+    )
+    return decision, created.id
+
+
+def _join(
+    conn: Connection,
+    mail: ParsedMail,
+    incoming: Incoming,
+    decision: Decision,
+    *,
+    recovery_id: int,
+    now: datetime,
+) -> None:
+    """A thread message: a client reply to post as a comment, or the team's update."""
+    at = mail.date or incoming.received or now
+    if incoming.sent:
+        kind = EventKind.CLIENT_UPDATE
+    else:
+        kind = EventKind.CLIENT_MESSAGE
+        replies.add(
+            conn,
+            message_key=mail.key,
+            recovery_id=recovery_id,
+            author=mail.sender.email,
+            author_name=mail.sender.name,
+            sent_at=mail.date,
+            text=mail.new_text or mail.text,
+            attachments=mail.attachments,
+            now=now,
+        )
+    events.record(
+        conn,
+        RecoveryEvent(recovery_id=recovery_id, kind=kind, at=at, dedupe_key=f"mail:{mail.key}"),
+        now,
+    )
+    if decision.raise_to:
+        before = recoveries.get(conn, recovery_id)
+        if before and recoveries.raise_severity(conn, recovery_id, decision.raise_to):
+            events.record(
+                conn,
+                RecoveryEvent(
+                    recovery_id=recovery_id,
+                    kind=EventKind.SEVERITY_RAISED,
+                    at=at,
+                    dedupe_key=f"mail:{mail.key}#severity",
+                    detail={
+                        "from": before.severity,
+                        "to": decision.raise_to,
+                        "reason": "an angrier mail in the thread",
+                    },
+                ),
+                now,
+            )
+
+
+def _record(
+    mail: ParsedMail, incoming: Incoming, decision: Decision, recovery_id: int | None
+) -> DecisionRecord:
+    return DecisionRecord(
+        key=mail.key,
+        message_id=mail.message_id,
+        source=incoming.source,
+        uid=incoming.uid,
+        sender=mail.sender.email,
+        subject=mail.subject,
+        received_at=incoming.received or mail.date,
+        decision=decision.decision,
+        reason=decision.reason,
+        score=decision.score,
+        severity=decision.severity,
+        reasons=decision.reasons,
+        recovery_id=recovery_id,
+    )
+
+
+def _quarantine(
+    services: Services, incoming: Incoming, reason: str, cursor: Cursor | None
+) -> Outcome:
+    key = content_key(incoming.raw)
+    now = services.clock.now()
+    with services.store.transaction() as conn:
+        if not messages.is_recorded(conn, key):
+            record = DecisionRecord(
+                key=key,
+                message_id=None,
+                source=incoming.source,
+                uid=incoming.uid,
+                sender="",
+                subject="",
+                received_at=incoming.received,
+                decision=QUARANTINED,
+                reason=f"unparseable: {reason}",
+            )
+            messages.record(conn, record, now)
+        if cursor is not None:
+            cursors.save(conn, cursor, now)
+    services.metrics.quarantined.inc()
+    services.metrics.messages.labels(decision=QUARANTINED).inc()
+    log.warning(
+        "message.quarantined", source=incoming.source, uid=incoming.uid, key=key, reason=reason
+    )
+    return Outcome(QUARANTINED, key)
+
+
+# --- sources -------------------------------------------------------------------------
+
+
+def poll_imap_once(services: Services, inbox: ImapInbox, *, limit: int = BATCH) -> int:
+    """Read each watched folder (and the Sent folder) past its cursor; how many were handled."""
+    settings = services.settings.imap
+    handled = 0
+    folders = [(folder, False) for folder in settings.folders]
+    if settings.sent_folder and settings.sent_folder not in settings.folders:
+        folders.append((settings.sent_folder, True))
+    for folder, sent in folders:
+        handled += _poll_folder(services, inbox, folder, sent=sent, limit=limit)
+    return handled
+
+
+def _poll_folder(
+    services: Services, inbox: ImapInbox, folder: str, *, sent: bool, limit: int
+) -> int:
+    source = inbox.source(folder)
+    state = inbox.select(folder)
+    with services.store.transaction() as conn:
+        cursor = cursors.get(conn, source)
+    if cursor.uidvalidity != state.uidvalidity:
+        if cursor.uidvalidity is not None:
+            # New numbering: read the folder again from the start; the keys dedupe.
+            log.warning(
+                "imap.uidvalidity.changed",
+                folder=folder,
+                stored=cursor.uidvalidity,
+                current=state.uidvalidity,
+            )
+        cursor = Cursor(source, state.uidvalidity, 0)
+        with services.store.transaction() as conn:
+            cursors.save(conn, cursor, services.clock.now())
+    fetched = inbox.fetch_since(folder, cursor.last_uid, limit=limit)
+    done: list[int] = []
+    quarantined: list[int] = []
+    for message in fetched:
+        if message.uidvalidity != cursor.uidvalidity:
+            break  # renumbered while we read: the next poll starts over
+        outcome = handle_message(
+            services,
+            Incoming(
+                source=source,
+                raw=message.raw,
+                uid=message.uid,
+                uidvalidity=message.uidvalidity,
+                attachments=message.attachments,
+                received=message.received,
+                sent=sent,
+            ),
+            cursor=Cursor(source, message.uidvalidity, message.uid),
+        )
+        (quarantined if outcome.decision == QUARANTINED else done).append(message.uid)
+    if quarantined:
+        inbox.mark_quarantined(folder, quarantined)
+    if done and not sent:
+        inbox.mark_handled(folder, done)
+    return len(done) + len(quarantined)
+
+
+def poll_maildir_once(services: Services, inbox: MaildirInbox, *, limit: int = BATCH) -> int:
+    """Decide the mails waiting in ``new/`` and file each into ``cur/``; how many."""
+    handled = 0
+    for name in inbox.pending(limit):
+        try:
+            message = inbox.read(name)
+        except FileNotFoundError:
+            continue  # filed meanwhile by another reader
+        except OSError as exc:
+            log.warning("maildir.read.failed", name=name, error=exc.strerror)
+            continue
+        handle_message(
+            services,
+            Incoming(source=inbox.source, raw=message.raw, attachments=message.attachments),
+        )
+        inbox.mark_handled(name)
+        handled += 1
+    return handled
