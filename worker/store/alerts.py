@@ -329,3 +329,27 @@ def save_jira_status(
                 **values,
             )
         )
+
+
+def jira_updated(
+    conn: Connection, recovery_id: int, *, due: date | None, label_removed: bool
+) -> None:
+    """Jira now shows ``due`` (when given) and no longer has the breach label (when removed)."""
+    values: dict[str, Any] = {}
+    if due is not None:
+        values["jira_due"] = due
+    if label_removed:
+        values["breach_labelled"] = 0
+    if values:
+        conn.execute(
+            update(clock_state).where(clock_state.c.recovery_id == recovery_id).values(**values)
+        )
+
+
+def retry_jira_update(conn: Connection, recovery_id: int, at: datetime) -> None:
+    """A Jira update failed: evaluate the recovery again at ``at`` at the latest."""
+    conn.execute(
+        update(clock_state)
+        .where(clock_state.c.recovery_id == recovery_id)
+        .values(next_check=func.min(func.coalesce(clock_state.c.next_check, at), at))
+    )
