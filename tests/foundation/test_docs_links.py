@@ -1,8 +1,9 @@
 """The operator documentation holds together: its links lead somewhere, its commands exist.
 
 Every relative link in README.md and docs/*.md points at a file of the repository (anchors
-are not checked), and every ``recovery-worker <subcommand>`` written in their code names a
-subcommand the command line has.
+are not checked), every ``recovery-worker <subcommand>`` written in their code names a
+subcommand the command line has, and every ``RECOVERY_WORKER_*`` variable they (and the
+compose and systemd examples) set is a real setting.
 """
 
 from __future__ import annotations
@@ -11,14 +12,19 @@ import argparse
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_origin
 from urllib.parse import unquote
 
 import pytest
+from pydantic import BaseModel
 
 from worker.cli import build_parser
+from worker.settings import ENV_NESTED_DELIMITER, ENV_PREFIX, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+EXAMPLES = [ROOT / "config" / "compose.yaml", *sorted((ROOT / "config" / "systemd").glob("*"))]
+VARIABLE = re.compile(re.escape(ENV_PREFIX) + r"[A-Z][A-Z0-9_]*")
 
 FENCE = re.compile(r"^\s*(```|~~~)")
 INLINE_CODE = re.compile(r"(`+)(.+?)\1")
@@ -100,6 +106,30 @@ def subcommands() -> set[str]:
     return set()
 
 
+def setting_variables() -> tuple[set[str], set[str]]:
+    """The environment variables of every setting, and those that take nested keys after ``__``."""
+    exact: set[str] = set()
+    nested: set[str] = set()
+
+    def walk(model: type[BaseModel], parts: list[str]) -> None:
+        for key, field in model.model_fields.items():
+            path = [*parts, key]
+            name = ENV_PREFIX + ENV_NESTED_DELIMITER.join(p.upper() for p in path)
+            exact.add(name)
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, path)
+            elif get_origin(annotation) is dict:
+                nested.add(name)
+
+    walk(Settings, [])
+    return exact, nested
+
+
+def is_setting(variable: str, exact: set[str], nested: set[str]) -> bool:
+    return variable in exact or any(variable.startswith(n + ENV_NESTED_DELIMITER) for n in nested)
+
+
 def test_links_are_found_outside_code_and_urls_are_skipped(tmp_path: Path) -> None:
     """Links in code are not links; URLs and in-page anchors are not files."""
     doc = ROOT / "docs" / "example.md"
@@ -154,3 +184,27 @@ def test_commands_in_docs_exist(document: Path) -> None:
         if name not in known
     ]
     assert not unknown, f"unknown subcommands (known: {sorted(known)}):\n  " + "\n  ".join(unknown)
+
+
+def test_setting_variables_follow_the_settings_model() -> None:
+    """Sections, their keys and the keys of mappings are settings; a misspelling is not."""
+    exact, nested = setting_variables()
+    assert is_setting("RECOVERY_WORKER_JIRA__API_TOKEN_FILE", exact, nested)
+    assert is_setting("RECOVERY_WORKER_JIRA__PRIORITIES__SEV1", exact, nested)
+    assert not is_setting("RECOVERY_WORKER_JIRA__APITOKEN_FILE", exact, nested)
+    assert not is_setting("RECOVERY_WORKER_JIRA__URL__X", exact, nested)
+
+
+@pytest.mark.parametrize(
+    "document", DOCUMENTS + EXAMPLES, ids=lambda p: p.relative_to(ROOT).as_posix()
+)
+def test_variables_in_docs_and_examples_are_settings(document: Path) -> None:
+    """A renamed setting cannot leave a stale variable in an example."""
+    exact, nested = setting_variables()
+    unknown = [
+        f"{document.relative_to(ROOT).as_posix()}:{number}: {variable}"
+        for number, text in enumerate(document.read_text(encoding="utf-8").splitlines(), 1)
+        for variable in VARIABLE.findall(text)
+        if not is_setting(variable, exact, nested)
+    ]
+    assert not unknown, "variables that are no setting:\n  " + "\n  ".join(unknown)
