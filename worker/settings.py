@@ -345,7 +345,11 @@ class SlaSettings(Section):
         description="Jira statuses in which the clocks pause.",
     )
     client_comment_public: bool = Field(
-        True, description="A public comment (Jira Service Management) is a client update."
+        False,
+        description=(
+            "A public comment is a client update: for Jira Service Management projects only "
+            "(elsewhere Cloud marks every comment public)."
+        ),
     )
     client_comment_marker: str = Field(
         "[client]", description="A comment containing this text is a client update."

@@ -27,6 +27,7 @@ def test_defaults_follow_the_documented_policies() -> None:
     assert sla.waiting_statuses == ["Waiting for customer", "Waiting for client"]
     assert sla.due_field == "duedate"
     assert not sla.promises_extend
+    assert not sla.client_comment_public
 
 
 def test_calendar_and_policy_from_toml(tmp_path: Path) -> None:

@@ -15,14 +15,14 @@ from worker.clock import FrozenClock
 from worker.core.alerting import Alert
 from worker.errors import RequestRejected, ServerUnavailable, WorkerError
 from worker.metrics import Metrics
-from worker.settings import AlertSettings, Settings
+from worker.settings import AlertSettings, Settings, SlaSettings
 from worker.steps import Services
-from worker.steps.clocks import sweep_clocks_once
+from worker.steps.clocks import is_client_facing, status_events, sweep_clocks_once
 from worker.store import Store, events, recoveries
 from worker.store import alerts as ledger
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.schema import alerts_sent
-from worker.tracker.base import NewIssue
+from worker.tracker.base import Comment, Issue, NewIssue, StatusCategory
 from worker.tracker.document import document, paragraph
 from worker.tracker.fake import FakeTracker
 
@@ -291,3 +291,44 @@ def test_metrics_show_states_alerts_and_next_deadline(
     assert value("recovery_worker_seconds_to_next_deadline") == 600
     assert value("recovery_worker_time_to_first_contact_seconds_count") == 1
     assert value("recovery_worker_time_to_first_contact_seconds_sum") == 1200
+
+
+def comment(body: str, public: bool | None = None, visibility: str | None = None) -> Comment:
+    return Comment("1", "SUP-1", "bob", body, T0, T0, public=public, visibility=visibility)
+
+
+def test_client_facing_comments_by_public_flag_marker_or_visibility() -> None:
+    """Each configured mark makes a comment a client update; an internal note is not one."""
+    sla = SlaSettings(client_comment_public=True, client_comment_visibilities=["Clients"])
+    assert is_client_facing(comment("Restarted the export", public=True), sla)
+    assert is_client_facing(comment("[Client] Fixed", public=False), sla)
+    assert is_client_facing(comment("Fixed", visibility="Clients"), sla)
+    assert not is_client_facing(comment("Internal note", public=False, visibility="Staff"), sla)
+    assert not is_client_facing(comment("Fixed", public=True), SlaSettings())
+
+
+def issue(status: str, category: StatusCategory, **extra: object) -> Issue:
+    values: dict[str, object] = {"resolved_at": None, "history": ()}
+    values.update(extra)
+    return Issue(
+        "SUP-1", "1", "SUP", "Task", "s", status, category, T0, T0 + timedelta(minutes=5),
+        **values,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def test_status_events_without_history_compare_with_the_last_seen_status() -> None:
+    """Data without a changelog still pauses, resumes, resolves and reopens, at the update time."""
+    waiting = ["Waiting for customer"]
+    later = T0 + timedelta(minutes=5)
+    found = status_events(1, issue("Waiting for customer", StatusCategory.IN_PROGRESS), waiting,
+                          "In Progress", False)  # fmt: skip
+    assert [(e.kind, e.at) for e in found] == [(EventKind.WAITING, later)]
+    found = status_events(1, issue("In Progress", StatusCategory.IN_PROGRESS), waiting,
+                          "waiting for CUSTOMER", False)  # fmt: skip
+    assert [e.kind for e in found] == [EventKind.RESUMED]
+    done = issue("Done", StatusCategory.DONE, resolved_at=T0 + timedelta(minutes=3))
+    found = status_events(1, done, waiting, "In Progress", False)
+    assert [(e.kind, e.at) for e in found] == [(EventKind.RESOLVED, T0 + timedelta(minutes=3))]
+    found = status_events(1, issue("To Do", StatusCategory.TODO), waiting, "Done", True)
+    assert [e.kind for e in found] == [EventKind.REOPENED]
+    assert status_events(1, issue("To Do", StatusCategory.TODO), waiting, "To Do", False) == []

@@ -1,0 +1,127 @@
+"""Jira changes on recovery issues become clock events: the sandbox in both dialects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.sandbox.conftest import checked_sandbox
+from tests.tracker.conftest import jira_tracker
+from worker.alerts.log import LogChannel
+from worker.clock import FrozenClock
+from worker.metrics import Metrics
+from worker.sandbox import Dialect, RunningSandbox
+from worker.settings import JiraSettings, Settings
+from worker.steps import Services
+from worker.steps.clocks import channels_from, sweep_clocks_once, sync_recoveries_once
+from worker.store import Store, events, recoveries
+from worker.store.events import EventKind, RecoveryEvent
+from worker.tracker.base import NewIssue, StatusCategory, Tracker
+from worker.tracker.document import document, paragraph
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[RunningSandbox]:
+    dialect: Dialect = request.param
+    with checked_sandbox(dialect, clock=clock) as running:
+        yield running
+
+
+@pytest.fixture
+def services(sandbox: RunningSandbox, store: Store, clock: FrozenClock) -> Services:
+    settings = Settings(jira=JiraSettings(url=sandbox.url, project="SUP", **sandbox.credentials))
+    tracker = jira_tracker(sandbox, clock)
+    return Services(settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=tracker)
+
+
+def tracker_of(services: Services) -> Tracker:
+    assert services.tracker is not None
+    return services.tracker
+
+
+def open_recovery(services: Services) -> tuple[int, str]:
+    tracker = tracker_of(services)
+    key = tracker.create_issue(
+        NewIssue("SUP", "Task", "Export broken", document(paragraph("x")), labels=("recovery",))
+    ).key
+    now = services.clock.now()
+    with services.store.transaction() as conn:
+        rec = recoveries.create_pending(
+            conn,
+            source_key="mail:1",
+            source_kind="mail",
+            client="client@example.com",
+            owner="",
+            severity="sev1",
+            summary="Export broken",
+            now=now,
+        )
+        recoveries.mark_open(conn, rec.id, key)
+        events.record(conn, RecoveryEvent(rec.id, EventKind.OPENED, now, "open:1"), now)
+    return rec.id, key
+
+
+def kinds(services: Services, recovery_id: int) -> list[tuple[EventKind, datetime]]:
+    with services.store.transaction() as conn:
+        return [(e.kind, e.at) for e in events.for_recovery(conn, recovery_id)]
+
+
+def test_comments_statuses_and_resolution_become_events_once(
+    services: Services, clock: FrozenClock
+) -> None:
+    """A client comment with a promise, a wait, Done and a reopen; a second poll adds nothing."""
+    tracker = tracker_of(services)
+    rid, key = open_recovery(services)
+    t0 = clock.now()
+    clock.advance(timedelta(minutes=10))
+    tracker.add_comment(key, document(paragraph("Internal: looking at the logs")))
+    tracker.add_comment(
+        key, document(paragraph("[client] We found the cause. Next update within 2 hours."))
+    )
+    clock.advance(timedelta(minutes=10))
+    assert tracker.transition(key, "Waiting for customer")
+    clock.advance(timedelta(minutes=20))
+    assert tracker.transition(key, "In Progress")
+    assert sync_recoveries_once(services) == 4
+    found = kinds(services, rid)
+    update_at = t0 + timedelta(minutes=10)
+    assert found == [
+        (EventKind.OPENED, t0),
+        (EventKind.CLIENT_UPDATE, update_at),
+        (EventKind.PROMISE, update_at),
+        (EventKind.WAITING, t0 + timedelta(minutes=20)),
+        (EventKind.RESUMED, t0 + timedelta(minutes=40)),
+    ]
+    with services.store.transaction() as conn:
+        promise = events.for_recovery(conn, rid)[2]
+    assert promise.detail == {"due": (update_at + timedelta(hours=2)).isoformat()}
+    clock.advance(timedelta(minutes=5))
+    assert sync_recoveries_once(services) == 0
+    clock.advance(timedelta(minutes=5))
+    assert tracker.transition(key, StatusCategory.DONE)
+    done_at = clock.now()
+    assert sync_recoveries_once(services) == 1
+    clock.advance(timedelta(minutes=30))
+    assert tracker.transition(key, "To Do")
+    assert sync_recoveries_once(services) == 1
+    assert kinds(services, rid)[-2:] == [
+        (EventKind.RESOLVED, done_at),
+        (EventKind.REOPENED, clock.now()),
+    ]
+
+
+def test_sweep_after_sync_keeps_the_cadence_in_jira(services: Services, clock: FrozenClock) -> None:
+    """The promised update sets the next deadline, shown as the issue's due date."""
+    tracker = tracker_of(services)
+    _, key = open_recovery(services)
+    clock.set(datetime(2026, 3, 2, 22, 30, tzinfo=UTC))
+    tracker.add_comment(key, document(paragraph("[client] Next update tomorrow at 01:00.")))
+    sync_recoveries_once(services)
+    sweep_clocks_once(services, channels_from(services))
+    issue = tracker.get_issue(key)
+    assert issue.due is not None
+    assert issue.due.isoformat() == "2026-03-03"
+    channels = [c.name for c in channels_from(services)]
+    assert channels == [LogChannel.name, "jira"]
