@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from worker.core.report import (
     NO_RECOVERIES,
+    CadenceJudge,
     DeadlineTally,
     build_report,
     median,
@@ -21,6 +22,7 @@ from worker.core.report import (
     to_table,
 )
 from worker.settings import SlaSettings
+from worker.steps.clocks import calendars_from, policies_from
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.followups import CREATED, DONE, ON_HOLD, Followup
 from worker.store.recoveries import OPEN, Recovery
@@ -135,7 +137,7 @@ def test_promises_kept_counts_only_what_came_due() -> None:
 def test_sla_deadlines_met_and_missed() -> None:
     """First contact and update deadlines from the SLA engine; the resolution target aside."""
     h = timedelta(hours=1)
-    judge = sla_judge(SlaSettings())
+    judge = _judge()
     sev1 = recovery(1, "mail", "sev1", T0)  # 24x7: first contact 1h, an update every 4h
     evs = [
         event(1, EventKind.OPENED, T0),
@@ -154,9 +156,14 @@ def test_sla_deadlines_follow_the_business_calendar() -> None:
     friday = datetime(2026, 3, 6, 16, 0, tzinfo=UTC)
     sev3 = recovery(3, "mail", "sev3", friday)
     evs = [event(3, EventKind.OPENED, friday)]
-    judge = sla_judge(SlaSettings())
+    judge = _judge()
     assert judge(sev3, evs, friday + timedelta(days=1)) == DeadlineTally(0, 0)
     assert judge(sev3, evs, friday + timedelta(days=4)) == DeadlineTally(0, 1)
+
+
+def _judge() -> CadenceJudge:
+    sla = SlaSettings()
+    return sla_judge(policies_from(sla), calendars_from(sla))
 
 
 def test_report_over_all_recoveries() -> None:

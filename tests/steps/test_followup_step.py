@@ -13,7 +13,7 @@ from worker.core.followup import followup_label
 from worker.core.sla import ClockKind
 from worker.errors import ConnectionFailed, OutcomeUnknown
 from worker.metrics import Metrics
-from worker.settings import FollowupSettings, Settings
+from worker.settings import AlertSettings, FollowupSettings, Settings
 from worker.steps import Services
 from worker.steps.followup import (
     FOLLOWUP_OVERDUE,
@@ -21,6 +21,7 @@ from worker.steps.followup import (
     ChannelAlerts,
     FollowupAlert,
     check_followups_once,
+    default_alerts,
     plan_followups_once,
 )
 from worker.store import Store, events, ledger, recoveries
@@ -525,6 +526,16 @@ def test_alerts_reach_every_channel_even_when_one_fails(
         "recovery_worker_errors_total", {"step": "followups", "kind": "ConnectionFailed"}
     )
     assert errors == 2
+
+
+def test_default_alerts_use_the_outside_channels_only(
+    store: Store, clock: FrozenClock, tracker: FakeTracker
+) -> None:
+    """Slack, Teams and webhooks get follow-up alerts; Jira comments and logs are the step's own."""
+    settings = Settings(alerts=AlertSettings(webhook_url="https://hooks.example/alerts"))
+    services = make_services(store, clock, tracker, settings)
+    assert [c.name for c in default_alerts(services).channels] == ["webhook"]
+    assert default_alerts(make_services(store, clock, tracker)).channels == ()
 
 
 def test_done_after_overdue_clears_the_breach_label(

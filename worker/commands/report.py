@@ -15,6 +15,7 @@ from worker.commands import add_config_option
 from worker.core.alerting import AlertKind
 from worker.core.report import Report, build_report, sla_judge, to_csv, to_json, to_table
 from worker.settings import Settings, load_settings, parse_duration
+from worker.steps.clocks import sla_setup
 from worker.store import Store, events, recoveries
 from worker.store import followups as followup_store
 from worker.store.db import LATEST_VERSION
@@ -74,7 +75,7 @@ def load_report(
     store: Store, now: datetime, since: datetime | None = None, settings: Settings | None = None
 ) -> Report:
     """Read what the report needs from the store and compute it, deadlines per the SLA policies."""
-    settings = settings or Settings()
+    setup = sla_setup(settings or Settings())
     if store.version() == 0:
         return build_report([], {}, [], now, since=since)
     if store.version() < LATEST_VERSION:
@@ -94,7 +95,7 @@ def load_report(
         followups,
         now,
         since=since,
-        cadence=sla_judge(settings.sla, settings.alerts.warn_at),
+        cadence=sla_judge(setup.policies, setup.calendars, setup.warn_at),
         breaches=breaches,
     )
 

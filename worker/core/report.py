@@ -16,11 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from worker.core.calendar import BusinessCalendar, holiday_dates, parse_hours
+from worker.core.calendar import BusinessCalendar
 from worker.core.sla import Clock, ClockKind, ClockState, Policy, evaluate
-from worker.settings import CalendarSettings, SlaSettings
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.followups import CANCELLED, CREATED, DONE, ON_HOLD, Followup
 from worker.store.recoveries import Recovery
@@ -109,19 +107,13 @@ def promises_kept(
 #: The deadlines the cadence is made of; the resolution target is not an update owed.
 CADENCE_CLOCKS = frozenset({ClockKind.FIRST_CONTACT, ClockKind.NEXT_UPDATE})
 
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-
-def sla_judge(sla: SlaSettings, warn_at: float = 0.75) -> CadenceJudge:
+def sla_judge(
+    policies: Mapping[str, Policy],
+    calendars: Mapping[str, BusinessCalendar],
+    warn_at: float = 0.75,
+) -> CadenceJudge:
     """Deadlines as the SLA engine sets them: the severity's policy in its calendar."""
-    calendars = {name: _calendar(name, c) for name, c in sla.calendars.items()}
-    calendars["24x7"] = BusinessCalendar.around_the_clock()
-    policies = {
-        str(severity): Policy(
-            p.first_contact, p.update_every, p.resolution, p.calendar, sla.promises_extend
-        )
-        for severity, p in sla.policies.items()
-    }
 
     def judge(recovery: Recovery, events: Sequence[RecoveryEvent], now: datetime) -> DeadlineTally:
         policy = policies.get(recovery.severity) or policies[max(policies)]
@@ -171,22 +163,6 @@ def _in_time(clock: Clock, met_at: datetime) -> bool:
     if clock.met_at is not None:
         return clock.late_by is None
     return met_at <= clock.deadline
-
-
-def _calendar(name: str, settings: CalendarSettings) -> BusinessCalendar:
-    hours = {_WEEKDAYS.index(day): parse_hours(text) for day, text in settings.hours.items()}
-    holidays = (
-        holiday_dates(settings.holidays_country, settings.holidays_subdiv)
-        if settings.holidays_country
-        else None
-    )
-    return BusinessCalendar(
-        name,
-        ZoneInfo(settings.time_zone),
-        hours,
-        holidays=holidays,
-        extra_dates=settings.extra_dates,
-    )
 
 
 def build_report(

@@ -21,6 +21,7 @@ from worker.errors import PermanentError, WorkerError
 from worker.logs import get_logger
 from worker.metrics import Metrics
 from worker.steps import Services
+from worker.steps.clocks import channels_from
 from worker.store import events, ledger, recoveries
 from worker.store import followups as store
 from worker.store.events import EventKind, RecoveryEvent
@@ -63,10 +64,15 @@ class AlertSink(Protocol):
     def send(self, alert: FollowupAlert) -> None: ...
 
 
-class LogAlerts:
-    """Alerts as a structured log event and a metric."""
+class ChannelAlerts:
+    """Alerts as a log event, then through the configured alert channels (Slack, Teams, webhook).
 
-    def __init__(self, metrics: Metrics) -> None:
+    An overdue follow-up goes out as a missed update (a breach); a missing root
+    cause as a warning. A failing channel is logged and never blocks the others.
+    """
+
+    def __init__(self, channels: Sequence[Channel], metrics: Metrics) -> None:
+        self.channels = tuple(channels)
         self._metrics = metrics
 
     def send(self, alert: FollowupAlert) -> None:
@@ -79,22 +85,8 @@ class LogAlerts:
             **dict(alert.detail),
         )
         self._metrics.alerts.labels(kind=alert.kind, severity=alert.severity).inc()
-
-
-class ChannelAlerts:
-    """Alerts through the SLA alert channels (Jira, Slack, Teams, webhook, log).
-
-    An overdue follow-up goes out as a missed update (a breach); a missing root
-    cause as a warning. A failing channel is logged and never blocks the others.
-    """
-
-    def __init__(self, channels: Sequence[Channel], metrics: Metrics) -> None:
-        self._channels = tuple(channels)
-        self._metrics = metrics
-
-    def send(self, alert: FollowupAlert) -> None:
         converted = channel_alert(alert)
-        for channel in self._channels:
+        for channel in self.channels:
             try:
                 channel.send(converted)
             except WorkerError as exc:
@@ -105,7 +97,16 @@ class ChannelAlerts:
                     error=f"{type(exc).__name__}: {exc}",
                 )
                 self._metrics.errors.labels(step="followups", kind=type(exc).__name__).inc()
-        self._metrics.alerts.labels(kind=alert.kind, severity=alert.severity).inc()
+
+
+#: Channels that follow-up alerts skip: the step writes its own Jira comments and log events.
+OWN_CHANNELS = frozenset({"jira", "log"})
+
+
+def default_alerts(services: Services) -> ChannelAlerts:
+    """The configured alert channels, less those the step does itself."""
+    channels = [c for c in channels_from(services) if c.name not in OWN_CHANNELS]
+    return ChannelAlerts(channels, services.metrics)
 
 
 def channel_alert(alert: FollowupAlert) -> Alert:
@@ -139,7 +140,7 @@ def plan_followups_once(services: Services, alerts: AlertSink | None = None) -> 
     tracker = services.tracker
     if tracker is None:
         return 0
-    sink = alerts or LogAlerts(services.metrics)
+    sink = alerts or default_alerts(services)
     with services.store.transaction() as conn:
         after = store.cursor(conn, CONSUMER)
         pending = events.since(conn, after, (EventKind.RESOLVED, EventKind.REOPENED))[:BATCH]
@@ -463,7 +464,7 @@ def check_followups_once(services: Services, alerts: AlertSink | None = None) ->
     tracker = services.tracker
     if tracker is None:
         return 0
-    sink = alerts or LogAlerts(services.metrics)
+    sink = alerts or default_alerts(services)
     with services.store.transaction() as conn:
         waiting = store.in_state(conn, store.CREATED)
     changed = 0
