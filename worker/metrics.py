@@ -67,3 +67,15 @@ class Metrics:
         self.quarantined = Counter(
             "recovery_worker_quarantined_total", "Messages quarantined as unparseable.", registry=r
         )
+        self.alert_deliveries = Counter(
+            "recovery_worker_alert_deliveries_total",
+            "Alert deliveries by channel and outcome (sent, failed, given_up).",
+            ["channel", "outcome"],
+            registry=r,
+        )
+        self.sweep_seconds = Histogram(
+            "recovery_worker_sla_sweep_seconds",
+            "Duration of one clock sweep, alert deliveries included.",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )

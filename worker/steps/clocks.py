@@ -159,6 +159,11 @@ class _JiraUpdate:
 
 def sweep_clocks_once(services: Services, channels: Sequence[Channel] | None = None) -> int:
     """Evaluate what is due, plan and deliver alerts; the number of deliveries made."""
+    with services.metrics.sweep_seconds.time():
+        return _sweep(services, channels)
+
+
+def _sweep(services: Services, channels: Sequence[Channel] | None) -> int:
     setup = sla_setup(services.settings)
     chosen = list(channels) if channels is not None else channels_from(services)
     names = [c.name for c in chosen]
@@ -282,6 +287,10 @@ def _deliver(services: Services, channels: Sequence[Channel], now: datetime) -> 
             if not give_up:
                 retry_at = now + timedelta(seconds=policy.wait_for(exc, attempt))
             services.metrics.errors.labels(step="sweep_clocks", kind=type(exc).__name__).inc()
+            outcome = "failed" if retry_at else "given_up"
+            services.metrics.alert_deliveries.labels(
+                channel=delivery.channel, outcome=outcome
+            ).inc()
             log.warning(
                 "alert.delivery_failed" if retry_at else "alert.given_up",
                 channel=delivery.channel,
@@ -297,6 +306,7 @@ def _deliver(services: Services, channels: Sequence[Channel], now: datetime) -> 
             continue
         with services.store.transaction() as conn:
             ledger.mark_sent(conn, delivery.id, result, services.clock.now())
+        services.metrics.alert_deliveries.labels(channel=delivery.channel, outcome="sent").inc()
         done += 1
     return done
 
