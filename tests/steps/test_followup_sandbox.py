@@ -15,6 +15,7 @@ from worker.sandbox import RunningSandbox
 from worker.settings import Settings
 from worker.steps import Services
 from worker.steps.followup import check_followups_once, plan_followups_once
+from worker.steps.recoveries import raise_priorities_once
 from worker.store import Store, events, recoveries
 from worker.store import followups as fstore
 from worker.store.events import EventKind, RecoveryEvent
@@ -144,6 +145,7 @@ def test_followup_lifecycle_in_jira(
         now = recoveries.get(conn, recovery.id)
     assert now is not None
     assert (now.reopen_count, now.severity) == (2, "sev1")
+    assert raise_priorities_once(services) == 1
     assert tracker.get_issue(key).priority == "Highest"
 
     clock.advance(timedelta(days=1))

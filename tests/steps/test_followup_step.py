@@ -24,6 +24,7 @@ from worker.steps.followup import (
     default_alerts,
     plan_followups_once,
 )
+from worker.steps.recoveries import raise_priorities_once
 from worker.store import Store, events, ledger, recoveries
 from worker.store import followups as fstore
 from worker.store.events import EventKind, RecoveryEvent
@@ -340,6 +341,7 @@ def test_second_reopen_raises_severity(services: Services, tracker: FakeTracker)
 
     now, _ = current(services, recovery)
     assert (now.reopen_count, now.severity) == (2, "sev1")
+    assert raise_priorities_once(services) == 1  # the raise reaches the ticket's priority
     assert tracker.issues[recovery.jira_key or ""].priority == "Highest"
     with services.store.transaction() as conn:
         raised = [e for e in events.for_recovery(conn, recovery.id) if e.kind == "severity_raised"]

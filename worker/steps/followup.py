@@ -412,12 +412,6 @@ def _on_reopened(
 
     count = recovery.reopen_count + 1
     raised_to = _raised(recovery.severity) if count >= 2 else None
-    if raised_to is not None:
-        priorities = {str(sev): name for sev, name in settings.jira.priorities.items()}
-        priority = priorities.get(raised_to)
-        if priority:
-            tracker.set_priority(recovery_key, priority)
-
     with services.store.transaction() as conn:
         store.reopen_recovery(conn, recovery.id)
         if new_state is not None:
