@@ -275,10 +275,10 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime) / CLOCK_TICKS
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident memory of a live process."""
+def memory_bytes(pid: int, field: str = "VmHWM") -> int:
+    """A memory figure of a live process: VmHWM is its peak resident size, VmRSS the current."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024
     return 0
 
@@ -392,6 +392,9 @@ class WorkerProcess:
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.pid)
 
+    def peak_memory(self) -> int:
+        return memory_bytes(self.pid)
+
     def stop(self) -> None:
         """End the run at the end of a test, whatever state it is in."""
         if self.alive():
@@ -478,6 +481,12 @@ class Rig:
         return {r[0] for r in self.store_rows("SELECT message_id FROM messages") if r[0]}
 
 
+WEBHOOK_SECRET = "rw-webhook-signing-key-5d1e8a"
+SEVERITIES = ("sev1", "sev2", "sev3")
+#: Deadlines short enough to be missed during a test, on a calendar that never closes.
+FAST_POLICY = {"first_contact": "20s", "update_every": "1m", "resolution": "1h", "calendar": "24x7"}
+
+
 def worker_settings(
     workdir: Path, dovecot: Dovecot, sandbox: RunningSandbox, webhook: WebhookReceiver
 ) -> dict[str, dict[str, Any]]:
@@ -505,6 +514,14 @@ def worker_settings(
             "read_timeout": "5s",
         },
         "detection": {"own_addresses": [USER]},
+        "alerts": {
+            "webhook_url": webhook.url,
+            "webhook_secret": WEBHOOK_SECRET,
+            "webhook_timeout": "5s",
+            "warn_at": 0.5,
+            "jira_comment": False,
+        },
+        "sla": {"policies": {severity: dict(FAST_POLICY) for severity in SEVERITIES}},
         "health": {"host": "127.0.0.1", "port": free_port()},
         "loop": {"sweep_interval": "1s", "max_backoff": "5s", "shutdown_grace": "5s"},
         "log": {"level": "info", "format": "json"},
