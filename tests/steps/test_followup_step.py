@@ -273,6 +273,21 @@ def test_missing_root_cause_is_flagged_once_and_followup_still_created(
     assert followup.root_cause_gaps == ("but-for cause", "systemic cause", "fix", "remediation")
 
 
+def test_a_repeated_resolution_changes_nothing(
+    services: Services, tracker: FakeTracker, clock: FrozenClock, alerts: RecordingAlerts
+) -> None:
+    """A second resolution without a reopen between: no new task, comment or alert."""
+    recovery = open_recovery(services, tracker, have_text=TEMPLATE_HAVE)
+    resolve(services, tracker, recovery)
+    plan_followups_once(services, alerts)
+    clock.advance(timedelta(hours=1))
+    record(services, recovery, EventKind.RESOLVED, clock.now())
+    assert plan_followups_once(services, alerts) == 1
+    assert len(followups_in(tracker)) == 1
+    assert len(tracker.comment_log[recovery.jira_key or ""]) == 1
+    assert len(alerts.sent) == 1
+
+
 def test_root_cause_from_configured_fields(
     store: Store, clock: FrozenClock, tracker: FakeTracker, alerts: RecordingAlerts
 ) -> None:

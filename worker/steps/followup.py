@@ -211,7 +211,7 @@ def _on_resolved(
         key = followup.jira_key or ""
         change = "unchanged"
 
-    if gaps:
+    if gaps and change != "unchanged":  # a repeated resolution is not flagged twice
         _flag_root_cause(
             services, tracker, sink, recovery, recovery_key=recovery_key, event=event, gaps=gaps
         )
