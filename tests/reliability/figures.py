@@ -19,6 +19,53 @@ TOTALS = (
     ("lost", "lost"),
 )
 
+ATTACKS = (
+    (
+        "crashes",
+        "the worker is SIGKILLed at seeded random moments while several hundred complaints "
+        "and thread replies arrive, and restarted; every complaint must have exactly one "
+        "recovery ticket with three subtasks, every reply exactly one comment, every alert "
+        "at most one webhook message per deadline (`test_crashes.py`)",
+    ),
+    (
+        "Jira faults",
+        "the sandbox answers about 30% of calls with 429 (Retry-After), 503 or a dropped "
+        "connection, answers some creates after the read timeout, and Cloud search lags "
+        "behind creates; the same exactly-once result, and every wait after a 429 at least "
+        "its Retry-After (`test_crashes.py`, `test_jira_faults.py`)",
+    ),
+    (
+        "IMAP faults",
+        "Dovecot is killed mid-IDLE and mid-fetch ten times and the folder renumbered "
+        "(UIDVALIDITY); every mail decided exactly once, and the worker's CPU time while the "
+        "server is away read from /proc (`test_imap_faults.py`)",
+    ),
+    (
+        "hostile input",
+        "JQL and Jira-markup injection, CR/LF header injection, 10,000 recipients, 1,000 "
+        "nested multiparts, a 50 MB attachment, invalid charsets, a 5 MB line: time, peak "
+        "memory and bytes pulled from the server, and the stored Jira text checked inert "
+        "(`test_hostile_input.py`)",
+    ),
+    (
+        "floods",
+        "1,000 automatic replies and 1,000 mails from one sender within a minute: at most one "
+        "recovery, every mail decided once, no IMAP write but our keywords (`test_floods.py`)",
+    ),
+    (
+        "secrets",
+        "wrong IMAP password, wrong Jira credentials, 401s, 500s, a failing OAuth token "
+        "endpoint, invalid settings and a store broken under the running worker: no secret, "
+        "nor its Basic or SASL encoding, in the worker's output, /metrics, webhook bodies or "
+        "Jira (`test_secrets.py`)",
+    ),
+    (
+        "shutdown",
+        "SIGTERM in the middle of a burst of mail, three times: exit 0 within 10 seconds, "
+        "and after restart every mail decided exactly once (`test_shutdown.py`)",
+    ),
+)
+
 
 @dataclass
 class Figures:
@@ -63,6 +110,8 @@ class Figures:
         ]
         for key, label in TOTALS:
             lines.append(f"| {label} | {self.totals.get(key, 0)} |")
+        lines += ["", "## What is attacked", ""]
+        lines += [f"- **{name}**: {what}" for name, what in ATTACKS]
         lines += ["", "## Per test", ""]
         for test in sorted(self.tables):
             outcome = self.outcomes.get(test, "")
