@@ -211,7 +211,7 @@ def test_sections_are_found_in_flattened_text(text: str) -> None:
 
 
 def test_prose_that_starts_with_a_label_word_is_not_a_label() -> None:
-    """Lines like "Fixed ..." or "Fix the ..." inside another section does not open the fix section."""
+    """A line such as "Fixed ..." or "Fix the ..." inside a section does not open the fix one."""
     text = "Systemic cause: no lock\nFixed the scheduler as well\nFix the docs later"
     sections = parse_sections(text, FollowupSettings())
     assert set(sections) == {"systemic_cause"}
