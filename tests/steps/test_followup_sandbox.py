@@ -12,7 +12,7 @@ from tests.tracker.conftest import DIALECTS, jira_tracker, user_id
 from worker.clock import FrozenClock
 from worker.metrics import Metrics
 from worker.sandbox import RunningSandbox
-from worker.settings import Settings
+from worker.settings import FollowupSettings, Settings
 from worker.steps import Services
 from worker.steps.followup import check_followups_once, plan_followups_once
 from worker.steps.recoveries import raise_priorities_once
@@ -188,3 +188,40 @@ def test_missing_root_cause_comment_renders_in_jira(
 
 def _version(sandbox: RunningSandbox) -> str:
     return "3" if str(sandbox.dialect) == "cloud" else "2"
+
+
+def test_cancel_on_reopen_and_overdue_in_jira(
+    sandbox: RunningSandbox, clock: FrozenClock, store: Store
+) -> None:
+    """Cancel mode closes the task and plans a new one; an overdue task gets one reminder."""
+    tracker = jira_tracker(sandbox, clock)
+    settings = Settings(followup=FollowupSettings(on_reopen="cancel"))
+    services = Services(settings, clock, store, Metrics(), tracker)
+    recovery = open_in_jira(services, tracker, user_id(tracker, "alice"))
+    key = recovery.jira_key or ""
+
+    move(services, tracker, recovery, done=True)
+    plan_followups_once(services)
+    clock.advance(timedelta(hours=2))
+    move(services, tracker, recovery, done=False)
+    plan_followups_once(services)
+    (first,) = tracker.search(all_of(eq("project", "SUP"), eq("labels", "recovery-followup")))
+    assert first.status_category == StatusCategory.DONE
+    assert "cancelled" in tracker.comments(first.key)[0].body
+
+    clock.advance(timedelta(hours=2))
+    move(services, tracker, recovery, done=True)
+    plan_followups_once(services)
+    tasks = list(tracker.search(all_of(eq("project", "SUP"), eq("labels", "recovery-followup"))))
+    (second,) = [t for t in tasks if t.key != first.key]
+    assert second.status_category == StatusCategory.TODO
+    assert sorted(link["outward"] for link in sandbox.state.links) == sorted(
+        [first.key, second.key]
+    )
+    assert {link["inward"] for link in sandbox.state.links} == {key}
+
+    clock.advance(timedelta(days=32))
+    assert check_followups_once(services) == 1
+    assert check_followups_once(services) == 0
+    (reminder,) = tracker.comments(second.key)
+    assert "day(s) late" in reminder.body
