@@ -176,8 +176,9 @@ def _sweep(services: Services, channels: Sequence[Channel] | None) -> int:
         ids = [d.recovery_id for d in due]
         history = events.for_recoveries(conn, ids)
         sent = ledger.sent_keys(conn, ids)
+        rows: list[ledger.ClockRow] = []
         for item in due:
-            update = _evaluate_one(
+            row, update = _evaluate_one(
                 conn,
                 services,
                 setup=setup,
@@ -187,8 +188,10 @@ def _sweep(services: Services, channels: Sequence[Channel] | None) -> int:
                 channels=names,
                 now=now,
             )
+            rows.append(row)
             if update is not None:
                 jira_updates.append(update)
+        ledger.save_clocks(conn, rows, now)
     delivered = _deliver(services, chosen, now)
     _update_jira(services, jira_updates, now)
     _update_metrics(services, now)
@@ -205,7 +208,7 @@ def _evaluate_one(
     sent: set[tuple[str, str]],
     channels: list[str],
     now: datetime,
-) -> _JiraUpdate | None:
+) -> tuple[ledger.ClockRow, _JiraUpdate | None]:
     policy, calendar = setup.calendar_of(item.severity)
     clocks = evaluate(history, policy, calendar, now, setup.warn_at)
     subject = Subject(item.recovery_id, item.severity, item.jira_key, item.owner, item.summary)
@@ -242,33 +245,43 @@ def _evaluate_one(
         if remove or show:
             update = _JiraUpdate(item.recovery_id, item.jira_key, remove, show)
     newest = max((e.id or 0 for e in history), default=0)
-    ledger.save_clock(
-        conn,
-        ledger.ClockRow(
-            recovery_id=item.recovery_id,
-            severity=item.severity,
-            state=str(clocks.state) if is_open else str(ClockState.MET),
-            is_open=is_open,
-            next_deadline=deadline,
-            next_check=next_check(clocks, setup.rules, now),
-            events_seen=newest,
-            # Stays set until Jira confirms the label is gone.
-            breach_labelled=labelled,
-            jira_due=item.jira_due,
-            first_contact_seen=seen,
-        ),
-        now,
+    row = ledger.ClockRow(
+        recovery_id=item.recovery_id,
+        severity=item.severity,
+        state=str(clocks.state) if is_open else str(ClockState.MET),
+        is_open=is_open,
+        next_deadline=deadline,
+        next_check=next_check(clocks, setup.rules, now),
+        events_seen=newest,
+        # Stays set until Jira confirms the label is gone.
+        breach_labelled=labelled,
+        jira_due=item.jira_due,
+        first_contact_seen=seen,
     )
-    return update
+    return row, update
 
 
 def _deliver(services: Services, channels: Sequence[Channel], now: datetime) -> int:
     """Send every pending delivery; one channel failing never stops the others."""
     by_name = {c.name: c for c in channels}
-    alerts = services.settings.alerts
     policy = RetryPolicy(clock=services.clock, max_wait=600.0)
-    with services.store.transaction() as conn:
-        pending = ledger.to_deliver(conn, now)
+    done = 0
+    while True:
+        with services.store.transaction() as conn:
+            pending = ledger.to_deliver(conn, now)
+        if not pending:
+            return done
+        done += _deliver_batch(services, by_name, policy, pending, now)
+
+
+def _deliver_batch(
+    services: Services,
+    by_name: dict[str, Channel],
+    policy: RetryPolicy,
+    pending: Sequence[ledger.Delivery],
+    now: datetime,
+) -> int:
+    alerts = services.settings.alerts
     done = 0
     for delivery in pending:
         channel = by_name.get(delivery.channel)
@@ -285,7 +298,8 @@ def _deliver(services: Services, channels: Sequence[Channel], now: datetime) -> 
             give_up = isinstance(exc, PermanentError) or attempt >= alerts.max_attempts
             retry_at = None
             if not give_up:
-                retry_at = now + timedelta(seconds=policy.wait_for(exc, attempt))
+                # At least a second: a retry is never due within the sweep that failed.
+                retry_at = now + timedelta(seconds=max(1.0, policy.wait_for(exc, attempt)))
             services.metrics.errors.labels(step="sweep_clocks", kind=type(exc).__name__).inc()
             outcome = "failed" if retry_at else "given_up"
             services.metrics.alert_deliveries.labels(
@@ -314,10 +328,12 @@ def _deliver(services: Services, channels: Sequence[Channel], now: datetime) -> 
 def _update_jira(services: Services, updates: Sequence[_JiraUpdate], now: datetime) -> None:
     """Remove breach labels of clocks met again and show the next deadline as the due date."""
     tracker = services.tracker
-    if tracker is None:
+    if tracker is None or not updates:
         return
     label = services.settings.alerts.breach_label
     field = services.settings.sla.due_field
+    done: list[_JiraUpdate] = []
+    failed: list[_JiraUpdate] = []
     for item in updates:
         try:
             if item.remove_label:
@@ -333,13 +349,17 @@ def _update_jira(services: Services, updates: Sequence[_JiraUpdate], now: dateti
                 error=type(exc).__name__,
                 detail=str(exc)[:300],
             )
-            with services.store.transaction() as conn:
-                ledger.retry_jira_update(conn, item.recovery_id, now + JIRA_RETRY)
+            failed.append(item)
             continue
-        with services.store.transaction() as conn:
+        done.append(item)
+    # Recorded together: both updates are idempotent, so a crash before this only repeats them.
+    with services.store.transaction() as conn:
+        for item in done:
             ledger.jira_updated(
                 conn, item.recovery_id, due=item.due, label_removed=item.remove_label
             )
+        for item in failed:
+            ledger.retry_jira_update(conn, item.recovery_id, now + JIRA_RETRY)
 
 
 def _update_metrics(services: Services, now: datetime) -> None:

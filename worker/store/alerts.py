@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from worker.store.schema import alerts_sent, clock_state, recoveries, recovery_events
 
@@ -259,24 +259,55 @@ def due_for_evaluation(conn: Connection, now: datetime, open_states: Sequence[st
     ]
 
 
+def save_clocks(conn: Connection, rows: Sequence[ClockRow], now: datetime) -> None:
+    """Store many evaluations at once: one UPDATE and one INSERT statement, many parameter sets."""
+    if not rows:
+        return
+    ids = [row.recovery_id for row in rows]
+    existing: set[int] = set()
+    for start in range(0, len(ids), 500):
+        existing.update(
+            conn.execute(
+                select(clock_state.c.recovery_id).where(
+                    clock_state.c.recovery_id.in_(ids[start : start + 500])
+                )
+            ).scalars()
+        )
+    params = [
+        {
+            "rid": row.recovery_id,
+            "severity": row.severity,
+            "state": row.state,
+            "is_open": int(row.is_open),
+            "next_deadline": row.next_deadline,
+            "next_check": row.next_check,
+            "events_seen": row.events_seen,
+            "breach_labelled": int(row.breach_labelled),
+            "jira_due": row.jira_due,
+            "first_contact_seen": int(row.first_contact_seen),
+            "updated_at": now,
+        }
+        for row in rows
+    ]
+    columns = [key for key in params[0] if key != "rid"]
+    updates = [p for p in params if p["rid"] in existing]
+    inserts = [p for p in params if p["rid"] not in existing]
+    if updates:
+        conn.execute(
+            update(clock_state)
+            .where(clock_state.c.recovery_id == bindparam("rid"))
+            .values({name: bindparam(name) for name in columns}),
+            updates,
+        )
+    if inserts:
+        conn.execute(
+            insert(clock_state),
+            [{"recovery_id": p["rid"], **{name: p[name] for name in columns}} for p in inserts],
+        )
+
+
 def save_clock(conn: Connection, row: ClockRow, now: datetime) -> None:
-    values = {
-        "severity": row.severity,
-        "state": row.state,
-        "is_open": int(row.is_open),
-        "next_deadline": row.next_deadline,
-        "next_check": row.next_check,
-        "events_seen": row.events_seen,
-        "breach_labelled": int(row.breach_labelled),
-        "jira_due": row.jira_due,
-        "first_contact_seen": int(row.first_contact_seen),
-        "updated_at": now,
-    }
-    changed = conn.execute(
-        update(clock_state).where(clock_state.c.recovery_id == row.recovery_id).values(**values)
-    )
-    if changed.rowcount == 0:
-        conn.execute(insert(clock_state).values(recovery_id=row.recovery_id, **values))
+    save_clocks(conn, [row], now)
 
 
 def state_counts(conn: Connection) -> list[tuple[str, str, int]]:
