@@ -418,6 +418,13 @@ class FollowupSettings(Section):
         description="Labels that open each root-cause section in the HAVE subtask's text.",
     )
 
+    @model_validator(mode="after")
+    def _jira_labels(self) -> FollowupSettings:
+        for label in (*self.labels, self.hold_label):
+            if not label or any(char.isspace() for char in label):
+                raise ValueError(f"a Jira label cannot be empty or hold spaces: {label!r}")
+        return self
+
 
 class HealthSettings(Section):
     """The HTTP endpoints for probes and metrics."""

@@ -241,3 +241,10 @@ def test_configured_headings_replace_the_defaults() -> None:
     )
     text = "Trigger: a restart\nWhy it could happen: no lock\nRepair: refunds\nPrevention: lock"
     assert root_cause_gaps(make_issue("SUP-3", text), {}, settings) == []
+
+
+@pytest.mark.parametrize("changes", [{"labels": ["follow up"]}, {"hold_label": ""}])
+def test_labels_jira_would_refuse_are_settings_errors(changes: dict[str, object]) -> None:
+    """Jira labels cannot hold spaces: such a setting is refused at start, not at the create."""
+    with pytest.raises(ValueError, match="Jira label"):
+        FollowupSettings(**changes)
