@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from worker.clock import Clock
+from worker.errors import TransientError, WorkerError
 from worker.health import HealthServer, HealthState
 from worker.logs import get_logger
+from worker.mail.imap import ImapInbox
+from worker.mail.maildir import MaildirInbox
 from worker.metrics import Metrics
 from worker.settings import Settings
+from worker.steps import Services
+from worker.steps.clocks import sweep_clocks_once, sync_recoveries_once
+from worker.steps.followup import check_followups_once, plan_followups_once
+from worker.steps.intake import poll_imap_once, poll_maildir_once
+from worker.steps.jira_watch import watch_jira_once
+from worker.steps.recoveries import (
+    open_recoveries_once,
+    post_replies_once,
+    raise_priorities_once,
+)
 from worker.store import Store
 from worker.supervisor import LoopStatus, Step, Supervisor
+from worker.tracker import Tracker
+from worker.tracker.jira import JiraTracker
 
 log = get_logger()
+
+#: Steps that talk to an outside system; /readyz reports each one's last outcome.
+IMAP_STEP = "inbox.imap"
+JIRA_STEP = "jira.open_recoveries"
 
 
 @dataclass
@@ -24,7 +44,9 @@ class Worker:
     store: Store
     metrics: Metrics
     supervisor: Supervisor
+    services: Services
     dependencies: tuple[str, ...] = ()
+    imap: ImapInbox | None = None
     health_server: HealthServer | None = field(default=None)
 
     def start_health(self) -> HealthServer | None:
@@ -48,22 +70,157 @@ class Worker:
     def close(self) -> None:
         if self.health_server is not None:
             self.health_server.stop()
+        if self.imap is not None:
+            self.imap.close()
         self.store.close()
 
 
-def build_worker(settings: Settings, clock: Clock) -> Worker:
-    """Open the store (migrating it) and assemble the steps the settings call for."""
+class IdleWaiter:
+    """Waits between loop rounds in IMAP IDLE, so new mail is polled at once.
+
+    When the server is away the wait falls back to the shutdown event: the
+    inbox step's own backoff decides when to try again, and a signal still ends
+    the wait at once.
+    """
+
+    def __init__(
+        self, inbox: ImapInbox, folder: str, step: Step, fallback: Callable[[float], object]
+    ) -> None:
+        self.inbox = inbox
+        self.folder = folder
+        self.step = step
+        self.fallback = fallback
+
+    def __call__(self, timeout: float) -> None:
+        if not self.inbox.connected:
+            self.fallback(timeout)
+            return
+        try:
+            if self.inbox.wait_for_activity(self.folder, timeout):
+                self.step.next_run = None  # new mail: read it in the next round
+        except WorkerError as exc:
+            log.info("inbox.idle.interrupted", folder=self.folder, error=type(exc).__name__)
+            self.fallback(min(timeout, 1.0))
+
+
+def _waking(run: Callable[[], int], followers: list[Step]) -> Callable[[], int]:
+    """Run a step; when it did something, make its followers due in the same round.
+
+    Steps run in list order, so an inbox poll that records a complaint is followed
+    at once by the step that opens it in Jira, not one interval later.
+    """
+
+    def wrapped() -> int:
+        done = run()
+        if done:
+            for step in followers:
+                step.next_run = None
+        return done
+
+    return wrapped
+
+
+def _tracker_step(services: Services, step: Callable[[Services], int]) -> Callable[[], int]:
+    """Run a Jira step, connecting first if the tracker is not there yet.
+
+    Connecting lazily lets the worker start (and keep reading mail) while Jira is
+    down; the step fails as transient and the supervisor backs off.
+    """
+
+    def run() -> int:
+        if services.tracker is None:
+            services.tracker = _connect(services)
+        return step(services)
+
+    return run
+
+
+def _connect(services: Services) -> Tracker:
+    try:
+        return JiraTracker.from_settings(services.settings.jira, clock=services.clock)
+    except TransientError:
+        raise
+    except WorkerError as exc:
+        log.error("jira.connect.failed", error=type(exc).__name__, detail=str(exc))
+        raise
+
+
+def build_worker(settings: Settings, clock: Clock, *, tracker: Tracker | None = None) -> Worker:
+    """Open the store (migrating it) and assemble the steps the settings call for.
+
+    ``tracker`` replaces the Jira adapter the settings would build (tests, the demo).
+    """
     store = Store(settings.store.url)
     version = store.migrate()
     log.info("store.ready", schema_version=version, backend=store.engine.dialect.name)
     metrics = Metrics()
+    services = Services(settings, clock, store, metrics, tracker)
     steps: list[Step] = []
     dependencies: list[str] = []
-    if not (settings.imap.host or settings.maildir.path):
-        log.info("inbox.disabled", hint="set imap.host or maildir.path to watch an inbox")
-    if not settings.jira.url:
-        log.info("jira.disabled", hint="set jira.url to open recoveries in Jira")
     supervisor = Supervisor(
         steps, clock, status=LoopStatus(), max_backoff=settings.loop.max_backoff
     )
-    return Worker(settings, clock, store, metrics, supervisor, tuple(dependencies))
+    # Work found by one step wakes these; their own intervals are only a safety net.
+    after_intake: list[Step] = []
+    after_sync: list[Step] = []
+
+    imap: ImapInbox | None = None
+    if settings.imap.host:
+        imap = ImapInbox.from_settings(settings.imap, clock, sleep=supervisor.shutdown.wait)
+        inbox = imap
+        poll = Step(
+            IMAP_STEP,
+            _waking(lambda: poll_imap_once(services, inbox), after_intake),
+            settings.imap.poll_interval,
+        )
+        steps.append(poll)
+        dependencies.append(IMAP_STEP)
+        if settings.imap.idle:
+            supervisor.set_waiter(
+                IdleWaiter(imap, settings.imap.folders[0], poll, supervisor.shutdown.wait)
+            )
+    if settings.maildir.path is not None:
+        maildir = MaildirInbox(settings.maildir.path)
+        maildir.ensure()
+        steps.append(
+            Step(
+                "inbox.maildir",
+                _waking(lambda: poll_maildir_once(services, maildir), after_intake),
+                settings.maildir.poll_interval,
+            )
+        )
+    if not (settings.imap.host or settings.maildir.path):
+        log.info("inbox.disabled", hint="set imap.host or maildir.path to watch an inbox")
+
+    local = settings.loop.sweep_interval
+    if settings.jira.url or tracker is not None:
+        jira_poll = settings.jira.poll_interval
+        open_step = Step(JIRA_STEP, _tracker_step(services, open_recoveries_once), local)
+        replies = Step("jira.post_replies", _tracker_step(services, post_replies_once), local)
+        priorities = Step(
+            "jira.raise_priorities", _tracker_step(services, raise_priorities_once), local
+        )
+        watch = Step(
+            "jira.watch_signals",
+            _waking(_tracker_step(services, watch_jira_once), [open_step]),
+            jira_poll,
+        )
+        plan = Step("followup.plan", _tracker_step(services, plan_followups_once), local)
+        sync = Step(
+            "jira.sync_recoveries",
+            _waking(_tracker_step(services, sync_recoveries_once), after_sync),
+            jira_poll,
+        )
+        check = Step("followup.check", _tracker_step(services, check_followups_once), jira_poll)
+        steps.extend([watch, open_step, replies, sync, plan, priorities, check])
+        after_intake.extend([open_step, replies, priorities])
+        after_sync.extend([plan, priorities])
+        dependencies.append(JIRA_STEP)
+    else:
+        log.info("jira.disabled", hint="set jira.url to open recoveries in Jira")
+    # The sweep works from the store alone: clocks are kept even while Jira is away.
+    sweep = Step("sla.sweep", lambda: sweep_clocks_once(services), local)
+    steps.append(sweep)
+    after_intake.append(sweep)
+    after_sync.append(sweep)
+    return Worker(settings, clock, store, metrics, supervisor, services, tuple(dependencies), imap)

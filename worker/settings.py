@@ -157,6 +157,9 @@ class MaildirSettings(Section):
     """A Maildir read as the inbox, for on-premise mail and the demo."""
 
     path: Path | None = Field(None, description="Maildir to watch; unset disables it.")
+    poll_interval: Duration = Field(
+        timedelta(seconds=10), description="How often the Maildir is looked at."
+    )
 
 
 class JiraSettings(Section):

@@ -97,6 +97,10 @@ class Supervisor:
         # The waiter blocks until there may be work (an IMAP IDLE, say) or the timeout ends.
         self._waiter: Waiter = waiter or self.shutdown.wait
 
+    def set_waiter(self, waiter: Waiter) -> None:
+        """Wait between rounds with ``waiter`` (an IMAP IDLE, say) instead of a plain sleep."""
+        self._waiter = waiter
+
     def request_shutdown(self, reason: str = "requested") -> None:
         if not self.shutdown.is_set():
             log.info("worker.shutdown.requested", reason=reason)
