@@ -290,3 +290,22 @@ def test_dialect_is_detected_from_server_info(
     found = JiraTracker.connect(BASE, email="a@b.c", api_token="t-123456",
                                 retry=no_sleep_retry(clock), clock=clock)  # fmt: skip
     assert found.dialect == Dialect.CLOUD
+
+
+def test_subtask_type_falls_back_to_the_project_and_is_cached(
+    stub: responses.RequestsMock, clock: FrozenClock
+) -> None:
+    """Without per-project createmeta (old Jira) the project's issue types name the subtask
+    type; it is asked once per process."""
+    missing = {"errorMessages": ["No resource found"], "errors": {}}
+    stub.get(f"{DC}/issue/createmeta/SUP/issuetypes", json=missing, status=404)
+    task = {"id": "1", "name": "Task", "subtask": False, "self": f"{DC}/issuetype/1"}
+    sub = {"id": "5", "name": "Teilaufgabe", "subtask": True, "self": f"{DC}/issuetype/5"}
+    stub.get(f"{DC}/project/SUP", json={"id": "10000", "key": "SUP", "name": "Support",
+                                        "self": f"{DC}/project/10000",
+                                        "issueTypes": [task, sub]})  # fmt: skip
+    adapter = tracker("datacenter", clock)
+    assert adapter.subtask_issue_type("SUP") == "Teilaufgabe"
+    assert adapter.subtask_issue_type("SUP") == "Teilaufgabe"
+    assert len(stub.calls) == 2
+    checked("datacenter", stub.calls[1])

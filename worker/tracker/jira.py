@@ -343,7 +343,16 @@ class JiraTracker:
         return items
 
     def _issue_types(self, project: str) -> list[dict[str, Any]]:
-        """The issue types a create in ``project`` may use, from createmeta."""
+        """The issue types a create in ``project`` may use: createmeta, else the project's."""
+        try:
+            return self._createmeta_types(project)
+        except NotFound:
+            # Jira before 8.4 has no per-project createmeta; the project lists its types.
+            raw = self._read(lambda: self._send("GET", f"project/{project}"))
+            types: list[dict[str, Any]] = raw.get("issueTypes") or []
+            return types
+
+    def _createmeta_types(self, project: str) -> list[dict[str, Any]]:
         key = "issueTypes" if self.cloud else "values"
         found: list[dict[str, Any]] = []
         start = 0
