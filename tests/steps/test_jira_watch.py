@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from tests.sandbox.conftest import checked_sandbox
 from tests.tracker.conftest import jira_tracker, user_id
@@ -155,20 +157,67 @@ def test_own_tickets_and_unwatched_projects_are_ignored(
     assert watch_jira_once(services) == 0
 
 
-def test_the_window_overlaps_and_old_changes_are_not_refired(
-    services: Services, clock: FrozenClock, sandbox: RunningSandbox
+def record_queries(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The JQL of every search the tracker runs from now on."""
+    tracker = tracker_of(services)
+    inner = tracker.search
+    queries: list[str] = []
+
+    def recording(jql: str, **kwargs: Any) -> Iterator[Issue]:
+        queries.append(jql)
+        return inner(jql, **kwargs)
+
+    monkeypatch.setattr(tracker, "search", recording)
+    return queries
+
+
+def test_the_window_starts_at_the_watermark_minus_the_overlap(
+    services: Services, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each poll asks from the watermark minus the overlap; a change inside it fires once."""
+    """The first poll looks back a day; later ones from the newest update seen, minus 5 minutes."""
+    start = clock.now()
     ops_issue(services, labels=("complaint",))
-    later(clock)
+    queries = record_queries(services, monkeypatch)
+    later(clock, 30)
     watch_jira_once(services)
-    sandbox.reset_calls()
+    assert 'updated >= "2026/03/01 09:25"' in queries[0]  # now - 1 day - 5 minutes
+    queries.clear()
     later(clock, 30)
     assert watch_jira_once(services) == 0
+    watermark = start - timedelta(minutes=5)
+    assert f'updated >= "{watermark:%Y/%m/%d %H:%M}"' in queries[0]
+    assert queries[0].startswith('(project IN ("OPS")) AND (labels = "complaint")')
+
+
+def test_a_hostile_complaint_label_stays_one_value(services: Services, clock: FrozenClock) -> None:
+    """A configured label with quotes and JQL words is matched as one literal label."""
+    hostile = 'complaint"OR"labels="complaint'
+    services.settings = Settings(jira=services.settings.jira.model_copy(
+        update={"complaint_label": hostile, "watch_signals": ["labelled"]}))  # fmt: skip
+    ops_issue(services, labels=("complaint",))
+    later(clock)
+    assert watch_jira_once(services) == 0
+    ops_issue(services, labels=(hostile,))
+    later(clock)
+    assert watch_jira_once(services) == 1
+
+
+def test_jira_unavailable_defers_without_moving_the_watermark(
+    services: Services, clock: FrozenClock, sandbox: RunningSandbox
+) -> None:
+    """A search that keeps failing ends the poll; the next one covers the same window."""
+    key = ops_issue(services, labels=("complaint",))
     search = (
         "POST /rest/api/3/search/jql" if sandbox.dialect == "cloud" else "POST /rest/api/2/search"
     )
-    assert sandbox.calls[search] >= 1
+    sandbox.faults.server_error(503, search, times=None)
+    later(clock)
+    with capture_logs() as logs:
+        assert watch_jira_once(services) == 0
+    assert any(e["event"] == "jira.watch_deferred" for e in logs)
+    sandbox.faults.clear()
+    assert watch_jira_once(services) == 1
+    assert [r.source_ref for r in pending(services)] == [key]
 
 
 def test_reporter_comments_are_read_by_the_configured_detector(
