@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import jira
@@ -358,7 +359,7 @@ class JiraTracker:
         start = 0
         while True:
             path = f"issue/createmeta/{project}/issuetypes?startAt={start}&maxResults=50"
-            page = self._read(lambda path=path: self._send("GET", path))  # type: ignore[misc]
+            page = self._read(partial(self._send, "GET", path))
             values = page.get(key) or []
             found.extend(values)
             start += len(values)
@@ -385,7 +386,7 @@ class JiraTracker:
         for start in range(0, len(issues), BULK_LIMIT):
             chunk = issues[start : start + BULK_LIMIT]
             body = {"issueUpdates": [{"fields": self._fields(i)} for i in chunk]}
-            answer = self._write(lambda body=body: self._bulk(body))  # type: ignore[misc]
+            answer = self._write(partial(self._bulk, body))
             failed = {
                 int(e.get("failedElementNumber", -1)): e.get("elementErrors") or {}
                 for e in answer.get("errors") or []
@@ -440,24 +441,35 @@ class JiraTracker:
                 return
             if self.cloud:
                 page = self._read(
-                    lambda token=token, size=size: self._client.enhanced_search_issues(  # type: ignore[misc]
-                        jql, nextPageToken=token, maxResults=size, fields=list(fields),
-                        expand=expand, json_result=True, use_post=True,
+                    partial(
+                        self._client.enhanced_search_issues,
+                        jql,
+                        nextPageToken=token,
+                        maxResults=size,
+                        fields=list(fields),
+                        expand=expand,
+                        json_result=True,
+                        use_post=True,
                     )
-                )  # fmt: skip
+                )
             else:
                 page = self._read(
-                    lambda start=start, size=size: self._client.search_issues(  # type: ignore[misc]
-                        jql, startAt=start, maxResults=size,
+                    partial(
+                        self._client.search_issues,
+                        jql,
+                        startAt=start,
+                        maxResults=size,
                         # One comma-separated value: Jira reads it like the list, and the
                         # client then leaves the names untranslated.
                         fields=[",".join(fields)] if history else list(fields),
-                        expand=expand, validate_query=True, json_result=True,
+                        expand=expand,
+                        validate_query=True,
+                        json_result=True,
                         # POST keeps long queries out of the URL, but Data Center's POST
                         # body has no string form of expand: ask for history by GET.
                         use_post=not history,
                     )
-                )  # fmt: skip
+                )
             issues = page.get("issues") or []
             for raw in issues:
                 yield self._issue(raw, extra_fields)
@@ -483,7 +495,7 @@ class JiraTracker:
         start = 0
         while True:
             path = f"issue/{key}/comment?startAt={start}&maxResults=100"
-            page = self._read(lambda path=path: self._send("GET", path))  # type: ignore[misc]
+            page = self._read(partial(self._send, "GET", path))
             values = page.get("comments") or []
             found.extend(self._comment(key, c) for c in values)
             start += len(values)
@@ -541,7 +553,7 @@ class JiraTracker:
             )
             if matches:
                 body = {"transition": {"id": str(candidate["id"])}}
-                self._read(lambda body=body: self._send("POST", f"issue/{key}/transitions", body))  # type: ignore[misc]
+                self._read(partial(self._send, "POST", f"issue/{key}/transitions", body))
                 return True
         return False
 
