@@ -8,6 +8,7 @@ lets the step in hand finish before the loop exits.
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import threading
@@ -21,6 +22,10 @@ from worker.errors import PermanentError, TransientError
 from worker.logs import get_logger
 
 log = get_logger()
+
+
+def _ignore_in_handler(_signum: int, _frame: FrameType | None) -> None:
+    """Keep Python from acting on the signal; the wakeup pipe carries it on."""
 
 
 def backoff_delay(
@@ -107,11 +112,27 @@ class Supervisor:
         self.shutdown.set()
 
     def install_signal_handlers(self) -> None:
-        def handler(signum: int, _frame: FrameType | None) -> None:
-            self.request_shutdown(signal.Signals(signum).name)
+        """Turn SIGTERM and SIGINT into a shutdown request.
 
-        signal.signal(signal.SIGTERM, handler)
-        signal.signal(signal.SIGINT, handler)
+        The handler itself does nothing: logging or setting an event inside a
+        signal handler can deadlock on a lock the interrupted main thread holds
+        (the event's own, or stdout's). Python writes the signal number to a
+        wakeup pipe instead, and a small thread reading it makes the request.
+        """
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
+        signal.set_wakeup_fd(write_fd)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, _ignore_in_handler)
+        threading.Thread(
+            target=self._watch_signals, args=(read_fd,), name="signals", daemon=True
+        ).start()
+
+    def _watch_signals(self, read_fd: int) -> None:
+        while data := os.read(read_fd, 64):
+            for signum in data:
+                if signum in (signal.SIGTERM, signal.SIGINT):
+                    self.request_shutdown(signal.Signals(signum).name)
 
     def run_step(self, step: Step) -> bool:
         """Run one step now; True when it succeeded. Never raises for the step's failures."""
