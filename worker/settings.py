@@ -401,6 +401,9 @@ class FollowupSettings(Section):
         "followup-on-hold", description="Label on a follow-up while its recovery is reopened."
     )
     link_type: str = Field("Relates", description="Link type between a recovery and its follow-up.")
+    check_every: Duration = Field(
+        timedelta(hours=1), description="How often an open follow-up task is read from Jira."
+    )
     have_subtask: str = Field(
         "HAVE", description="Finds the HAVE subtask: a word of its summary, or one of its labels."
     )

@@ -153,6 +153,7 @@ def test_followup_lifecycle_in_jira(
     plan_followups_once(services)
     assert check_followups_once(services) == 0
     assert tracker.transition(followup.key, StatusCategory.DONE)
+    clock.advance(services.settings.followup.check_every)
     assert check_followups_once(services) == 1
     with store.transaction() as conn:
         closed = recoveries.get(conn, recovery.id)

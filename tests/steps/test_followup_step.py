@@ -425,6 +425,26 @@ def test_done_followup_closes_the_recovery(
     assert check_followups_once(services) == 0
 
 
+def test_open_followups_are_read_once_per_interval(
+    services: Services, tracker: FakeTracker, clock: FrozenClock
+) -> None:
+    """An open task is read from Jira once per check_every, and once more before it is overdue."""
+    recovery = open_recovery(services, tracker)
+    resolve(services, tracker, recovery)
+    plan_followups_once(services)
+    before = tracker.calls["get_issue"]
+    check_followups_once(services)
+    clock.advance(timedelta(minutes=59))
+    check_followups_once(services)
+    assert tracker.calls["get_issue"] == before + 1
+    clock.advance(timedelta(minutes=1))
+    check_followups_once(services)
+    assert tracker.calls["get_issue"] == before + 2
+    clock.set(datetime(2026, 4, 2, 0, 10, tzinfo=UTC))  # overdue since ten minutes
+    assert check_followups_once(services) == 1
+    assert tracker.calls["get_issue"] == before + 3
+
+
 def test_overdue_followup_alerts_once(
     services: Services, tracker: FakeTracker, clock: FrozenClock, alerts: RecordingAlerts
 ) -> None:
@@ -568,6 +588,7 @@ def test_done_after_overdue_clears_the_breach_label(
     key = recovery.jira_key or ""
     tracker.add_labels(key, ["sla-breached"])
     tracker.transition(task.key, StatusCategory.DONE)
+    clock.advance(services.settings.followup.check_every)
     check_followups_once(services)
     assert "sla-breached" not in tracker.issues[key].labels
     _, followup = current(services, recovery)

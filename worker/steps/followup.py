@@ -462,11 +462,16 @@ def check_followups_once(services: Services, alerts: AlertSink | None = None) ->
     with services.store.transaction() as conn:
         waiting = store.in_state(conn, store.CREATED)
     changed = 0
+    every = services.settings.followup.check_every
     for followup in waiting:
-        if followup.jira_key is None:
-            continue
-        issue = tracker.get_issue(followup.jira_key)
         now = services.clock.now()
+        overdue = now.date() > followup.due and followup.overdue_alerted_at is None
+        recent = followup.checked_at is not None and now - followup.checked_at < every
+        if followup.jira_key is None or (recent and not overdue):
+            continue  # Jira is read once per check_every, and before an overdue alert
+        issue = tracker.get_issue(followup.jira_key)
+        with services.store.transaction() as conn:
+            store.mark_checked(conn, followup.recovery_id, now)
         if issue.status_category == StatusCategory.DONE:
             done_at = issue.resolved_at or now
             if followup.overdue_alerted_at is not None:
@@ -483,7 +488,7 @@ def check_followups_once(services: Services, alerts: AlertSink | None = None) ->
                 on_time=on_time,
             )
             changed += 1
-        elif now.date() > followup.due and followup.overdue_alerted_at is None:
+        elif overdue:
             _alert_overdue(services, tracker, sink, followup, issue)
             changed += 1
     return changed

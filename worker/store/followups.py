@@ -38,6 +38,7 @@ class Followup:
     updated_at: datetime
     done_at: datetime | None
     overdue_alerted_at: datetime | None
+    checked_at: datetime | None = None
 
 
 def _from_row(row: RowMapping) -> Followup:
@@ -54,6 +55,7 @@ def _from_row(row: RowMapping) -> Followup:
         updated_at=row["updated_at"],
         done_at=row["done_at"],
         overdue_alerted_at=row["overdue_alerted_at"],
+        checked_at=row["checked_at"],
     )
 
 
@@ -89,6 +91,7 @@ def plan(
         "updated_at": now,
         "done_at": None,
         "overdue_alerted_at": None,
+        "checked_at": None,
     }
     if get(conn, recovery_id) is None:
         conn.execute(insert(followups).values(recovery_id=recovery_id, created_at=now, **values))
@@ -130,6 +133,10 @@ def mark_done(conn: Connection, recovery_id: int, done_at: datetime, now: dateti
 
 def mark_overdue_alerted(conn: Connection, recovery_id: int, now: datetime) -> None:
     _update(conn, recovery_id, overdue_alerted_at=now, updated_at=now)
+
+
+def mark_checked(conn: Connection, recovery_id: int, now: datetime) -> None:
+    _update(conn, recovery_id, checked_at=now)
 
 
 def in_state(conn: Connection, *states: str) -> list[Followup]:

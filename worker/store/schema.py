@@ -196,6 +196,7 @@ followups = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("done_at", UtcDateTime, nullable=True),
     Column("overdue_alerted_at", UtcDateTime, nullable=True),
+    Column("checked_at", UtcDateTime, nullable=True),  # last read of the task from Jira
 )
 
 #: Consumers of recovery events: per consumer, the last event id handled.
