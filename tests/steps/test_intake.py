@@ -6,18 +6,21 @@ import mailbox
 import shutil
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import REPO
 from worker.clock import FrozenClock
+from worker.core.decision import Decision
 from worker.errors import StoreError
 from worker.mail.maildir import MaildirInbox
+from worker.mail.model import ParsedMail
 from worker.metrics import Metrics
 from worker.settings import DetectionSettings, Settings
-from worker.steps import Services
-from worker.steps.intake import Incoming, handle_message, poll_maildir_once
+from worker.steps import Services, intake
+from worker.steps.intake import Incoming, handle_batch, handle_message, poll_maildir_once
 from worker.store import Store, cursors, events, recoveries, replies
 from worker.store import messages as message_store
 from worker.store.cursors import Cursor
@@ -162,6 +165,33 @@ def test_the_cursor_does_not_move_when_the_record_fails(
         assert cursors.get(conn, "imap:x/INBOX").last_uid == 0
         # The recovery was in the same transaction: gone with it.
         assert recoveries.pending(conn) == []
+
+
+def test_one_bad_message_does_not_hold_back_the_batch(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_decide = intake.decide
+
+    def decide(mail: ParsedMail, *args: Any, **kwargs: Any) -> Decision:
+        if mail.key == "3@x":
+            raise StoreError("cannot decide this one")
+        return real_decide(mail, *args, **kwargs)
+
+    monkeypatch.setattr(intake, "decide", decide)
+    source = "imap:x/INBOX"
+    batch = [
+        (
+            Incoming(source, raw_mail(f"{ANGRY} {n}", mid=f"{n}@x", sender=f"c{n}@y"), uid=n),
+            Cursor(source, 1, n),
+        )
+        for n in range(1, 6)
+    ]
+    with pytest.raises(StoreError):
+        handle_batch(services, batch)
+    with services.store.transaction() as conn:
+        # The two before it are recorded and the cursor is on the last of them.
+        assert cursors.get(conn, source).last_uid == 2
+    assert sorted(decisions(services.store)) == ["1@x", "2@x"]
 
 
 def test_team_mail_in_the_sent_folder_is_a_client_update(

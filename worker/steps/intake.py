@@ -45,6 +45,8 @@ log = get_logger()
 
 #: Messages read per folder and poll; the loop polls again while there is more.
 BATCH = 200
+#: Messages recorded per store transaction (one commit, one fsync).
+COMMIT_EVERY = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +65,17 @@ class Incoming:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
+    """What was recorded for one message."""
+
     decision: str
     key: str
     recovery_id: int | None = None
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    reason: str = ""
+    score: float | None = None
+    severity: str | None = None
+    source: str = ""
+    uid: int | None = None
 
 
 # --- the rules -----------------------------------------------------------------------
@@ -130,48 +139,124 @@ def handle_message(
     policy: DecisionPolicy | None = None,
 ) -> Outcome:
     """Decide one message and record it (with ``cursor`` saved) in one transaction."""
+    return handle_batch(services, [(incoming, cursor)], detector=detector, policy=policy)[0]
+
+
+def handle_batch(
+    services: Services,
+    items: Sequence[tuple[Incoming, Cursor | None]],
+    *,
+    detector: Detector | None = None,
+    policy: DecisionPolicy | None = None,
+) -> list[Outcome]:
+    """Decide messages in order and record them, each with its cursor, in one transaction.
+
+    One commit for the batch keeps a backlog fast; a cursor still never passes a message
+    whose decision is not committed with it. When the batch fails, its messages are tried
+    one transaction each, so one bad message cannot hold back those before it.
+    """
+    if not items:
+        return []
     detection = services.settings.detection
     detector = detector or detector_for(detection)
     policy = policy or policy_for(detection)
     max_text = services.settings.imap.max_text_bytes
+    parsed: list[tuple[Incoming, Cursor | None, ParsedMail | str]] = []
+    for incoming, cursor in items:
+        try:
+            mail: ParsedMail | str = parse_message(
+                incoming.raw, attachments=incoming.attachments, max_text_bytes=max_text
+            )
+        except MessageUnparseable as exc:
+            mail = str(exc)
+        parsed.append((incoming, cursor, mail))
     try:
-        mail = parse_message(
-            incoming.raw, attachments=incoming.attachments, max_text_bytes=max_text
-        )
-    except MessageUnparseable as exc:
-        return _quarantine(services, incoming, str(exc), cursor)
+        with services.store.transaction() as conn:
+            outcomes = [
+                _decide_and_record(conn, services.clock.now(), item, detector, policy)
+                for item in parsed
+            ]
+    except Exception:
+        if len(parsed) == 1:
+            raise
+        log.warning("intake.batch_retried_singly", size=len(parsed))
+        outcomes = []
+        for item in parsed:
+            with services.store.transaction() as conn:
+                outcomes.append(
+                    _decide_and_record(conn, services.clock.now(), item, detector, policy)
+                )
+            _report(services, outcomes[-1])
+        return outcomes
+    for outcome in outcomes:
+        _report(services, outcome)
+    return outcomes
 
-    now = services.clock.now()
-    with services.store.transaction() as conn:
+
+def _decide_and_record(
+    conn: Connection,
+    now: datetime,
+    item: tuple[Incoming, Cursor | None, ParsedMail | str],
+    detector: Detector,
+    policy: DecisionPolicy,
+) -> Outcome:
+    incoming, cursor, mail = item
+    if isinstance(mail, str):
+        outcome = _quarantine(conn, incoming, mail, now)
+    else:
         context = StoreContext(conn)
         if incoming.sent:
             decision = _decide_sent(mail, context)
         else:
             decision = decide(mail, detector, context, now, policy)
         recovery_id = decision.recovery_id
-        if decision.decision == SKIPPED and decision.reason.startswith("duplicate"):
-            pass  # decided before (a copy, or a crash before the cursor moved): nothing new
-        else:
+        if not (decision.decision == SKIPPED and decision.reason.startswith("duplicate")):
+            # (A duplicate was decided before: a copy, or a crash before the cursor moved.)
             if decision.decision == RECOVERY:
                 decision, recovery_id = _open(conn, mail, incoming, decision, now)
             if decision.decision == THREAD and recovery_id is not None:
                 _join(conn, mail, incoming, decision, recovery_id=recovery_id, now=now)
             messages.record(conn, _record(mail, incoming, decision, recovery_id), now)
-        if cursor is not None:
-            cursors.save(conn, cursor, now)
-    services.metrics.messages.labels(decision=decision.decision).inc()
+        outcome = Outcome(
+            decision.decision,
+            mail.key,
+            recovery_id,
+            decision.reasons,
+            reason=decision.reason,
+            score=decision.score,
+            severity=decision.severity,
+            source=incoming.source,
+            uid=incoming.uid,
+        )
+    if cursor is not None:
+        cursors.save(conn, cursor, now)
+    return outcome
+
+
+def _report(services: Services, outcome: Outcome) -> None:
+    """Metrics and the log line, once the decision is committed."""
+    services.metrics.messages.labels(decision=outcome.decision).inc()
+    if outcome.decision == QUARANTINED:
+        services.metrics.quarantined.inc()
+        log.warning(
+            "message.quarantined",
+            source=outcome.source,
+            uid=outcome.uid,
+            key=outcome.key,
+            reason=outcome.reason,
+        )
+        return
     log.info(
         "message.decided",
-        source=incoming.source,
-        uid=incoming.uid,
-        key=mail.key,
-        decision=decision.decision,
-        reason=decision.reason,
-        score=decision.score,
-        severity=decision.severity,
-        recovery_id=recovery_id,
+        source=outcome.source,
+        uid=outcome.uid,
+        key=outcome.key,
+        decision=outcome.decision,
+        reason=outcome.reason,
+        score=outcome.score,
+        severity=outcome.severity,
+        recovery_id=outcome.recovery_id,
     )
-    return Outcome(decision.decision, mail.key, recovery_id, decision.reasons)
 
 
 def _decide_sent(mail: ParsedMail, context: StoreContext) -> Decision:
@@ -299,33 +384,22 @@ def _record(
     )
 
 
-def _quarantine(
-    services: Services, incoming: Incoming, reason: str, cursor: Cursor | None
-) -> Outcome:
+def _quarantine(conn: Connection, incoming: Incoming, reason: str, now: datetime) -> Outcome:
     key = content_key(incoming.raw)
-    now = services.clock.now()
-    with services.store.transaction() as conn:
-        if not messages.is_recorded(conn, key):
-            record = DecisionRecord(
-                key=key,
-                message_id=None,
-                source=incoming.source,
-                uid=incoming.uid,
-                sender="",
-                subject="",
-                received_at=incoming.received,
-                decision=QUARANTINED,
-                reason=f"unparseable: {reason}",
-            )
-            messages.record(conn, record, now)
-        if cursor is not None:
-            cursors.save(conn, cursor, now)
-    services.metrics.quarantined.inc()
-    services.metrics.messages.labels(decision=QUARANTINED).inc()
-    log.warning(
-        "message.quarantined", source=incoming.source, uid=incoming.uid, key=key, reason=reason
-    )
-    return Outcome(QUARANTINED, key)
+    if not messages.is_recorded(conn, key):
+        record = DecisionRecord(
+            key=key,
+            message_id=None,
+            source=incoming.source,
+            uid=incoming.uid,
+            sender="",
+            subject="",
+            received_at=incoming.received,
+            decision=QUARANTINED,
+            reason=f"unparseable: {reason}",
+        )
+        messages.record(conn, record, now)
+    return Outcome(QUARANTINED, key, reason=reason, source=incoming.source, uid=incoming.uid)
 
 
 # --- sources -------------------------------------------------------------------------
@@ -363,25 +437,32 @@ def _poll_folder(
         with services.store.transaction() as conn:
             cursors.save(conn, cursor, services.clock.now())
     fetched = inbox.fetch_since(folder, cursor.last_uid, limit=limit)
+    # Renumbered while we read: what carries another UIDVALIDITY waits for the next poll.
+    current = [m for m in fetched if m.uidvalidity == cursor.uidvalidity]
     done: list[int] = []
     quarantined: list[int] = []
-    for message in fetched:
-        if message.uidvalidity != cursor.uidvalidity:
-            break  # renumbered while we read: the next poll starts over
-        outcome = handle_message(
+    for start in range(0, len(current), COMMIT_EVERY):
+        chunk = current[start : start + COMMIT_EVERY]
+        outcomes = handle_batch(
             services,
-            Incoming(
-                source=source,
-                raw=message.raw,
-                uid=message.uid,
-                uidvalidity=message.uidvalidity,
-                attachments=message.attachments,
-                received=message.received,
-                sent=sent,
-            ),
-            cursor=Cursor(source, message.uidvalidity, message.uid),
+            [
+                (
+                    Incoming(
+                        source=source,
+                        raw=message.raw,
+                        uid=message.uid,
+                        uidvalidity=message.uidvalidity,
+                        attachments=message.attachments,
+                        received=message.received,
+                        sent=sent,
+                    ),
+                    Cursor(source, message.uidvalidity, message.uid),
+                )
+                for message in chunk
+            ],
         )
-        (quarantined if outcome.decision == QUARANTINED else done).append(message.uid)
+        for message, outcome in zip(chunk, outcomes, strict=True):
+            (quarantined if outcome.decision == QUARANTINED else done).append(message.uid)
     if quarantined:
         inbox.mark_quarantined(folder, quarantined)
     if done and not sent:
@@ -391,19 +472,26 @@ def _poll_folder(
 
 def poll_maildir_once(services: Services, inbox: MaildirInbox, *, limit: int = BATCH) -> int:
     """Decide the mails waiting in ``new/`` and file each into ``cur/``; how many."""
+    pending = inbox.pending(limit)
     handled = 0
-    for name in inbox.pending(limit):
-        try:
-            message = inbox.read(name)
-        except FileNotFoundError:
-            continue  # filed meanwhile by another reader
-        except OSError as exc:
-            log.warning("maildir.read.failed", name=name, error=exc.strerror)
-            continue
-        handle_message(
-            services,
-            Incoming(source=inbox.source, raw=message.raw, attachments=message.attachments),
-        )
-        inbox.mark_handled(name)
-        handled += 1
+    for start in range(0, len(pending), COMMIT_EVERY):
+        # Read a chunk at a time: Maildir files hold their attachments.
+        names: list[str] = []
+        items: list[tuple[Incoming, Cursor | None]] = []
+        for name in pending[start : start + COMMIT_EVERY]:
+            try:
+                message = inbox.read(name)
+            except FileNotFoundError:
+                continue  # filed meanwhile by another reader
+            except OSError as exc:
+                log.warning("maildir.read.failed", name=name, error=exc.strerror)
+                continue
+            names.append(name)
+            items.append(
+                (Incoming(inbox.source, message.raw, attachments=message.attachments), None)
+            )
+        handle_batch(services, items)
+        for name in names:
+            inbox.mark_handled(name)
+        handled += len(names)
     return handled
