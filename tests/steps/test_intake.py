@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import REPO
 from worker.clock import FrozenClock
+from worker.core import decision
 from worker.core.decision import Decision
 from worker.errors import StoreError
 from worker.mail.maildir import MaildirInbox
@@ -170,7 +171,7 @@ def test_the_cursor_does_not_move_when_the_record_fails(
 def test_one_bad_message_does_not_hold_back_the_batch(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_decide = intake.decide
+    real_decide = decision.decide
 
     def decide(mail: ParsedMail, *args: Any, **kwargs: Any) -> Decision:
         if mail.key == "3@x":
