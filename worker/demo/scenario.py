@@ -39,7 +39,7 @@ FIRST_MAILS = (
 THREAD_REPLY = "04-thread-follow-up.eml"
 
 #: Hands a sample mail to the inbox under test: a Maildir for the demo, Dovecot in the tests.
-Deliver = Callable[[str, bytes], None]
+Deliver = Callable[[str, bytes], object]
 Say = Callable[[str], None]
 
 
