@@ -320,16 +320,28 @@ def raise_priorities_once(services: Services) -> int:
             try:
                 tracker.set_priority(recovery.jira_key, priority)
             except TransientError as exc:
-                log.warning("recovery.priority_deferred", recovery_id=recovery.id,
-                            error=type(exc).__name__, detail=str(exc))  # fmt: skip
+                log.warning(
+                    "recovery.priority_deferred",
+                    recovery_id=recovery.id,
+                    error=type(exc).__name__,
+                    detail=str(exc),
+                )
                 break
             except PermanentError as exc:
-                log.error("recovery.priority_failed", recovery_id=recovery.id,
-                          error=type(exc).__name__, detail=str(exc))  # fmt: skip
+                log.error(
+                    "recovery.priority_failed",
+                    recovery_id=recovery.id,
+                    error=type(exc).__name__,
+                    detail=str(exc),
+                )
             else:
                 changed += 1
-                log.info("recovery.priority_raised", recovery_id=recovery.id,
-                         jira_key=recovery.jira_key, priority=priority)  # fmt: skip
+                log.info(
+                    "recovery.priority_raised",
+                    recovery_id=recovery.id,
+                    jira_key=recovery.jira_key,
+                    priority=priority,
+                )
         now = services.clock.now()
         with services.store.transaction() as conn:
             ledger.record_intent(conn, PRIORITY_CURSOR, "cursor", now)
