@@ -29,13 +29,15 @@ class Mailbag:
 
     def __post_init__(self) -> None:
         ids: dict[int, str] = {}
+        ordered: list[tuple[float, bytes]] = []
         for n in range(self.complaints):
             raw, mid = complaint(f"C{n:04d}")
             ids[n] = mid
-            self.raws.append(raw)
+            ordered.append((n, raw))
         rng = random.Random(self.seed)
         replied = rng.sample(range(self.complaints), self.replies)
-        # A reply goes after its complaint, somewhere in the rest of the stream.
+        # A reply goes after its complaint, somewhere in the rest of the stream: complaint n
+        # sorts at n, its reply at a random point after it.
         for r, n in enumerate(sorted(replied)):
             raw, _ = complaint(
                 f"C{n:04d}",
@@ -43,8 +45,8 @@ class Mailbag:
                 body=f"Any news? I am still waiting on case C{n:04d}, reply R{r:04d}.",
                 in_reply_to=ids[n],
             )
-            position = rng.randint(n + 1, len(self.raws))
-            self.raws.insert(position, raw)
+            ordered.append((rng.uniform(n + 0.01, self.complaints), raw))
+        self.raws = [raw for _, raw in sorted(ordered, key=lambda item: item[0])]
         self.expected_replies = {f"R{r:04d}" for r in range(self.replies)}
         self.expected_cases = {f"C{n:04d}" for n in range(self.complaints)}
 
@@ -84,6 +86,16 @@ class Tally:
             bag.expected_replies - set(self.comments)
         )
 
+    def describe(self, bag: Mailbag) -> str:
+        """What is missing or odd, for a failure message."""
+        missing_cases = sorted(bag.expected_cases - set(self.recoveries))
+        missing_replies = sorted(bag.expected_replies - set(self.comments))
+        return (
+            f"missing recoveries {missing_cases[:10]} ({len(missing_cases)}), "
+            f"missing replies {missing_replies[:10]} ({len(missing_replies)}), "
+            f"subtask counts {dict(self.subtasks)}, unexpected {self.unexpected[:10]}"
+        )
+
     def complete(self, bag: Mailbag) -> bool:
         return (
             set(self.recoveries) >= bag.expected_cases
@@ -120,6 +132,29 @@ def alert_duplicates(rig: Rig) -> tuple[int, int]:
         body = delivery.json()
         seen[(body["recovery"]["id"], body["deadline_id"], body["kind"], body["breaches"])] += 1
     return sum(seen.values()), sum(n - 1 for n in seen.values() if n > 1)
+
+
+def in_hand(rig: Rig) -> str:
+    """The worker's unfinished work, for a failure message."""
+    queries = {
+        "pending recoveries": "SELECT COUNT(*) FROM recoveries WHERE state = 'pending'",
+        "unposted replies": "SELECT COUNT(*) FROM replies WHERE comment_id IS NULL",
+        "open intents": "SELECT COUNT(*) FROM actions WHERE state = 'intent'",
+        "decisions": "SELECT decision, reason, COUNT(*) FROM messages GROUP BY decision, reason",
+    }
+    text = ", ".join(f"{name} {rig.store_rows(q)}" for name, q in queries.items())
+    senders = rig.store_rows(
+        "SELECT sender FROM messages WHERE reason NOT IN ('complaint', ?) LIMIT 3",
+        "reply in a recovery's thread",
+    )
+    for (sender,) in senders:
+        rows = rig.store_rows(
+            "SELECT id, uid, message_id, decision, reason, recovery_id FROM messages"
+            " WHERE sender = ?",
+            sender,
+        )
+        text += f"\n{sender}: {rows}"
+    return text
 
 
 def settled(rig: Rig) -> bool:

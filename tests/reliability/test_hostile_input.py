@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 import tracemalloc
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from pydantic import SecretStr
 
+from tests.reliability.exactly_once import settled
 from tests.reliability.figures import Figures
+from tests.reliability.harness import Deadline, Rig, recovery_issues, wait_until
 from tests.reliability.hostile import (
     HOSTILE,
     Hostile,
@@ -21,6 +24,7 @@ from tests.support.dovecot import CountingProxy, Dovecot
 from worker.errors import MessageUnparseable
 from worker.mail.imap import ImapInbox
 from worker.mail.parse import parse_message
+from worker.sandbox import Dialect
 from worker.settings import ImapSettings
 from worker.tracker.document import document, paragraph
 from worker.tracker.markup import to_adf, to_wiki
@@ -121,3 +125,55 @@ def test_a_huge_address_header_keeps_the_mails_identity(dovecot: Dovecot) -> Non
     parsed = parse_message(fetched.raw)
     assert "H2" in parsed.subject
     assert parsed.message_id is not None
+
+
+@pytest.mark.parametrize("dialect", ["cloud", "datacenter"])
+def test_hostile_mail_through_the_worker_arrives_inert_in_jira(
+    make_rig: Callable[..., Rig], figures: Figures, dialect: Dialect
+) -> None:
+    """Every hostile mail is decided by the running worker; what reaches Jira is inert text."""
+    deadline = Deadline(120)
+    rig = make_rig(dialect)
+    proxy = CountingProxy((rig.dovecot.host, rig.dovecot.imap_port))
+    rig.write_config(imap={"port": proxy.port})
+    raws = [h.build(f"H{n}") for n, h in enumerate(HOSTILE)]
+    try:
+        rig.worker.start_and_wait()
+        baseline = rig.worker.peak_memory()
+        proxy.reset_counts()
+        for raw in raws:
+            rig.dovecot.append(raw)
+        wait_until(
+            lambda: len(rig.decisions()) == len(raws), deadline.left() - 30, "every mail decided"
+        )
+        wait_until(lambda: settled(rig), deadline.left() - 10, "the worker settles", interval=0.5)
+        peak = rig.worker.peak_memory()
+        code, _ = rig.worker.terminate()
+    finally:
+        wire = proxy.to_client
+        proxy.close()
+    tickets = [i for i in recovery_issues(rig.sandbox) if "recovery" in i["labels"]]
+    problems = {
+        t["key"]: wiki_problems(t["description"] or "")
+        if dialect == "datacenter"
+        else adf_problems(t["description"])
+        for t in tickets
+    }
+    comments = [c for t in tickets for c in rig.sandbox.state.comments(t["key"])]
+    figures.note(
+        f"hostile input through the worker ({dialect})",
+        mails=len(raws),
+        mail_bytes=sum(len(r) for r in raws),
+        bytes_from_imap=wire,
+        recovery_tickets=len(tickets),
+        worker_peak_rss_growth_MiB=(peak - baseline) / 2**20,
+    )
+    figures.count(runs=rig.worker.runs, terminations=1, messages=len(raws))
+    assert code == 0
+    assert tickets, "no hostile complaint opened a recovery: the check below saw nothing"
+    assert all(not p for p in problems.values()), problems
+    for comment in comments:
+        body = comment.get("body")
+        assert (wiki_problems(body) if isinstance(body, str) else adf_problems(body)) == []
+    assert wire < 2 * 1024 * 1024, f"{wire} bytes read for {sum(len(r) for r in raws)} of mail"
+    assert peak - baseline < 150 * 2**20
