@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import REPO, SHARED
 from worker.cli import main
+from worker.commands import classify as classify_command
+from worker.core import decision
+from worker.core.decision import Decision
+from worker.mail.model import ParsedMail
 
 DEMO = REPO / "worker" / "demo" / "mails"
 FIELDS = {
@@ -51,6 +56,26 @@ def test_bad_files_are_quarantined_lines(
     assert [r["decision"] for r in rows] == ["quarantined", "quarantined"]
     assert "unparseable" in str(rows[0]["reason"])
     assert "unreadable" in str(rows[1]["reason"])
+
+
+def test_a_mail_the_rules_cannot_decide_is_a_quarantined_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_decide = decision.decide
+
+    def decide(mail: ParsedMail, *args: Any, **kwargs: Any) -> Decision:
+        if mail.message_id == "demo-angry-0001@northwind-legal.example":
+            raise ValueError("a rule tripped over this mail")
+        return real_decide(mail, *args, **kwargs)
+
+    monkeypatch.setattr(classify_command, "decide", decide)
+    rows = run(capsys, str(DEMO))
+    by_name = {Path(str(r["source"])).name: r for r in rows}
+    assert len(rows) == len(list(DEMO.glob("*.eml")))
+    angry = by_name["01-angry-client.eml"]
+    assert angry["decision"] == "quarantined"
+    assert str(angry["reason"]).startswith("undecidable: ValueError")
+    assert by_name["02-polite-question.eml"]["decision"] == "not_complaint"
 
 
 def test_signals_and_complaint_address_options(

@@ -195,6 +195,37 @@ def test_one_bad_message_does_not_hold_back_the_batch(
     assert sorted(decisions(services.store)) == ["1@x", "2@x"]
 
 
+def test_a_mail_the_rules_cannot_decide_is_quarantined_and_the_cursor_passes_it(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_decide = decision.decide
+
+    def decide(mail: ParsedMail, *args: Any, **kwargs: Any) -> Decision:
+        if mail.key == "2@x":
+            raise ValueError("a rule tripped over this mail")
+        return real_decide(mail, *args, **kwargs)
+
+    monkeypatch.setattr(intake, "decide", decide)
+    source = "imap:x/INBOX"
+    batch = [
+        (
+            Incoming(source, raw_mail(f"{ANGRY} {n}", mid=f"{n}@x", sender=f"c{n}@y"), uid=n),
+            Cursor(source, 1, n),
+        )
+        for n in range(1, 4)
+    ]
+    outcomes = handle_batch(services, batch)
+    assert [o.decision for o in outcomes] == ["recovery", "quarantined", "recovery"]
+    assert outcomes[1].reason.startswith("undecidable: ValueError")
+    assert decisions(services.store) == {"1@x": "recovery", "2@x": "quarantined", "3@x": "recovery"}
+    assert services.metrics.quarantined._value.get() == 1
+    with services.store.transaction() as conn:
+        assert cursors.get(conn, source).last_uid == 3
+    # Read again (a crash before the keyword was set): still one decision.
+    assert handle_batch(services, batch[1:2])[0].decision == "quarantined"
+    assert count(services.store) == 3
+
+
 def test_team_mail_in_the_sent_folder_is_a_client_update(
     services: Services, clock: FrozenClock
 ) -> None:

@@ -98,7 +98,12 @@ def classify(
             yield _quarantined(item.source, f"unparseable: {exc}")
             continue
         now: datetime = mail.date or clock.now()
-        decision = decide(mail, detector, context, now, policy)
+        try:
+            decision = decide(mail, detector, context, now, policy)
+        except Exception as exc:
+            # As in the intake: a mail the rules cannot decide is a line, not the end of the run.
+            yield _quarantined(item.source, f"undecidable: {type(exc).__name__}: {str(exc)[:200]}")
+            continue
         context.remember(mail, decision, now)
         yield {
             "source": item.source,

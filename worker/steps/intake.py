@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from worker.core.decision import (
     QUARANTINED,
@@ -28,7 +29,7 @@ from worker.core.decision import (
     jira_keys_in,
 )
 from worker.core.detection import Detector, load_signals
-from worker.errors import MessageUnparseable
+from worker.errors import MessageUnparseable, StoreError
 from worker.logs import get_logger
 from worker.mail.imap import ImapInbox
 from worker.mail.maildir import MaildirInbox
@@ -201,14 +202,23 @@ def _decide_and_record(
     policy: DecisionPolicy,
 ) -> Outcome:
     incoming, cursor, mail = item
+    decision: Decision | None = None
     if isinstance(mail, str):
-        outcome = _quarantine(conn, incoming, mail, now)
+        outcome = _quarantine(conn, incoming, f"unparseable: {mail}", now)
     else:
-        context = StoreContext(conn)
-        if incoming.sent:
-            decision = _decide_sent(mail, context)
-        else:
-            decision = decide(mail, detector, context, now, policy)
+        try:
+            context = StoreContext(conn)
+            if incoming.sent:
+                decision = _decide_sent(mail, context)
+            else:
+                decision = decide(mail, detector, context, now, policy)
+        except (StoreError, SQLAlchemyError):
+            raise  # the store, not the mail: retried with the cursor where it is
+        except Exception as exc:
+            # A mail that trips the rules must not hold back every mail behind it.
+            reason = f"undecidable: {type(exc).__name__}: {str(exc)[:200]}"
+            outcome = _quarantine(conn, incoming, reason, now, mail=mail)
+    if decision is not None and not isinstance(mail, str):
         recovery_id = decision.recovery_id
         if not (decision.decision == SKIPPED and decision.reason.startswith("duplicate")):
             # (A duplicate was decided before: a copy, or a crash before the cursor moved.)
@@ -384,19 +394,27 @@ def _record(
     )
 
 
-def _quarantine(conn: Connection, incoming: Incoming, reason: str, now: datetime) -> Outcome:
-    key = content_key(incoming.raw)
+def _quarantine(
+    conn: Connection,
+    incoming: Incoming,
+    reason: str,
+    now: datetime,
+    *,
+    mail: ParsedMail | None = None,
+) -> Outcome:
+    """Record a mail that cannot be decided, keyed by its Message-ID when it was parsed."""
+    key = mail.key if mail is not None else content_key(incoming.raw)
     if not messages.is_recorded(conn, key):
         record = DecisionRecord(
             key=key,
-            message_id=None,
+            message_id=mail.message_id if mail is not None else None,
             source=incoming.source,
             uid=incoming.uid,
-            sender="",
-            subject="",
+            sender=mail.sender.email if mail is not None else "",
+            subject=mail.subject if mail is not None else "",
             received_at=incoming.received,
             decision=QUARANTINED,
-            reason=f"unparseable: {reason}",
+            reason=reason,
         )
         messages.record(conn, record, now)
     return Outcome(QUARANTINED, key, reason=reason, source=incoming.source, uid=incoming.uid)
