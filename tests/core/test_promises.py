@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -79,3 +79,26 @@ def test_any_promise_found_is_after_the_update(text: str) -> None:
     """Whatever the text, a found promise lies after the update that made it."""
     found = find_promise(text, SENT, BERLIN)
     assert found is None or found > SENT
+
+
+@pytest.mark.parametrize(
+    ("sent", "text", "later"),
+    [
+        # 01:30 in Berlin on the night the clocks go forward at 02:00.
+        (datetime(2026, 3, 29, 0, 30, tzinfo=UTC), "We will update you within 2 hours.", 2),
+        (datetime(2026, 3, 29, 0, 30, tzinfo=UTC), "Next update within the hour.", 1),
+        # 02:30 summer time in Berlin on the night the clocks go back at 03:00.
+        (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "We will update you within 2 hours.", 2),
+    ],
+)
+def test_hours_promised_are_real_hours_across_daylight_saving(
+    sent: datetime, text: str, later: int
+) -> None:
+    """ "Within 2 hours" is two hours of real time on the nights the clocks change."""
+    assert find_promise(text, sent, BERLIN) == sent + timedelta(hours=later)
+
+
+def test_days_promised_keep_the_wall_clock_across_daylight_saving() -> None:
+    """ "Within 1 day" from 10:00 the day before the clocks go forward is 10:00 the next day."""
+    sent = datetime(2026, 3, 28, 10, 0, tzinfo=BERLIN)
+    assert find_promise("We will get back to you within 1 day.", sent, BERLIN) == local(3, 29, 10)

@@ -71,7 +71,7 @@ def find_promise(text: str, sent_at: datetime, zone: ZoneInfo) -> datetime | Non
 
 def _in_sentence(sentence: str, local: datetime) -> datetime | None:
     if _WITHIN_THE_HOUR.search(sentence):
-        return local + timedelta(hours=1)
+        return _later(local, timedelta(hours=1))
     if match := _WITHIN.search(sentence):
         return _within(match, local)
     day = local.date()
@@ -111,10 +111,16 @@ def _within(match: re.Match[str], local: datetime) -> datetime | None:
         count = float(count_text)
     unit = match.group(2).lower()
     if unit.startswith("min"):
-        return local + timedelta(minutes=count)
+        return _later(local, timedelta(minutes=count))
     if unit.startswith(("hour", "hr")):
-        return local + timedelta(hours=count)
+        return _later(local, timedelta(hours=count))
+    # Days are calendar days: the same wall-clock time, whatever daylight saving does.
     return local + timedelta(days=count)
+
+
+def _later(local: datetime, span: timedelta) -> datetime:
+    """``span`` of real time after ``local``; aware arithmetic in one zone would add wall time."""
+    return local.astimezone(UTC) + span
 
 
 def _time_of(match: re.Match[str]) -> time | None:
