@@ -12,7 +12,8 @@ from pydantic import SecretStr
 
 from tests.support.dovecot import Dovecot, make_message
 from worker.errors import AuthenticationFailed, ConnectionFailed, NotFound
-from worker.mail.imap import ImapInbox, keywords_kept
+from worker.mail.imap import MAX_ADDRESS_BYTES, ImapInbox, keywords_kept
+from worker.mail.imap import _header as imap_header
 
 
 def parsed(raw: bytes) -> EmailMessage:
@@ -298,3 +299,27 @@ def test_dovecot_keeps_our_keywords(dovecot: Dovecot, make_inbox: Callable[..., 
 def test_keywords_kept_reads_permanentflags(permanent_flags: object, kept: bool) -> None:
     """Keywords stick when PERMANENTFLAGS has \\* or names them, or says nothing at all."""
     assert keywords_kept(permanent_flags, ("$RecoveryHandled", "$RecoveryQuarantined")) is kept
+
+
+def test_the_header_is_rebuilt_from_sections_in_the_servers_spelling() -> None:
+    """Servers may echo the field names quoted or in lower case; To and Cc are kept either way."""
+    data = {
+        b'BODY[HEADER.FIELDS.NOT ("to" "cc")]<0>': b"Subject: Refund\r\nMessage-ID: <a@b>\r\n\r\n",
+        b'BODY[HEADER.FIELDS ("to" "cc")]<0>': b"To: support@example.com\r\nCc: x@y\r\n\r\n",
+    }
+    message = parsed(imap_header(data) + b"body\r\n")
+    assert (message["Subject"], message["Message-ID"]) == ("Refund", "<a@b>")
+    assert (message["To"], message["Cc"]) == ("support@example.com", "x@y")
+
+
+def test_a_huge_recipient_list_is_capped_on_its_own() -> None:
+    """Ten thousand recipients are cut at a line break; the other fields stay whole."""
+    many = b"To: " + b",\r\n ".join(b"r%d@example.com" % n for n in range(10_000)) + b"\r\n\r\n"
+    data = {
+        b"BODY[HEADER.FIELDS.NOT (TO CC)]<0>": b"Subject: Still down\r\n\r\n",
+        b"BODY[HEADER.FIELDS (TO CC)]<0>": many,
+    }
+    header = imap_header(data)
+    assert len(header) <= MAX_ADDRESS_BYTES + 100
+    assert header.endswith(b"\r\n\r\n")
+    assert parsed(header + b"body\r\n")["Subject"] == "Still down"

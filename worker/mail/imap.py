@@ -51,6 +51,10 @@ log = get_logger()
 FETCH_BATCH = 100
 #: Header blocks beyond this are cut at a line break (spam with thousands of Received lines).
 MAX_HEADER_BYTES = 64 * 1024
+#: To and Cc are fetched apart and capped on their own: ten thousand recipients must not
+#: push the Subject and Message-ID out of the header block.
+ADDRESS_FIELDS = "TO CC"
+MAX_ADDRESS_BYTES = 16 * 1024
 #: An IDLE that wakes up with nothing this many times in a row is a dead connection.
 EMPTY_WAKEUPS_LIMIT = 3
 
@@ -58,7 +62,8 @@ OUTLINE_ITEMS_WITHOUT_STRUCTURE = (
     "RFC822.SIZE",
     "FLAGS",
     "INTERNALDATE",
-    f"BODY.PEEK[HEADER]<0.{MAX_HEADER_BYTES}>",
+    f"BODY.PEEK[HEADER.FIELDS.NOT ({ADDRESS_FIELDS})]<0.{MAX_HEADER_BYTES}>",
+    f"BODY.PEEK[HEADER.FIELDS ({ADDRESS_FIELDS})]<0.{MAX_ADDRESS_BYTES}>",
 )
 OUTLINE_ITEMS = (*OUTLINE_ITEMS_WITHOUT_STRUCTURE, "BODYSTRUCTURE")
 
@@ -404,7 +409,7 @@ class ImapInbox:
     def fetch_since(self, folder: str, last_uid: int, limit: int = 100) -> list[FetchedMessage]:
         """Up to ``limit`` mails with a UID above ``last_uid``, oldest first.
 
-        Memory is bounded by ``limit`` x (max_text_bytes + 64 KiB of header).
+        Memory is bounded by ``limit`` x (max_text_bytes + 80 KiB of header and recipients).
 
         Each carries the folder's current UIDVALIDITY: when it differs from the one the
         caller stored, the UIDs are from a new numbering and the folder must be rescanned.
@@ -461,7 +466,7 @@ class ImapInbox:
         messages = []
         for uid, (structure, plan) in plans.items():
             data = outline[uid]
-            header = _literal(data, b"BODY[HEADER]")
+            header = _header(data)
             got = bodies.get(uid, {})
             parts = []
             truncated = False
@@ -661,6 +666,22 @@ def _mime_key(item: bodystructure.PartFetch) -> bytes:
 
 def _body_key(item: bodystructure.PartFetch) -> bytes:
     return f"BODY[{item.part.number}]".encode()
+
+
+def _header(data: dict[bytes, Any]) -> bytes:
+    """The header block: the fields but To and Cc, then To and Cc, each cut at a line break."""
+    # Servers echo the section in their own spelling (case, quotes), so match on its start.
+    rest = addresses = b""
+    for key, value in data.items():
+        section = key.upper() if isinstance(key, bytes) else b""
+        if isinstance(value, bytes) and section.startswith(b"BODY[HEADER.FIELDS.NOT"):
+            rest = value
+        elif isinstance(value, bytes) and section.startswith(b"BODY[HEADER.FIELDS"):
+            addresses = value
+    rest = bodystructure.cap_header(rest, MAX_HEADER_BYTES)
+    addresses = bodystructure.cap_header(addresses, MAX_ADDRESS_BYTES)
+    # Each block ends with its blank line; only the last one may keep it.
+    return rest.removesuffix(b"\r\n") + addresses
 
 
 def _literal(data: dict[bytes, Any], key: bytes) -> bytes:
