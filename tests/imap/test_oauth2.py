@@ -42,6 +42,7 @@ class TokenEndpoint:
     status: int = 200
     expires_in: int = 3600
     hang: threading.Event | None = None
+    retry_after: str | None = None
 
     @property
     def url(self) -> str:
@@ -74,6 +75,8 @@ def endpoint() -> Iterator[TokenEndpoint]:
             body = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            if state["endpoint"].retry_after is not None:
+                self.send_header("Retry-After", state["endpoint"].retry_after)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -165,6 +168,22 @@ def test_endpoint_trouble_is_transient(endpoint: TokenEndpoint) -> None:
 
     with pytest.raises(TokenUnavailable, match="503"):
         provider(endpoint, FrozenClock(START)).token()
+
+
+@pytest.mark.parametrize(
+    ("header", "wait"),
+    [("120", 120.0), ("Mon, 02 Mar 2026 09:05:00 GMT", 300.0), ("soon", None)],
+)
+def test_endpoint_retry_after_is_read_in_both_forms(
+    endpoint: TokenEndpoint, header: str, wait: float | None
+) -> None:
+    """Retry-After in seconds or as an HTTP date (read against the clock) is the wait asked."""
+    endpoint.status = 503
+    endpoint.retry_after = header
+
+    with pytest.raises(TokenUnavailable) as raised:
+        provider(endpoint, FrozenClock(START)).token()
+    assert raised.value.retry_after == wait
 
 
 def test_endpoint_that_hangs_times_out(endpoint: TokenEndpoint) -> None:

@@ -22,6 +22,7 @@ import requests
 from worker.clock import Clock
 from worker.errors import AuthenticationFailed, ConfigurationError, TokenUnavailable
 from worker.logs import get_logger, register_secrets
+from worker.retry import parse_retry_after
 from worker.settings import ImapSettings
 
 log = get_logger()
@@ -230,7 +231,7 @@ class ClientCredentialsToken:
         if response.status_code != 200:
             raise TokenUnavailable(
                 f"token endpoint answered HTTP {response.status_code}",
-                retry_after=_retry_after(response),
+                retry_after=parse_retry_after(response.headers.get("Retry-After"), now),
             )
         value = _checked(str(payload.get("access_token", "")), "token endpoint")
         expires_at = _expiry(payload, now)
@@ -249,11 +250,6 @@ def _json_object(response: requests.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return payload if isinstance(payload, dict) else {}
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    return float(value) if value.isdigit() else None
 
 
 def token_provider(settings: ImapSettings, clock: Clock) -> TokenProvider | None:
