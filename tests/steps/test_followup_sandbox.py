@@ -194,7 +194,7 @@ def _version(sandbox: RunningSandbox) -> str:
 def test_cancel_on_reopen_and_overdue_in_jira(
     sandbox: RunningSandbox, clock: FrozenClock, store: Store
 ) -> None:
-    """Cancel mode closes the task and plans a new one; an overdue task gets one reminder."""
+    """Cancel mode closes the task and plans a new one; an overdue one: a reminder, breach label."""
     tracker = jira_tracker(sandbox, clock)
     settings = Settings(followup=FollowupSettings(on_reopen="cancel"))
     services = Services(settings, clock, store, Metrics(), tracker)
@@ -226,3 +226,4 @@ def test_cancel_on_reopen_and_overdue_in_jira(
     assert check_followups_once(services) == 0
     (reminder,) = tracker.comments(second.key)
     assert "day(s) late" in reminder.body
+    assert "sla-breached" in tracker.get_issue(key).labels

@@ -448,7 +448,7 @@ def test_open_followups_are_read_once_per_interval(
 def test_overdue_followup_alerts_once(
     services: Services, tracker: FakeTracker, clock: FrozenClock, alerts: RecordingAlerts
 ) -> None:
-    """Past its due date and not done: one alert and one comment to the owner, never repeated."""
+    """Past its due date and not done: one alert, a comment to the owner, the breach label."""
     recovery = open_recovery(services, tracker)
     resolve(services, tracker, recovery)
     plan_followups_once(services, alerts)
@@ -466,6 +466,7 @@ def test_overdue_followup_alerts_once(
     (comment,) = tracker.comment_log[task.key]
     assert comment.body.startswith("@alice ")
     assert "2 day(s) late" in comment.body
+    assert "sla-breached" in tracker.issues[recovery.jira_key or ""].labels
 
 
 def test_events_of_recoveries_not_in_jira_are_passed(
@@ -578,7 +579,7 @@ def test_default_alerts_use_the_outside_channels_only(
 def test_done_after_overdue_clears_the_breach_label(
     services: Services, tracker: FakeTracker, clock: FrozenClock
 ) -> None:
-    """The overdue alert may have labelled the recovery breached; the done call clears it."""
+    """The overdue alert labels the recovery breached; the done call clears the label."""
     recovery = open_recovery(services, tracker)
     resolve(services, tracker, recovery)
     plan_followups_once(services)
@@ -586,7 +587,7 @@ def test_done_after_overdue_clears_the_breach_label(
     clock.advance(timedelta(days=35))
     check_followups_once(services)
     key = recovery.jira_key or ""
-    tracker.add_labels(key, ["sla-breached"])
+    assert "sla-breached" in tracker.issues[key].labels
     tracker.transition(task.key, StatusCategory.DONE)
     clock.advance(services.settings.followup.check_every)
     check_followups_once(services)

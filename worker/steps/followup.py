@@ -495,7 +495,7 @@ def check_followups_once(services: Services, alerts: AlertSink | None = None) ->
 
 
 def _clear_breach_label(services: Services, tracker: Tracker, recovery_id: int) -> None:
-    """The overdue alert may have marked the recovery breached: the call is made now."""
+    """The overdue alert marked the recovery breached: the call is made now."""
     with services.store.transaction() as conn:
         recovery = recoveries.get(conn, recovery_id)
     label = services.settings.alerts.breach_label
@@ -552,6 +552,10 @@ def _alert_overdue(
             detail={"followup_key": followup.jira_key, "due": followup.due.isoformat()},
         ),
     )
+    # Like a missed update, the recovery shows as breached in Jira until the call is made.
+    label = services.settings.alerts.breach_label
+    if recovery.jira_key and label:
+        tracker.add_labels(recovery.jira_key, [label])
     with services.store.transaction() as conn:
         store.mark_overdue_alerted(conn, recovery.id, services.clock.now())
 
