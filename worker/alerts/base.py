@@ -12,12 +12,21 @@ from typing import Any, Protocol
 
 import requests
 
+from worker.clock import Clock
 from worker.core.alerting import Alert, AlertKind, Subject
 from worker.core.sla import ClockKind
 from worker.errors import ConnectionFailed, RateLimited, RequestRejected, ServerUnavailable
 from worker.retry import parse_retry_after
 
-__all__ = ["Alert", "AlertKind", "Channel", "alert_from_payload", "alert_payload", "post"]
+__all__ = [
+    "Alert",
+    "AlertKind",
+    "Channel",
+    "HttpChannel",
+    "alert_from_payload",
+    "alert_payload",
+    "post",
+]
 
 
 class Channel(Protocol):
@@ -106,3 +115,30 @@ def post(
     if status >= 300:
         raise RequestRejected(f"{what}: HTTP {status} {response.text[:200]}")
     return response
+
+
+class HttpChannel:
+    """A channel that POSTs one JSON body per alert to a fixed URL (Slack, Teams, a webhook)."""
+
+    name = ""
+    #: How the URL is named in errors: the URL itself may hold a token, so it never is.
+    what = ""
+
+    def __init__(
+        self, url: str, clock: Clock, timeout: timedelta, session: requests.Session | None = None
+    ) -> None:
+        self._url = url
+        self._clock = clock
+        self._timeout = timeout.total_seconds()
+        self._session = session or requests.Session()
+
+    def _post(self, body: bytes, now: datetime, headers: dict[str, str] | None = None) -> None:
+        post(
+            self._session,
+            self._url,
+            body,
+            headers=headers or {},
+            timeout=self._timeout,
+            now=now,
+            what=self.what,
+        )

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
-import requests
-
-from worker.alerts.base import post
-from worker.clock import Clock
+from worker.alerts.base import HttpChannel
 from worker.core.alerting import Alert, AlertKind
 
 _TITLES = {
@@ -55,26 +51,10 @@ def teams_body(alert: Alert) -> dict[str, object]:
     }
 
 
-class TeamsChannel:
+class TeamsChannel(HttpChannel):
     name = "teams"
-
-    def __init__(
-        self, url: str, clock: Clock, timeout: timedelta, session: requests.Session | None = None
-    ) -> None:
-        self._url = url
-        self._clock = clock
-        self._timeout = timeout.total_seconds()
-        self._session = session or requests.Session()
+    what = "teams webhook"
 
     def send(self, alert: Alert) -> str:
-        body = json.dumps(teams_body(alert)).encode("utf-8")
-        post(
-            self._session,
-            self._url,
-            body,
-            headers={},
-            timeout=self._timeout,
-            now=self._clock.now(),
-            what="teams webhook",
-        )
+        self._post(json.dumps(teams_body(alert)).encode("utf-8"), self._clock.now())
         return ""

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import requests
 
-from worker.alerts.base import alert_payload, post
+from worker.alerts.base import HttpChannel, alert_payload
 from worker.clock import Clock
 from worker.core.alerting import Alert
 
@@ -55,8 +55,9 @@ def verify(
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-class WebhookChannel:
+class WebhookChannel(HttpChannel):
     name = "webhook"
+    what = "alert webhook"
 
     def __init__(
         self,
@@ -66,11 +67,8 @@ class WebhookChannel:
         timeout: timedelta,
         session: requests.Session | None = None,
     ) -> None:
-        self._url = url
+        super().__init__(url, clock, timeout, session)
         self._secret = secret
-        self._clock = clock
-        self._timeout = timeout.total_seconds()
-        self._session = session or requests.Session()
 
     def send(self, alert: Alert) -> str:
         now = self._clock.now()
@@ -79,13 +77,5 @@ class WebhookChannel:
         headers = {TIMESTAMP_HEADER: timestamp}
         if self._secret:
             headers[SIGNATURE_HEADER] = sign(self._secret, timestamp, body)
-        post(
-            self._session,
-            self._url,
-            body,
-            headers=headers,
-            timeout=self._timeout,
-            now=now,
-            what="alert webhook",
-        )
+        self._post(body, now, headers)
         return ""
