@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.alerts.test_channels import make_alert
+from tests.support.webhooks import Delivery, WebhookReceiver
 from worker.alerts.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookChannel, verify
 from worker.clock import FrozenClock
 from worker.errors import RequestRejected, ServerUnavailable
@@ -29,39 +27,29 @@ class Receiver:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
+    """A receiver that verifies each signature as a real one would, and can fail on demand."""
     state = Receiver(url="")
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if state.fail_next:
-                state.fail_next -= 1
-                self.send_response(503)
-                self.end_headers()
-                return
-            ok = verify(
-                SECRET,
-                self.headers.get(TIMESTAMP_HEADER, ""),
-                body,
-                self.headers.get(SIGNATURE_HEADER, ""),
-                now=datetime.now(UTC),
-            )
-            state.verified.append(ok)
-            state.received.append(json.loads(body))
-            self.send_response(204 if ok else 401)
-            self.end_headers()
+    def answer(delivery: Delivery) -> int:
+        if state.fail_next:
+            state.fail_next -= 1
+            return 503
+        headers = {k.lower(): v for k, v in delivery.headers.items()}
+        ok = verify(
+            SECRET,
+            headers.get(TIMESTAMP_HEADER.lower(), ""),
+            delivery.body,
+            headers.get(SIGNATURE_HEADER.lower(), ""),
+            now=datetime.now(UTC),
+        )
+        state.verified.append(ok)
+        state.received.append(delivery.json())
+        return 204 if ok else 401
 
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/sla"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = WebhookReceiver(answer, path="/hooks/sla")
+    state.url = server.url
     yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    server.close()
 
 
 def test_receiver_verifies_the_signature(receiver: Receiver) -> None:

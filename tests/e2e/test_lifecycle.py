@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from tests.reliability.harness import WebhookReceiver
 from tests.sandbox.conftest import checked_sandbox
 from tests.support.dovecot import Dovecot, start_dovecot
+from tests.support.webhooks import WebhookReceiver
 from worker.alerts.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from worker.app import Worker, build_worker
 from worker.clock import FrozenClock

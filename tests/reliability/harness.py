@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
 from tests.support.dovecot import USER, Dovecot, free_port
+from tests.support.webhooks import WebhookReceiver
 from worker.sandbox import Exchange, ExchangeHook, RunningSandbox
 
 T = TypeVar("T")
@@ -211,56 +211,6 @@ def subtasks_of(sandbox: RunningSandbox, issue: Mapping[str, Any]) -> list[dict[
 def issue_text(issue: Mapping[str, Any]) -> str:
     """Summary and description of a stored issue as plain text."""
     return f"{issue.get('summary') or ''}\n{rich_text(issue.get('description'))}"
-
-
-# --- the alert webhook -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One POST the webhook receiver got."""
-
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class WebhookReceiver:
-    """A tiny HTTP server on 127.0.0.1 that answers 200 to every POST and keeps it."""
-
-    def __init__(self) -> None:
-        self.deliveries: list[Delivery] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                with receiver._lock:
-                    receiver.deliveries.append(Delivery(self.path, dict(self.headers), body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/alerts"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def received(self) -> list[Delivery]:
-        with self._lock:
-            return list(self.deliveries)
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 # --- the worker process ------------------------------------------------------------------
