@@ -9,12 +9,17 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # PyYAML comes with openapi-core
 
+from worker.core.alerting import AlertKind
 from worker.metrics import Metrics
+from worker.steps.followup import FOLLOWUP_OVERDUE, ROOT_CAUSE_MISSING
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "config" / "prometheus" / "recovery-worker.rules.yml"
 DASHBOARD = ROOT / "config" / "grafana" / "recovery-worker.json"
+ALERTS_MD = ROOT / "docs" / "alerts.md"
 METRIC = re.compile(r"\brecovery_worker_[a-z0-9_]+")
+KIND = re.compile(r'\bkind=~?"([^"]*)"')
+TABLE_NAME = re.compile(r"^\| `([A-Za-z_:.]+)` \|", re.MULTILINE)
 SUFFIXES = {
     "counter": ("_total",),
     "histogram": ("_bucket", "_sum", "_count"),
@@ -84,3 +89,34 @@ def test_the_check_catches_an_unknown_metric() -> None:
     assert "recovery_worker_breaches_total" not in exported()
     assert "recovery_worker_alerts_total" in exported()
     assert "recovery_worker_sla_sweep_seconds_bucket" in exported()
+
+
+def documented_names(heading: str) -> set[str]:
+    """The names in the first column of the table under ``heading`` in docs/alerts.md."""
+    text = ALERTS_MD.read_text(encoding="utf-8")
+    section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return set(TABLE_NAME.findall(section))
+
+
+def test_every_exported_metric_is_documented() -> None:
+    """docs/alerts.md lists each metric the worker exports, under the name Prometheus shows."""
+    exported_names = set()
+    for family in Metrics().registry.collect():
+        exported_names.add(family.name + ("_total" if family.type == "counter" else ""))
+    assert documented_names("Metrics") == exported_names
+
+
+def test_every_rule_is_documented() -> None:
+    """docs/alerts.md describes each alert rule in the rules file, and no other."""
+    data = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    rules = {rule["alert"] for group in data["groups"] for rule in group["rules"]}
+    assert documented_names("Prometheus") == rules
+
+
+def test_alert_kinds_filtered_on_are_raised_by_the_worker() -> None:
+    """A rule or panel that filters on an alert kind the worker never raises would stay empty."""
+    raised = {str(kind) for kind in AlertKind} | {FOLLOWUP_OVERDUE, ROOT_CAUSE_MISSING}
+    expressions = rule_expressions() + dashboard_expressions()
+    used = {k for expr in expressions for match in KIND.findall(expr) for k in match.split("|")}
+    assert {"escalation", FOLLOWUP_OVERDUE, ROOT_CAUSE_MISSING} <= used
+    assert used <= raised, f"kinds never raised: {sorted(used - raised)}"
