@@ -30,8 +30,9 @@ from worker.tracker.jira import JiraTracker
 
 log = get_logger()
 
-#: Steps that talk to an outside system; /readyz reports each one's last outcome.
+#: The step that reads the IMAP inbox.
 IMAP_STEP = "inbox.imap"
+#: The step that opens recoveries in Jira.
 JIRA_STEP = "jira.open_recoveries"
 
 
@@ -45,7 +46,8 @@ class Worker:
     metrics: Metrics
     supervisor: Supervisor
     services: Services
-    dependencies: tuple[str, ...] = ()
+    #: Each outside system ("imap", "jira") and the steps that talk to it; /readyz reads them.
+    dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     imap: ImapInbox | None = None
     health_server: HealthServer | None = field(default=None)
 
@@ -156,7 +158,7 @@ def build_worker(settings: Settings, clock: Clock, *, tracker: Tracker | None = 
     metrics = Metrics()
     services = Services(settings, clock, store, metrics, tracker)
     steps: list[Step] = []
-    dependencies: list[str] = []
+    dependencies: dict[str, tuple[str, ...]] = {}
     supervisor = Supervisor(
         steps, clock, status=LoopStatus(), max_backoff=settings.loop.max_backoff
     )
@@ -174,7 +176,7 @@ def build_worker(settings: Settings, clock: Clock, *, tracker: Tracker | None = 
             settings.imap.poll_interval,
         )
         steps.append(poll)
-        dependencies.append(IMAP_STEP)
+        dependencies["imap"] = (IMAP_STEP,)
         if settings.imap.idle:
             supervisor.set_waiter(
                 IdleWaiter(imap, settings.imap.folders[0], poll, supervisor.shutdown.wait)
@@ -212,10 +214,11 @@ def build_worker(settings: Settings, clock: Clock, *, tracker: Tracker | None = 
             jira_poll,
         )
         check = Step("followup.check", _tracker_step(services, check_followups_once), jira_poll)
-        steps.extend([watch, open_step, replies, sync, plan, priorities, check])
+        jira_steps = [watch, open_step, replies, sync, plan, priorities, check]
+        steps.extend(jira_steps)
         after_intake.extend([open_step, replies, priorities])
         after_sync.extend([plan, priorities])
-        dependencies.append(JIRA_STEP)
+        dependencies["jira"] = tuple(step.name for step in jira_steps)
     else:
         log.info("jira.disabled", hint="set jira.url to open recoveries in Jira")
     # The sweep works from the store alone: clocks are kept even while Jira is away.
@@ -223,4 +226,4 @@ def build_worker(settings: Settings, clock: Clock, *, tracker: Tracker | None = 
     steps.append(sweep)
     after_intake.append(sweep)
     after_sync.append(sweep)
-    return Worker(settings, clock, store, metrics, supervisor, services, tuple(dependencies), imap)
+    return Worker(settings, clock, store, metrics, supervisor, services, dependencies, imap)

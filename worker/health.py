@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -25,14 +25,14 @@ class HealthState:
         *,
         stale_after: timedelta,
         store_ok: Callable[[], bool],
-        dependencies: tuple[str, ...] = (),
+        dependencies: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.status = status
         self.clock = clock
         self.stale_after = stale_after
         self.store_ok = store_ok
-        # Steps that talk to an outside system; ready means each last succeeded.
-        self.dependencies = dependencies
+        # Each outside system and the steps that talk to it.
+        self.dependencies = dict(dependencies or {})
 
     def alive(self) -> tuple[bool, dict[str, object]]:
         with self.status.lock:
@@ -44,15 +44,24 @@ class HealthState:
         return ok, {"last_progress_age_s": round(age, 1)}
 
     def ready(self) -> tuple[bool, dict[str, object]]:
+        """Ready when the store answers and no step of any outside system is failing.
+
+        A system is ok once one of its steps succeeded and while none of them is
+        failing: a step with nothing to do may succeed without calling out, so one
+        success must not hide a sibling step that found the system down.
+        """
         checks: dict[str, object] = {"store": "ok" if self.store_ok() else "failed"}
         with self.status.lock:
-            for name in self.dependencies:
-                if name in self.status.last_failure:
-                    checks[name] = self.status.last_failure[name]
-                elif name in self.status.last_success:
-                    checks[name] = "ok"
+            for system, steps in self.dependencies.items():
+                failing = [
+                    self.status.last_failure[s] for s in steps if s in self.status.last_failure
+                ]
+                if failing:
+                    checks[system] = failing[0]
+                elif any(s in self.status.last_success for s in steps):
+                    checks[system] = "ok"
                 else:
-                    checks[name] = "not contacted yet"
+                    checks[system] = "not contacted yet"
         return all(v == "ok" for v in checks.values()), checks
 
 

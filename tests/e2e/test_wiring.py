@@ -12,8 +12,11 @@ import pytest
 from tests.sandbox.conftest import checked_sandbox
 from worker.app import build_worker
 from worker.clock import FrozenClock
+from worker.health import HealthState
+from worker.retry import RetryPolicy
 from worker.sandbox import RunningSandbox
 from worker.settings import Settings
+from worker.tracker.jira import JiraTracker
 
 pytestmark = pytest.mark.integration
 
@@ -85,7 +88,49 @@ def test_steps_follow_the_settings(
         assert names[0] == "inbox.maildir"
         assert names[-1] == "sla.sweep"
         assert "jira.open_recoveries" in names
-        assert with_jira.dependencies == ("jira.open_recoveries",)
+        assert set(with_jira.dependencies) == {"jira"}
+        assert "jira.open_recoveries" in with_jira.dependencies["jira"]
+        assert "jira.watch_signals" in with_jira.dependencies["jira"]
     finally:
         without.close()
         with_jira.close()
+
+
+def test_readiness_follows_jira_reached_by_any_of_its_steps(
+    sandbox: RunningSandbox, tmp_path: Path, clock: FrozenClock
+) -> None:
+    """Jira is ready after a round that reached it, and not while its search answers 503.
+
+    With nothing to open, the step opening recoveries never calls Jira and succeeds;
+    a sibling step's failing search must still make Jira not ready.
+    """
+    settings = settings_for(sandbox, tmp_path)
+    tracker = JiraTracker.from_settings(settings.jira, clock=clock, retry=RetryPolicy(attempts=1))
+    worker = build_worker(settings, clock, tracker=tracker)
+    state = HealthState(
+        worker.supervisor.status,
+        clock,
+        stale_after=settings.health.stale_after,
+        store_ok=worker.store.ping,
+        dependencies=worker.dependencies,
+    )
+    try:
+        assert state.ready()[1]["jira"] == "not contacted yet"
+        assert worker.supervisor.run_once()
+        assert state.ready() == (True, {"store": "ok", "jira": "ok"})
+
+        search = "POST /rest/api/3/search/jql" if sandbox.dialect == "cloud" else None
+        sandbox.faults.server_error(503, search or "GET /rest/api/2/search", times=None)
+        assert not worker.supervisor.run_once()
+        ready, checks = state.ready()
+        assert not ready
+        assert checks["jira"] == "ServerUnavailable"
+        assert worker.supervisor.status.last_success.keys() >= {"jira.open_recoveries"}
+
+        sandbox.faults.clear()
+        for step in worker.supervisor.steps:
+            step.next_run = None
+        assert worker.supervisor.run_once()
+        assert state.ready()[0]
+    finally:
+        worker.close()

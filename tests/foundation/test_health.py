@@ -33,7 +33,7 @@ def served(clock: FrozenClock) -> Iterator[tuple[str, LoopStatus, list[bool]]]:
         clock,
         stale_after=timedelta(minutes=5),
         store_ok=lambda: store_up[0],
-        dependencies=("inbox", "jira"),
+        dependencies={"imap": ("inbox.imap",), "jira": ("jira.watch", "jira.open")},
     )
     metrics = Metrics()
     metrics.messages.labels(decision="recovery").inc()
@@ -64,15 +64,35 @@ def test_readyz_needs_store_and_every_dependency(
     url, status, store_up = served
     code, body = get(url + "/readyz")
     assert code == 503
-    assert json.loads(body)["inbox"] == "not contacted yet"
-    status.step_ok("inbox", clock.now())
-    status.step_ok("jira", clock.now())
+    assert json.loads(body)["imap"] == "not contacted yet"
+    status.step_ok("inbox.imap", clock.now())
+    status.step_ok("jira.open", clock.now())
     assert get(url + "/readyz")[0] == 200
-    status.step_failed("jira", "ConnectionFailed")
+    status.step_failed("jira.open", "ConnectionFailed")
     assert json.loads(get(url + "/readyz")[1])["jira"] == "ConnectionFailed"
-    status.step_ok("jira", clock.now())
+    status.step_ok("jira.open", clock.now())
     store_up[0] = False
     assert get(url + "/readyz")[0] == 503
+
+
+def test_readyz_is_not_fooled_by_a_step_with_nothing_to_do(
+    served: tuple[str, LoopStatus, list[bool]], clock: FrozenClock
+) -> None:
+    """One Jira step failing makes Jira not ready, though another succeeded after it."""
+    url, status, _ = served
+    status.step_ok("inbox.imap", clock.now())
+    status.step_failed("jira.watch", "ConnectionFailed")
+    status.step_ok("jira.open", clock.now())
+    code, body = get(url + "/readyz")
+    assert code == 503
+    assert json.loads(body) == {
+        "ok": False,
+        "store": "ok",
+        "imap": "ok",
+        "jira": "ConnectionFailed",
+    }
+    status.step_ok("jira.watch", clock.now())
+    assert get(url + "/readyz")[0] == 200
 
 
 def test_metrics_are_exposed(served: tuple[str, LoopStatus, list[bool]]) -> None:
