@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mailbox
 import shutil
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,14 @@ from tests.conftest import REPO
 from worker.clock import FrozenClock
 from worker.core import decision
 from worker.core.decision import Decision
+from worker.core.sla import evaluate
 from worker.errors import StoreError
 from worker.mail.maildir import MaildirInbox
 from worker.mail.model import ParsedMail
 from worker.metrics import Metrics
 from worker.settings import DetectionSettings, Settings
 from worker.steps import Services, intake
+from worker.steps.clocks import sla_setup
 from worker.steps.intake import Incoming, handle_batch, handle_message, poll_maildir_once
 from worker.store import Store, cursors, events, recoveries, replies
 from worker.store import messages as message_store
@@ -250,6 +252,58 @@ def test_team_mail_in_the_sent_folder_is_a_client_update(
         kinds = [e.kind for e in events.for_recovery(conn, opened.recovery_id)]
         assert kinds == [EventKind.CLIENT_UPDATE, EventKind.CLIENT_MESSAGE]
         assert len(replies.unposted(conn)) == 1
+
+
+def test_a_bcc_of_the_teams_mail_in_the_inbox_is_a_client_update(
+    services: Services, clock: FrozenClock
+) -> None:
+    """The team's own mail arriving in the inbox (a Bcc) counts like one seen in Sent, once."""
+    opened = handle_message(services, Incoming("in", raw_mail(ANGRY, mid="a@client.example")))
+    clock.advance(timedelta(minutes=20))
+    update = raw_mail(
+        "Sorry about this; we are on it.",
+        mid="r1@acme.example",
+        sender="support@acme.example",
+        extra="In-Reply-To: <a@client.example>\r\n",
+    )
+    bcc = handle_message(services, Incoming("in", update))
+    assert (bcc.decision, bcc.recovery_id) == ("thread", opened.recovery_id)
+    # The same mail seen again in the Sent folder is a copy, not a second update.
+    assert handle_message(services, Incoming("sent", update, sent=True)).decision == "skipped"
+    other = raw_mail("Lunch?", mid="x@acme.example", sender="support@acme.example")
+    assert handle_message(services, Incoming("in", other)).reason == "our own address"
+    assert opened.recovery_id is not None
+    with services.store.transaction() as conn:
+        kinds = [e.kind for e in events.for_recovery(conn, opened.recovery_id)]
+        assert kinds == [EventKind.CLIENT_UPDATE]
+        assert replies.unposted(conn) == []
+
+
+@pytest.mark.parametrize("sent", [True, False], ids=["sent-folder", "bcc"])
+def test_a_next_update_promised_in_a_mail_sets_the_deadline(
+    services: Services, clock: FrozenClock, sent: bool
+) -> None:
+    """ "We will update you within 2 hours" in the team's mail: the next update is due then."""
+    opened = handle_message(services, Incoming("in", raw_mail(ANGRY, mid="a@client.example")))
+    assert opened.recovery_id is not None
+    update = raw_mail(
+        "We found the cause. We will update you within 2 hours.\r\n\r\n> " + ANGRY,
+        mid="r1@acme.example",
+        sender="support@acme.example",
+        extra="In-Reply-To: <a@client.example>\r\n",
+    )
+    handle_message(services, Incoming("sent" if sent else "in", update, sent=sent))
+    sent_at = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # the mail's Date
+    with services.store.transaction() as conn:
+        history = events.for_recovery(conn, opened.recovery_id)
+        recovery = recoveries.get(conn, opened.recovery_id)
+    assert [e.kind for e in history] == [EventKind.CLIENT_UPDATE, EventKind.PROMISE]
+    assert recovery is not None
+    policy, calendar = sla_setup(services.settings).calendar_of(recovery.severity)
+    assert policy.update_every > timedelta(hours=2)
+    clocks = evaluate(history, policy, calendar, sent_at + timedelta(minutes=1))
+    assert clocks.next_update is not None
+    assert clocks.next_update.deadline == sent_at + timedelta(hours=2)
 
 
 def test_an_angrier_reply_raises_the_recovery(services: Services, clock: FrozenClock) -> None:

@@ -9,11 +9,12 @@ makes the second reading harmless.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,14 +30,17 @@ from worker.core.decision import (
     jira_keys_in,
 )
 from worker.core.detection import Detector, load_signals
+from worker.core.promises import find_promise
 from worker.errors import MessageUnparseable, StoreError
 from worker.logs import get_logger
 from worker.mail.imap import ImapInbox
 from worker.mail.maildir import MaildirInbox
 from worker.mail.model import AttachmentInfo, ParsedMail
+from worker.mail.noise import noise_reason
 from worker.mail.parse import content_key, parse_message
 from worker.settings import DetectionSettings
 from worker.steps import Services
+from worker.steps.clocks import sla_setup
 from worker.store import cursors, events, messages, recoveries, replies
 from worker.store.cursors import Cursor
 from worker.store.events import EventKind, RecoveryEvent
@@ -48,6 +52,11 @@ log = get_logger()
 BATCH = 200
 #: Messages recorded per store transaction (one commit, one fsync).
 COMMIT_EVERY = 50
+#: The noise rule that names a mail from the team's own addresses.
+OWN_ADDRESS = "our own address"
+
+#: The time zone a severity's promises are read in (its policy calendar's).
+ZoneOf = Callable[[str], ZoneInfo]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +171,10 @@ def handle_batch(
     detector = detector or detector_for(detection)
     policy = policy or policy_for(detection)
     max_text = services.settings.imap.max_text_bytes
+
+    def zone_of(severity: str) -> ZoneInfo:
+        return sla_setup(services.settings).calendar_of(severity)[1].zone
+
     parsed: list[tuple[Incoming, Cursor | None, ParsedMail | str]] = []
     for incoming, cursor in items:
         try:
@@ -174,7 +187,9 @@ def handle_batch(
     try:
         with services.store.transaction() as conn:
             outcomes = [
-                _decide_and_record(conn, services.clock.now(), item, detector, policy)
+                _decide_and_record(
+                    conn, services.clock.now(), item, detector, policy, zone_of=zone_of
+                )
                 for item in parsed
             ]
     except Exception:
@@ -185,7 +200,9 @@ def handle_batch(
         for item in parsed:
             with services.store.transaction() as conn:
                 outcomes.append(
-                    _decide_and_record(conn, services.clock.now(), item, detector, policy)
+                    _decide_and_record(
+                        conn, services.clock.now(), item, detector, policy, zone_of=zone_of
+                    )
                 )
             _report(services, outcomes[-1])
         return outcomes
@@ -200,16 +217,21 @@ def _decide_and_record(
     item: tuple[Incoming, Cursor | None, ParsedMail | str],
     detector: Detector,
     policy: DecisionPolicy,
+    *,
+    zone_of: ZoneOf,
 ) -> Outcome:
     incoming, cursor, mail = item
+    team = False
     decision: Decision | None = None
     if isinstance(mail, str):
         outcome = _quarantine(conn, incoming, f"unparseable: {mail}", now)
     else:
         try:
             context = StoreContext(conn)
-            if incoming.sent:
-                decision = _decide_sent(mail, context)
+            team = incoming.sent or _from_team(mail, policy)
+            if team:
+                # In the inbox, the team's own mail is a Bcc of what it sent the client.
+                decision = _decide_sent(mail, context, outside="" if incoming.sent else OWN_ADDRESS)
             else:
                 decision = decide(mail, detector, context, now, policy)
         except (StoreError, SQLAlchemyError):
@@ -225,7 +247,8 @@ def _decide_and_record(
             if decision.decision == RECOVERY:
                 decision, recovery_id = _open(conn, mail, incoming, decision, now)
             if decision.decision == THREAD and recovery_id is not None:
-                _join(conn, mail, incoming, decision, recovery_id=recovery_id, now=now)
+                _join(conn, mail, incoming, decision, recovery_id=recovery_id, team=team,
+                      zone_of=zone_of, now=now)  # fmt: skip
             messages.record(conn, _record(mail, incoming, decision, recovery_id), now)
         outcome = Outcome(
             decision.decision,
@@ -269,7 +292,12 @@ def _report(services: Services, outcome: Outcome) -> None:
     )
 
 
-def _decide_sent(mail: ParsedMail, context: StoreContext) -> Decision:
+def _from_team(mail: ParsedMail, policy: DecisionPolicy) -> bool:
+    """Sent from one of the team's own addresses (and not an automatic mail)."""
+    return noise_reason(mail, own_addresses=policy.own_addresses) == OWN_ADDRESS
+
+
+def _decide_sent(mail: ParsedMail, context: StoreContext, *, outside: str = "") -> Decision:
     """A mail the team sent: an update to the client when it is in a recovery's thread."""
     if context.is_recorded(mail.key):
         return Decision(SKIPPED, "duplicate: this message is already decided")
@@ -281,7 +309,7 @@ def _decide_sent(mail: ParsedMail, context: StoreContext) -> Decision:
             if recovery_id is not None:
                 break
     if recovery_id is None:
-        return Decision(SKIPPED, "sent mail outside any recovery's thread")
+        return Decision(SKIPPED, outside or "sent mail outside any recovery's thread")
     return Decision(THREAD, "team update to the client", recovery_id=recovery_id)
 
 
@@ -330,11 +358,13 @@ def _join(
     decision: Decision,
     *,
     recovery_id: int,
+    team: bool,
+    zone_of: ZoneOf,
     now: datetime,
 ) -> None:
     """A thread message: a client reply to post as a comment, or the team's update."""
     at = mail.date or incoming.received or now
-    if incoming.sent:
+    if team:
         kind = EventKind.CLIENT_UPDATE
     else:
         kind = EventKind.CLIENT_MESSAGE
@@ -354,6 +384,22 @@ def _join(
         RecoveryEvent(recovery_id=recovery_id, kind=kind, at=at, dedupe_key=f"mail:{mail.key}"),
         now,
     )
+    recovery = recoveries.get(conn, recovery_id) if team else None
+    if recovery is not None:
+        # Recorded after the update, so the clocks see the update first.
+        promised = find_promise(mail.new_text or mail.text, at, zone_of(recovery.severity))
+        if promised is not None:
+            events.record(
+                conn,
+                RecoveryEvent(
+                    recovery_id=recovery_id,
+                    kind=EventKind.PROMISE,
+                    at=at,
+                    dedupe_key=f"mail:{mail.key}#promise",
+                    detail={"due": promised.isoformat()},
+                ),
+                now,
+            )
     if decision.raise_to:
         before = recoveries.get(conn, recovery_id)
         if before and recoveries.raise_severity(conn, recovery_id, decision.raise_to):
