@@ -36,7 +36,16 @@ def test_check_names_a_missing_issue_type(dialect: Dialect) -> None:
         )
     assert outcome.status == FAILED
     assert "issue type Recovery" in outcome.detail
-    assert "Sub-task, Task" in outcome.detail
+    assert "not in SUP; it has Bug, Task" in outcome.detail
+
+
+@pytest.mark.parametrize("dialect", ["cloud", "datacenter"])
+def test_check_refuses_a_configured_subtask_type_that_is_not_one(dialect: Dialect) -> None:
+    """jira.subtask_type naming a standard type fails: Jira would refuse every subtask."""
+    with checked_sandbox(dialect) as sandbox:
+        outcome = check_jira(settings_for(sandbox.url, subtask_type="Task", **sandbox.credentials))
+    assert outcome.status == FAILED
+    assert "Task is not a subtask type of SUP; its subtask types: Sub-task" in outcome.detail
 
 
 def test_check_command_with_a_wrong_token_fails_without_printing_it(

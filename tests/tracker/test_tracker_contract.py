@@ -141,6 +141,19 @@ def test_check_lists_login_project_and_types(tracker: Tracker) -> None:
     assert not bad[-1].ok
 
 
+def test_check_refuses_types_used_in_the_wrong_place(tracker: Tracker) -> None:
+    """A subtask type as the ticket's type, or a standard type as the subtask type, fails."""
+    items = {i.name: i.ok for i in tracker.check("SUP", ["Sub-task"], "Task")}
+    assert items == {
+        "login": True,
+        "project SUP": True,
+        "issue type Sub-task": False,
+        "subtask type": False,
+    }
+    configured = tracker.check("SUP", ["Task"], "Sub-task")
+    assert all(i.ok for i in configured)
+
+
 def test_search_with_history_shows_priority_and_status_changes(tracker: Tracker) -> None:
     """Asked for history, a search returns each change with its old and new value."""
     ref = tracker.create_issue(new())

@@ -69,9 +69,9 @@ def check_jira(settings: Settings) -> Outcome:
     # One quick retry at most: a checklist should answer, not wait out a long outage.
     tracker = JiraTracker.from_settings(settings.jira, retry=RetryPolicy(attempts=2, max_wait=5))
     wanted = [settings.jira.issue_type, settings.jira.followup_issue_type]
-    if settings.jira.subtask_type:
-        wanted.append(settings.jira.subtask_type)
-    items = tracker.check(settings.jira.project, list(dict.fromkeys(wanted)))
+    items = tracker.check(
+        settings.jira.project, list(dict.fromkeys(wanted)), settings.jira.subtask_type
+    )
     if settings.jira.playbook_file is not None:
         items.append(check_playbook(settings.jira.playbook_file))
     failed = [item for item in items if not item.ok]

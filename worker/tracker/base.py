@@ -127,8 +127,13 @@ class Tracker(Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
-    def check(self, project: str, issue_types: Sequence[str]) -> list[CheckItem]:
-        """Login, project and issue types (including a subtask type), each as a checklist item."""
+    def check(
+        self, project: str, issue_types: Sequence[str], subtask_type: str = ""
+    ) -> list[CheckItem]:
+        """Login, project and issue types (including a subtask type), each as a checklist item.
+
+        ``subtask_type`` is the configured one, checked to be a subtask type; empty: any.
+        """
         ...
 
     def subtask_issue_type(self, project: str) -> str:

@@ -91,7 +91,9 @@ class FakeTracker:
     def dialect(self) -> Dialect:
         return self._dialect
 
-    def check(self, project: str, issue_types: Sequence[str]) -> list[CheckItem]:
+    def check(
+        self, project: str, issue_types: Sequence[str], subtask_type: str = ""
+    ) -> list[CheckItem]:
         self._leave(self._enter("check"))
         items = [CheckItem("login", True, f"logged in as support ({self._dialect})")]
         if project not in PROJECTS:
@@ -100,9 +102,10 @@ class FakeTracker:
         items.append(CheckItem(f"project {project}", True, f"{len(ISSUE_TYPES) + 1} issue types"))
         for name in issue_types:
             if name:
-                ok = name in (*ISSUE_TYPES, SUBTASK_TYPE)
+                ok = name in ISSUE_TYPES
                 items.append(CheckItem(f"issue type {name}", ok, "available" if ok else "missing"))
-        items.append(CheckItem("subtask type", True, SUBTASK_TYPE))
+        ok = subtask_type in ("", SUBTASK_TYPE)
+        items.append(CheckItem("subtask type", ok, SUBTASK_TYPE if ok else "not a subtask type"))
         return items
 
     def subtask_issue_type(self, project: str) -> str:

@@ -311,7 +311,9 @@ class JiraTracker:
 
     # --- the Tracker interface ------------------------------------------------
 
-    def check(self, project: str, issue_types: Sequence[str]) -> list[CheckItem]:
+    def check(
+        self, project: str, issue_types: Sequence[str], subtask_type: str = ""
+    ) -> list[CheckItem]:
         """Login, project, issue types and the subtask type, each a checklist item."""
         items: list[CheckItem] = []
         try:
@@ -326,14 +328,31 @@ class JiraTracker:
             items.append(CheckItem(f"project {project}", False, f"{type(exc).__name__}: {exc}"))
             return items
         items.append(CheckItem(f"project {project}", True, f"{len(types)} issue types"))
-        names = {t["name"] for t in types}
+        # A subtask type cannot be a parent, nor a standard type a subtask: Jira refuses both.
+        standard = {t["name"] for t in types if not t.get("subtask")}
+        subtasks = [t["name"] for t in types if t.get("subtask")]
         for name in issue_types:
             if not name:
                 continue
-            ok = name in names
-            detail = "available" if ok else f"not in {project}; it has {', '.join(sorted(names))}"
+            ok = name in standard
+            detail = (
+                "available" if ok else f"not in {project}; it has {', '.join(sorted(standard))}"
+            )
+            if name in subtasks:
+                detail = f"is a subtask type in {project}; it has {', '.join(sorted(standard))}"
             items.append(CheckItem(f"issue type {name}", ok, detail))
-        subtasks = [t["name"] for t in types if t.get("subtask")]
+        if subtask_type:
+            ok = subtask_type in subtasks
+            detail = (
+                subtask_type
+                if ok
+                else (
+                    f"{subtask_type} is not a subtask type of {project}; "
+                    f"its subtask types: {', '.join(subtasks) or 'none'}"
+                )
+            )
+            items.append(CheckItem("subtask type", ok, detail))
+            return items
         items.append(
             CheckItem(
                 "subtask type",
