@@ -12,7 +12,7 @@ import responses
 from structlog.testing import capture_logs
 
 from worker.alerts.base import alert_from_payload, alert_payload
-from worker.alerts.jira import JiraChannel
+from worker.alerts.jira import JiraChannel, alert_marker
 from worker.alerts.log import LogChannel
 from worker.alerts.slack import SlackChannel, escape
 from worker.alerts.teams import TeamsChannel
@@ -23,6 +23,7 @@ from worker.core.sla import Clock, ClockKind, ClockState
 from worker.errors import (
     ConnectionFailed,
     NotFound,
+    OutcomeUnknown,
     RateLimited,
     RequestRejected,
     ServerUnavailable,
@@ -194,6 +195,23 @@ def test_jira_escalation_raises_priority_and_mentions_the_manager() -> None:
     (comment,) = tracker.comments("SUP-1")
     assert "@boss" in comment.body
     assert tracker.issues["SUP-1"].priority == "Highest"
+
+
+def test_jira_comment_with_a_lost_answer_is_found_not_written_twice() -> None:
+    """Jira made the comment but the answer was lost: the channel finds it by its marker."""
+    clock = FrozenClock(NOW)
+    tracker = jira_with_issue(clock)
+    channel = JiraChannel(tracker, breach_label="sla-breached")
+    tracker.fail("add_comment", OutcomeUnknown("connection dropped"), after=True)
+    comment_id = channel.send(make_alert(jira_key="SUP-1"))
+    (comment,) = tracker.comments("SUP-1")
+    assert comment.id == comment_id
+    assert alert_marker(make_alert(jira_key="SUP-1")) in comment.body
+    # Lost before Jira acted: still unknown to the sweep, which tries again later.
+    tracker.fail("add_comment", OutcomeUnknown("connection dropped"))
+    with pytest.raises(OutcomeUnknown):
+        channel.send(make_alert(AlertKind.WARNING, jira_key="SUP-1"))
+    assert len(tracker.comments("SUP-1")) == 1
 
 
 def test_jira_reminders_stay_out_of_the_ticket_and_missing_keys_fail() -> None:

@@ -1,11 +1,23 @@
-"""Alerts as Jira comments mentioning the assignee; the breach label; escalation raises priority."""
+"""Alerts as Jira comments mentioning the assignee; the breach label; escalation raises priority.
+
+Each comment carries a marker naming its alert, so a comment whose answer was
+lost is found on the ticket instead of being written twice.
+"""
 
 from __future__ import annotations
 
+import hashlib
+
 from worker.core.alerting import Alert, AlertKind
-from worker.errors import NotFound
+from worker.errors import NotFound, OutcomeUnknown
 from worker.tracker import Tracker
-from worker.tracker.document import Document, Inline, Mention, Paragraph, Text
+from worker.tracker.document import Document, Inline, Mention, Paragraph, Text, paragraph
+
+
+def alert_marker(alert: Alert) -> str:
+    """A token written into the alert's comment, the same for every attempt at it."""
+    name = f"{alert.deadline_id}#{alert.key}"
+    return "rw-alert-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
 
 
 class JiraChannel:
@@ -42,5 +54,13 @@ class JiraChannel:
             self._tracker.add_labels(key, [self._breach_label])
         if alert.kind is AlertKind.ESCALATION and self._escalation_priority:
             self._tracker.set_priority(key, self._escalation_priority)
-        comment = self._tracker.add_comment(key, Document((Paragraph(tuple(parts)),)))
-        return comment.id
+        marker = alert_marker(alert)
+        body = Document((Paragraph(tuple(parts)), paragraph(f"ref: {marker}")))
+        try:
+            return self._tracker.add_comment(key, body).id
+        except OutcomeUnknown:
+            # Comments are read by issue, not through search, so one made is already listed.
+            made = next((c.id for c in self._tracker.comments(key) if marker in c.body), None)
+            if made is None:
+                raise
+            return made
