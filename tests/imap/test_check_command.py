@@ -1,11 +1,13 @@
-"""`recovery-worker check` against a real Dovecot: login, folders, and a wrong password."""
+"""`recovery-worker check` against a real Dovecot (and the Jira sandbox): login, folders, types."""
 
 from __future__ import annotations
 
 import pytest
 
+from tests.sandbox.conftest import checked_sandbox
 from tests.support.dovecot import Dovecot
 from worker.cli import main
+from worker.sandbox import Dialect, RunningSandbox
 
 
 def point_at(monkeypatch: pytest.MonkeyPatch, server: Dovecot, password: str) -> None:
@@ -47,3 +49,51 @@ def test_check_with_a_wrong_password_fails_without_printing_it(
     assert "[FAILED ] IMAP inbox:" in captured.out
     assert "NOT READY" in captured.out
     assert wrong not in captured.out + captured.err
+
+
+def point_jira_at(monkeypatch: pytest.MonkeyPatch, sandbox: RunningSandbox) -> None:
+    monkeypatch.setenv("RECOVERY_WORKER_JIRA__URL", sandbox.url)
+    for name, value in sandbox.credentials.items():
+        monkeypatch.setenv(f"RECOVERY_WORKER_JIRA__{name.upper()}", value)
+
+
+@pytest.mark.parametrize("dialect", ["cloud", "datacenter"])
+def test_check_against_both_services_reaches_each(
+    dialect: Dialect,
+    dovecot: Dovecot,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With IMAP and Jira configured each ok line comes from a call that was answered."""
+    point_at(monkeypatch, dovecot, dovecot.password)
+    with checked_sandbox(dialect) as sandbox:
+        point_jira_at(monkeypatch, sandbox)
+        code = main(["check"])
+        calls = sandbox.calls
+
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "[  ok   ] IMAP inbox: " + dovecot.user in out
+    assert "INBOX (0 messages)" in out
+    assert "[  ok   ] Jira: login: logged in as " in out
+    assert "project SUP: " in out
+    assert "issue type Task: available" in out
+    assert "subtask type: Sub-task" in out
+    assert "verdict: ready (Maildir inbox not configured)" in out
+    version = "3" if dialect == "cloud" else "2"
+    assert calls[f"GET /rest/api/{version}/myself"] == 1
+    assert any("createmeta" in call for call in calls)
+
+
+def test_check_names_a_missing_folder(
+    dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder the mailbox lacks (here the one handled mail moves to) fails the IMAP line."""
+    point_at(monkeypatch, dovecot, dovecot.password)
+    monkeypatch.setenv("RECOVERY_WORKER_IMAP__MOVE_HANDLED_TO", "Handled")
+
+    assert main(["check"]) == 1
+
+    out = capsys.readouterr().out
+    assert "[FAILED ] IMAP inbox: NotFound: folder 'Handled' does not exist" in out
+    assert "NOT READY (1 failed: IMAP inbox)" in out
