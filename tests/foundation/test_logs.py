@@ -38,6 +38,24 @@ def test_json_lines_when_not_a_terminal(log_stream: io.StringIO) -> None:
     assert "timestamp" in event
 
 
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as stdout does in an interactive shell."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_readable_console_lines_on_a_terminal() -> None:
+    """On a terminal an event is one readable line with its name and fields, not JSON."""
+    stream = Terminal()
+    configure_logging("info", "auto", stream=stream)
+    get_logger().info("recovery.opened", key="SUP-1")
+    (line,) = stream.getvalue().splitlines()
+    assert not line.lstrip().startswith("{")
+    assert "recovery.opened" in line
+    assert "SUP-1" in line
+
+
 def test_secret_values_are_redacted_everywhere(log_stream: io.StringIO) -> None:
     """A secret is removed from messages, nested values, secret-named keys and tracebacks."""
     log = get_logger()
