@@ -10,17 +10,18 @@ import pytest
 from tests.sandbox.conftest import checked_sandbox
 from tests.tracker.conftest import DIALECTS, jira_tracker, user_id
 from worker.clock import FrozenClock
+from worker.errors import OutcomeUnknown, TransientError
 from worker.metrics import Metrics
 from worker.sandbox import RunningSandbox
 from worker.settings import FollowupSettings, Settings
 from worker.steps import Services
-from worker.steps.followup import check_followups_once, plan_followups_once
+from worker.steps.followup import SEARCH_LAG, check_followups_once, plan_followups_once
 from worker.steps.recoveries import raise_priorities_once
 from worker.store import Store, events, recoveries
 from worker.store import followups as fstore
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.recoveries import Recovery
-from worker.tracker.base import NewIssue, StatusCategory
+from worker.tracker.base import IssueRef, NewIssue, StatusCategory
 from worker.tracker.document import Heading, document, paragraph
 from worker.tracker.jira import JiraTracker
 from worker.tracker.jql import all_of, eq
@@ -227,3 +228,33 @@ def test_cancel_on_reopen_and_overdue_in_jira(
     (reminder,) = tracker.comments(second.key)
     assert "day(s) late" in reminder.body
     assert "sla-breached" in tracker.get_issue(key).labels
+
+
+def test_lost_create_is_not_repeated_while_search_lags(
+    sandbox: RunningSandbox, clock: FrozenClock, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The task was made but its answer lost; search misses it for 20 s: still one task."""
+    tracker = jira_tracker(sandbox, clock)
+    services = Services(Settings(), clock, store, Metrics(), tracker)
+    recovery = open_in_jira(services, tracker, user_id(tracker, "alice"))
+    move(services, tracker, recovery, done=True)
+    sandbox.faults.search_lag(seconds=20)
+    create = tracker.create_issue
+
+    def answer_lost(issue: NewIssue) -> IssueRef:
+        create(issue)
+        monkeypatch.setattr(tracker, "create_issue", create)
+        raise OutcomeUnknown("read timed out")
+
+    monkeypatch.setattr(tracker, "create_issue", answer_lost)
+    with pytest.raises(OutcomeUnknown):
+        plan_followups_once(services)
+    clock.advance(timedelta(seconds=5))
+    with pytest.raises(TransientError):
+        plan_followups_once(services)  # not in search yet: waits instead of creating again
+
+    clock.advance(SEARCH_LAG)
+    assert plan_followups_once(services) == 1
+    tasks = list(tracker.search(all_of(eq("project", "SUP"), eq("labels", "recovery-followup"))))
+    assert len(tasks) == 1
+    assert [link["outward"] for link in sandbox.state.links] == [tasks[0].key]

@@ -11,13 +11,14 @@ from worker.clock import FrozenClock
 from worker.core.alerting import Alert, AlertKind
 from worker.core.followup import followup_label
 from worker.core.sla import ClockKind
-from worker.errors import ConnectionFailed, OutcomeUnknown
+from worker.errors import ConnectionFailed, OutcomeUnknown, TransientError
 from worker.metrics import Metrics
 from worker.settings import AlertSettings, FollowupSettings, Settings
 from worker.steps import Services
 from worker.steps.followup import (
     FOLLOWUP_OVERDUE,
     ROOT_CAUSE_MISSING,
+    SEARCH_LAG,
     ChannelAlerts,
     FollowupAlert,
     check_followups_once,
@@ -221,16 +222,28 @@ def test_lost_create_answer_is_found_by_label(
     assert tracker.links == [("Relates", recovery.jira_key, task.key)]
 
 
-def test_create_refused_before_acting_is_retried(services: Services, tracker: FakeTracker) -> None:
-    """A failure that proves nothing was created looks by label, finds nothing, creates once."""
+def test_failed_create_is_retried_once_search_has_caught_up(
+    services: Services, tracker: FakeTracker, clock: FrozenClock
+) -> None:
+    """Not found by label right after a failed create: Jira's search may lag, so it waits."""
     recovery = open_recovery(services, tracker)
     resolve(services, tracker, recovery)
     tracker.fail("create_issue", ConnectionFailed("refused"))
     with pytest.raises(ConnectionFailed):
         plan_followups_once(services)
+    creates = tracker.calls["create_issue"]
+
+    clock.advance(timedelta(seconds=10))
+    with pytest.raises(TransientError) as waiting:
+        plan_followups_once(services)
+    assert waiting.value.retry_after == (SEARCH_LAG - timedelta(seconds=10)).total_seconds()
+    assert tracker.calls["create_issue"] == creates
     assert followups_in(tracker) == []
+
+    clock.advance(SEARCH_LAG)
     plan_followups_once(services)
     assert len(followups_in(tracker)) == 1
+    assert tracker.calls["find_by_label"] == 2
 
 
 def test_crash_after_the_create_does_not_create_again(

@@ -17,7 +17,7 @@ from worker.alerts.base import Channel
 from worker.core.alerting import Alert, AlertKind, Subject
 from worker.core.followup import due_date, followup_label, plan_followup, root_cause_gaps
 from worker.core.sla import ClockKind
-from worker.errors import PermanentError, WorkerError
+from worker.errors import PermanentError, TransientError, WorkerError
 from worker.logs import get_logger
 from worker.metrics import Metrics
 from worker.steps import Services
@@ -39,6 +39,9 @@ BATCH = 100
 
 ROOT_CAUSE_MISSING = "root_cause.missing"
 FOLLOWUP_OVERDUE = "followup.overdue"
+
+#: How long after a create Jira Cloud's search may still miss the new issue.
+SEARCH_LAG = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -583,6 +586,13 @@ def _create_once(
                 ledger.complete(conn, action_key, key, services.clock.now())
             log.info("followup.found", recovery_id=recovery.id, followup_key=key)
             return key
+        waited = services.clock.now() - action.created_at
+        if waited < SEARCH_LAG:
+            # Not found may mean not indexed yet: a second create now could make a second task.
+            raise TransientError(
+                f"follow-up {label} not found yet; searching again once Jira's search caught up",
+                retry_after=(SEARCH_LAG - waited).total_seconds(),
+            )
     try:
         ref = tracker.create_issue(issue)
     except PermanentError as exc:

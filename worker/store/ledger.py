@@ -27,6 +27,7 @@ class Action:
     result: str
     attempts: int
     recovery_id: int | None
+    created_at: datetime  # the first attempt
 
 
 def get(conn: Connection, key: str) -> Action | None:
@@ -40,6 +41,7 @@ def get(conn: Connection, key: str) -> Action | None:
         result=row["result"],
         attempts=row["attempts"],
         recovery_id=row["recovery_id"],
+        created_at=row["created_at"],
     )
 
 
