@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
@@ -10,8 +11,11 @@ from pathlib import Path
 import pytest
 import structlog
 
+from tests.sandbox.conftest import checked_sandbox
+from tests.support.dovecot import start_dovecot
 from worker.cli import main
 from worker.logs import REDACTED, configure_logging, get_logger, register_secrets
+from worker.sandbox import Dialect
 
 SECRET = "pa55-w0rd-never-logged"
 
@@ -91,6 +95,51 @@ def test_no_secret_in_any_line_of_a_failing_run(
     assert everything
     assert "imap-secret-value-1" not in everything
     assert "jira-secret-value-2" not in everything
+
+
+@pytest.mark.integration
+@pytest.mark.slow  # Dovecot delays every refused login by two seconds
+@pytest.mark.parametrize("dialect", ["cloud", "datacenter"])
+def test_no_secret_when_real_servers_refuse_the_credentials(
+    dialect: Dialect, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Dovecot and the sandbox refusing wrong credentials, logged at debug: no secret in any form.
+
+    Debug is where HTTP and IMAP libraries get talkative; Basic auth and SASL PLAIN
+    carry the secret base64-encoded, so those forms are looked for too.
+    """
+    wrong_password, wrong_token = "imap-wrong-0d3a9c", "jira-wrong-6be21f"
+    dovecot = start_dovecot()
+    try:
+        with checked_sandbox(dialect) as sandbox:
+            for name, value in {
+                "IMAP__HOST": dovecot.host,
+                "IMAP__PORT": str(dovecot.imap_port),
+                "IMAP__SECURITY": "plain",
+                "IMAP__USERNAME": dovecot.user,
+                "IMAP__PASSWORD": wrong_password,
+                "IMAP__TIMEOUT": "5s",
+                "JIRA__URL": sandbox.url,
+                "JIRA__EMAIL": sandbox.credentials.get("email", ""),
+                "JIRA__API_TOKEN" if dialect == "cloud" else "JIRA__PAT": wrong_token,
+                "LOG__LEVEL": "debug",
+                "LOG__FORMAT": "json",
+            }.items():
+                monkeypatch.setenv(f"RECOVERY_WORKER_{name}", value)
+            codes = [main(["check"]), main(["run", "--once"])]
+    finally:
+        dovecot.cleanup()
+    captured = capsys.readouterr()
+    everything = captured.out + captured.err
+    assert codes[0] == 1
+    assert "AuthenticationFailed" in everything
+    forms = [wrong_password, wrong_token]
+    for user, secret in [(dovecot.user, wrong_password), ("", wrong_token)]:
+        forms.append(base64.b64encode(secret.encode()).decode())
+        forms.append(base64.b64encode(f"\0{user}\0{secret}".encode()).decode())
+    email = sandbox.credentials.get("email", "")
+    forms.append(base64.b64encode(f"{email}:{wrong_token}".encode()).decode())
+    assert [form for form in forms if form in everything] == []
 
 
 def test_capture_logs_helper_sees_event_names() -> None:
