@@ -133,6 +133,11 @@ def check_issues(worker: Worker, result: Lifecycle, sandbox: RunningSandbox) -> 
     assert followup.assignee == recovery.assignee
     linked = {frozenset((link["inward"], link["outward"])) for link in sandbox.state.links}
     assert frozenset((recovery.key, followup.key)) in linked
+    # The preventive measure the team wrote in HAVE is what the call reports to the client.
+    assert "automatic renewal with an alert 30 days before expiry" in followup.description
+    assert "Third outage this month" in followup.description
+    for key in (*recovery.subtasks, followup.key):
+        assert tracker.comments(key) == [], key
 
 
 def check_comments(worker: Worker, result: Lifecycle) -> None:
@@ -194,3 +199,13 @@ def check_metrics(worker: Worker) -> None:
     assert sample(registry, alerts, kind="breach", severity="sev1") == 1
     assert sample(registry, "recovery_worker_followups_total", event="created") == 1
     assert sample(registry, "recovery_worker_time_to_first_contact_seconds_count") == 1
+    # Nothing else: no other alert kind, no error, no recovery left open on a clock.
+    counted = sorted(
+        (s.name, s.labels.get("kind", ""), s.value)
+        for family in registry.collect()
+        for s in family.samples
+        if s.name in (alerts, "recovery_worker_errors_total") and s.value
+    )
+    assert counted == [(alerts, "breach", 1), (alerts, "warning", 1)]
+    open_now = "recovery_worker_open_recoveries"
+    assert sum(s.value for f in registry.collect() for s in f.samples if s.name == open_now) == 0
