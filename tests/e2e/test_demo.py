@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,10 @@ STORY = (
 def test_demo_tells_the_lifecycle_in_order(
     dialect: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Each decision and action appears once, in the order the lifecycle runs."""
+    """Each decision and action appears once, in the order the lifecycle runs, within a minute."""
+    started = time.monotonic()
     assert main(["demo", "--dialect", dialect, "--workdir", str(tmp_path)]) == 0
+    assert time.monotonic() - started < 60
 
     out = capsys.readouterr().out
     positions = [out.find(line) for line in STORY]
@@ -42,6 +45,9 @@ def test_demo_tells_the_lifecycle_in_order(
     assert "not_complaint" in out
     assert out.count("skipped") == 2
     assert (tmp_path / "jira.json").is_file()
+    # It ends with where to look: the sandbox's issues and the report, on the demo's own files.
+    assert f"recovery-worker sandbox --dialect {dialect} --data {tmp_path / 'jira.json'}" in out
+    assert f"recovery-worker report --config {tmp_path / 'demo.toml'}" in out
 
 
 def test_report_after_the_demo_reads_the_same_store(
