@@ -7,8 +7,10 @@ then the defaults below. Unknown keys are errors, never silently ignored.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -528,11 +530,35 @@ def load_settings(config: Path | None = None, env_file: Path | None = Path(".env
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigurationError(f"{config} is not valid TOML: {exc}") from None
         cls = _toml_source(config)
+    problems = [
+        f"  - {name}: names no section (misspelled? a section and its key are joined with "
+        f"'{ENV_NESTED_DELIMITER}'); see config/recovery-worker.example.toml"
+        for name in unknown_environment(os.environ)
+    ]
     try:
         settings = cls(_env_file=env_file)
     except ValidationError as exc:
-        raise ConfigurationError(describe_validation_error(exc)) from None
+        problems += describe_validation_error(exc).splitlines()[1:]
+    if problems:
+        raise ConfigurationError(
+            "\n".join([f"{len(problems)} problem(s) in the settings:", *problems])
+        )
     return settings
+
+
+def unknown_environment(environ: Mapping[str, str]) -> list[str]:
+    """Variables with the prefix whose first part names no section.
+
+    pydantic-settings skips them without a word, so ``RECOVERY_WORKER_JIRA_URL`` (one
+    underscore) would leave Jira off while the operator believes it is set.
+    """
+    sections = set(Settings.model_fields)
+    return sorted(
+        name
+        for name in environ
+        if name.upper().startswith(ENV_PREFIX)
+        and name[len(ENV_PREFIX) :].split(ENV_NESTED_DELIMITER)[0].lower() not in sections
+    )
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -73,6 +73,21 @@ def test_invalid_settings_exit_2_without_traceback_or_secret(
     assert "s3cr3t-imap-pass" not in captured.err + captured.out
 
 
+def test_environment_variable_naming_no_section_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A prefixed variable with one underscore where two belong is reported with the others."""
+    monkeypatch.setenv("RECOVERY_WORKER_JIRA_URL", "https://example.atlassian.net")
+    monkeypatch.setenv("RECOVERY_WORKER_IMAP__PORT", "not-a-port")
+    monkeypatch.setenv("RECOVERY_WORKER_JIRA__PROJECT", "SUP")
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert "2 problem(s)" in err
+    assert "RECOVERY_WORKER_JIRA_URL: names no section" in err
+    assert "imap.port" in err
+    assert "example.atlassian.net" not in err
+
+
 def test_broken_toml_is_a_clear_error(tmp_path: Path) -> None:
     """A TOML syntax error names the file instead of raising a parser traceback."""
     config = write(tmp_path / "c.toml", "[jira\nurl=")
