@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
+from tests.core.test_followup import make_recovery
 from tests.sandbox.conftest import checked_sandbox
 from tests.tracker.conftest import jira_tracker, user_id
 from worker.clock import FrozenClock
+from worker.core.followup import followup_label
+from worker.core.playbook import stage_label
 from worker.metrics import Metrics
 from worker.sandbox import Dialect, RunningSandbox
 from worker.settings import JiraSettings, Settings
@@ -155,6 +158,21 @@ def test_own_tickets_and_unwatched_projects_are_ignored(
     )
     later(clock)
     assert watch_jira_once(services) == 0
+
+
+def test_only_the_workers_own_label_shapes_hide_an_issue(
+    services: Services, clock: FrozenClock
+) -> None:
+    """A customer's `rw-billing` label is theirs; the worker's marker labels hide its tickets."""
+    recovery = recoveries.idempotency_key("mail:imap:INBOX:7")
+    followup = followup_label(make_recovery(idempotency_key=recovery))
+    for label in (recovery, stage_label(recovery, "have"), followup):
+        ops_issue(services, labels=("complaint", label))
+    customers = ops_issue(services, labels=("complaint", "rw-billing"))
+    ops_issue(services, labels=("complaint", "rw-" + "0" * 19))  # not a shape the worker writes
+    later(clock)
+    assert watch_jira_once(services) == 2
+    assert f"jira:{customers}" in {r.source_key for r in pending(services)}
 
 
 def record_queries(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[str]:

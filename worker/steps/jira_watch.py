@@ -10,6 +10,7 @@ by issue and update time, so the overlap never fires a signal twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Connection, insert, select, update
 
 from worker.core.detection import Detector, load_signals
+from worker.core.playbook import STAGES
 from worker.errors import ConfigurationError, PermanentError, TransientError
 from worker.logs import get_logger
 from worker.steps import Services
@@ -34,6 +36,10 @@ log = get_logger()
 #: Severity each signal opens a recovery with (a comment's comes from the detector).
 SIGNAL_SEVERITY = {"labelled": "sev2", "priority": "sev1", "reopened": "sev2"}
 MAX_EXCERPT = 4_000
+#: The labels the worker writes itself: a recovery's (``idempotency_key``), its subtasks'
+#: (``stage_label``) and a follow-up's (``followup_label``). A customer's own ``rw-billing``
+#: does not match, so such an issue can still be a signal.
+OWN_LABEL = re.compile(rf"rw-(?:[0-9a-f]{{20}}(?:-(?:{'|'.join(STAGES)}))?|fu-[0-9a-f]{{16}})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +173,7 @@ def _is_own(issue: Issue, services: Services) -> bool:
     """The worker's own tickets (recoveries, their subtasks) are never signals."""
     own = set(services.settings.jira.labels)
     return bool(issue.parent) or any(
-        label in own or label.startswith("rw-") for label in issue.labels
+        label in own or OWN_LABEL.fullmatch(label) for label in issue.labels
     )
 
 
