@@ -7,10 +7,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, inspect, select, text, update
 
 from worker.errors import StoreError
 from worker.store import Store, ledger
+from worker.store import db as store_db
 from worker.store.db import LATEST_VERSION
 from worker.store.schema import jira_cursors, schema_version
 
@@ -25,6 +26,49 @@ def test_fresh_store_is_created_at_the_latest_version(tmp_path: Path) -> None:
     assert db.version() == LATEST_VERSION
     assert db.migrate() == LATEST_VERSION  # idempotent
     db.close()
+
+
+def columns(store: Store, table: str) -> list[str]:
+    with store.engine.connect() as conn:
+        return [c["name"] for c in inspect(conn).get_columns(table)]
+
+
+def test_forward_migrations_apply_in_order_at_start(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store one version behind gets the next migration, and the version stamp follows."""
+    applied: list[int] = []
+
+    def add_note(conn: Connection) -> None:
+        applied.append(LATEST_VERSION + 1)
+        conn.execute(text("ALTER TABLE jira_cursors ADD COLUMN note TEXT"))
+
+    monkeypatch.setitem(store_db.MIGRATIONS, LATEST_VERSION + 1, add_note)
+    monkeypatch.setattr(store_db, "LATEST_VERSION", LATEST_VERSION + 1)
+
+    assert store.migrate() == LATEST_VERSION + 1
+    assert store.migrate() == LATEST_VERSION + 1
+    assert applied == [LATEST_VERSION + 1]
+    assert "note" in columns(store, "jira_cursors")
+    assert store.version() == LATEST_VERSION + 1
+
+
+def test_a_migration_failing_half_way_leaves_nothing_behind(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its DDL is rolled back with it, so the next start can run it again from the start."""
+
+    def half(conn: Connection) -> None:
+        conn.execute(text("ALTER TABLE jira_cursors ADD COLUMN note TEXT"))
+        raise RuntimeError("the second step of the migration fails")
+
+    monkeypatch.setitem(store_db.MIGRATIONS, LATEST_VERSION + 1, half)
+    monkeypatch.setattr(store_db, "LATEST_VERSION", LATEST_VERSION + 1)
+
+    with pytest.raises(RuntimeError, match="second step"):
+        store.migrate()
+    assert "note" not in columns(store, "jira_cursors")
+    assert store.version() == LATEST_VERSION
 
 
 def test_store_newer_than_the_code_is_refused(store: Store) -> None:

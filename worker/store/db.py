@@ -56,10 +56,7 @@ class Store:
     def version(self) -> int:
         """The schema version of the database, 0 when it is empty."""
         with self.engine.connect() as conn:
-            if not inspect(conn).has_table(schema.schema_version.name):
-                return 0
-            row = conn.execute(select(schema.schema_version.c.version)).first()
-            return int(row[0]) if row else 0
+            return _version_of(conn)
 
     def migrate(self) -> int:
         """Bring the schema up to date; return the version now in force."""
@@ -71,17 +68,43 @@ class Store:
                     f"({LATEST_VERSION}); upgrade the worker or point it at another store"
                 )
             if current == 0:
-                with self.transaction() as conn:
-                    schema.metadata.create_all(conn)
-                    conn.execute(insert(schema.schema_version).values(version=LATEST_VERSION))
+                with self._schema_transaction() as conn:
+                    # Another process may have created it while this one waited for the lock.
+                    if _version_of(conn) == 0:
+                        schema.metadata.create_all(conn)
+                        conn.execute(insert(schema.schema_version).values(version=LATEST_VERSION))
                 return LATEST_VERSION
             for version in range(current + 1, LATEST_VERSION + 1):
-                with self.transaction() as conn:
-                    MIGRATIONS[version](conn)
-                    conn.execute(update(schema.schema_version).values(version=version))
+                with self._schema_transaction() as conn:
+                    if _version_of(conn) < version:
+                        MIGRATIONS[version](conn)
+                        conn.execute(update(schema.schema_version).values(version=version))
             return LATEST_VERSION
         except OperationalError as exc:
             raise StoreError(f"cannot migrate the state store: {exc.orig}") from None
+
+    @contextmanager
+    def _schema_transaction(self) -> Iterator[Connection]:
+        """A transaction that CREATE and ALTER join too, holding the write lock throughout.
+
+        pysqlite begins its implicit transaction only before INSERT, UPDATE and DELETE,
+        so DDL would commit on its own and a migration failing half-way would leave its
+        first steps behind, to fail again on the next start. On SQLite the driver's
+        handling is switched off and the transaction is begun and ended here.
+        """
+        if self.engine.dialect.name != "sqlite":
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
 
     def ping(self) -> bool:
         """True when the store answers a trivial query."""
@@ -94,3 +117,10 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _version_of(conn: Connection) -> int:
+    if not inspect(conn).has_table(schema.schema_version.name):
+        return 0
+    row = conn.execute(select(schema.schema_version.c.version)).first()
+    return int(row[0]) if row else 0
