@@ -4,7 +4,8 @@ The client's own retries are off and every call has a (connect, read) timeout;
 reads go through :mod:`worker.retry`. A create is retried only after an answer
 that proves nothing was created (429, 503, a connection never made); any other
 failure after the request left is :class:`~worker.errors.OutcomeUnknown`, and
-the caller looks for what may exist before trying again.
+the caller looks for what may exist before trying again. A transition whose
+answer is lost is followed by a read of the issue's status before it is sent again.
 
 Cloud: email + API token, ``/rest/api/3``, ADF, ``/search/jql`` paged by
 ``nextPageToken``. Data Center: a Personal Access Token as Bearer, ``/rest/api/2``,
@@ -571,10 +572,41 @@ class JiraTracker:
                 else str(target.get("name", "")).lower() == to.lower()
             )
             if matches:
-                body = {"transition": {"id": str(candidate["id"])}}
-                self._read(partial(self._send, "POST", f"issue/{key}/transitions", body))
+                self._move(key, to, {"transition": {"id": str(candidate["id"])}})
                 return True
         return False
+
+    def _move(self, key: str, to: StatusCategory | str, body: dict[str, Any]) -> None:
+        """Send a transition; after a lost answer, read the status before sending it again.
+
+        A transition is not idempotent: Jira refuses to repeat one that already went
+        through, so an issue found where it was going counts as moved.
+        """
+        unanswered = False
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                self._write(partial(self._send, "POST", f"issue/{key}/transitions", body))
+                return
+            except OutcomeUnknown as exc:
+                if attempt == self._retry.attempts:
+                    raise
+                unanswered = True
+                # Give a slow first attempt time to land before looking.
+                self._retry.sleep(self._retry.wait_for(exc, attempt))
+                if self._arrived(key, to):
+                    return
+            except RequestRejected:
+                # Refused after a lost answer: the first one may have landed meanwhile.
+                if unanswered and self._arrived(key, to):
+                    return
+                raise
+
+    def _arrived(self, key: str, to: StatusCategory | str) -> bool:
+        """Whether the issue is in the status, or status category, a transition was taking it to."""
+        issue = self.get_issue(key)
+        if isinstance(to, StatusCategory):
+            return issue.status_category is to
+        return issue.status.lower() == to.lower()
 
     # --- reading Jira's JSON ----------------------------------------------------
 
