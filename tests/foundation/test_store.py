@@ -71,6 +71,19 @@ def test_a_migration_failing_half_way_leaves_nothing_behind(
     assert store.version() == LATEST_VERSION
 
 
+def test_a_worker_that_lost_the_race_to_create_the_store_does_not_stamp_it_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers starting on an empty store: the second, seeing version 0 before it got the
+    lock, finds the schema there once it has the lock and leaves it alone."""
+    late = Store(store.url)
+    monkeypatch.setattr(late, "version", lambda: 0)
+    assert late.migrate() == LATEST_VERSION
+    late.close()
+    with store.engine.connect() as conn:
+        assert conn.execute(select(schema_version.c.version)).scalars().all() == [LATEST_VERSION]
+
+
 def test_store_newer_than_the_code_is_refused(store: Store) -> None:
     """A store written by a newer worker is not touched."""
     with store.transaction() as conn:
