@@ -72,6 +72,76 @@ def test_complaints(detector: Detector, text: str) -> None:
     assert detector.assess_text(text).is_complaint
 
 
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("What is up with the invoices this month?", "exasperation"),
+        ("The agent hung up on me twice.", "exasperation"),
+        ("Thanks for nothing, the backup is gone.", "sarcastic-thanks"),
+        ("I love waiting forty minutes for a callback.", "sarcastic-thanks"),
+        ("I have not heard back since Monday.", "chasing"),
+        ("I have emailed your team five times about this.", "chasing"),
+        ("Why hasn't anyone looked at the ticket?", "why-not"),
+        ("Another week without invoices #fail", "complaint-hashtag"),
+        ("The dashboard is down again for our whole office.", "broken-product"),
+        ("The portal won't let me download the report.", "broken-product"),
+        ("The monitor arrived damaged and the stand came broken.", "broken-product"),
+        ("We have been without internet since the upgrade.", "broken-product"),
+        ("You lost our configuration during the migration.", "broken-product"),
+        ("Your support staff were rude and unhelpful.", "service-criticism"),
+        ("Honestly the onboarding was a joke.", "service-criticism"),
+        ("We are done with this product.", "walking-away"),
+        ("The technician never showed up on Tuesday.", "no-show"),
+        ("Your hotline is not answering at all.", "no-show"),
+        ("I am irritated that the report is late.", "disappointment"),
+    ],
+)
+def test_complaint_language_fires_its_rule(detector: Detector, text: str, rule: str) -> None:
+    result = detector.assess_text(text)
+    assert any(r.startswith(rule + " ") for r in result.reasons), result.reasons
+    assert result.is_complaint
+
+
+def test_weak_signals_count_only_together(detector: Detector) -> None:
+    # A promise or a "??" alone is everyday mail; with each other they are a complaint.
+    promise = detector.assess_text("We were promised a fix by Friday.")
+    punctuation = detector.assess_text("Where is the engineer??")
+    both = detector.assess_text("We were promised an engineer by Friday. Where is he??")
+    assert any(r.startswith("broken-promise ") for r in promise.reasons)
+    assert any(r.startswith("frustrated-punctuation ") for r in punctuation.reasons)
+    assert not promise.is_complaint
+    assert not punctuation.is_complaint
+    assert both.is_complaint
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Any update on the March invoice?",
+        "The migration was supposed to be simple, and it was: thanks!",
+        "Could you reset my password please?",
+        "We lost the match on Sunday, but the new release looks good.",
+        "Why does the export use commas? Just curious.",
+        "Calm down, the old report was down the hall.",
+    ],
+)
+def test_plain_requests_stay_calm(detector: Detector, text: str) -> None:
+    result = detector.assess_text(text)
+    assert not result.is_complaint, result.reasons
+
+
+def test_thanks_for_a_fix_counts_against_a_complaint(detector: Detector) -> None:
+    before = detector.assess_text("The sync had a problem yesterday.")
+    after = detector.assess_text("The sync had a problem yesterday. Thanks for fixing it.")
+    assert any(r.startswith("resolved-thanks -2.0") for r in after.reasons)
+    assert after.score == before.score - 2.0
+    assert not detector.assess_text("Tried again today and no problems.").is_complaint
+
+
+def test_walking_away_is_at_least_sev2(detector: Detector) -> None:
+    assert detector.assess_text("I will cancel and go elsewhere.").severity in ("sev1", "sev2")
+
+
 def test_legal_threat_sets_the_worst_severity(detector: Detector) -> None:
     result = detector.assess_text("Our lawyers will be in touch.")
     assert result.severity == "sev1"
