@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from tests.sandbox.conftest import checked_sandbox
 from tests.tracker.conftest import jira_tracker
+from worker.alerts.jira import JiraChannel
 from worker.alerts.log import LogChannel
 from worker.clock import FrozenClock
 from worker.metrics import Metrics
+from worker.retry import RetryPolicy
 from worker.sandbox import Dialect, RunningSandbox
 from worker.settings import JiraSettings, Settings
 from worker.steps import Services
 from worker.steps.clocks import channels_from, sweep_clocks_once, sync_recoveries_once
 from worker.store import Store, events, recoveries
 from worker.store.events import EventKind, RecoveryEvent
+from worker.store.schema import alerts_sent
 from worker.tracker.base import NewIssue, StatusCategory, Tracker
 from worker.tracker.document import document, paragraph
+from worker.tracker.jira import JiraTracker
 
 
 @pytest.fixture(params=["cloud", "datacenter"])
@@ -125,3 +132,43 @@ def test_sweep_after_sync_keeps_the_cadence_in_jira(services: Services, clock: F
     assert issue.due.isoformat() == "2026-03-03"
     channels = [c.name for c in channels_from(services)]
     assert channels == [LogChannel.name, "jira"]
+
+
+def until(condition: Callable[[], bool], within: float = 10.0) -> None:
+    """Poll until ``condition`` holds, failing after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.02)
+
+
+def test_an_alert_comment_answered_too_late_is_looked_for_before_the_retry(
+    services: Services, sandbox: RunningSandbox, clock: FrozenClock
+) -> None:
+    """Jira writes the comment after the read timeout, so the look right after finds nothing;
+    the retry looks again first and records it instead of writing a second comment."""
+    _, key = open_recovery(services)
+    impatient = JiraTracker.connect(
+        sandbox.url,
+        timeouts=(2.0, 0.5),
+        retry=RetryPolicy(sleep=lambda _s: None, clock=clock),
+        clock=clock,
+        **sandbox.credentials,
+    )
+    channel = JiraChannel(impatient, breach_label="sla-breached")
+    version = "3" if sandbox.dialect == "cloud" else "2"
+    post_comment = f"POST /rest/api/{version}/issue/{{issueIdOrKey}}/comment"
+    sandbox.faults.latency(1.5, post_comment)
+    clock.advance(timedelta(minutes=50))  # sev1: the first-contact warning at 45 minutes
+    assert sweep_clocks_once(services, [channel]) == 0
+    until(lambda: len(sandbox.state.comments(key)) == 1)
+    clock.advance(timedelta(minutes=5))
+    with capture_logs() as logs:
+        assert sweep_clocks_once(services, [channel]) == 1
+    assert len(sandbox.state.comments(key)) == 1
+    assert sandbox.calls[post_comment] == 1
+    assert [e["event"] for e in logs if e["event"].startswith("alert.")] == ["alert.adopted"]
+    with services.store.transaction() as conn:
+        (state, result) = conn.execute(select(alerts_sent.c.state, alerts_sent.c.result)).one()
+    assert state == "sent"
+    assert result == str(sandbox.state.comments(key)[0]["id"])

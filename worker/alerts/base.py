@@ -8,7 +8,7 @@ the sweep, permanent ones are recorded and given up.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import requests
 
@@ -22,6 +22,7 @@ __all__ = [
     "Alert",
     "AlertKind",
     "Channel",
+    "FindsSent",
     "HttpChannel",
     "alert_from_payload",
     "alert_payload",
@@ -37,6 +38,15 @@ class Channel(Protocol):
 
     def send(self, alert: Alert) -> str:
         """Deliver the alert; return a reference to what was created ("" when none)."""
+        ...
+
+
+@runtime_checkable
+class FindsSent(Protocol):
+    """A channel that can find what an earlier attempt at an alert left there."""
+
+    def find_sent(self, alert: Alert) -> str | None:
+        """The reference ``send`` would have returned, if that alert arrived; else None."""
         ...
 
 

@@ -1,7 +1,8 @@
 """Alerts as Jira comments mentioning the assignee; the breach label; escalation raises priority.
 
 Each comment carries a marker naming its alert, so a comment whose answer was
-lost is found on the ticket instead of being written twice.
+lost is found on the ticket instead of being written twice: right after the lost
+answer, and again before any later attempt at the same alert.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 from worker.core.alerting import Alert, AlertKind
 from worker.errors import NotFound, OutcomeUnknown
 from worker.tracker import Tracker
+from worker.tracker.base import find_marked_comment
 from worker.tracker.document import Document, Inline, Mention, Paragraph, Text, paragraph
 
 
@@ -59,8 +61,13 @@ class JiraChannel:
         try:
             return self._tracker.add_comment(key, body).id
         except OutcomeUnknown:
-            # Comments are read by issue, not through search, so one made is already listed.
-            made = next((c.id for c in self._tracker.comments(key) if marker in c.body), None)
+            made = find_marked_comment(self._tracker, key, marker)
             if made is None:
                 raise
             return made
+
+    def find_sent(self, alert: Alert) -> str | None:
+        """The comment an earlier attempt at this alert left on the ticket, if any."""
+        if alert.jira_key is None or alert.kind is AlertKind.REMINDER:
+            return None
+        return find_marked_comment(self._tracker, alert.jira_key, alert_marker(alert))

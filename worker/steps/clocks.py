@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from worker.alerts.base import Channel, alert_from_payload, alert_payload
+from worker.alerts.base import Channel, FindsSent, alert_from_payload, alert_payload
 from worker.alerts.jira import JiraChannel
 from worker.alerts.log import LogChannel
 from worker.alerts.slack import SlackChannel
@@ -293,7 +293,7 @@ def _deliver_batch(
             ledger.mark_sending(conn, delivery.id)
         attempt = delivery.attempts + 1
         try:
-            result = channel.send(alert_from_payload(delivery.payload))
+            result = _send_once(channel, delivery)
         except WorkerError as exc:
             give_up = isinstance(exc, PermanentError) or attempt >= alerts.max_attempts
             retry_at = None
@@ -323,6 +323,26 @@ def _deliver_batch(
         services.metrics.alert_deliveries.labels(channel=delivery.channel, outcome="sent").inc()
         done += 1
     return done
+
+
+def _send_once(channel: Channel, delivery: ledger.Delivery) -> str:
+    """Send the delivery's alert; a retry first looks for what an earlier attempt left."""
+    alert = alert_from_payload(delivery.payload)
+    if delivery.attempts and isinstance(channel, FindsSent):
+        # An earlier attempt may have arrived with its answer lost, even when the look
+        # right after it found nothing yet: look again before writing.
+        found = channel.find_sent(alert)
+        if found is not None:
+            log.info(
+                "alert.adopted",
+                channel=delivery.channel,
+                deadline_id=delivery.deadline_id,
+                alert=delivery.alert_key,
+                recovery_id=delivery.recovery_id,
+                result=found,
+            )
+            return found
+    return channel.send(alert)
 
 
 def _update_jira(services: Services, updates: Sequence[_JiraUpdate], now: datetime) -> None:

@@ -24,7 +24,7 @@ from worker.store import events, ledger, recoveries, replies
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.recoveries import Recovery
 from worker.store.replies import Reply
-from worker.tracker.base import CreateFailed, Issue, IssueRef, Tracker
+from worker.tracker.base import CreateFailed, Issue, IssueRef, Tracker, find_marked_comment
 from worker.tracker.document import Block, Document, Paragraph, Quote, Text, bullets, paragraph
 
 log = get_logger()
@@ -266,9 +266,7 @@ def post_replies_once(services: Services, *, limit: int = 100) -> int:
             comment_id = action.result if action.state == ledger.DONE else None
             if comment_id is None and action.attempts > 1:
                 marker = reply_marker(reply.message_key)
-                comment_id = next(
-                    (c.id for c in tracker.comments(recovery.jira_key) if marker in c.body), None
-                )
+                comment_id = find_marked_comment(tracker, recovery.jira_key, marker)
                 if comment_id is not None:
                     bound.info("reply.adopted", comment_id=comment_id)
             if comment_id is None:

@@ -182,3 +182,12 @@ class Tracker(Protocol):
     def transition(self, key: str, to: StatusCategory | str) -> bool:
         """Move to a status (by name) or into a category; False when no transition leads there."""
         ...
+
+
+def find_marked_comment(tracker: Tracker, key: str, marker: str) -> str | None:
+    """The id of the issue's comment carrying ``marker``, or None.
+
+    The worker writes a marker into comments it must not write twice; comments are
+    read by issue, not through search, so one Jira made is already listed.
+    """
+    return next((c.id for c in tracker.comments(key) if marker in c.body), None)
