@@ -66,6 +66,17 @@ def test_holidays_from_the_library_and_explicit_dates_are_skipped() -> None:
     assert cal.elapsed(berlin(2026, 4, 2, 16, 0), berlin(2026, 4, 8, 10, 0)) == timedelta(hours=2)
 
 
+def test_working_days_after_skip_weekends_and_holidays() -> None:
+    """Counting working days passes weekends and holidays; the start day itself never counts."""
+    cal = office(holidays=holiday_dates("DE", "BE"))
+    assert cal.working_days_after(date(2026, 3, 6), 1) == date(2026, 3, 9)  # Friday -> Monday
+    assert cal.working_days_after(date(2026, 3, 7), 1) == date(2026, 3, 9)  # Saturday -> Monday
+    assert cal.working_days_after(date(2026, 4, 2), 1) == date(2026, 4, 7)  # past Easter
+    assert cal.working_days_after(date(2026, 3, 6), 0) == date(2026, 3, 6)
+    always = BusinessCalendar.around_the_clock(zone=BERLIN)
+    assert always.working_days_after(date(2026, 3, 6), 2) == date(2026, 3, 8)
+
+
 def test_berlin_spring_forward_night_shift_is_one_hour_shorter() -> None:
     """A 00:00-06:00 shift on 29 March 2026 lasts five real hours."""
     cal = BusinessCalendar("night", BERLIN, {6: parse_hours("00:00-06:00")})

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from worker.core.calendar import BusinessCalendar, holiday_dates, office_hours
 from worker.core.promises import find_promise
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -102,3 +103,41 @@ def test_days_promised_keep_the_wall_clock_across_daylight_saving() -> None:
     """ "Within 1 day" from 10:00 the day before the clocks go forward is 10:00 the next day."""
     sent = datetime(2026, 3, 28, 10, 0, tzinfo=BERLIN)
     assert find_promise("We will get back to you within 1 day.", sent, BERLIN) == local(3, 29, 10)
+
+
+def berlin_office() -> BusinessCalendar:
+    return BusinessCalendar("office", BERLIN, office_hours(), holidays=holiday_dates("DE", "BE"))
+
+
+@pytest.mark.parametrize(
+    ("sent", "text", "expected"),
+    [
+        # Friday 6 March 10:00: Saturday and Sunday are not business days.
+        (local(3, 6, 10), "We will update you within 2 business days.", local(3, 10, 10)),
+        (local(3, 6, 10), "Next update within 1 working day.", local(3, 9, 10)),
+        # Thursday 2 April 14:00: Good Friday, the weekend and Easter Monday are skipped.
+        (local(4, 2, 14), "We'll get back to you within 1 business day", local(4, 7, 14)),
+        # Sent on a Saturday: the first business day is Monday.
+        (local(3, 7, 11), "Update within one business day.", local(3, 9, 11)),
+        # Calendar days stay calendar days.
+        (local(3, 6, 10), "We will update you within 2 days.", local(3, 8, 10)),
+    ],
+)
+def test_business_days_promised_follow_the_policys_calendar(
+    sent: datetime, text: str, expected: datetime
+) -> None:
+    """ "Within N business days" counts the calendar's working days, at the same wall-clock time."""
+    assert find_promise(text, sent, berlin_office()) == expected
+
+
+def test_business_days_around_the_clock_are_every_day() -> None:
+    """A 24x7 policy works every day, so its business days are calendar days."""
+    always = BusinessCalendar.around_the_clock(zone=BERLIN)
+    text = "We will update you within 2 business days."
+    assert find_promise(text, local(3, 6, 10), always) == local(3, 8, 10)
+
+
+def test_a_bare_zone_counts_business_days_monday_to_friday() -> None:
+    """Without a calendar, business days are the weekdays: Friday + 2 is Tuesday, not Sunday."""
+    text = "We will update you within 2 business days."
+    assert find_promise(text, local(3, 6, 10), BERLIN) == local(3, 10, 10)

@@ -104,6 +104,16 @@ class BusinessCalendar:
         local = datetime.combine(day, time(0), tzinfo=self.zone) + timedelta(minutes=minutes)
         return local.astimezone(UTC)
 
+    def working_days_after(self, day: date, count: int) -> date:
+        """The ``count``-th working day after the local date ``day``, which never counts itself."""
+        for _ in range(_MAX_DAYS):
+            if count <= 0:
+                return day
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count -= 1
+        raise ValueError(f"calendar {self.name!r}: no working day within {_MAX_DAYS} days")
+
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant by which ``duration`` of working time has passed since ``start``."""
         _require_aware(start)

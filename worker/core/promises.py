@@ -4,14 +4,19 @@ A team update that names when the next one comes sets the next deadline. Only
 sentences that speak of an update (or of getting back, following up) are read,
 so "the fix ships within 2 hours" promises nothing. Times of day are read in
 the calendar's zone; a named day without a time means the end of that day's
-business (17:00), a morning means noon. Anything else: no promise (None).
+business (17:00), a morning means noon; business or working days are the
+calendar's working days, so weekends and holidays are skipped. Anything else: no
+promise (None).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from worker.core.calendar import BusinessCalendar, office_hours
 
 _CUE = re.compile(
     r"\b(updates?|get back|follow[- ]?up|back to you|report back|hear from (?:us|me)|"
@@ -21,7 +26,7 @@ _CUE = re.compile(
 _SENTENCE = re.compile(r"[^.!?\n]+")
 _WITHIN = re.compile(
     r"\b(?:within|in(?: the next)?)\s+(?:(an?|one|two|three|four|\d+(?:\.\d+)?)\s+)?"
-    r"(minutes?|mins?|hours?|hrs?|business days?|days?)\b",
+    r"(minutes?|mins?|hours?|hrs?|(?:business|working) days?|days?)\b",
     re.IGNORECASE,
 )
 _WITHIN_THE_HOUR = re.compile(r"\bwithin the (?:next )?hour\b", re.IGNORECASE)
@@ -55,25 +60,33 @@ _ENDS = {
 MAX_TEXT = 20_000
 
 
-def find_promise(text: str, sent_at: datetime, zone: ZoneInfo) -> datetime | None:
-    """When the update sent at ``sent_at`` says the next one comes, in UTC; None if it does not."""
+def find_promise(
+    text: str, sent_at: datetime, calendar: BusinessCalendar | ZoneInfo
+) -> datetime | None:
+    """When the update sent at ``sent_at`` says the next one comes, in UTC; None if it does not.
+
+    ``calendar`` is the recovery's business calendar; a bare zone counts business days
+    as Monday to Friday.
+    """
     if sent_at.tzinfo is None:
         raise ValueError("sent_at must be aware")
-    local = sent_at.astimezone(zone)
+    if isinstance(calendar, ZoneInfo):
+        calendar = BusinessCalendar(str(calendar), calendar, office_hours())
+    local = sent_at.astimezone(calendar.zone)
     for sentence in _SENTENCE.findall(text[:MAX_TEXT]):
         if not _CUE.search(sentence):
             continue
-        found = _in_sentence(sentence, local)
+        found = _in_sentence(sentence, local, calendar)
         if found is not None and found > sent_at:
             return found.astimezone(UTC)
     return None
 
 
-def _in_sentence(sentence: str, local: datetime) -> datetime | None:
+def _in_sentence(sentence: str, local: datetime, calendar: BusinessCalendar) -> datetime | None:
     if _WITHIN_THE_HOUR.search(sentence):
         return _later(local, timedelta(hours=1))
     if match := _WITHIN.search(sentence):
-        return _within(match, local)
+        return _within(match, local, calendar)
     day = local.date()
     named_day = False
     part: str | None = None
@@ -104,7 +117,7 @@ def _in_sentence(sentence: str, local: datetime) -> datetime | None:
     return None
 
 
-def _within(match: re.Match[str], local: datetime) -> datetime | None:
+def _within(match: re.Match[str], local: datetime, calendar: BusinessCalendar) -> datetime | None:
     count_text = (match.group(1) or "a").lower()
     count = _NUMBERS.get(count_text)
     if count is None:
@@ -114,6 +127,10 @@ def _within(match: re.Match[str], local: datetime) -> datetime | None:
         return _later(local, timedelta(minutes=count))
     if unit.startswith(("hour", "hr")):
         return _later(local, timedelta(hours=count))
+    if unit.startswith(("business", "working")):
+        # The same wall-clock time on the N-th working day after; part of a day counts whole.
+        day = calendar.working_days_after(local.date(), math.ceil(count))
+        return datetime.combine(day, local.time(), tzinfo=local.tzinfo)
     # Days are calendar days: the same wall-clock time, whatever daylight saving does.
     return local + timedelta(days=count)
 

@@ -465,7 +465,7 @@ def _sync_issue(
                 recovery.id, EventKind.CLIENT_UPDATE, comment.created_at, f"{base}:update"
             )
         )
-        promised = find_promise(comment.body, comment.created_at, calendar.zone)
+        promised = find_promise(comment.body, comment.created_at, calendar)
         if promised is not None:
             found.append(
                 RecoveryEvent(
