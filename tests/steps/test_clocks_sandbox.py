@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from worker.clock import FrozenClock
 from worker.metrics import Metrics
 from worker.retry import RetryPolicy
 from worker.sandbox import Dialect, RunningSandbox
-from worker.settings import JiraSettings, Settings
+from worker.settings import CalendarSettings, JiraSettings, Settings, SlaSettings
 from worker.steps import Services
 from worker.steps.clocks import channels_from, sweep_clocks_once, sync_recoveries_once
 from worker.store import Store, events, recoveries
@@ -48,7 +48,7 @@ def tracker_of(services: Services) -> Tracker:
     return services.tracker
 
 
-def open_recovery(services: Services) -> tuple[int, str]:
+def open_recovery(services: Services, severity: str = "sev1") -> tuple[int, str]:
     tracker = tracker_of(services)
     key = tracker.create_issue(
         NewIssue("SUP", "Task", "Export broken", document(paragraph("x")), labels=("recovery",))
@@ -61,7 +61,7 @@ def open_recovery(services: Services) -> tuple[int, str]:
             source_kind="mail",
             client="client@example.com",
             owner="",
-            severity="sev1",
+            severity=severity,
             summary="Export broken",
             now=now,
         )
@@ -117,6 +117,26 @@ def test_comments_statuses_and_resolution_become_events_once(
         (EventKind.RESOLVED, done_at),
         (EventKind.REOPENED, clock.now()),
     ]
+
+
+def test_business_days_promised_in_a_comment_follow_the_policys_calendar(
+    services: Services, clock: FrozenClock
+) -> None:
+    """A sev2 update on a Friday promising 2 business days skips the weekend and the calendar's
+    day off on Monday: due on Wednesday, not on Sunday."""
+    day_off = CalendarSettings(extra_dates=[date(2026, 3, 9)])
+    sla = SlaSettings(calendars={"business": day_off})
+    services.settings = services.settings.model_copy(update={"sla": sla})
+    tracker = tracker_of(services)
+    rid, key = open_recovery(services, severity="sev2")
+    clock.set(datetime(2026, 3, 6, 10, 0, tzinfo=UTC))
+    tracker.add_comment(
+        key, document(paragraph("[client] We will update you within 2 business days."))
+    )
+    sync_recoveries_once(services)
+    with services.store.transaction() as conn:
+        (promise,) = [e for e in events.for_recovery(conn, rid) if e.kind is EventKind.PROMISE]
+    assert promise.detail == {"due": datetime(2026, 3, 11, 10, 0, tzinfo=UTC).isoformat()}
 
 
 def test_sweep_after_sync_keeps_the_cadence_in_jira(services: Services, clock: FrozenClock) -> None:
