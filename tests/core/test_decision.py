@@ -15,6 +15,7 @@ from worker.core.decision import (
     Decision,
     DecisionPolicy,
     MemoryContext,
+    arrival_time,
     decide,
     jira_keys_in,
     thread_root,
@@ -48,15 +49,20 @@ def mail(
     return parse_message(raw.encode())
 
 
+def date_header(at: datetime) -> str:
+    return f"Date: {at:%a, %d %b %Y %H:%M:%S +0000}\r\n"
+
+
 def run(
     context: MemoryContext,
     detector: Detector,
     parsed: ParsedMail,
     at: datetime = NOW,
     policy: DecisionPolicy | None = None,
+    received: datetime | None = None,
 ) -> Decision:
-    decision = decide(parsed, detector, context, at, policy)
-    context.remember(parsed, decision, at)
+    decision = decide(parsed, detector, context, at, policy, received=received)
+    context.remember(parsed, decision, at, received=received)
     assert decision.decision in DECISIONS
     return decision
 
@@ -162,6 +168,112 @@ def test_after_the_flood_window_a_new_complaint_opens_a_new_recovery(detector: D
     run(context, detector, mail(ANGRY, mid="a@x"))
     decision = run(context, detector, mail(ANGRY, mid="b@x"), NOW + timedelta(hours=1))
     assert decision.decision == RECOVERY
+
+
+def test_a_backlog_of_mails_a_day_apart_is_no_flood(detector: Detector) -> None:
+    # Read in one go after downtime: decided together, but they arrived days apart.
+    context = MemoryContext()
+    policy = DecisionPolicy(flood_count=5)
+    decided = NOW + timedelta(days=5)
+    by_date = [
+        run(
+            context,
+            detector,
+            mail(f"{CALM} Order {i}.", mid=f"d{i}@x", extra=date_header(NOW + timedelta(days=i))),
+            decided,
+            policy,
+        )
+        for i in range(5)
+    ]
+    by_internaldate = [
+        run(
+            context,
+            detector,
+            mail(f"{CALM} Order {i}.", mid=f"r{i}@x", sender="bob@customer.example"),
+            decided,
+            policy,
+            received=NOW + timedelta(days=i),
+        )
+        for i in range(5)
+    ]
+    for decision in (*by_date, *by_internaldate):
+        assert decision.decision == NOT_COMPLAINT
+        assert not [r for r in decision.reasons if r.startswith("repeat-contact")]
+
+
+def test_a_backlog_of_mails_minutes_apart_is_still_a_flood(detector: Detector) -> None:
+    context = MemoryContext()
+    policy = DecisionPolicy(flood_count=5, flood_window=timedelta(minutes=10))
+    decided = NOW + timedelta(days=2)
+    decisions = [
+        run(
+            context,
+            detector,
+            mail(f"{CALM} {i}", mid=f"{i}@x"),
+            decided,
+            policy,
+            received=NOW + timedelta(minutes=2 * i),
+        )
+        for i in range(6)
+    ]
+    # Repeat contact may open the recovery before the fifth mail makes the flood.
+    kinds = [d.decision for d in decisions]
+    opened = kinds.index(RECOVERY)
+    assert kinds == [NOT_COMPLAINT] * opened + [RECOVERY] + [THREAD] * (5 - opened)
+    assert {d.recovery_id for d in decisions[opened + 1 :]} == {1}
+    assert "repeat-contact +1.0 (1 earlier)" in decisions[1].reasons
+    assert decisions[4].reason == "flood: 5 mails within 10 minutes"
+    assert decisions[5].reason == "flood: 6 mails within 10 minutes"
+
+
+def test_a_sender_joins_a_recovery_only_from_mail_that_arrived_in_the_window(
+    detector: Detector,
+) -> None:
+    context = MemoryContext()
+    decided = NOW + timedelta(days=3)
+    first = run(context, detector, mail(ANGRY, mid="a@x"), decided, received=NOW)
+    days_later = run(
+        context, detector, mail(ANGRY, mid="b@x"), decided, received=NOW + timedelta(days=2)
+    )
+    minutes_later = run(
+        context,
+        detector,
+        mail(CALM, mid="c@x"),
+        decided,
+        received=NOW + timedelta(days=2, minutes=5),
+    )
+    assert (first.decision, days_later.decision) == (RECOVERY, RECOVERY)
+    assert (minutes_later.decision, minutes_later.recovery_id) == (THREAD, 2)
+    assert minutes_later.reason == "sender's recovery from the last 10 minutes"
+
+
+def test_the_arrival_time_of_a_mail() -> None:
+    dated = mail(CALM, mid="a@x", extra=date_header(NOW - timedelta(days=1)))
+    received = NOW - timedelta(hours=1)
+    assert arrival_time(dated, received, NOW) == received
+    assert arrival_time(dated, None, NOW) == NOW - timedelta(days=1)
+    assert arrival_time(mail(CALM, mid="b@x"), None, NOW) == NOW
+    # A sender's clock a little fast is believed; a Date far in the future is not.
+    skewed = mail(CALM, mid="c@x", extra=date_header(NOW + timedelta(minutes=5)))
+    assert arrival_time(skewed, None, NOW) == NOW + timedelta(minutes=5)
+    future = mail(CALM, mid="d@x", extra=date_header(NOW + timedelta(days=3)))
+    assert arrival_time(future, None, NOW) == NOW
+
+
+def test_a_future_date_cannot_hide_a_flood(detector: Detector) -> None:
+    context = MemoryContext()
+    policy = DecisionPolicy(flood_count=3)
+    kinds = [
+        run(
+            context,
+            detector,
+            mail(CALM, mid=f"{i}@x", extra=date_header(NOW + timedelta(days=10 * i))),
+            NOW + timedelta(seconds=i),
+            policy,
+        ).decision
+        for i in range(1, 4)
+    ]
+    assert kinds == [NOT_COMPLAINT, NOT_COMPLAINT, RECOVERY]
 
 
 def test_an_angrier_reply_raises_the_recovery_severity(detector: Detector) -> None:

@@ -64,11 +64,18 @@ def test_thread_and_flood_lookups(store: Store) -> None:
         assert messages.recovery_for_message_ids(conn, ["<zzz@x>", "<a@x>"]) == recovery.id
         assert messages.recovery_for_message_ids(conn, ["<b@x>"]) is None
         assert messages.recovery_for_message_ids(conn, []) is None
-        assert messages.latest_recovery_from(conn, "client@example.com", NOW) == recovery.id
+        client, window = "client@example.com", timedelta(minutes=10)
+        assert messages.latest_recovery_from(conn, client, NOW - window, NOW) == recovery.id
         later = NOW + timedelta(hours=1)
-        assert messages.latest_recovery_from(conn, "client@example.com", later) is None
-        assert messages.count_from(conn, "client@example.com", NOW) == 2
-        assert messages.count_from(conn, "other@example.com", NOW) == 0
+        assert messages.latest_recovery_from(conn, client, later - window, later) is None
+        assert messages.count_from(conn, client, NOW - window, NOW) == 2
+        assert messages.count_from(conn, "other@example.com", NOW - window, NOW) == 0
+        # Counted by arrival: <b@x> was decided a minute later but arrived at NOW.
+        assert messages.count_from(conn, client, NOW + timedelta(minutes=1), later) == 0
+        assert messages.count_from(conn, client, NOW - window, NOW - timedelta(seconds=1)) == 0
+        # Arrival unknown: the decision time stands in.
+        messages.record(conn, decision("<c@x>", received_at=None), later)
+        assert messages.count_from(conn, client, later - window, later) == 1
 
 
 def test_one_recovery_per_source(store: Store) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,30 @@ def test_signals_and_complaint_address_options(
     assert row["reasons"] == ['csv +9.0 ("CSV")']
     row = run(capsys, "--complaint-address", "support@acme-services.example", question)[0]
     assert row["is_complaint"] is True
+
+
+@pytest.mark.parametrize(
+    ("apart", "flood"), [(timedelta(days=1), False), (timedelta(minutes=2), True)]
+)
+def test_a_folder_is_read_as_it_arrived(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, apart: timedelta, flood: bool
+) -> None:
+    """Floods and repeat contact count on the mails' dates, as in the intake, not on today."""
+    first = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    for n in range(5):
+        at = first + n * apart
+        (tmp_path / f"{n}.eml").write_bytes(
+            f"From: jane@client.example\r\nTo: support@acme.example\r\nSubject: Order {n}\r\n"
+            f"Message-ID: <{n}@x>\r\nDate: {at:%a, %d %b %Y %H:%M:%S +0000}\r\n\r\n"
+            f"Could you send me the invoice for order {n}? Thanks.\r\n".encode()
+        )
+    rows = run(capsys, str(tmp_path))
+    kinds = [r["decision"] for r in rows]
+    if flood:
+        assert rows[-1]["reason"] == "flood: 5 mails within 10 minutes"
+        assert kinds.count("recovery") == 1
+    else:
+        assert kinds == ["not_complaint"] * 5
 
 
 def test_a_broken_rules_file_is_a_usage_error(

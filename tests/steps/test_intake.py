@@ -34,10 +34,17 @@ DEMO = REPO / "worker" / "demo" / "mails"
 ANGRY = "This is unacceptable, the portal is still not working."
 
 
-def raw_mail(body: str, *, mid: str, sender: str = "jane@client.example", extra: str = "") -> bytes:
+def raw_mail(
+    body: str,
+    *,
+    mid: str,
+    sender: str = "jane@client.example",
+    extra: str = "",
+    date: str = "Mon, 02 Mar 2026 08:00:00 +0000",
+) -> bytes:
     return (
         f"From: Jane <{sender}>\r\nTo: support@acme.example\r\nSubject: Portal\r\n"
-        f"Message-ID: <{mid}>\r\nDate: Mon, 02 Mar 2026 08:00:00 +0000\r\n{extra}\r\n{body}\r\n"
+        f"Message-ID: <{mid}>\r\nDate: {date}\r\n{extra}\r\n{body}\r\n"
     ).encode()
 
 
@@ -149,6 +156,75 @@ def test_a_flood_is_one_recovery(services: Services, clock: FrozenClock) -> None
     with services.store.transaction() as conn:
         assert len(recoveries.pending(conn)) == 1
         assert len(replies.unposted(conn)) == 7
+
+
+def sent_times(clock: FrozenClock, apart: timedelta) -> list[datetime]:
+    """Five moments ``apart`` from each other, the last one now."""
+    return [clock.now() - (4 - n) * apart for n in range(5)]
+
+
+def backlog(sent: list[datetime], *, internaldate: bool) -> list[Incoming]:
+    """Calm questions from one sender, one sent at each moment."""
+    mails = []
+    for n, at in enumerate(sent):
+        raw = raw_mail(
+            f"Could you send me the invoice for order {n}? Thanks.",
+            mid=f"{n}@x",
+            date=f"{at:%a, %d %b %Y %H:%M:%S +0000}",
+        )
+        mails.append(
+            Incoming("imap:x/INBOX", raw, uid=n + 1, received=at if internaldate else None)
+        )
+    return mails
+
+
+@pytest.mark.parametrize("internaldate", [True, False], ids=["internaldate", "date-header"])
+def test_a_backlog_of_mails_a_day_apart_is_no_flood(
+    services: Services, clock: FrozenClock, internaldate: bool
+) -> None:
+    """Read in one batch after downtime, mails sent a day apart count as a day apart."""
+    sent = sent_times(clock, timedelta(days=1))
+    clock.advance(timedelta(hours=6))
+    outcomes = handle_batch(services, [(m, None) for m in backlog(sent, internaldate=internaldate)])
+    assert [o.decision for o in outcomes] == ["not_complaint"] * 5
+    assert not [r for o in outcomes for r in o.reasons if r.startswith("repeat-contact")]
+    with services.store.transaction() as conn:
+        assert recoveries.pending(conn) == []
+        arrived = conn.execute(select(messages.c.received_at).order_by(messages.c.id)).scalars()
+        assert list(arrived) == sent
+
+
+@pytest.mark.parametrize("internaldate", [True, False], ids=["internaldate", "date-header"])
+def test_a_backlog_of_mails_minutes_apart_is_still_a_flood(
+    services: Services, clock: FrozenClock, internaldate: bool
+) -> None:
+    sent = sent_times(clock, timedelta(minutes=2))
+    clock.advance(timedelta(days=1))
+    outcomes = handle_batch(services, [(m, None) for m in backlog(sent, internaldate=internaldate)])
+    # Repeat contact may open the recovery before the fifth mail makes the flood.
+    kinds = [o.decision for o in outcomes]
+    opened = kinds.index("recovery")
+    assert kinds == ["not_complaint"] * opened + ["recovery"] + ["thread"] * (4 - opened)
+    assert outcomes[4].reason == "flood: 5 mails within 10 minutes"
+    assert {o.recovery_id for o in outcomes[opened:]} == {outcomes[opened].recovery_id}
+
+
+def test_a_sender_joins_only_a_recovery_of_mail_that_arrived_in_the_window(
+    services: Services, clock: FrozenClock
+) -> None:
+    start = clock.now()
+    clock.advance(timedelta(days=3))
+    day_later = start + timedelta(days=1)
+    batch = [
+        Incoming("in", raw_mail(ANGRY, mid="a@x"), received=start),
+        Incoming("in", raw_mail(f"{ANGRY} Again.", mid="b@x"), received=day_later),
+        Incoming("in", raw_mail("Any news?", mid="c@x"), received=day_later + timedelta(minutes=3)),
+    ]
+    first, second, third = handle_batch(services, [(incoming, None) for incoming in batch])
+    assert (first.decision, second.decision, third.decision) == ("recovery", "recovery", "thread")
+    assert first.recovery_id != second.recovery_id
+    assert third.recovery_id == second.recovery_id
+    assert third.reason == "sender's recovery from the last 10 minutes"
 
 
 def test_the_cursor_does_not_move_when_the_record_fails(

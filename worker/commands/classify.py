@@ -12,7 +12,6 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -97,7 +96,8 @@ def classify(
         except MessageUnparseable as exc:
             yield _quarantined(item.source, f"unparseable: {exc}")
             continue
-        now: datetime = mail.date or clock.now()
+        # decide() counts floods on the mail's Date header, so a folder reads as it arrived.
+        now = clock.now()
         try:
             decision = decide(mail, detector, context, now, policy)
         except Exception as exc:

@@ -4,7 +4,8 @@ Pure: what the store knows comes in through a DecisionContext and the time as
 ``now``. The order matters and is the product's rule: a message already decided
 is skipped; noise never opens anything; a message in a known thread joins its
 recovery; a sender's flood joins their recent recovery; everything else is
-scored by the detector.
+scored by the detector. Floods and repeat contact count when mails arrived, not
+when they are decided: a backlog read after downtime is not a flood.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ DECISIONS = (RECOVERY, THREAD, NOT_COMPLAINT, SKIPPED, QUARANTINED)
 
 #: A Jira issue key in a subject: "[SUP-12]", "SUP-12:", "re: SUP-12".
 _JIRA_KEY = re.compile(r"(?<![A-Za-z0-9_-])([A-Z][A-Z0-9_]{1,9}-[1-9][0-9]{0,8})(?![A-Za-z0-9_-])")
+#: How far ahead of our clock a Date header may be and still be believed (senders' clocks drift).
+DATE_SKEW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +71,13 @@ class DecisionContext(Protocol):
 
     def recovery_for_jira_key(self, jira_key: str) -> int | None: ...
 
-    def count_from(self, sender: str, since: datetime) -> int: ...
+    def count_from(self, sender: str, since: datetime, until: datetime) -> int:
+        """Earlier mails of the sender that arrived within [since, until]."""
+        ...
 
-    def latest_recovery_from(self, sender: str, since: datetime) -> int | None: ...
+    def latest_recovery_from(self, sender: str, since: datetime, until: datetime) -> int | None:
+        """The newest recovery of the sender's mails that arrived within [since, until]."""
+        ...
 
     def severity_of(self, recovery_id: int) -> str | None: ...
 
@@ -86,14 +93,28 @@ def jira_keys_in(subject: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_JIRA_KEY.findall(subject[:1_000])))[:5]
 
 
+def arrival_time(mail: ParsedMail, received: datetime | None, now: datetime) -> datetime:
+    """When a mail arrived: the server's INTERNALDATE, else a plausible Date header, else now.
+
+    A Date header is the sender's word: one further ahead than DATE_SKEW is not believed.
+    """
+    if received is not None:
+        return received
+    if mail.date is not None and mail.date <= now + DATE_SKEW:
+        return mail.date
+    return now
+
+
 def decide(
     mail: ParsedMail,
     judge: Detector | Assessment,
     context: DecisionContext,
     now: datetime,
     policy: DecisionPolicy | None = None,
+    *,
+    received: datetime | None = None,
 ) -> Decision:
-    """The decision for one parsed message."""
+    """The decision for one parsed message, decided at ``now``, arrived at ``received``."""
     policy = policy or DecisionPolicy()
     root = thread_root(mail)
     if context.is_recorded(mail.key):
@@ -104,9 +125,10 @@ def decide(
     if noise:
         return Decision(SKIPPED, noise, thread_root=root)
 
-    since = now - policy.flood_window
+    arrived = arrival_time(mail, received, now)
+    since = arrived - policy.flood_window
     sender = mail.sender.email
-    earlier = context.count_from(sender, since) if sender else 0
+    earlier = context.count_from(sender, since, arrived) if sender else 0
     assessment = (
         judge if isinstance(judge, Assessment) else judge.assess(mail, repeat_contacts=earlier)
     )
@@ -135,7 +157,7 @@ def decide(
                 reason = f"subject names the recovery's issue {key}"
                 break
     if recovery_id is None and sender:
-        recovery_id = context.latest_recovery_from(sender, since)
+        recovery_id = context.latest_recovery_from(sender, since, arrived)
         reason = f"sender's recovery from the last {_minutes(policy.flood_window)}"
         if recovery_id is not None and earlier + 1 >= policy.flood_count:
             reason = f"flood: {earlier + 1} mails within {_minutes(policy.flood_window)}"
@@ -179,7 +201,8 @@ class _Seen:
     key: str
     message_id: str | None
     sender: str
-    at: datetime
+    #: When the mail arrived, as the store's received_at (decided_at where unknown).
+    arrived: datetime
     recovery_id: int | None
 
 
@@ -205,20 +228,27 @@ class MemoryContext:
     def recovery_for_jira_key(self, jira_key: str) -> int | None:
         return self.jira_keys.get(jira_key)
 
-    def count_from(self, sender: str, since: datetime) -> int:
-        return sum(1 for s in self.seen if s.sender == sender and s.at >= since)
+    def count_from(self, sender: str, since: datetime, until: datetime) -> int:
+        return sum(1 for s in self.seen if s.sender == sender and since <= s.arrived <= until)
 
-    def latest_recovery_from(self, sender: str, since: datetime) -> int | None:
-        for seen in reversed(self.seen):
-            if seen.sender == sender and seen.at >= since and seen.recovery_id is not None:
-                return seen.recovery_id
+    def latest_recovery_from(self, sender: str, since: datetime, until: datetime) -> int | None:
+        for s in reversed(self.seen):
+            if s.sender == sender and since <= s.arrived <= until and s.recovery_id is not None:
+                return s.recovery_id
         return None
 
     def severity_of(self, recovery_id: int) -> str | None:
         return self.severities.get(recovery_id)
 
-    def remember(self, mail: ParsedMail, decision: Decision, at: datetime) -> int | None:
-        """Record a decision as the store would; returns the recovery it belongs to."""
+    def remember(
+        self,
+        mail: ParsedMail,
+        decision: Decision,
+        at: datetime,
+        *,
+        received: datetime | None = None,
+    ) -> int | None:
+        """Record a decision made at ``at`` as the store would; returns its recovery."""
         if self.is_recorded(mail.key):
             return None
         recovery_id = decision.recovery_id
@@ -228,5 +258,6 @@ class MemoryContext:
             self.severities[recovery_id] = decision.severity or "sev3"
         elif decision.raise_to and recovery_id is not None:
             self.severities[recovery_id] = decision.raise_to
-        self.seen.append(_Seen(mail.key, mail.message_id, mail.sender.email, at, recovery_id))
+        arrived = arrival_time(mail, received, at)
+        self.seen.append(_Seen(mail.key, mail.message_id, mail.sender.email, arrived, recovery_id))
         return recovery_id

@@ -26,6 +26,7 @@ from worker.core.decision import (
     THREAD,
     Decision,
     DecisionPolicy,
+    arrival_time,
     decide,
     jira_keys_in,
 )
@@ -129,11 +130,11 @@ class StoreContext:
         found = recoveries.by_jira_key(self.conn, jira_key)
         return found.id if found else None
 
-    def count_from(self, sender: str, since: datetime) -> int:
-        return messages.count_from(self.conn, sender, since)
+    def count_from(self, sender: str, since: datetime, until: datetime) -> int:
+        return messages.count_from(self.conn, sender, since, until)
 
-    def latest_recovery_from(self, sender: str, since: datetime) -> int | None:
-        return messages.latest_recovery_from(self.conn, sender, since)
+    def latest_recovery_from(self, sender: str, since: datetime, until: datetime) -> int | None:
+        return messages.latest_recovery_from(self.conn, sender, since, until)
 
     def severity_of(self, recovery_id: int) -> str | None:
         found = recoveries.get(self.conn, recovery_id)
@@ -233,7 +234,7 @@ def _decide_and_record(
                 # In the inbox, the team's own mail is a Bcc of what it sent the client.
                 decision = _decide_sent(mail, context, outside="" if incoming.sent else OWN_ADDRESS)
             else:
-                decision = decide(mail, detector, context, now, policy)
+                decision = decide(mail, detector, context, now, policy, received=incoming.received)
         except (StoreError, SQLAlchemyError):
             raise  # the store, not the mail: retried with the cursor where it is
         except Exception as exc:
@@ -249,7 +250,7 @@ def _decide_and_record(
             if decision.decision == THREAD and recovery_id is not None:
                 _join(conn, mail, incoming, decision, recovery_id=recovery_id, team=team,
                       zone_of=zone_of, now=now)  # fmt: skip
-            messages.record(conn, _record(mail, incoming, decision, recovery_id), now)
+            messages.record(conn, _record(mail, incoming, decision, recovery_id, now), now)
         outcome = Outcome(
             decision.decision,
             mail.key,
@@ -421,7 +422,11 @@ def _join(
 
 
 def _record(
-    mail: ParsedMail, incoming: Incoming, decision: Decision, recovery_id: int | None
+    mail: ParsedMail,
+    incoming: Incoming,
+    decision: Decision,
+    recovery_id: int | None,
+    now: datetime,
 ) -> DecisionRecord:
     return DecisionRecord(
         key=mail.key,
@@ -430,7 +435,8 @@ def _record(
         uid=incoming.uid,
         sender=mail.sender.email,
         subject=mail.subject,
-        received_at=incoming.received or mail.date,
+        # The time decisions count floods on, so later mails measure against the same one.
+        received_at=arrival_time(mail, incoming.received, now),
         decision=decision.decision,
         reason=decision.reason,
         score=decision.score,

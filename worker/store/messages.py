@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import ColumnElement, Connection, func, insert, select
 
 from worker.store.schema import messages
 
 # Decisions that tie a message to a recovery.
 _LINKED = ("recovery", "thread")
+# When a message arrived; rows without it (quarantined, older stores) count from their decision.
+_ARRIVED = func.coalesce(messages.c.received_at, messages.c.decided_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,7 @@ class DecisionRecord:
     uid: int | None
     sender: str
     subject: str
+    #: When the message arrived (the flood window counts on it).
     received_at: datetime | None
     decision: str
     reason: str = ""
@@ -77,13 +80,19 @@ def recovery_for_message_ids(conn: Connection, message_ids: Sequence[str]) -> in
     return int(row.recovery_id) if row else None
 
 
-def latest_recovery_from(conn: Connection, sender: str, since: datetime) -> int | None:
-    """The newest recovery a sender's recent mail opened or joined."""
+def _arrived_within(since: datetime, until: datetime) -> ColumnElement[bool]:
+    return _ARRIVED.between(since, until)
+
+
+def latest_recovery_from(
+    conn: Connection, sender: str, since: datetime, until: datetime
+) -> int | None:
+    """The newest recovery opened or joined by a sender's mail that arrived in [since, until]."""
     row = conn.execute(
         select(messages.c.recovery_id)
         .where(
             messages.c.sender == sender,
-            messages.c.decided_at >= since,
+            _arrived_within(since, until),
             messages.c.decision.in_(_LINKED),
             messages.c.recovery_id.is_not(None),
         )
@@ -93,11 +102,11 @@ def latest_recovery_from(conn: Connection, sender: str, since: datetime) -> int 
     return int(row.recovery_id) if row else None
 
 
-def count_from(conn: Connection, sender: str, since: datetime) -> int:
-    """How many mails a sender sent since a moment (repeat contact, floods)."""
+def count_from(conn: Connection, sender: str, since: datetime, until: datetime) -> int:
+    """How many of a sender's mails arrived in [since, until] (repeat contact, floods)."""
     count = conn.execute(
         select(func.count())
         .select_from(messages)
-        .where(messages.c.sender == sender, messages.c.decided_at >= since)
+        .where(messages.c.sender == sender, _arrived_within(since, until))
     ).scalar_one()
     return int(count)
