@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mailbox
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,13 @@ from worker.errors import StoreError
 from worker.mail.maildir import MaildirInbox
 from worker.mail.model import ParsedMail
 from worker.metrics import Metrics
-from worker.settings import DetectionSettings, Settings
+from worker.settings import (
+    CalendarSettings,
+    DetectionSettings,
+    PolicySettings,
+    Settings,
+    SlaSettings,
+)
 from worker.steps import Services, intake
 from worker.steps.clocks import sla_setup
 from worker.steps.intake import Incoming, handle_batch, handle_message, poll_maildir_once
@@ -380,6 +386,41 @@ def test_a_next_update_promised_in_a_mail_sets_the_deadline(
     clocks = evaluate(history, policy, calendar, sent_at + timedelta(minutes=1))
     assert clocks.next_update is not None
     assert clocks.next_update.deadline == sent_at + timedelta(hours=2)
+
+
+def test_business_days_promised_in_a_mail_follow_the_policys_calendar(
+    store: Store, clock: FrozenClock
+) -> None:
+    """The team's mail on Monday promises an update within 2 business days; Tuesday is a day
+    off in the policy's calendar, so it is due on Thursday at the same time."""
+    business = PolicySettings(
+        first_contact=timedelta(hours=4),
+        update_every=timedelta(hours=8),
+        resolution=timedelta(hours=40),
+        calendar="business",
+    )
+    settings = Settings(
+        detection=DetectionSettings(own_addresses=["support@acme.example"]),
+        sla=SlaSettings(
+            policies=dict.fromkeys(("sev1", "sev2", "sev3"), business),
+            calendars={"business": CalendarSettings(extra_dates=[date(2026, 3, 3)])},
+        ),
+    )
+    services = Services(settings=settings, clock=clock, store=store, metrics=Metrics())
+    opened = handle_message(services, Incoming("in", raw_mail(ANGRY, mid="a@client.example")))
+    assert opened.recovery_id is not None
+    update = raw_mail(
+        "We found the cause. We will update you within 2 business days.",
+        mid="r1@acme.example",
+        sender="support@acme.example",
+        extra="In-Reply-To: <a@client.example>\r\n",
+    )
+    handle_message(services, Incoming("sent", update, sent=True))
+    with services.store.transaction() as conn:
+        history = events.for_recovery(conn, opened.recovery_id)
+    (promise,) = [e for e in history if e.kind is EventKind.PROMISE]
+    # The mail's Date is Monday 2 March 08:00 UTC.
+    assert promise.detail == {"due": datetime(2026, 3, 5, 8, 0, tzinfo=UTC).isoformat()}
 
 
 def test_an_angrier_reply_raises_the_recovery(services: Services, clock: FrozenClock) -> None:

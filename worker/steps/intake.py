@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from worker.core.calendar import BusinessCalendar
 from worker.core.decision import (
     QUARANTINED,
     RECOVERY,
@@ -56,8 +56,8 @@ COMMIT_EVERY = 50
 #: The noise rule that names a mail from the team's own addresses.
 OWN_ADDRESS = "our own address"
 
-#: The time zone a severity's promises are read in (its policy calendar's).
-ZoneOf = Callable[[str], ZoneInfo]
+#: The calendar a severity's promises are read in (its policy's): zone and working days.
+CalendarOf = Callable[[str], BusinessCalendar]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +173,8 @@ def handle_batch(
     policy = policy or policy_for(detection)
     max_text = services.settings.imap.max_text_bytes
 
-    def zone_of(severity: str) -> ZoneInfo:
-        return sla_setup(services.settings).calendar_of(severity)[1].zone
+    def calendar_of(severity: str) -> BusinessCalendar:
+        return sla_setup(services.settings).calendar_of(severity)[1]
 
     parsed: list[tuple[Incoming, Cursor | None, ParsedMail | str]] = []
     for incoming, cursor in items:
@@ -189,7 +189,7 @@ def handle_batch(
         with services.store.transaction() as conn:
             outcomes = [
                 _decide_and_record(
-                    conn, services.clock.now(), item, detector, policy, zone_of=zone_of
+                    conn, services.clock.now(), item, detector, policy, calendar_of=calendar_of
                 )
                 for item in parsed
             ]
@@ -202,7 +202,7 @@ def handle_batch(
             with services.store.transaction() as conn:
                 outcomes.append(
                     _decide_and_record(
-                        conn, services.clock.now(), item, detector, policy, zone_of=zone_of
+                        conn, services.clock.now(), item, detector, policy, calendar_of=calendar_of
                     )
                 )
             _report(services, outcomes[-1])
@@ -219,7 +219,7 @@ def _decide_and_record(
     detector: Detector,
     policy: DecisionPolicy,
     *,
-    zone_of: ZoneOf,
+    calendar_of: CalendarOf,
 ) -> Outcome:
     incoming, cursor, mail = item
     team = False
@@ -249,7 +249,7 @@ def _decide_and_record(
                 decision, recovery_id = _open(conn, mail, incoming, decision, now)
             if decision.decision == THREAD and recovery_id is not None:
                 _join(conn, mail, incoming, decision, recovery_id=recovery_id, team=team,
-                      zone_of=zone_of, now=now)  # fmt: skip
+                      calendar_of=calendar_of, now=now)  # fmt: skip
             messages.record(conn, _record(mail, incoming, decision, recovery_id, now), now)
         outcome = Outcome(
             decision.decision,
@@ -360,7 +360,7 @@ def _join(
     *,
     recovery_id: int,
     team: bool,
-    zone_of: ZoneOf,
+    calendar_of: CalendarOf,
     now: datetime,
 ) -> None:
     """A thread message: a client reply to post as a comment, or the team's update."""
@@ -388,7 +388,7 @@ def _join(
     recovery = recoveries.get(conn, recovery_id) if team else None
     if recovery is not None:
         # Recorded after the update, so the clocks see the update first.
-        promised = find_promise(mail.new_text or mail.text, at, zone_of(recovery.severity))
+        promised = find_promise(mail.new_text or mail.text, at, calendar_of(recovery.severity))
         if promised is not None:
             events.record(
                 conn,
