@@ -14,9 +14,8 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from worker.core.calendar import BusinessCalendar, office_hours
+from worker.core.calendar import BusinessCalendar
 
 _CUE = re.compile(
     r"\b(updates?|get back|follow[- ]?up|back to you|report back|hear from (?:us|me)|"
@@ -60,18 +59,13 @@ _ENDS = {
 MAX_TEXT = 20_000
 
 
-def find_promise(
-    text: str, sent_at: datetime, calendar: BusinessCalendar | ZoneInfo
-) -> datetime | None:
+def find_promise(text: str, sent_at: datetime, calendar: BusinessCalendar) -> datetime | None:
     """When the update sent at ``sent_at`` says the next one comes, in UTC; None if it does not.
 
-    ``calendar`` is the recovery's business calendar; a bare zone counts business days
-    as Monday to Friday.
+    ``calendar`` is the recovery's policy calendar: its zone and its working days.
     """
     if sent_at.tzinfo is None:
         raise ValueError("sent_at must be aware")
-    if isinstance(calendar, ZoneInfo):
-        calendar = BusinessCalendar(str(calendar), calendar, office_hours())
     local = sent_at.astimezone(calendar.zone)
     for sentence in _SENTENCE.findall(text[:MAX_TEXT]):
         if not _CUE.search(sentence):
