@@ -233,6 +233,22 @@ def test_a_sender_joins_only_a_recovery_of_mail_that_arrived_in_the_window(
     assert third.reason == "sender's recovery from the last 10 minutes"
 
 
+@pytest.mark.parametrize("internaldate", [True, False])
+def test_a_date_header_in_the_future_does_not_move_the_clocks_start(
+    services: Services, clock: FrozenClock, internaldate: bool
+) -> None:
+    """A Date far ahead is not believed: the clocks start when the complaint arrived."""
+    arrived = clock.now() - timedelta(minutes=3)
+    raw = raw_mail(ANGRY, mid="future@x", date="Tue, 01 Dec 2099 08:00:00 +0000")
+    outcome = handle_message(
+        services, Incoming("test", raw, received=arrived if internaldate else None)
+    )
+    with services.store.transaction() as conn:
+        recovery = recoveries.get(conn, outcome.recovery_id or 0)
+    assert recovery is not None
+    assert recovery.source_at == (arrived if internaldate else clock.now())
+
+
 def test_the_cursor_does_not_move_when_the_record_fails(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -105,6 +105,19 @@ def arrival_time(mail: ParsedMail, received: datetime | None, now: datetime) -> 
     return now
 
 
+def sent_time(mail: ParsedMail, received: datetime | None, now: datetime) -> datetime:
+    """When the client sent a mail, for its SLA clocks: the Date header when plausible.
+
+    A Date further ahead than DATE_SKEW would push the deadlines out, so it is not
+    believed; the server's INTERNALDATE (never later than now) stands in, else now.
+    """
+    if mail.date is not None and mail.date <= now + DATE_SKEW:
+        return mail.date
+    if received is not None:
+        return min(received, now)
+    return now
+
+
 def decide(
     mail: ParsedMail,
     judge: Detector | Assessment,

@@ -29,6 +29,7 @@ from worker.core.decision import (
     arrival_time,
     decide,
     jira_keys_in,
+    sent_time,
 )
 from worker.core.detection import Detector, load_signals
 from worker.core.promises import find_promise
@@ -345,7 +346,7 @@ def _open(
         summary=mail.subject.strip() or "(no subject)",
         now=now,
         source_ref=mail.message_id or mail.key,
-        source_at=mail.date or incoming.received or now,
+        source_at=sent_time(mail, incoming.received, now),
         excerpt=mail.text,
         reasons=decision.reasons,
     )
@@ -364,7 +365,7 @@ def _join(
     now: datetime,
 ) -> None:
     """A thread message: a client reply to post as a comment, or the team's update."""
-    at = mail.date or incoming.received or now
+    at = sent_time(mail, incoming.received, now)
     if team:
         kind = EventKind.CLIENT_UPDATE
     else:
