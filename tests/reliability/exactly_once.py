@@ -140,6 +140,7 @@ def in_hand(rig: Rig) -> str:
         "pending recoveries": "SELECT COUNT(*) FROM recoveries WHERE state = 'pending'",
         "unposted replies": "SELECT COUNT(*) FROM replies WHERE comment_id IS NULL",
         "open intents": "SELECT COUNT(*) FROM actions WHERE state = 'intent'",
+        "alerts": "SELECT state, COUNT(*) FROM alerts_sent GROUP BY state",
         "decisions": "SELECT decision, reason, COUNT(*) FROM messages GROUP BY decision, reason",
     }
     text = ", ".join(f"{name} {rig.store_rows(q)}" for name, q in queries.items())
@@ -162,4 +163,7 @@ def settled(rig: Rig) -> bool:
     pending = rig.store_rows("SELECT COUNT(*) FROM recoveries WHERE state = 'pending'")
     unposted = rig.store_rows("SELECT COUNT(*) FROM replies WHERE comment_id IS NULL")
     intents = rig.store_rows("SELECT COUNT(*) FROM actions WHERE state = 'intent'")
-    return all(rows and rows[0][0] == 0 for rows in (pending, unposted, intents))
+    alerts = rig.store_rows(
+        "SELECT COUNT(*) FROM alerts_sent WHERE state IN ('pending', 'sending')"
+    )
+    return all(rows and rows[0][0] == 0 for rows in (pending, unposted, intents, alerts))

@@ -59,9 +59,10 @@ def run_scenario(
     feeder.join(timeout=10)
     try:
         wait_until(
-            lambda: tally(rig).complete(bag) and settled(rig),
+            # The first deadlines are long past by now: wait for their alerts too.
+            lambda: tally(rig).complete(bag) and settled(rig) and rig.webhook.received(),
             deadline.left() - 5,
-            "every complaint has its recovery and every reply its comment",
+            "every complaint has its recovery, every reply its comment, and alerts went out",
             interval=0.5,
         )
     except Timeout as exc:

@@ -36,6 +36,8 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if len(body) < length:
+                    return  # the sender went away mid-request (killed): nothing was delivered
                 delivery = Delivery(self.path, dict(self.headers), body)
                 status = answer(delivery) if answer else 200
                 if status < 300:
