@@ -268,59 +268,53 @@ def test_the_cursor_does_not_move_when_the_record_fails(
         assert recoveries.pending(conn) == []
 
 
-def test_one_bad_message_does_not_hold_back_the_batch(
-    services: Services, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def decide_failing_on(monkeypatch: pytest.MonkeyPatch, key: str, error: Exception) -> None:
+    """Make the decision raise ``error`` for the mail ``key``, and decide the others as usual."""
     real_decide = decision.decide
 
     def decide(mail: ParsedMail, *args: Any, **kwargs: Any) -> Decision:
-        if mail.key == "3@x":
-            raise StoreError("cannot decide this one")
+        if mail.key == key:
+            raise error
         return real_decide(mail, *args, **kwargs)
 
     monkeypatch.setattr(intake, "decide", decide)
-    source = "imap:x/INBOX"
-    batch = [
+
+
+def imap_batch(count: int, source: str = "imap:x/INBOX") -> list[tuple[Incoming, Cursor | None]]:
+    """Complaints with UIDs 1..count, Message-IDs "<n>@x", each with its cursor."""
+    return [
         (
             Incoming(source, raw_mail(f"{ANGRY} {n}", mid=f"{n}@x", sender=f"c{n}@y"), uid=n),
             Cursor(source, 1, n),
         )
-        for n in range(1, 6)
+        for n in range(1, count + 1)
     ]
+
+
+def test_one_bad_message_does_not_hold_back_the_batch(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decide_failing_on(monkeypatch, "3@x", StoreError("cannot decide this one"))
     with pytest.raises(StoreError):
-        handle_batch(services, batch)
+        handle_batch(services, imap_batch(5))
     with services.store.transaction() as conn:
         # The two before it are recorded and the cursor is on the last of them.
-        assert cursors.get(conn, source).last_uid == 2
+        assert cursors.get(conn, "imap:x/INBOX").last_uid == 2
     assert sorted(decisions(services.store)) == ["1@x", "2@x"]
 
 
 def test_a_mail_the_rules_cannot_decide_is_quarantined_and_the_cursor_passes_it(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_decide = decision.decide
-
-    def decide(mail: ParsedMail, *args: Any, **kwargs: Any) -> Decision:
-        if mail.key == "2@x":
-            raise ValueError("a rule tripped over this mail")
-        return real_decide(mail, *args, **kwargs)
-
-    monkeypatch.setattr(intake, "decide", decide)
-    source = "imap:x/INBOX"
-    batch = [
-        (
-            Incoming(source, raw_mail(f"{ANGRY} {n}", mid=f"{n}@x", sender=f"c{n}@y"), uid=n),
-            Cursor(source, 1, n),
-        )
-        for n in range(1, 4)
-    ]
+    decide_failing_on(monkeypatch, "2@x", ValueError("a rule tripped over this mail"))
+    batch = imap_batch(3)
     outcomes = handle_batch(services, batch)
     assert [o.decision for o in outcomes] == ["recovery", "quarantined", "recovery"]
     assert outcomes[1].reason.startswith("undecidable: ValueError")
     assert decisions(services.store) == {"1@x": "recovery", "2@x": "quarantined", "3@x": "recovery"}
     assert services.metrics.quarantined._value.get() == 1
     with services.store.transaction() as conn:
-        assert cursors.get(conn, source).last_uid == 3
+        assert cursors.get(conn, "imap:x/INBOX").last_uid == 3
     # Read again (a crash before the keyword was set): still one decision.
     assert handle_batch(services, batch[1:2])[0].decision == "quarantined"
     assert count(services.store) == 3
