@@ -93,6 +93,19 @@ def jira_keys_in(subject: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_JIRA_KEY.findall(subject[:1_000])))[:5]
 
 
+def thread_recovery(mail: ParsedMail, context: DecisionContext) -> tuple[int | None, str]:
+    """The recovery whose thread a mail is in, by its reply headers or a Jira key in its subject."""
+    ids = [i for i in (mail.in_reply_to, *reversed(mail.references)) if i]
+    recovery_id = context.recovery_for_message_ids(ids) if ids else None
+    if recovery_id is not None:
+        return recovery_id, "reply in a recovery's thread"
+    for key in jira_keys_in(mail.subject):
+        recovery_id = context.recovery_for_jira_key(key)
+        if recovery_id is not None:
+            return recovery_id, f"subject names the recovery's issue {key}"
+    return None, ""
+
+
 def arrival_time(mail: ParsedMail, received: datetime | None, now: datetime) -> datetime:
     """When a mail arrived: the server's INTERNALDATE, else a plausible Date header, else now.
 
@@ -160,15 +173,7 @@ def decide(
         )
 
     keys = jira_keys_in(mail.subject)
-    ids = [i for i in (mail.in_reply_to, *reversed(mail.references)) if i]
-    recovery_id = context.recovery_for_message_ids(ids) if ids else None
-    reason = "reply in a recovery's thread"
-    if recovery_id is None:
-        for key in keys:
-            recovery_id = context.recovery_for_jira_key(key)
-            if recovery_id is not None:
-                reason = f"subject names the recovery's issue {key}"
-                break
+    recovery_id, reason = thread_recovery(mail, context)
     if recovery_id is None and sender:
         recovery_id = context.latest_recovery_from(sender, since, arrived)
         reason = f"sender's recovery from the last {_minutes(policy.flood_window)}"

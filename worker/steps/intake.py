@@ -28,8 +28,8 @@ from worker.core.decision import (
     DecisionPolicy,
     arrival_time,
     decide,
-    jira_keys_in,
     sent_time,
+    thread_recovery,
 )
 from worker.core.detection import Detector, load_signals
 from worker.core.promises import find_promise
@@ -186,14 +186,15 @@ def handle_batch(
         except MessageUnparseable as exc:
             mail = str(exc)
         parsed.append((incoming, cursor, mail))
+
+    def record(conn: Connection, item: tuple[Incoming, Cursor | None, ParsedMail | str]) -> Outcome:
+        return _decide_and_record(
+            conn, services.clock.now(), item, detector, policy, calendar_of=calendar_of
+        )
+
     try:
         with services.store.transaction() as conn:
-            outcomes = [
-                _decide_and_record(
-                    conn, services.clock.now(), item, detector, policy, calendar_of=calendar_of
-                )
-                for item in parsed
-            ]
+            outcomes = [record(conn, item) for item in parsed]
     except Exception:
         if len(parsed) == 1:
             raise
@@ -201,11 +202,7 @@ def handle_batch(
         outcomes = []
         for item in parsed:
             with services.store.transaction() as conn:
-                outcomes.append(
-                    _decide_and_record(
-                        conn, services.clock.now(), item, detector, policy, calendar_of=calendar_of
-                    )
-                )
+                outcomes.append(record(conn, item))
             _report(services, outcomes[-1])
         return outcomes
     for outcome in outcomes:
@@ -249,8 +246,16 @@ def _decide_and_record(
             if decision.decision == RECOVERY:
                 decision, recovery_id = _open(conn, mail, incoming, decision, now)
             if decision.decision == THREAD and recovery_id is not None:
-                _join(conn, mail, incoming, decision, recovery_id=recovery_id, team=team,
-                      calendar_of=calendar_of, now=now)  # fmt: skip
+                _join(
+                    conn,
+                    mail,
+                    incoming,
+                    decision,
+                    recovery_id=recovery_id,
+                    team=team,
+                    calendar_of=calendar_of,
+                    now=now,
+                )
             messages.record(conn, _record(mail, incoming, decision, recovery_id, now), now)
         outcome = Outcome(
             decision.decision,
@@ -303,13 +308,7 @@ def _decide_sent(mail: ParsedMail, context: StoreContext, *, outside: str = "") 
     """A mail the team sent: an update to the client when it is in a recovery's thread."""
     if context.is_recorded(mail.key):
         return Decision(SKIPPED, "duplicate: this message is already decided")
-    ids = [i for i in (mail.in_reply_to, *reversed(mail.references)) if i]
-    recovery_id = context.recovery_for_message_ids(ids) if ids else None
-    if recovery_id is None:
-        for key in jira_keys_in(mail.subject):
-            recovery_id = context.recovery_for_jira_key(key)
-            if recovery_id is not None:
-                break
+    recovery_id, _ = thread_recovery(mail, context)
     if recovery_id is None:
         return Decision(SKIPPED, outside or "sent mail outside any recovery's thread")
     return Decision(THREAD, "team update to the client", recovery_id=recovery_id)
