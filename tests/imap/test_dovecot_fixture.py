@@ -16,7 +16,9 @@ from worker.mail.imap import ImapInbox
 def test_dovecot_runs_as_an_unprivileged_user() -> None:
     """The configuration for non-root users (login services not chrooted) serves mail too."""
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.skip("as a normal user every other test already runs Dovecot this way")
+        # Not a missing server: CI runs as root and so runs this; a normal user (no CI) does not
+        # need it, as every other test already runs Dovecot that way.
+        pytest.skip("needs root to drop to another user; as a normal user (no CI) nothing to add")
     server = start_dovecot(run_as="nobody")
     try:
         uid = server.append(make_message("Unprivileged"))

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
 from imapclient import IMAPClient, SocketTimeout
+
+from tests.support.ci import unavailable
 
 USER = "support@example.test"
 PASSWORD = "dovecot-test-password"
@@ -43,10 +44,7 @@ def require_dovecot() -> str:
     for tool in ("dovecot", "openssl"):
         found = dovecot_binary() if tool == "dovecot" else shutil.which("openssl")
         if found is None:
-            reason = f"{tool} is not installed (Debian: run .ci/install-debian-packages)"
-            if os.environ.get("CI") == "true":
-                pytest.fail(reason)
-            pytest.skip(reason)
+            unavailable(f"{tool} is not installed (Debian: run .ci/install-debian-packages)")
     binary = dovecot_binary()
     assert binary is not None
     return binary
@@ -415,9 +413,7 @@ def start_dovecot(
         server.start()
     except Exception as exc:
         server.cleanup()
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Dovecot did not start: {exc}")
-        pytest.skip(f"Dovecot did not start here: {exc}")
+        unavailable(f"Dovecot did not start here: {exc}")
     return server
 
 
