@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import structlog
 
+from tests.support.dovecot import Dovecot, start_dovecot
 from worker.clock import FrozenClock
 from worker.store import Store
 
@@ -32,6 +33,14 @@ def _fresh_logging() -> Iterator[None]:
     """Each test starts from structlog's defaults, so a stream from one test never leaks."""
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """A real Dovecot on free ports, stopped after the test."""
+    server = start_dovecot()
+    yield server
+    server.cleanup()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from tests.sandbox.conftest import checked_sandbox
-from tests.support.dovecot import Dovecot, start_dovecot
+from tests.support.dovecot import Dovecot
 from tests.support.webhooks import WebhookReceiver
 from worker.alerts.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from worker.app import Worker, build_worker
@@ -30,13 +30,6 @@ from worker.tracker.jql import eq
 pytestmark = pytest.mark.integration
 
 SECRET = "e2e-webhook-secret-5d1e"
-
-
-@pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    server = start_dovecot()
-    yield server
-    server.cleanup()
 
 
 @pytest.fixture(params=["cloud", "datacenter"])

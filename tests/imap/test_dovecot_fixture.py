@@ -7,9 +7,8 @@ import shutil
 
 import pytest
 
-from tests.imap.conftest import plain_settings
 from tests.support import dovecot as dovecot_support
-from tests.support.dovecot import make_message, start_dovecot
+from tests.support.dovecot import make_message, plain_settings, start_dovecot
 from worker.mail.imap import ImapInbox
 
 

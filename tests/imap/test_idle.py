@@ -10,8 +10,13 @@ from typing import Any
 
 import pytest
 
-from tests.imap.conftest import plain_settings
-from tests.support.dovecot import CountingProxy, Dovecot, make_message, start_dovecot
+from tests.support.dovecot import (
+    CountingProxy,
+    Dovecot,
+    make_message,
+    plain_settings,
+    start_dovecot,
+)
 from worker.errors import ConnectionFailed
 from worker.mail.imap import ImapInbox
 

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.imap.conftest import plain_settings
-from tests.support.dovecot import Dovecot, start_dovecot
+from tests.support.dovecot import Dovecot, plain_settings, start_dovecot
 from worker.mail.imap import ImapInbox
 
 WORDS = (

@@ -14,8 +14,7 @@ from urllib.parse import parse_qs
 import pytest
 from pydantic import SecretStr
 
-from tests.imap.conftest import plain_settings
-from tests.support.dovecot import USER, Dovecot, make_message, start_dovecot
+from tests.support.dovecot import USER, Dovecot, make_message, plain_settings, start_dovecot
 from worker.clock import FrozenClock
 from worker.errors import AuthenticationFailed
 from worker.mail.imap import ImapInbox

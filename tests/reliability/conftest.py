@@ -10,7 +10,7 @@ import pytest
 
 from tests.reliability.figures import Figures
 from tests.reliability.harness import CallLog, Rig, rig
-from tests.support.dovecot import Dovecot, start_dovecot
+from tests.support.dovecot import Dovecot
 from tests.support.jira_contract import ContractRecorder, require_specs
 from worker.sandbox import Dialect, RunningSandbox, start_sandbox
 
@@ -27,13 +27,6 @@ _deselected: list[str] = []
 @pytest.fixture(scope="session")
 def figures() -> Figures:
     return FIGURES
-
-
-@pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    server = start_dovecot()
-    yield server
-    server.cleanup()
 
 
 @pytest.fixture

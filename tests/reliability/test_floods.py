@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from tests.reliability.figures import Figures
 from tests.reliability.harness import (
@@ -25,11 +24,11 @@ from tests.reliability.harness import (
     recovery_issues,
     wait_until,
 )
-from tests.support.dovecot import USER, CountingProxy, Dovecot
+from tests.support.dovecot import USER, CountingProxy, Dovecot, plain_settings
 from worker.mail.imap import ImapInbox
 from worker.metrics import Metrics
 from worker.sandbox import RunningSandbox
-from worker.settings import ImapSettings, JiraSettings, Settings, StoreSettings
+from worker.settings import JiraSettings, Settings, StoreSettings
 from worker.steps import Services
 from worker.steps.intake import poll_imap_once
 from worker.steps.recoveries import open_recoveries_once, post_replies_once
@@ -118,14 +117,7 @@ def test_thousand_auto_replies_and_a_one_sender_flood_open_at_most_one_recovery(
     proxy = CountingProxy((dovecot.host, dovecot.imap_port))
     settings = Settings(
         store=StoreSettings(url=f"sqlite:///{tmp_path / 'state.db'}"),
-        imap=ImapSettings(
-            host=dovecot.host,
-            port=proxy.port,
-            security="plain",
-            username=dovecot.user,
-            password=SecretStr(dovecot.password),
-            timeout=timedelta(seconds=10),
-        ),
+        imap=plain_settings(dovecot, port=proxy.port, timeout=timedelta(seconds=10)),
         jira=JiraSettings(url=flood_sandbox.url, dialect="cloud", **flood_sandbox.credentials),
     )
     detection = settings.detection.model_copy(update={"own_addresses": [USER]})

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from pydantic import SecretStr
 
 from tests.reliability.exactly_once import settled
 from tests.reliability.figures import Figures
@@ -20,12 +19,11 @@ from tests.reliability.hostile import (
     many_recipients,
     wiki_problems,
 )
-from tests.support.dovecot import CountingProxy, Dovecot
+from tests.support.dovecot import CountingProxy, Dovecot, plain_settings
 from worker.errors import MessageUnparseable
 from worker.mail.imap import ImapInbox
 from worker.mail.parse import parse_message
 from worker.sandbox import Dialect
-from worker.settings import ImapSettings
 from worker.tracker.document import document, paragraph
 from worker.tracker.markup import to_adf, to_wiki
 
@@ -42,14 +40,7 @@ def test_hostile_mail_is_read_within_bounds_and_rendered_inert(
     raw = hostile.build("H1")
     uid = dovecot.append(raw)
     proxy = CountingProxy((dovecot.host, dovecot.imap_port))
-    settings = ImapSettings(
-        host=dovecot.host,
-        port=proxy.port,
-        security="plain",
-        username=dovecot.user,
-        password=SecretStr(dovecot.password),
-        timeout=timedelta(seconds=10),
-    )
+    settings = plain_settings(dovecot, port=proxy.port, timeout=timedelta(seconds=10))
     inbox = ImapInbox(settings)
     try:
         tracemalloc.start()
@@ -104,14 +95,7 @@ def test_a_huge_address_header_keeps_the_mails_identity(dovecot: Dovecot) -> Non
     """Subject and Message-ID after 10,000 recipients still reach the parser."""
     dovecot.append(many_recipients("H2"))
     inbox = ImapInbox(
-        ImapSettings(
-            host=dovecot.host,
-            port=dovecot.imap_port,
-            security="plain",
-            username=dovecot.user,
-            password=SecretStr(dovecot.password),
-            timeout=timedelta(seconds=10),
-        )
+        plain_settings(dovecot, port=dovecot.imap_port, timeout=timedelta(seconds=10))
     )
     try:
         (fetched,) = inbox.fetch_since("INBOX", 0)

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from tests.support.dovecot import Dovecot, make_message, start_dovecot
+from tests.support.dovecot import Dovecot, make_message, plain_settings
 from worker.clock import FrozenClock
 from worker.errors import StoreError
 from worker.mail.imap import ImapInbox
 from worker.metrics import Metrics
-from worker.settings import DetectionSettings, ImapSettings, Settings
+from worker.settings import DetectionSettings, Settings
 from worker.steps import Services
 from worker.steps.intake import poll_imap_once
 from worker.store import Store, cursors, events, recoveries
@@ -28,29 +26,9 @@ ANGRY = "This is unacceptable, the portal is still not working."
 HANDLED = "$RecoveryHandled"
 
 
-@pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    server = start_dovecot()
-    yield server
-    server.cleanup()
-
-
-def imap_settings(server: Dovecot, **overrides: Any) -> ImapSettings:
-    values: dict[str, Any] = {
-        "host": server.host,
-        "port": server.imap_port,
-        "security": "plain",
-        "username": server.user,
-        "password": SecretStr(server.password),
-        "timeout": timedelta(seconds=5),
-    }
-    values.update(overrides)
-    return ImapSettings(**values)
-
-
 def make_services(store: Store, clock: FrozenClock, server: Dovecot, **overrides: Any) -> Services:
     settings = Settings(
-        imap=imap_settings(server, **overrides),
+        imap=plain_settings(server, **overrides),
         detection=DetectionSettings(own_addresses=["support@acme.example"]),
     )
     return Services(settings=settings, clock=clock, store=store, metrics=Metrics())

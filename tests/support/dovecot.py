@@ -22,12 +22,16 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from imapclient import IMAPClient, SocketTimeout
+from pydantic import SecretStr
 
 from tests.support.ci import unavailable
+from worker.settings import ImapSettings
 
 USER = "support@example.test"
 PASSWORD = "dovecot-test-password"
@@ -482,3 +486,17 @@ class CountingProxy:
         with self._lock:
             for sock in self._sockets:
                 sock.close()
+
+
+def plain_settings(server: Dovecot, **overrides: Any) -> ImapSettings:
+    """Settings for the plain-text listener, which Dovecot allows from 127.0.0.1 only."""
+    values: dict[str, Any] = {
+        "host": server.host,
+        "port": server.imap_port,
+        "security": "plain",
+        "username": server.user,
+        "password": SecretStr(server.password),
+        "timeout": timedelta(seconds=5),
+    }
+    values.update(overrides)
+    return ImapSettings(**values)
