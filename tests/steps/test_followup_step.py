@@ -152,6 +152,15 @@ def followups_in(tracker: FakeTracker) -> list[Issue]:
     return [i for i in tracker.issues.values() if "recovery-followup" in i.labels]
 
 
+def resolved_with_followup(services: Services, tracker: FakeTracker) -> tuple[Recovery, Issue]:
+    """A recovery opened and resolved, and the one follow-up task planned for it."""
+    recovery = open_recovery(services, tracker)
+    resolve(services, tracker, recovery)
+    plan_followups_once(services)
+    (task,) = followups_in(tracker)
+    return recovery, task
+
+
 def current(services: Services, recovery: Recovery) -> tuple[Recovery, fstore.Followup | None]:
     with services.store.transaction() as conn:
         now = recoveries.get(conn, recovery.id)
@@ -327,10 +336,7 @@ def test_reopen_holds_the_followup_and_resolution_resumes_it(
     services: Services, tracker: FakeTracker, clock: FrozenClock
 ) -> None:
     """Reopened: on hold (label, comment), recovery open again; resolved again: due anew."""
-    recovery = open_recovery(services, tracker)
-    resolve(services, tracker, recovery)
-    plan_followups_once(services)
-    (task,) = followups_in(tracker)
+    recovery, task = resolved_with_followup(services, tracker)
 
     clock.advance(timedelta(days=2))
     reopen(services, tracker, recovery)
@@ -395,10 +401,7 @@ def test_reopen_can_cancel_and_a_new_resolution_plans_anew(
     """With on_reopen = cancel the task is closed; the next resolution creates a new one."""
     settings = Settings(followup=FollowupSettings(on_reopen="cancel"))
     services = make_services(store, clock, tracker, settings)
-    recovery = open_recovery(services, tracker)
-    resolve(services, tracker, recovery)
-    plan_followups_once(services)
-    (first,) = followups_in(tracker)
+    recovery, first = resolved_with_followup(services, tracker)
     reopen(services, tracker, recovery)
     plan_followups_once(services)
     assert tracker.issues[first.key].status_category == StatusCategory.DONE
@@ -421,10 +424,7 @@ def test_done_followup_closes_the_recovery(
     services: Services, tracker: FakeTracker, clock: FrozenClock
 ) -> None:
     """A follow-up task found done completes the recovery."""
-    recovery = open_recovery(services, tracker)
-    resolve(services, tracker, recovery)
-    plan_followups_once(services)
-    (task,) = followups_in(tracker)
+    recovery, task = resolved_with_followup(services, tracker)
     assert check_followups_once(services) == 0
 
     clock.advance(timedelta(days=20))
@@ -593,10 +593,7 @@ def test_done_after_overdue_clears_the_breach_label(
     services: Services, tracker: FakeTracker, clock: FrozenClock
 ) -> None:
     """The overdue alert labels the recovery breached; the done call clears the label."""
-    recovery = open_recovery(services, tracker)
-    resolve(services, tracker, recovery)
-    plan_followups_once(services)
-    (task,) = followups_in(tracker)
+    recovery, task = resolved_with_followup(services, tracker)
     clock.advance(timedelta(days=35))
     check_followups_once(services)
     key = recovery.jira_key or ""
