@@ -268,6 +268,16 @@ def test_the_cursor_does_not_move_when_the_record_fails(
         assert recoveries.pending(conn) == []
 
 
+def team_reply(body: str) -> bytes:
+    """The team's mail to the client, in the thread of the complaint "a@client.example"."""
+    return raw_mail(
+        body,
+        mid="r1@acme.example",
+        sender="support@acme.example",
+        extra="In-Reply-To: <a@client.example>\r\n",
+    )
+
+
 def decide_failing_on(monkeypatch: pytest.MonkeyPatch, key: str, error: Exception) -> None:
     """Make the decision raise ``error`` for the mail ``key``, and decide the others as usual."""
     real_decide = decision.decide
@@ -325,12 +335,7 @@ def test_team_mail_in_the_sent_folder_is_a_client_update(
 ) -> None:
     opened = handle_message(services, Incoming("in", raw_mail(ANGRY, mid="a@client.example")))
     clock.advance(timedelta(minutes=20))
-    update = raw_mail(
-        "Sorry about this; we are on it.",
-        mid="r1@acme.example",
-        sender="support@acme.example",
-        extra="In-Reply-To: <a@client.example>\r\n",
-    )
+    update = team_reply("Sorry about this; we are on it.")
     sent = handle_message(services, Incoming("sent", update, sent=True))
     assert (sent.decision, sent.recovery_id) == ("thread", opened.recovery_id)
     # The client answers the team's mail: it joins the recovery through it.
@@ -352,12 +357,7 @@ def test_a_bcc_of_the_teams_mail_in_the_inbox_is_a_client_update(
     """The team's own mail arriving in the inbox (a Bcc) counts like one seen in Sent, once."""
     opened = handle_message(services, Incoming("in", raw_mail(ANGRY, mid="a@client.example")))
     clock.advance(timedelta(minutes=20))
-    update = raw_mail(
-        "Sorry about this; we are on it.",
-        mid="r1@acme.example",
-        sender="support@acme.example",
-        extra="In-Reply-To: <a@client.example>\r\n",
-    )
+    update = team_reply("Sorry about this; we are on it.")
     bcc = handle_message(services, Incoming("in", update))
     assert (bcc.decision, bcc.recovery_id) == ("thread", opened.recovery_id)
     # The same mail seen again in the Sent folder is a copy, not a second update.
@@ -378,12 +378,7 @@ def test_a_next_update_promised_in_a_mail_sets_the_deadline(
     """ "We will update you within 2 hours" in the team's mail: the next update is due then."""
     opened = handle_message(services, Incoming("in", raw_mail(ANGRY, mid="a@client.example")))
     assert opened.recovery_id is not None
-    update = raw_mail(
-        "We found the cause. We will update you within 2 hours.\r\n\r\n> " + ANGRY,
-        mid="r1@acme.example",
-        sender="support@acme.example",
-        extra="In-Reply-To: <a@client.example>\r\n",
-    )
+    update = team_reply("We found the cause. We will update you within 2 hours.\r\n\r\n> " + ANGRY)
     handle_message(services, Incoming("sent" if sent else "in", update, sent=sent))
     sent_at = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # the mail's Date
     with services.store.transaction() as conn:
@@ -419,12 +414,7 @@ def test_business_days_promised_in_a_mail_follow_the_policys_calendar(
     services = Services(settings=settings, clock=clock, store=store, metrics=Metrics())
     opened = handle_message(services, Incoming("in", raw_mail(ANGRY, mid="a@client.example")))
     assert opened.recovery_id is not None
-    update = raw_mail(
-        "We found the cause. We will update you within 2 business days.",
-        mid="r1@acme.example",
-        sender="support@acme.example",
-        extra="In-Reply-To: <a@client.example>\r\n",
-    )
+    update = team_reply("We found the cause. We will update you within 2 business days.")
     handle_message(services, Incoming("sent", update, sent=True))
     with services.store.transaction() as conn:
         history = events.for_recovery(conn, opened.recovery_id)
