@@ -66,15 +66,36 @@ def test_holidays_from_the_library_and_explicit_dates_are_skipped() -> None:
     assert cal.elapsed(berlin(2026, 4, 2, 16, 0), berlin(2026, 4, 8, 10, 0)) == timedelta(hours=2)
 
 
-def test_working_days_after_skip_weekends_and_holidays() -> None:
-    """Counting working days passes weekends and holidays; the start day itself never counts."""
+def test_working_days_are_a_working_days_worth_of_working_time() -> None:
+    """Weekends, holidays and nights pass without counting; a part of a day is part of its hours."""
     cal = office(holidays=holiday_dates("DE", "BE"))
-    assert cal.working_days_after(date(2026, 3, 6), 1) == date(2026, 3, 9)  # Friday -> Monday
-    assert cal.working_days_after(date(2026, 3, 7), 1) == date(2026, 3, 9)  # Saturday -> Monday
-    assert cal.working_days_after(date(2026, 4, 2), 1) == date(2026, 4, 7)  # past Easter
-    assert cal.working_days_after(date(2026, 3, 6), 0) == date(2026, 3, 6)
+    # Friday 10:00 + 1: seven hours on Friday, one on Monday.
+    assert cal.add_working_days(berlin(2026, 3, 6, 10, 0), 1) == berlin(2026, 3, 9, 10, 0)
+    # Saturday: the clock starts at Monday's opening and runs the whole of Monday.
+    assert cal.add_working_days(berlin(2026, 3, 7, 11, 0), 1) == berlin(2026, 3, 9, 17, 0)
+    # Friday 20:00, after closing: Monday and Tuesday, ending at Tuesday's close.
+    assert cal.add_working_days(berlin(2026, 3, 6, 20, 0), 2) == berlin(2026, 3, 10, 17, 0)
+    # Thursday 2 April 14:00: Good Friday, the weekend and Easter Monday are off.
+    assert cal.add_working_days(berlin(2026, 4, 2, 14, 0), 1) == berlin(2026, 4, 7, 14, 0)
+    # Monday 09:00 + 1.5: all of Monday and half of Tuesday (four hours).
+    assert cal.add_working_days(berlin(2026, 3, 9, 9, 0), 1.5) == berlin(2026, 3, 10, 13, 0)
+    assert cal.add_working_days(berlin(2026, 3, 9, 9, 0), 0) == berlin(2026, 3, 9, 9, 0)
+
+
+def test_a_working_day_is_as_long_as_the_day_the_clock_starts_in() -> None:
+    """A split day (08:00-12:00, 13:00-16:00) is seven hours; the lunch break does not count."""
+    split = BusinessCalendar("split", BERLIN, office_hours("08:00-12:00,13:00-16:00"))
+    # Monday 11:00: one hour before lunch, three after, three on Tuesday morning.
+    assert split.add_working_days(berlin(2026, 3, 9, 11, 0), 1) == berlin(2026, 3, 10, 11, 0)
+    # Half a day is three and a half hours: one before lunch, two and a half after.
+    assert split.add_working_days(berlin(2026, 3, 9, 11, 0), 0.5) == berlin(2026, 3, 9, 15, 30)
+
+
+def test_working_days_around_the_clock_are_calendar_days() -> None:
+    """Around the clock every day works, at the same wall-clock time across daylight saving."""
     always = BusinessCalendar.around_the_clock(zone=BERLIN)
-    assert always.working_days_after(date(2026, 3, 6), 2) == date(2026, 3, 8)
+    assert always.add_working_days(berlin(2026, 3, 6, 10, 0), 2) == berlin(2026, 3, 8, 10, 0)
+    assert always.add_working_days(berlin(2026, 3, 28, 10, 0), 1) == berlin(2026, 3, 29, 10, 0)
 
 
 def test_berlin_spring_forward_night_shift_is_one_hour_shorter() -> None:

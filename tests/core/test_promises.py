@@ -28,6 +28,7 @@ def local(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     [
         ("We are on it. Next update by 15:00.", local(3, 3, 15)),
         ("I'll send you an update by 3pm today", local(3, 3, 15)),
+        ("Next update by 15.30. Thanks for your patience.", local(3, 3, 15, 30)),
         ("Next update at 9:30 a.m.", local(3, 4, 9, 30)),  # 9:30 has passed today
         ("Expect an update within 2 hours.", local(3, 3, 12, 20)),
         ("We'll get back to you within 30 minutes", local(3, 3, 10, 50)),
@@ -119,8 +120,12 @@ def berlin_office() -> BusinessCalendar:
         (local(3, 6, 10), "Next update within 1 working day.", local(3, 9, 10)),
         # Thursday 2 April 14:00: Good Friday, the weekend and Easter Monday are skipped.
         (local(4, 2, 14), "We'll get back to you within 1 business day", local(4, 7, 14)),
-        # Sent on a Saturday: the first business day is Monday.
-        (local(3, 7, 11), "Update within one business day.", local(3, 9, 11)),
+        # Sent on a Saturday: the clock runs through Monday's working hours.
+        (local(3, 7, 11), "Update within one business day.", local(3, 9, 17)),
+        # Sent after closing on Friday: Monday and Tuesday, so Tuesday's close.
+        (local(3, 6, 20), "We will update you within 2 business days.", local(3, 10, 17)),
+        # Half a day is half of the day's working hours.
+        (local(3, 9, 9), "Next update within 1.5 working days.", local(3, 10, 13)),
         # Calendar days stay calendar days.
         (local(3, 6, 10), "We will update you within 2 days.", local(3, 8, 10)),
     ],
@@ -128,7 +133,7 @@ def berlin_office() -> BusinessCalendar:
 def test_business_days_promised_follow_the_policys_calendar(
     sent: datetime, text: str, expected: datetime
 ) -> None:
-    """ "Within N business days" counts the calendar's working days, at the same wall-clock time."""
+    """ "Within N business days" is N working days' worth of the calendar's working time."""
     assert find_promise(text, sent, berlin_office()) == expected
 
 

@@ -104,14 +104,27 @@ class BusinessCalendar:
         local = datetime.combine(day, time(0), tzinfo=self.zone) + timedelta(minutes=minutes)
         return local.astimezone(UTC)
 
-    def working_days_after(self, day: date, count: int) -> date:
-        """The ``count``-th working day after the local date ``day``, which never counts itself."""
+    def add_working_days(self, start: datetime, days: float) -> datetime:
+        """When ``days`` working days have passed since ``start`` ("within 1.5 business days").
+
+        A working day is as much working time as the working day the clock starts in (a
+        09:00-17:00 day is eight hours), so a promise made after hours or at the weekend
+        runs from the next opening and ends within working hours. Around the clock, a day
+        is a calendar day at the same wall-clock time.
+        """
+        _require_aware(start)
+        if days <= 0:
+            return start.astimezone(UTC)
+        if self.always:
+            return (start.astimezone(self.zone) + timedelta(days=days)).astimezone(UTC)
+        start = start.astimezone(UTC)
+        day = start.astimezone(self.zone).date()
         for _ in range(_MAX_DAYS):
-            if count <= 0:
-                return day
+            spans = self.working_spans(day)
+            if spans and spans[-1][1] > start:
+                length = sum((closes - opens for opens, closes in spans), timedelta(0))
+                return self.add(start, length * days)
             day += timedelta(days=1)
-            if self.is_working_day(day):
-                count -= 1
         raise ValueError(f"calendar {self.name!r}: no working day within {_MAX_DAYS} days")
 
     def add(self, start: datetime, duration: timedelta) -> datetime:

@@ -4,14 +4,13 @@ A team update that names when the next one comes sets the next deadline. Only
 sentences that speak of an update (or of getting back, following up) are read,
 so "the fix ships within 2 hours" promises nothing. Times of day are read in
 the calendar's zone; a named day without a time means the end of that day's
-business (17:00), a morning means noon; business or working days are the
-calendar's working days, so weekends and holidays are skipped. Anything else: no
-promise (None).
+business (17:00), a morning means noon; a business or working day is a working day's worth of the
+calendar's working time, so weekends, holidays and nights are skipped. Anything
+else: no promise (None).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import UTC, datetime, time, timedelta
 
@@ -22,7 +21,8 @@ _CUE = re.compile(
     r"keep you posted|let you know|touch base)\b",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"[^.!?\n]+")
+# A full stop between digits is a decimal point ("within 1.5 days"), not a sentence's end.
+_SENTENCE = re.compile(r"(?:[^.!?\n]|(?<=\d)\.(?=\d))+")
 _WITHIN = re.compile(
     r"\b(?:within|in(?: the next)?)\s+(?:(an?|one|two|three|four|\d+(?:\.\d+)?)\s+)?"
     r"(minutes?|mins?|hours?|hrs?|(?:business|working) days?|days?)\b",
@@ -122,9 +122,7 @@ def _within(match: re.Match[str], local: datetime, calendar: BusinessCalendar) -
     if unit.startswith(("hour", "hr")):
         return _later(local, timedelta(hours=count))
     if unit.startswith(("business", "working")):
-        # The same wall-clock time on the N-th working day after; part of a day counts whole.
-        day = calendar.working_days_after(local.date(), math.ceil(count))
-        return datetime.combine(day, local.time(), tzinfo=local.tzinfo)
+        return calendar.add_working_days(local, count)
     # Days are calendar days: the same wall-clock time, whatever daylight saving does.
     return local + timedelta(days=count)
 
