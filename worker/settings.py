@@ -41,6 +41,8 @@ ENV_PREFIX = "RECOVERY_WORKER_"
 ENV_NESTED_DELIMITER = "__"
 
 Severity = Literal["sev1", "sev2", "sev3"]
+#: Days from resolution to the follow-up's due date when a severity has none configured.
+FOLLOWUP_DAYS = 30
 SEVERITIES: tuple[Severity, ...] = ("sev1", "sev2", "sev3")
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)")
@@ -393,7 +395,8 @@ class FollowupSettings(Section):
     """The positive-touchpoint task after resolution."""
 
     due_after_days: dict[Severity, int] = Field(
-        {"sev1": 30, "sev2": 30, "sev3": 30}, description="Days after resolution, per severity."
+        dict.fromkeys(SEVERITIES, FOLLOWUP_DAYS),
+        description=f"Days after resolution, per severity; one left out keeps {FOLLOWUP_DAYS}.",
     )
     on_reopen: Literal["hold", "cancel"] = Field("hold", description="What a reopen does to it.")
     labels: list[str] = Field(
@@ -425,6 +428,15 @@ class FollowupSettings(Section):
         },
         description="Labels that open each root-cause section in the HAVE subtask's text.",
     )
+
+    @field_validator("due_after_days")
+    @classmethod
+    def _every_severity(cls, days: dict[Severity, int]) -> dict[Severity, int]:
+        # A team that shortens only sev1 expects the other severities to keep the default.
+        short = sorted(sev for sev, count in days.items() if count < 1)
+        if short:
+            raise ValueError(f"a follow-up is due at least 1 day after resolution: {short}")
+        return {sev: days.get(sev, FOLLOWUP_DAYS) for sev in SEVERITIES}
 
     @model_validator(mode="after")
     def _jira_labels(self) -> FollowupSettings:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from worker.core.followup import (
     followup_label,
@@ -81,6 +82,17 @@ def test_followup_is_due_the_configured_days_after_resolution() -> None:
     assert planned.due == date(2026, 4, 9)
     sev1 = plan_followup(make_recovery(severity="sev1"), make_issue("SUP-1"), None, settings, later)
     assert sev1.due == date(2026, 3, 24)
+
+
+def test_followup_days_left_out_keep_the_default_and_must_be_positive() -> None:
+    """Setting only sev1 keeps 30 days for the others; zero or negative days are refused."""
+    assert FollowupSettings(due_after_days={"sev1": 7}).due_after_days == {
+        "sev1": 7,
+        "sev2": 30,
+        "sev3": 30,
+    }
+    with pytest.raises(ValidationError, match="at least 1 day"):
+        FollowupSettings(due_after_days={"sev2": 0})
 
 
 def test_followup_falls_back_to_the_issue_resolution_date() -> None:

@@ -396,8 +396,9 @@ def test_a_next_update_promised_in_a_mail_sets_the_deadline(
 def test_business_days_promised_in_a_mail_follow_the_policys_calendar(
     store: Store, clock: FrozenClock
 ) -> None:
-    """The team's mail on Monday promises an update within 2 business days; Tuesday is a day
-    off in the policy's calendar, so it is due on Thursday at the same time."""
+    """The team's mail, sent on Monday before opening, promises an update within 2 business
+    days; Tuesday is a day off in the policy's calendar, so Monday and Wednesday count and it
+    is due at Wednesday's close."""
     business = PolicySettings(
         first_contact=timedelta(hours=4),
         update_every=timedelta(hours=8),
@@ -419,8 +420,8 @@ def test_business_days_promised_in_a_mail_follow_the_policys_calendar(
     with services.store.transaction() as conn:
         history = events.for_recovery(conn, opened.recovery_id)
     (promise,) = [e for e in history if e.kind is EventKind.PROMISE]
-    # The mail's Date is Monday 2 March 08:00 UTC.
-    assert promise.detail == {"due": datetime(2026, 3, 5, 8, 0, tzinfo=UTC).isoformat()}
+    # The mail's Date is Monday 2 March 08:00 UTC; the calendar works 09:00-17:00 UTC.
+    assert promise.detail == {"due": datetime(2026, 3, 4, 17, 0, tzinfo=UTC).isoformat()}
 
 
 def test_an_angrier_reply_raises_the_recovery(services: Services, clock: FrozenClock) -> None:

@@ -68,7 +68,7 @@ def followup_label(recovery: Recovery, round_: int = 0) -> str:
 def due_date(recovery: Recovery, resolved_at: datetime, settings: FollowupSettings) -> date:
     """The follow-up's due date: the resolution day plus the days configured for the severity."""
     by_severity = {str(sev): days for sev, days in settings.due_after_days.items()}
-    days = by_severity.get(recovery.severity, 30)
+    days = by_severity[recovery.severity]  # the settings hold every severity
     return (resolved_at + timedelta(days=days)).date()
 
 
