@@ -2,7 +2,8 @@
 
 Only :class:`~worker.errors.TransientError` is retried, except
 :class:`~worker.errors.OutcomeUnknown`: a write whose result is unknown must be
-looked for before it is tried again, which the caller does. Waits follow the
+looked for before it is tried again (:meth:`RetryPolicy.call_unless_landed`, or the
+caller's ledger for creates). Waits follow the
 server's Retry-After when it gave one, else an exponential backoff with jitter;
 both are capped, and the number of attempts is limited.
 """
@@ -20,7 +21,7 @@ from typing import TypeVar
 import tenacity
 
 from worker.clock import Clock, SystemClock
-from worker.errors import OutcomeUnknown, TransientError
+from worker.errors import OutcomeUnknown, RequestRejected, TransientError
 from worker.logs import get_logger
 
 T = TypeVar("T")
@@ -103,3 +104,28 @@ class RetryPolicy:
             reraise=True,
         )
         return retrying(action)
+
+    def call_unless_landed(self, action: Callable[[], object], landed: Callable[[], bool]) -> None:
+        """Run a write that must not land twice, such as a Jira transition.
+
+        After an answer that was lost (OutcomeUnknown), wait as for any retry, then ask
+        ``landed`` before sending again: a slow first attempt may have gone through. A
+        refusal after a lost answer is also checked, since the server refuses to repeat
+        what it already did.
+        """
+        unanswered = False
+        for attempt in range(1, self.attempts + 1):
+            try:
+                self.call(action)
+                return
+            except OutcomeUnknown as exc:
+                if attempt == self.attempts:
+                    raise
+                unanswered = True
+                self.sleep(self.wait_for(exc, attempt))
+                if landed():
+                    return
+            except RequestRejected:
+                if unanswered and landed():
+                    return
+                raise

@@ -117,3 +117,79 @@ def test_each_retry_is_logged(clock: FrozenClock) -> None:
         (2, "RateLimited"),
     ]
     assert events[1]["wait"] == 2.0
+
+
+class Landing:
+    """A write's state on the server: ``landed`` answers whether it went through."""
+
+    def __init__(self) -> None:
+        self.looks = 0
+        self.done = False
+
+    def landed(self) -> bool:
+        self.looks += 1
+        return self.done
+
+
+def test_a_write_whose_answer_was_lost_is_looked_for_not_sent_again(clock: FrozenClock) -> None:
+    """The first attempt went through but its answer was lost: one look, no second send."""
+    waits: list[float] = []
+    server = Landing()
+
+    sent: list[str] = []
+
+    def send() -> None:
+        sent.append("transition")
+        server.done = True
+        raise OutcomeUnknown("connection dropped after sending")
+
+    policy(clock, waits).call_unless_landed(send, server.landed)
+    assert sent == ["transition"]
+    assert server.looks == 1
+    assert len(waits) == 1  # a slow first attempt gets time to land before the look
+
+
+def test_a_write_that_did_not_land_is_sent_again_after_the_look(clock: FrozenClock) -> None:
+    """No answer and nothing done: the look says so, and the write goes out again."""
+    waits: list[float] = []
+    server = Landing()
+    action = Flaky(OutcomeUnknown("dropped before the server acted"))
+    policy(clock, waits).call_unless_landed(action, server.landed)
+    assert action.calls == 2
+    assert server.looks == 1
+
+
+def test_a_refusal_after_a_lost_answer_counts_when_the_write_landed(clock: FrozenClock) -> None:
+    """The server refuses to repeat what already went through; the look turns that into done."""
+    waits: list[float] = []
+    server = Landing()
+    action = Flaky(OutcomeUnknown("timeout"), RequestRejected("transition not available"))
+
+    def landed() -> bool:
+        # Still on its way at the first look; there by the time the repeat is refused.
+        server.done = server.looks >= 1
+        return server.landed()
+
+    policy(clock, waits).call_unless_landed(action, landed)
+    assert action.calls == 2
+    assert server.looks == 2
+
+
+def test_a_refusal_without_a_lost_answer_is_raised(clock: FrozenClock) -> None:
+    """A first-time refusal is the caller's to handle: nothing is looked for."""
+    waits: list[float] = []
+    server = Landing()
+    with pytest.raises(RequestRejected):
+        policy(clock, waits).call_unless_landed(Flaky(RequestRejected("bad")), server.landed)
+    assert server.looks == 0
+
+
+def test_lost_answers_give_up_after_the_attempt_limit(clock: FrozenClock) -> None:
+    """Every answer lost and nothing found: the last OutcomeUnknown is raised."""
+    waits: list[float] = []
+    server = Landing()
+    action = Flaky(*[OutcomeUnknown(f"lost #{i}") for i in range(5)])
+    with pytest.raises(OutcomeUnknown, match="lost #2"):
+        policy(clock, waits, attempts=3).call_unless_landed(action, server.landed)
+    assert action.calls == 3
+    assert server.looks == 2

@@ -263,6 +263,10 @@ class JiraTracker:
 
     def _write(self, action: Callable[[], T]) -> T:
         """A create: retried only after answers that prove nothing was created."""
+        return self._retry.call(self._as_write(action))
+
+    def _as_write(self, action: Callable[[], T]) -> Callable[[], T]:
+        """``action`` with Jira's failures named as a write's: a lost answer is OutcomeUnknown."""
 
         def attempt() -> T:
             try:
@@ -270,7 +274,7 @@ class JiraTracker:
             except (JIRAError, requests.RequestException) as exc:
                 raise map_error(exc, self._clock, write=True) from None
 
-        return self._retry.call(attempt)
+        return attempt
 
     def _send(self, method: str, path: str, body: Any = None) -> Any:
         """One request through the client's authenticated session; the answer's JSON or None."""
@@ -582,24 +586,10 @@ class JiraTracker:
         A transition is not idempotent: Jira refuses to repeat one that already went
         through, so an issue found where it was going counts as moved.
         """
-        unanswered = False
-        for attempt in range(1, self._retry.attempts + 1):
-            try:
-                self._write(partial(self._send, "POST", f"issue/{key}/transitions", body))
-                return
-            except OutcomeUnknown as exc:
-                if attempt == self._retry.attempts:
-                    raise
-                unanswered = True
-                # Give a slow first attempt time to land before looking.
-                self._retry.sleep(self._retry.wait_for(exc, attempt))
-                if self._arrived(key, to):
-                    return
-            except RequestRejected:
-                # Refused after a lost answer: the first one may have landed meanwhile.
-                if unanswered and self._arrived(key, to):
-                    return
-                raise
+        self._retry.call_unless_landed(
+            self._as_write(partial(self._send, "POST", f"issue/{key}/transitions", body)),
+            lambda: self._arrived(key, to),
+        )
 
     def _arrived(self, key: str, to: StatusCategory | str) -> bool:
         """Whether the issue is in the status, or status category, a transition was taking it to."""
