@@ -1,4 +1,4 @@
-"""Run every benchmark module in turn (`make bench`)."""
+"""Run every benchmark module in turn (`make bench`), but those marked ``RUN_WITH_ALL = False``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def main() -> int:
             continue
         module = importlib.import_module(f"bench.{module_info.name}")
         entry = getattr(module, "main", None)
-        if entry is None:
+        if entry is None or not getattr(module, "RUN_WITH_ALL", True):
             continue
         print(f"== bench.{module_info.name}", flush=True)
         if entry([]) != 0:
