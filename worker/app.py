@@ -23,6 +23,7 @@ from worker.steps.recoveries import (
     post_replies_once,
     raise_priorities_once,
 )
+from worker.steps.reopen import reopen_recoveries_once
 from worker.store import Store
 from worker.supervisor import LoopStatus, Step, Supervisor
 from worker.tracker import Tracker
@@ -202,6 +203,9 @@ def build_worker(settings: Settings, clock: Clock, *, tracker: Tracker | None = 
         priorities = Step(
             "jira.raise_priorities", _tracker_step(services, raise_priorities_once), local
         )
+        reopen = Step(
+            "jira.reopen_recoveries", _tracker_step(services, reopen_recoveries_once), local
+        )
         watch = Step(
             "jira.watch_signals",
             _waking(_tracker_step(services, watch_jira_once), [open_step]),
@@ -214,9 +218,9 @@ def build_worker(settings: Settings, clock: Clock, *, tracker: Tracker | None = 
             jira_poll,
         )
         check = Step("followup.check", _tracker_step(services, check_followups_once), jira_poll)
-        jira_steps = [watch, open_step, replies, sync, plan, priorities, check]
+        jira_steps = [watch, open_step, replies, reopen, sync, plan, priorities, check]
         steps.extend(jira_steps)
-        after_intake.extend([open_step, replies, priorities])
+        after_intake.extend([open_step, replies, reopen, priorities])
         after_sync.extend([plan, priorities])
         dependencies["jira"] = tuple(step.name for step in jira_steps)
     else:

@@ -194,6 +194,12 @@ class JiraSettings(Section):
     complaint_label: str = Field(
         "complaint", description="Label that marks a Jira issue a complaint."
     )
+    reopen_on_complaint: bool = Field(
+        True, description="A complaint in a resolved recovery's mail thread reopens it in Jira."
+    )
+    reopen_status: str = Field(
+        "", description="Status a reopened recovery moves to; empty: a To Do, else In Progress one."
+    )
     watch_projects: list[str] = Field([], description="Projects watched for complaint signals.")
     playbook_file: Path | None = Field(
         None, description="Know-Have-Do subtask templates (TOML); unset uses the shipped ones."

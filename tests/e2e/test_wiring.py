@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,11 @@ from worker.clock import FrozenClock
 from worker.health import HealthState
 from worker.retry import RetryPolicy
 from worker.sandbox import RunningSandbox
+from worker.sandbox.state import status_by_id
 from worker.settings import Settings
+from worker.store import events, recoveries
+from worker.store.events import EventKind
+from worker.tracker.base import StatusCategory
 from worker.tracker.jira import JiraTracker
 
 pytestmark = pytest.mark.integration
@@ -65,6 +71,52 @@ def test_one_round_turns_an_angry_mail_into_a_recovery_with_its_subtasks(
     assert len(parents) == 1
     assert len(subtasks) == 3
     assert "recovery" in parents[0]["labels"]
+
+
+def test_a_complaint_after_resolution_reopens_the_recovery(
+    sandbox: RunningSandbox, tmp_path: Path, clock: FrozenClock
+) -> None:
+    """Resolved in Jira, then the client complains again in the thread: one round later the
+    ticket is open again, the watcher has read the reopen and the follow-up is on hold."""
+    deliver(tmp_path, "01-angry-client.eml")
+    worker = build_worker(settings_for(sandbox, tmp_path), clock)
+    try:
+        assert worker.supervisor.run_once()
+        (parent,) = [i for i in sandbox.state.issues.values() if not i.get("parent")]
+        clock.advance(timedelta(hours=4))
+        tracker = worker.services.tracker
+        assert tracker is not None
+        tracker.transition(parent["key"], StatusCategory.DONE)
+        assert worker.supervisor.run_once()
+        (followup,) = [
+            i for i in sandbox.state.issues.values() if "recovery-followup" in i["labels"]
+        ]
+
+        clock.advance(timedelta(days=2))
+        new = tmp_path / "inbox" / "new"
+        (new / "reply.eml").write_bytes(
+            (
+                "From: Dana Whitfield <dana.whitfield@northwind-legal.example>\r\n"
+                "To: Support <support@acme-services.example>\r\n"
+                "Subject: Re: Third outage this month - this is unacceptable\r\n"
+                f"Date: {format_datetime(clock.now())}\r\n"
+                "Message-ID: <demo-angry-0002@northwind-legal.example>\r\n"
+                "In-Reply-To: <demo-angry-0001@northwind-legal.example>\r\n\r\n"
+                "The portal is down again. This is unacceptable, it was not fixed at all.\r\n"
+            ).encode()
+        )
+        assert worker.supervisor.run_once()
+        assert status_by_id(sandbox.state.issues[parent["key"]]["status"]).category == "new"
+        assert "followup-on-hold" in sandbox.state.issues[followup["key"]]["labels"]
+        with worker.store.transaction() as conn:
+            recovery = recoveries.by_jira_key(conn, parent["key"])
+            assert recovery is not None
+            assert recovery.state == recoveries.OPEN
+            kinds = [e.kind for e in events.for_recovery(conn, recovery.id)]
+        assert kinds.count(EventKind.REOPEN_ASKED) == 1
+        assert kinds.count(EventKind.REOPENED) == 1
+    finally:
+        worker.close()
 
 
 def test_steps_follow_the_settings(

@@ -438,6 +438,35 @@ def test_done_followup_closes_the_recovery(
     assert check_followups_once(services) == 0
 
 
+def test_a_recovery_reopened_after_its_followup_is_done_gets_a_new_one(
+    services: Services, tracker: FakeTracker, clock: FrozenClock
+) -> None:
+    """The client came back after the touchpoint: the next resolution plans a second one."""
+    recovery, first = resolved_with_followup(services, tracker)
+    clock.advance(timedelta(days=20))
+    tracker.transition(first.key, StatusCategory.DONE)
+    assert check_followups_once(services) == 1
+
+    clock.advance(timedelta(days=5))
+    reopen(services, tracker, recovery)
+    plan_followups_once(services)
+    assert tracker.issues[first.key].status_category == StatusCategory.DONE  # left as it was
+    now, _ = current(services, recovery)
+    assert now.state == recoveries.OPEN
+
+    clock.advance(timedelta(days=2))
+    resolve(services, tracker, recovery)
+    plan_followups_once(services)
+    second = [i for i in followups_in(tracker) if i.key != first.key]
+    assert len(second) == 1
+    assert followup_label(recovery, 1) in second[0].labels
+    _, followup = current(services, recovery)
+    assert followup is not None
+    assert (followup.state, followup.jira_key) == (fstore.CREATED, second[0].key)
+    plan_followups_once(services)
+    assert len(followups_in(tracker)) == 2
+
+
 def test_open_followups_are_read_once_per_interval(
     services: Services, tracker: FakeTracker, clock: FrozenClock
 ) -> None:

@@ -23,6 +23,7 @@ from worker.metrics import Metrics
 from worker.settings import (
     CalendarSettings,
     DetectionSettings,
+    JiraSettings,
     PolicySettings,
     Settings,
     SlaSettings,
@@ -30,7 +31,7 @@ from worker.settings import (
 from worker.steps import Services, intake
 from worker.steps.clocks import sla_setup
 from worker.steps.intake import Incoming, handle_batch, handle_message, poll_maildir_once
-from worker.store import Store, cursors, events, recoveries, replies
+from worker.store import Store, cursors, events, followups, recoveries, replies
 from worker.store import messages as message_store
 from worker.store.cursors import Cursor
 from worker.store.events import EventKind
@@ -440,6 +441,52 @@ def test_an_angrier_reply_raises_the_recovery(services: Services, clock: FrozenC
         assert recovery.severity == "sev1"
         kinds = [e.kind for e in events.for_recovery(conn, first.recovery_id)]
         assert EventKind.SEVERITY_RAISED in kinds
+
+
+AGAIN = "It is broken again. This is unacceptable, nothing was fixed."
+
+
+def reply_after(services: Services, state: str, body: str) -> list[EventKind]:
+    """A complaint opened, put in ``state``, then the client's reply ``body``: its events."""
+    first = handle_message(services, Incoming("in", raw_mail(ANGRY, mid="a@x")))
+    assert first.recovery_id is not None
+    with services.store.transaction() as conn:
+        recoveries.mark_open(conn, first.recovery_id, "SUP-1")
+        if state != recoveries.OPEN:
+            followups.resolve_recovery(conn, first.recovery_id, services.clock.now())
+        if state == recoveries.CLOSED:
+            followups.close_recovery(conn, first.recovery_id)
+    reply = raw_mail(body, mid="b@x", extra="In-Reply-To: <a@x>\r\n")
+    assert handle_message(services, Incoming("in", reply)).decision == decision.THREAD
+    with services.store.transaction() as conn:
+        return [e.kind for e in events.for_recovery(conn, first.recovery_id)]
+
+
+@pytest.mark.parametrize(
+    ("state", "body", "asked"),
+    [
+        (recoveries.RESOLVED, AGAIN, True),
+        (recoveries.CLOSED, AGAIN, True),  # after the follow-up was done
+        (recoveries.RESOLVED, "Thanks, it works now. Have a nice day.", False),
+        (recoveries.OPEN, AGAIN, False),  # nothing to reopen: the clocks run already
+    ],
+)
+def test_a_complaint_after_resolution_asks_for_a_reopen(
+    services: Services, clock: FrozenClock, state: str, body: str, asked: bool
+) -> None:
+    """Only a complaint, and only in the thread of a resolved recovery, asks for a reopen."""
+    kinds = reply_after(services, state, body)
+    assert EventKind.CLIENT_MESSAGE in kinds
+    assert (EventKind.REOPEN_ASKED in kinds) is asked
+
+
+def test_reopen_on_complaint_can_be_turned_off(store: Store, clock: FrozenClock) -> None:
+    settings = Settings(
+        detection=DetectionSettings(own_addresses=["support@acme.example"]),
+        jira=JiraSettings(reopen_on_complaint=False),
+    )
+    services = Services(settings=settings, clock=clock, store=store, metrics=Metrics())
+    assert EventKind.REOPEN_ASKED not in reply_after(services, recoveries.RESOLVED, AGAIN)
 
 
 def test_every_corpus_mail_through_the_intake(services: Services, maildir: MaildirInbox) -> None:

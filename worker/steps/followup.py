@@ -201,7 +201,9 @@ def _on_resolved(
     with services.store.transaction() as conn:
         followup = store.get(conn, recovery.id)
 
-    if followup is None or followup.state in (store.PLANNED, store.CANCELLED):
+    # A done follow-up followed by a new resolution means the client came back after the
+    # touchpoint (a reopen always comes between): that resolution earns a touchpoint of its own.
+    if followup is None or followup.state in (store.PLANNED, store.CANCELLED, store.DONE):
         key = _create_followup(
             services, tracker, recovery, followup, parent=parent, have=have, event=event, gaps=gaps
         )
@@ -256,7 +258,7 @@ def _create_followup(
 ) -> str:
     """Plan, create (exactly once) and link the follow-up task; its key."""
     round_ = 0 if followup is None else followup.round
-    if followup is not None and followup.state == store.CANCELLED:
+    if followup is not None and followup.state in (store.CANCELLED, store.DONE):
         round_ += 1
     now = services.clock.now()
     resolved = replace(recovery, resolved_at=event.at)

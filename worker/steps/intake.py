@@ -187,9 +187,17 @@ def handle_batch(
             mail = str(exc)
         parsed.append((incoming, cursor, mail))
 
+    reopen = services.settings.jira.reopen_on_complaint
+
     def record(conn: Connection, item: tuple[Incoming, Cursor | None, ParsedMail | str]) -> Outcome:
         return _decide_and_record(
-            conn, services.clock.now(), item, detector, policy, calendar_of=calendar_of
+            conn,
+            services.clock.now(),
+            item,
+            detector,
+            policy,
+            calendar_of=calendar_of,
+            reopen_on_complaint=reopen,
         )
 
     try:
@@ -218,6 +226,7 @@ def _decide_and_record(
     policy: DecisionPolicy,
     *,
     calendar_of: CalendarOf,
+    reopen_on_complaint: bool,
 ) -> Outcome:
     incoming, cursor, mail = item
     team = False
@@ -254,6 +263,7 @@ def _decide_and_record(
                     recovery_id=recovery_id,
                     team=team,
                     calendar_of=calendar_of,
+                    reopen_on_complaint=reopen_on_complaint,
                     now=now,
                 )
             messages.record(conn, _record(mail, incoming, decision, recovery_id, now), now)
@@ -361,6 +371,7 @@ def _join(
     recovery_id: int,
     team: bool,
     calendar_of: CalendarOf,
+    reopen_on_complaint: bool,
     now: datetime,
 ) -> None:
     """A thread message: a client reply to post as a comment, or the team's update."""
@@ -385,6 +396,8 @@ def _join(
         RecoveryEvent(recovery_id=recovery_id, kind=kind, at=at, dedupe_key=f"mail:{mail.key}"),
         now,
     )
+    if not team and decision.is_complaint and reopen_on_complaint:
+        _ask_reopen(conn, recovery_id, at=at, dedupe_key=f"mail:{mail.key}#reopen", now=now)
     recovery = recoveries.get(conn, recovery_id) if team else None
     if recovery is not None:
         # Recorded after the update, so the clocks see the update first.
@@ -419,6 +432,19 @@ def _join(
                 ),
                 now,
             )
+
+
+def _ask_reopen(
+    conn: Connection, recovery_id: int, *, at: datetime, dedupe_key: str, now: datetime
+) -> None:
+    """A complaint in the thread of a resolved recovery: ask for it to be reopened in Jira.
+
+    A calm reply ("thanks, all good") is only a comment; the reopen itself is made by
+    worker.steps.reopen, which checks Jira first.
+    """
+    recovery = recoveries.get(conn, recovery_id)
+    if recovery is not None and recovery.state in (recoveries.RESOLVED, recoveries.CLOSED):
+        events.record(conn, RecoveryEvent(recovery_id, EventKind.REOPEN_ASKED, at, dedupe_key), now)
 
 
 def _record(

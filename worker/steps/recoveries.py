@@ -304,8 +304,7 @@ def raise_priorities_once(services: Services) -> int:
     if tracker is None:
         return 0
     with services.store.transaction() as conn:
-        cursor = ledger.get(conn, PRIORITY_CURSOR)
-        after = int(cursor.result) if cursor is not None and cursor.result else 0
+        after = ledger.event_cursor(conn, PRIORITY_CURSOR)
         raised = events.since(conn, after, [EventKind.SEVERITY_RAISED])
     changed = 0
     for event in raised:
@@ -340,8 +339,7 @@ def raise_priorities_once(services: Services) -> int:
                     jira_key=recovery.jira_key,
                     priority=priority,
                 )
-        now = services.clock.now()
+        assert event.id is not None
         with services.store.transaction() as conn:
-            ledger.record_intent(conn, PRIORITY_CURSOR, "cursor", now)
-            ledger.complete(conn, PRIORITY_CURSOR, str(event.id), now)
+            ledger.save_event_cursor(conn, PRIORITY_CURSOR, event.id, services.clock.now())
     return changed

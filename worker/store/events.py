@@ -28,6 +28,7 @@ class EventKind(StrEnum):
     RESUMED = "resumed"  # out of the waiting status
     RESOLVED = "resolved"  # status category Done (detail: {"resolution": ...})
     REOPENED = "reopened"  # out of Done again
+    REOPEN_ASKED = "reopen_asked"  # the client complained again after resolution
     SEVERITY_RAISED = "severity_raised"  # detail: {"from": "sev3", "to": "sev2"}
 
 

@@ -90,3 +90,14 @@ def fail(conn: Connection, key: str, error: str, now: datetime) -> None:
         .where(actions.c.key == key)
         .values(state=FAILED, error=error[:2000], updated_at=now)
     )
+
+
+def event_cursor(conn: Connection, name: str) -> int:
+    """The id of the last recovery event a consumer named ``name`` has handled (0: none)."""
+    cursor = get(conn, name)
+    return int(cursor.result) if cursor is not None and cursor.result else 0
+
+
+def save_event_cursor(conn: Connection, name: str, event_id: int, now: datetime) -> None:
+    record_intent(conn, name, "cursor", now)
+    complete(conn, name, str(event_id), now)

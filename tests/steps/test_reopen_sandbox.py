@@ -1,0 +1,167 @@
+"""A client's complaint after resolution reopens the recovery in Jira, against the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from structlog.testing import capture_logs
+
+from tests.sandbox.conftest import checked_sandbox
+from tests.tracker.conftest import jira_tracker
+from worker.clock import FrozenClock
+from worker.metrics import Metrics
+from worker.sandbox import Dialect, RunningSandbox
+from worker.sandbox.state import status_by_id
+from worker.settings import JiraSettings, Settings
+from worker.steps import Services
+from worker.steps.clocks import sync_recoveries_once
+from worker.steps.recoveries import open_recoveries_once
+from worker.steps.reopen import reopen_recoveries_once
+from worker.store import Store, events, recoveries
+from worker.store.events import EventKind, RecoveryEvent
+from worker.tracker.base import StatusCategory
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[RunningSandbox]:
+    dialect: Dialect = request.param
+    with checked_sandbox(dialect, clock=clock) as running:
+        yield running
+
+
+def make_services(
+    sandbox: RunningSandbox, store: Store, clock: FrozenClock, **jira: object
+) -> Services:
+    settings = Settings(jira=JiraSettings(url=sandbox.url, **sandbox.credentials, **jira))
+    tracker = jira_tracker(sandbox, clock, [])
+    return Services(settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=tracker)
+
+
+def resolved_recovery(services: Services, clock: FrozenClock) -> tuple[int, str]:
+    """A recovery opened in Jira, then resolved there and seen resolved by the watcher."""
+    with services.store.transaction() as conn:
+        recovery_id = recoveries.create_pending(
+            conn,
+            source_key="mail:<m1@client.example>",
+            source_kind="mail",
+            client="jane@client.example",
+            owner="",
+            severity="sev2",
+            summary="Export broken",
+            now=clock.now(),
+            source_ref="<m1@client.example>",
+            source_at=clock.now(),
+            excerpt="The export is broken.",
+            reasons=["complaint"],
+        ).id
+    assert open_recoveries_once(services) == 1
+    with services.store.transaction() as conn:
+        recovery = recoveries.get(conn, recovery_id)
+    assert recovery is not None
+    assert recovery.jira_key is not None
+    clock.advance(timedelta(hours=2))
+    assert services.tracker is not None
+    services.tracker.transition(recovery.jira_key, StatusCategory.DONE)
+    sync_recoveries_once(services)
+    return recovery_id, recovery.jira_key
+
+
+def ask_reopen(services: Services, recovery_id: int, at: datetime, name: str = "b") -> None:
+    """What the intake records for a complaint in the thread of a resolved recovery."""
+    with services.store.transaction() as conn:
+        events.record(
+            conn,
+            RecoveryEvent(recovery_id, EventKind.REOPEN_ASKED, at, f"mail:{name}#reopen"),
+            services.clock.now(),
+        )
+
+
+def kinds(services: Services, recovery_id: int) -> list[EventKind]:
+    with services.store.transaction() as conn:
+        return [e.kind for e in events.for_recovery(conn, recovery_id)]
+
+
+def transitions_sent(sandbox: RunningSandbox) -> int:
+    version = "3" if sandbox.dialect == "cloud" else "2"
+    return sandbox.calls[f"POST /rest/api/{version}/issue/{{issueIdOrKey}}/transitions"]
+
+
+def status_of(sandbox: RunningSandbox, key: str) -> str:
+    return status_by_id(sandbox.state.issues[key]["status"]).name
+
+
+def test_a_complaint_after_resolution_reopens_the_ticket_once(
+    sandbox: RunningSandbox, store: Store, clock: FrozenClock
+) -> None:
+    """The ticket goes back to To Do; the watcher reads the reopen; a second run does nothing."""
+    services = make_services(sandbox, store, clock)
+    recovery_id, key = resolved_recovery(services, clock)
+    clock.advance(timedelta(days=3))
+    ask_reopen(services, recovery_id, clock.now())
+    before = transitions_sent(sandbox)
+
+    with capture_logs() as logs:
+        assert reopen_recoveries_once(services) == 1
+    assert status_of(sandbox, key) == "To Do"
+    assert [e["event"] for e in logs if e["event"].startswith("recovery.")] == [
+        "recovery.reopen_sent"
+    ]
+    clock.advance(timedelta(minutes=1))
+    sync_recoveries_once(services)
+    assert kinds(services, recovery_id).count(EventKind.REOPENED) == 1
+
+    assert reopen_recoveries_once(services) == 0
+    ask_reopen(services, recovery_id, clock.now(), name="c")  # a second angry mail
+    assert reopen_recoveries_once(services) == 0  # open already: nothing to move
+    assert transitions_sent(sandbox) == before + 1
+
+
+def test_a_ticket_resolved_again_after_the_mail_stays_resolved(
+    sandbox: RunningSandbox, store: Store, clock: FrozenClock
+) -> None:
+    """The team reopened and resolved again after reading the complaint: that resolution stands."""
+    services = make_services(sandbox, store, clock)
+    recovery_id, key = resolved_recovery(services, clock)
+    clock.advance(timedelta(days=1))
+    sent_at = clock.now()
+    clock.advance(timedelta(hours=1))
+    assert services.tracker is not None
+    services.tracker.transition(key, StatusCategory.IN_PROGRESS)
+    clock.advance(timedelta(hours=1))
+    services.tracker.transition(key, StatusCategory.DONE)
+    ask_reopen(services, recovery_id, sent_at)
+
+    assert reopen_recoveries_once(services) == 0
+    assert status_of(sandbox, key) == "Done"
+
+
+def test_a_workflow_without_the_reopen_status_is_logged_once(
+    sandbox: RunningSandbox, store: Store, clock: FrozenClock
+) -> None:
+    """No transition to the configured status: a warning naming the way out, then it passes."""
+    services = make_services(sandbox, store, clock, reopen_status="Reopened")
+    recovery_id, key = resolved_recovery(services, clock)
+    clock.advance(timedelta(days=1))
+    ask_reopen(services, recovery_id, clock.now())
+
+    with capture_logs() as logs:
+        assert reopen_recoveries_once(services) == 0
+        assert reopen_recoveries_once(services) == 0
+    refused = [e for e in logs if e["event"] == "recovery.reopen_refused"]
+    assert len(refused) == 1
+    assert refused[0]["key"] == key
+    assert "'Reopened'" in refused[0]["hint"]
+    assert status_of(sandbox, key) == "Done"
+
+
+def test_a_named_reopen_status_is_used(
+    sandbox: RunningSandbox, store: Store, clock: FrozenClock
+) -> None:
+    services = make_services(sandbox, store, clock, reopen_status="In Progress")
+    recovery_id, key = resolved_recovery(services, clock)
+    clock.advance(timedelta(days=1))
+    ask_reopen(services, recovery_id, clock.now())
+    assert reopen_recoveries_once(services) == 1
+    assert status_of(sandbox, key) == "In Progress"
