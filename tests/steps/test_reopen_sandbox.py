@@ -78,6 +78,17 @@ def ask_reopen(services: Services, recovery_id: int, at: datetime, name: str = "
         )
 
 
+def complained_after_resolution(
+    sandbox: RunningSandbox, store: Store, clock: FrozenClock, **jira: object
+) -> tuple[Services, int, str]:
+    """A resolved recovery whose client complained again a day later, not yet reopened."""
+    services = make_services(sandbox, store, clock, **jira)
+    recovery_id, key = resolved_recovery(services, clock)
+    clock.advance(timedelta(days=1))
+    ask_reopen(services, recovery_id, clock.now())
+    return services, recovery_id, key
+
+
 def kinds(services: Services, recovery_id: int) -> list[EventKind]:
     with services.store.transaction() as conn:
         return [e.kind for e in events.for_recovery(conn, recovery_id)]
@@ -96,10 +107,7 @@ def test_a_complaint_after_resolution_reopens_the_ticket_once(
     sandbox: RunningSandbox, store: Store, clock: FrozenClock
 ) -> None:
     """The ticket goes back to To Do; the watcher reads the reopen; a second run does nothing."""
-    services = make_services(sandbox, store, clock)
-    recovery_id, key = resolved_recovery(services, clock)
-    clock.advance(timedelta(days=3))
-    ask_reopen(services, recovery_id, clock.now())
+    services, recovery_id, key = complained_after_resolution(sandbox, store, clock)
     before = transitions_sent(sandbox)
 
     with capture_logs() as logs:
@@ -141,10 +149,7 @@ def test_a_workflow_without_the_reopen_status_is_logged_once(
     sandbox: RunningSandbox, store: Store, clock: FrozenClock
 ) -> None:
     """No transition to the configured status: a warning naming the way out, then it passes."""
-    services = make_services(sandbox, store, clock, reopen_status="Reopened")
-    recovery_id, key = resolved_recovery(services, clock)
-    clock.advance(timedelta(days=1))
-    ask_reopen(services, recovery_id, clock.now())
+    services, _, key = complained_after_resolution(sandbox, store, clock, reopen_status="Reopened")
 
     with capture_logs() as logs:
         assert reopen_recoveries_once(services) == 0
@@ -159,9 +164,8 @@ def test_a_workflow_without_the_reopen_status_is_logged_once(
 def test_a_named_reopen_status_is_used(
     sandbox: RunningSandbox, store: Store, clock: FrozenClock
 ) -> None:
-    services = make_services(sandbox, store, clock, reopen_status="In Progress")
-    recovery_id, key = resolved_recovery(services, clock)
-    clock.advance(timedelta(days=1))
-    ask_reopen(services, recovery_id, clock.now())
+    services, _, key = complained_after_resolution(
+        sandbox, store, clock, reopen_status="In Progress"
+    )
     assert reopen_recoveries_once(services) == 1
     assert status_of(sandbox, key) == "In Progress"
