@@ -4,9 +4,9 @@ A team update that names when the next one comes sets the next deadline. Only
 sentences that speak of an update (or of getting back, following up) are read,
 so "the fix ships within 2 hours" promises nothing. Times of day are read in
 the calendar's zone; a named day without a time means the end of that day's
-business (17:00), a morning means noon; a business or working day is a working day's worth of the
-calendar's working time, so weekends, holidays and nights are skipped. Anything
-else: no promise (None).
+business (17:00), a morning means noon; a business or working day is a working
+day's worth of the calendar's working time, so weekends, holidays and nights are
+skipped. Anything else: no promise (None).
 """
 
 from __future__ import annotations

@@ -35,7 +35,8 @@ def reopen_recoveries_once(services: Services) -> int:
         if recovery is not None and recovery.jira_key:
             bound = log.bind(recovery_id=recovery.id, key=recovery.jira_key)
             try:
-                reopened += _reopen(services, tracker, recovery.jira_key, event)
+                if _reopen(services, tracker, recovery.jira_key, event):
+                    reopened += 1
             except TransientError as exc:
                 bound.warning("recovery.reopen_deferred", error=type(exc).__name__, detail=str(exc))
                 break  # the same event again next round
