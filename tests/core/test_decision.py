@@ -18,6 +18,7 @@ from worker.core.decision import (
     arrival_time,
     decide,
     jira_keys_in,
+    sent_time,
     thread_root,
 )
 from worker.core.detection import Assessment, Detector, load_signals
@@ -258,6 +259,28 @@ def test_the_arrival_time_of_a_mail() -> None:
     assert arrival_time(skewed, None, NOW) == NOW + timedelta(minutes=5)
     future = mail(CALM, mid="d@x", extra=date_header(NOW + timedelta(days=3)))
     assert arrival_time(future, None, NOW) == NOW
+
+
+def test_the_sent_time_of_a_mail_is_its_date_only_when_plausible() -> None:
+    def dated(at: datetime) -> ParsedMail:
+        return mail(CALM, mid=f"{at.timestamp()}@x", extra=date_header(at))
+
+    received = NOW - timedelta(hours=1)
+    assert sent_time(dated(NOW - timedelta(hours=3)), received, NOW) == NOW - timedelta(hours=3)
+    # A sender's clock in 1980 or a year behind would have every SLA clock missed at once.
+    assert sent_time(dated(datetime(1980, 1, 1, tzinfo=UTC)), received, NOW) == received
+    assert sent_time(dated(NOW - timedelta(days=3)), received, NOW) == received
+    assert sent_time(dated(NOW + timedelta(days=3)), received, NOW) == received
+    # Without the server's arrival time, a backlog read a week late keeps its dates.
+    assert sent_time(dated(NOW - timedelta(days=7)), None, NOW) == NOW - timedelta(days=7)
+    assert sent_time(dated(NOW - timedelta(days=90)), None, NOW) == NOW
+    assert sent_time(mail(CALM, mid="none@x"), None, NOW) == NOW
+
+
+def test_a_date_past_the_end_of_the_calendar_is_no_date() -> None:
+    edge = mail(CALM, mid="edge@x", extra="Date: Fri, 31 Dec 9999 23:59:59 -1400\r\n")
+    assert edge.date is None
+    assert sent_time(edge, None, NOW) == NOW
 
 
 def test_a_future_date_cannot_hide_a_flood(detector: Detector) -> None:

@@ -183,6 +183,16 @@ def test_rebuilt_multipart_parses_with_each_part_decoded() -> None:
     assert message.defects == []
 
 
+def test_a_mail_rebuilt_twice_is_the_same_bytes() -> None:
+    """A mail without a Message-ID is known by its bytes: a second fetch must match the first."""
+    header = b'From: a@example.test\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+    parts = [(b"Content-Type: text/plain\r\n\r\n", b"first\r\n")]
+    other = [(b"Content-Type: text/plain\r\n\r\n", b"second\r\n")]
+
+    assert rebuild(header, parts, multipart=True) == rebuild(header, parts, multipart=True)
+    assert rebuild(header, parts, multipart=True) != rebuild(header, other, multipart=True)
+
+
 def test_rebuilt_single_part_is_the_mail_itself() -> None:
     """A one-part text mail comes back byte for byte."""
     header = b"From: a@example.test\r\nSubject: hi\r\nContent-Type: text/plain\r\n\r\n"

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import SHARED
 from worker.mail.html import html_to_text
 from worker.mail.parse import parse_message
-from worker.mail.quotes import split_reply
+from worker.mail.quotes import MAX_ATTRIBUTION, split_reply
 
 REPLIES = SHARED / "corpora" / "mail" / "reply-parsing"
 FOLDERS = (
@@ -108,3 +108,10 @@ def test_real_client_mails_have_new_text(path: Path) -> None:
     parsed = parse_message(path.read_bytes())
     assert parsed.new_text
     assert len(parsed.new_text) <= len(parsed.text)
+
+
+def test_an_overlong_line_is_never_an_attribution() -> None:
+    """The attribution patterns backtrack; a line past MAX_ATTRIBUTION is text, unmatched."""
+    padded = " " * MAX_ATTRIBUTION + "On Monday Bob wrote:"
+    new_text, _ = split_reply(f"Still broken.\n{padded}\n> old text")
+    assert new_text.endswith("Bob wrote:")

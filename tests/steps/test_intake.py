@@ -331,6 +331,73 @@ def test_a_mail_the_rules_cannot_decide_is_quarantined_and_the_cursor_passes_it(
     assert count(services.store) == 3
 
 
+def test_a_mail_that_cannot_be_recorded_is_quarantined_and_the_cursor_passes_it(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure after the decision, in the mail's own writes, must not wedge the folder."""
+    real_open = intake._open
+
+    def open_failing_on_2(conn: Any, mail: ParsedMail, *args: Any, **kwargs: Any) -> Any:
+        if mail.key == "2@x":
+            raise OverflowError("date value out of range")
+        return real_open(conn, mail, *args, **kwargs)
+
+    monkeypatch.setattr(intake, "_open", open_failing_on_2)
+    outcomes = handle_batch(services, imap_batch(3))
+    assert [o.decision for o in outcomes] == ["recovery", "quarantined", "recovery"]
+    assert outcomes[1].reason == "unrecordable: OverflowError: date value out of range"
+    with services.store.transaction() as conn:
+        assert cursors.get(conn, "imap:x/INBOX").last_uid == 3
+        # Nothing of the failed mail's writes is left behind: two recoveries, not three.
+        assert len(recoveries.pending(conn)) == 2
+
+
+def test_long_message_ids_sharing_a_prefix_are_two_mails(
+    services: Services, maildir: MaildirInbox
+) -> None:
+    prefix = "x" * 520
+    deliver(maildir, raw_mail("hello", mid=f"{prefix}1@y"))
+    deliver(maildir, raw_mail(ANGRY, mid=f"{prefix}2@y", sender="bob@other.example"))
+    assert poll_maildir_once(services, maildir) == 2
+    recorded = decisions(services.store)
+    assert sorted(recorded.values()) == ["not_complaint", "recovery"]
+    assert all(len(key) <= 512 for key in recorded)  # the store's key column
+    # The same long id again is the same mail.
+    deliver(maildir, raw_mail("hello", mid=f"{prefix}1@y"))
+    assert poll_maildir_once(services, maildir) == 1
+    assert count(services.store) == 2
+
+
+def test_a_reply_dated_past_the_end_of_the_calendar_joins_its_thread(
+    services: Services, maildir: MaildirInbox, clock: FrozenClock
+) -> None:
+    deliver(maildir, raw_mail(ANGRY, mid="root@client.example"))
+    reply = raw_mail(
+        "any news?",
+        mid="reply@client.example",
+        date="Fri, 31 Dec 9999 23:59:59 -1400",
+        extra="In-Reply-To: <root@client.example>\r\n",
+    )
+    deliver(maildir, reply)
+    assert poll_maildir_once(services, maildir) == 2
+    assert decisions(services.store)["reply@client.example"] == "thread"
+    with services.store.transaction() as conn:
+        (stored,) = replies.unposted(conn)
+    assert stored.sent_at == clock.now()
+
+
+def test_a_date_header_from_long_before_arrival_does_not_start_the_clocks_then(
+    services: Services, clock: FrozenClock
+) -> None:
+    arrived = clock.now() - timedelta(minutes=3)
+    raw = raw_mail(ANGRY, mid="old@x", date="Tue, 01 Jan 1980 08:00:00 +0000")
+    outcome = handle_message(services, Incoming("test", raw, received=arrived))
+    with services.store.transaction() as conn:
+        recovery = recoveries.get(conn, outcome.recovery_id or 0)
+    assert recovery is not None
+    assert recovery.source_at == arrived
+
+
 def test_team_mail_in_the_sent_folder_is_a_client_update(
     services: Services, clock: FrozenClock
 ) -> None:

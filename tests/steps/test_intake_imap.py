@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from tests.support.dovecot import Dovecot, make_message, plain_settings
 from worker.clock import FrozenClock
-from worker.errors import StoreError
+from worker.errors import ConnectionFailed, StoreError
 from worker.mail.imap import ImapInbox
 from worker.metrics import Metrics
 from worker.settings import DetectionSettings, Settings
@@ -130,6 +130,46 @@ def test_uidvalidity_reset_rescans_without_duplicates(
     with services.store.transaction() as conn:
         assert len(recoveries.pending(conn)) == 4
         assert cursors.get(conn, inbox.source("INBOX")).uidvalidity == dovecot.uidvalidity()
+
+
+def test_a_mail_without_message_id_is_not_decided_again_after_a_reset(
+    services: Services, inbox: ImapInbox, dovecot: Dovecot
+) -> None:
+    """Known by the hash of its fetched bytes, which must be the same on the second fetch."""
+    raw = make_message("Outage", ANGRY, html=f"<p>{ANGRY}</p>", sender="form@customer.test")
+    assert b"Message-ID" not in raw
+    dovecot.append(raw)
+    assert poll_imap_once(services, inbox) == 1
+    inbox.close()
+    dovecot.change_uidvalidity()
+    assert poll_imap_once(services, inbox) == 1
+    assert count(services.store) == 1
+    with services.store.transaction() as conn:
+        (recovery,) = recoveries.pending(conn)
+        # Not a reply in its own thread: no client message, no reopen asked.
+        assert events.for_recovery(conn, recovery.id) == []
+
+
+def test_mails_decided_before_a_lost_connection_are_marked_on_the_next(
+    services: Services, inbox: ImapInbox, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uids = [dovecot.append(angry(1)), dovecot.append(b"\r\n\r\n")]
+    real_mark = ImapInbox.mark_handled
+
+    def lose_the_connection(self: ImapInbox, folder: str, marked: list[int]) -> None:
+        monkeypatch.setattr(ImapInbox, "mark_handled", real_mark)
+        self._dead()
+        raise ConnectionFailed("connection reset while marking")
+
+    monkeypatch.setattr(ImapInbox, "mark_handled", lose_the_connection)
+    with pytest.raises(ConnectionFailed):
+        poll_imap_once(services, inbox)
+    assert count(services.store) == 2  # decided and committed, but not marked
+    assert HANDLED not in dovecot.flags("INBOX", uids[0])
+    assert poll_imap_once(services, inbox) == 0
+    assert HANDLED in dovecot.flags("INBOX", uids[0])
+    assert "$RecoveryQuarantined" in dovecot.flags("INBOX", uids[1])
+    assert HANDLED not in dovecot.flags("INBOX", uids[1])
 
 
 def test_noise_and_a_flood(services: Services, inbox: ImapInbox, dovecot: Dovecot) -> None:

@@ -31,6 +31,10 @@ DECISIONS = (RECOVERY, THREAD, NOT_COMPLAINT, SKIPPED, QUARANTINED)
 _JIRA_KEY = re.compile(r"(?<![A-Za-z0-9_-])([A-Z][A-Z0-9_]{1,9}-[1-9][0-9]{0,8})(?![A-Za-z0-9_-])")
 #: How far ahead of our clock a Date header may be and still be believed (senders' clocks drift).
 DATE_SKEW = timedelta(minutes=15)
+#: How long before its arrival at the server a mail's Date is still believed.
+MAX_TRANSIT = timedelta(days=2)
+#: How old a Date is still believed when the arrival is not known (Maildir, files).
+MAX_DATE_AGE = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +125,17 @@ def arrival_time(mail: ParsedMail, received: datetime | None, now: datetime) -> 
 def sent_time(mail: ParsedMail, received: datetime | None, now: datetime) -> datetime:
     """When the client sent a mail, for its SLA clocks: the Date header when plausible.
 
-    A Date further ahead than DATE_SKEW would push the deadlines out, so it is not
-    believed; the server's INTERNALDATE (never later than now) stands in, else now.
+    A Date further ahead than DATE_SKEW would push the deadlines out, and one from long
+    before the mail arrived (a sender's clock set to 1980) would have every clock missed
+    at once, so neither is believed; the server's INTERNALDATE (never later than now)
+    stands in, else now. Without an INTERNALDATE, a Date up to MAX_DATE_AGE old is a
+    backlog read late and is believed.
     """
-    if mail.date is not None and mail.date <= now + DATE_SKEW:
+    arrived = min(received, now) if received is not None else now
+    oldest = arrived - (MAX_TRANSIT if received is not None else MAX_DATE_AGE)
+    if mail.date is not None and oldest <= mail.date <= now + DATE_SKEW:
         return mail.date
-    if received is not None:
-        return min(received, now)
-    return now
+    return arrived
 
 
 def decide(

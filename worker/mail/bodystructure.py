@@ -11,8 +11,8 @@ import contextlib
 import email.message
 import email.policy
 import email.utils
+import hashlib
 import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -265,9 +265,15 @@ def rebuild(header: bytes, parts: Sequence[tuple[bytes, bytes]], *, multipart: b
     base = header_without(header, (b"content-type", b"content-transfer-encoding"))
     if not parts:
         return base + b"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
-    boundary = "=_text_" + secrets.token_hex(12)
+    # Derived from the content, so a mail fetched twice is rebuilt to the same bytes: a mail
+    # without a Message-ID is known by the hash of those bytes.
+    digest = hashlib.sha256(header)
+    for mime, body in parts:
+        digest.update(mime)
+        digest.update(body)
+    boundary = "=_text_" + digest.hexdigest()[:24]
     while any(boundary.encode() in body for _mime, body in parts):
-        boundary = "=_text_" + secrets.token_hex(12)
+        boundary = "=_text_" + hashlib.sha256(boundary.encode()).hexdigest()[:24]
     if not re.search(rb"(?im)^mime-version\s*:", base):
         base += b"MIME-Version: 1.0\r\n"
     out = [base, multipart_content_type(header, boundary), b"\r\n"]

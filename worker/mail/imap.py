@@ -192,6 +192,8 @@ class ImapInbox:
         self._selected: tuple[str, bool] | None = None
         self._state: FolderState | None = None
         self._warned: set[str] = set()
+        #: Folders looked at for unmarked mail since this connection was made.
+        self._marks_checked: set[str] = set()
         #: Literal bytes of headers and text parts received, for the metrics.
         self.bytes_fetched = 0
         #: True while the connection sits in IDLE; tests and health probes read it.
@@ -303,6 +305,7 @@ class ImapInbox:
         """Log out politely; never raises."""
         client, self._client = self._client, None
         self._selected = None
+        self._marks_checked.clear()
         self.idling = False
         if client is None:
             return
@@ -314,6 +317,7 @@ class ImapInbox:
     def _dead(self) -> None:
         client, self._client = self._client, None
         self._selected = None
+        self._marks_checked.clear()
         self.idling = False
         if client is not None:
             _drop(client)
@@ -512,6 +516,34 @@ class ImapInbox:
                 else:
                     # COPY leaves the original in place, flagged; it is never deleted.
                     client.copy(list(uids), target)
+
+    def unmarked(self, folder: str, last_uid: int) -> list[int]:
+        """Mails up to ``last_uid`` with neither keyword; asked once per folder and connection.
+
+        A mail is marked after its decision is committed, so a connection lost in between
+        leaves it decided but unmarked (and unmoved); the next connection is when to look.
+        Empty when the server does not keep keywords: there every mail would look unmarked.
+        """
+        if last_uid < 1 or folder in self._marks_checked:
+            return []
+        client, _ = self._ensure_selected(folder)
+        assert self._state is not None
+        self._marks_checked.add(folder)
+        if not self._state.keywords_kept:
+            return []
+        criteria = [
+            "UID",
+            f"1:{last_uid}",
+            "NOT",
+            "KEYWORD",
+            self.settings.handled_keyword,
+            "NOT",
+            "KEYWORD",
+            self.settings.quarantine_keyword,
+        ]
+        with self._translate(f"search {folder}"):
+            found = client.search(criteria)
+        return sorted(int(uid) for uid in found if int(uid) <= last_uid)
 
     def mark_quarantined(self, folder: str, uids: Sequence[int]) -> None:
         """Set the quarantine keyword on mails that could not be read."""

@@ -85,6 +85,23 @@ def content_key(raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
 
 
+#: Longest Message-ID that is a mail's key as it is; a longer one is keyed by its hash.
+MAX_KEY_LENGTH = 400
+
+
+def message_key(message_id: str | None, raw: bytes) -> str:
+    """The identity a mail's decision is recorded under.
+
+    The Message-ID, so that copies of one mail are one mail; the hash of one too long
+    for the store's key column, so that two ids sharing a long prefix stay two mails.
+    """
+    if message_id is None:
+        return content_key(raw)
+    if len(message_id) <= MAX_KEY_LENGTH:
+        return message_id
+    return "id-sha256:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
+
+
 def normalise_message_id(value: str | None) -> str | None:
     """The id inside the first <...>, or the bare token; None when there is none."""
     if not value:
@@ -119,7 +136,7 @@ def _parse(raw: bytes, given: tuple[AttachmentInfo, ...], max_text_bytes: int) -
     text, truncated = _join_text(bodies, max_text_bytes)
     new_text, _quoted = split_reply(text)
     return ParsedMail(
-        key=message_id or content_key(raw),
+        key=message_key(message_id, raw),
         message_id=message_id,
         subject=_decoded(message, "subject", headers),
         sender=sender or Address(""),
@@ -217,9 +234,10 @@ def _date(raw: str | None) -> datetime | None:
         return None
     try:
         value = parsedate_to_datetime(raw[:200])
+        # In UTC here, so that a date at the edge of the calendar fails now, not in the store.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _content_type(message: Message) -> str:

@@ -43,6 +43,8 @@ _MOBILE = re.compile(
 
 #: Lines examined per message: enough for any reply; bounds the work on hostile input.
 MAX_LINES = 20_000
+#: Longest line taken for an attribution; the patterns backtrack, so longer lines are text.
+MAX_ATTRIBUTION = 500
 
 
 def split_reply(text: str) -> tuple[str, str]:
@@ -54,7 +56,7 @@ def split_reply(text: str) -> tuple[str, str]:
     dropped: list[str] = []
     for index, line in enumerate(head):
         if line.lstrip().startswith(">") or (
-            _ATTRIBUTION.match(line) and _next_is_quoted(head, index + 1)
+            _is_attribution(line) and _next_is_quoted(head, index + 1)
         ):
             dropped.append(line)
         elif _wrapped_attribution(head, index) and _next_is_quoted(head, index + 2):
@@ -78,7 +80,7 @@ def _history_start(lines: list[str]) -> int:
             return index
         if _FROM_FIELD.match(line) and _header_block_at(lines, index):
             return index
-        if _ATTRIBUTION.match(line):
+        if _is_attribution(line):
             span = 1
         elif _wrapped_attribution(lines, index):
             span = 2
@@ -93,7 +95,11 @@ def _wrapped_attribution(lines: list[str], index: int) -> bool:
     line = lines[index]
     if index + 1 >= len(lines) or len(line) > 200 or not _ATTRIBUTION_START.match(line):
         return False
-    return _ATTRIBUTION.match(line.rstrip() + " " + lines[index + 1].strip()) is not None
+    return _is_attribution(line.rstrip() + " " + lines[index + 1].strip())
+
+
+def _is_attribution(line: str) -> bool:
+    return len(line) <= MAX_ATTRIBUTION and _ATTRIBUTION.match(line) is not None
 
 
 def _header_block_at(lines: list[str], start: int) -> bool:

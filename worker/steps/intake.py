@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from worker.core.calendar import BusinessCalendar
 from worker.core.decision import (
@@ -165,7 +165,8 @@ def handle_batch(
 
     One commit for the batch keeps a backlog fast; a cursor still never passes a message
     whose decision is not committed with it. When the batch fails, its messages are tried
-    one transaction each, so one bad message cannot hold back those before it.
+    one transaction each, so one bad message cannot hold back those before it; one that
+    still cannot be recorded, for a reason other than the store, is quarantined.
     """
     if not items:
         return []
@@ -200,17 +201,34 @@ def handle_batch(
             reopen_on_complaint=reopen,
         )
 
+    def record_alone(item: tuple[Incoming, Cursor | None, ParsedMail | str]) -> Outcome:
+        try:
+            with services.store.transaction() as conn:
+                return record(conn, item)
+        except (StoreError, OperationalError):
+            raise  # the store, not the mail: tried again with the cursor where it is
+        except Exception as exc:
+            # Whatever in the mail made recording fail would fail the same way on every
+            # poll and hold back the folder behind it for good.
+            incoming, cursor, mail = item
+            reason = f"unrecordable: {type(exc).__name__}: {str(exc)[:200]}"
+            now = services.clock.now()
+            with services.store.transaction() as conn:
+                parsed_mail = mail if isinstance(mail, ParsedMail) else None
+                outcome = _quarantine(conn, incoming, reason, now, mail=parsed_mail)
+                if cursor is not None:
+                    cursors.save(conn, cursor, now)
+            return outcome
+
     try:
         with services.store.transaction() as conn:
             outcomes = [record(conn, item) for item in parsed]
     except Exception:
-        if len(parsed) == 1:
-            raise
-        log.warning("intake.batch_retried_singly", size=len(parsed))
+        if len(parsed) > 1:
+            log.warning("intake.batch_retried_singly", size=len(parsed))
         outcomes = []
         for item in parsed:
-            with services.store.transaction() as conn:
-                outcomes.append(record(conn, item))
+            outcomes.append(record_alone(item))
             _report(services, outcomes[-1])
         return outcomes
     for outcome in outcomes:
@@ -386,7 +404,7 @@ def _join(
             recovery_id=recovery_id,
             author=mail.sender.email,
             author_name=mail.sender.name,
-            sent_at=mail.date,
+            sent_at=at,
             text=mail.new_text or mail.text,
             attachments=mail.attachments,
             now=now,
@@ -532,11 +550,12 @@ def _poll_folder(
         cursor = Cursor(source, state.uidvalidity, 0)
         with services.store.transaction() as conn:
             cursors.save(conn, cursor, services.clock.now())
+    if not sent:
+        _mark_missed(services, inbox, folder, source, cursor.last_uid)
     fetched = inbox.fetch_since(folder, cursor.last_uid, limit=limit)
     # Renumbered while we read: what carries another UIDVALIDITY waits for the next poll.
     current = [m for m in fetched if m.uidvalidity == cursor.uidvalidity]
-    done: list[int] = []
-    quarantined: list[int] = []
+    handled = 0
     for start in range(0, len(current), COMMIT_EVERY):
         chunk = current[start : start + COMMIT_EVERY]
         outcomes = handle_batch(
@@ -557,13 +576,28 @@ def _poll_folder(
                 for message in chunk
             ],
         )
-        for message, outcome in zip(chunk, outcomes, strict=True):
-            (quarantined if outcome.decision == QUARANTINED else done).append(message.uid)
-    if quarantined:
+        quarantined = [o.uid for o in outcomes if o.decision == QUARANTINED and o.uid is not None]
+        done = [o.uid for o in outcomes if o.decision != QUARANTINED and o.uid is not None]
+        # Marked chunk by chunk, so a connection lost now leaves few to mark again.
         inbox.mark_quarantined(folder, quarantined)
-    if done and not sent:
-        inbox.mark_handled(folder, done)
-    return len(done) + len(quarantined)
+        if not sent:
+            inbox.mark_handled(folder, done)
+        handled += len(outcomes)
+    return handled
+
+
+def _mark_missed(
+    services: Services, inbox: ImapInbox, folder: str, source: str, last_uid: int
+) -> None:
+    """Mark the mails decided before a lost connection kept them from being marked."""
+    missed = inbox.unmarked(folder, last_uid)
+    if not missed:
+        return
+    with services.store.transaction() as conn:
+        quarantined = messages.quarantined_uids(conn, source, missed)
+    inbox.mark_quarantined(folder, [uid for uid in missed if uid in quarantined])
+    inbox.mark_handled(folder, [uid for uid in missed if uid not in quarantined])
+    log.info("imap.marks_restored", folder=folder, count=len(missed))
 
 
 def poll_maildir_once(services: Services, inbox: MaildirInbox, *, limit: int = BATCH) -> int:

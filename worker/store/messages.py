@@ -45,7 +45,7 @@ def record(conn: Connection, decision: DecisionRecord, now: datetime) -> int:
     """Write the decision; the unique key makes a second write for the same message fail."""
     result = conn.execute(
         insert(messages).values(
-            key=decision.key[:512],
+            key=decision.key,
             message_id=decision.message_id[:998] if decision.message_id else None,
             source=decision.source[:512],
             uid=decision.uid,
@@ -64,6 +64,21 @@ def record(conn: Connection, decision: DecisionRecord, now: datetime) -> int:
     primary_key = result.inserted_primary_key
     assert primary_key is not None
     return int(primary_key[0])
+
+
+def quarantined_uids(conn: Connection, source: str, uids: Sequence[int]) -> set[int]:
+    """Which of ``uids`` in ``source`` were quarantined."""
+    found: set[int] = set()
+    for start in range(0, len(uids), 500):
+        rows = conn.execute(
+            select(messages.c.uid).where(
+                messages.c.source == source,
+                messages.c.uid.in_(uids[start : start + 500]),
+                messages.c.decision == "quarantined",
+            )
+        )
+        found.update(int(row.uid) for row in rows)
+    return found
 
 
 def recovery_for_message_ids(conn: Connection, message_ids: Sequence[str]) -> int | None:
