@@ -123,6 +123,26 @@ def test_a_message_read_again_after_a_crash_is_not_decided_twice(
         assert len(recoveries.pending(conn)) == 1
 
 
+def test_maildir_chunks_are_bounded_in_bytes(
+    services: Services, maildir: MaildirInbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Maildir files hold their attachments: a few large ones are committed a few at a time."""
+    for n in range(5):
+        deliver(maildir, raw_mail(f"{ANGRY} {'x' * 4000}", mid=f"{n}@x", sender=f"c{n}@y"))
+    monkeypatch.setattr(intake, "MAILDIR_CHUNK_BYTES", 8000)
+    real_batch = intake.handle_batch
+    chunks: list[int] = []
+
+    def counting(services: Services, items: Any, **kwargs: Any) -> Any:
+        chunks.append(len(items))
+        return real_batch(services, items, **kwargs)
+
+    monkeypatch.setattr(intake, "handle_batch", counting)
+    assert poll_maildir_once(services, maildir) == 5
+    assert chunks == [2, 2, 1]
+    assert count(services.store) == 5
+
+
 def test_copies_of_one_message_are_one_message(services: Services, maildir: MaildirInbox) -> None:
     raw = raw_mail(ANGRY, mid="a@client.example", extra="Cc: team@acme.example\r\n")
     deliver(maildir, raw)

@@ -54,6 +54,8 @@ log = get_logger()
 BATCH = 200
 #: Messages recorded per store transaction (one commit, one fsync).
 COMMIT_EVERY = 50
+#: Bytes of Maildir files held in memory before their decisions are committed.
+MAILDIR_CHUNK_BYTES = 64 * 1024 * 1024
 #: The noise rule that names a mail from the team's own addresses.
 OWN_ADDRESS = "our own address"
 
@@ -602,26 +604,33 @@ def _mark_missed(
 
 def poll_maildir_once(services: Services, inbox: MaildirInbox, *, limit: int = BATCH) -> int:
     """Decide the mails waiting in ``new/`` and file each into ``cur/``; how many."""
-    pending = inbox.pending(limit)
     handled = 0
-    for start in range(0, len(pending), COMMIT_EVERY):
-        # Read a chunk at a time: Maildir files hold their attachments.
-        names: list[str] = []
-        items: list[tuple[Incoming, Cursor | None]] = []
-        for name in pending[start : start + COMMIT_EVERY]:
-            try:
-                message = inbox.read(name)
-            except FileNotFoundError:
-                continue  # filed meanwhile by another reader
-            except OSError as exc:
-                log.warning("maildir.read.failed", name=name, error=exc.strerror)
-                continue
-            names.append(name)
-            items.append(
-                (Incoming(inbox.source, message.raw, attachments=message.attachments), None)
-            )
+    names: list[str] = []
+    items: list[tuple[Incoming, Cursor | None]] = []
+    held = 0
+
+    def commit() -> int:
         handle_batch(services, items)
         for name in names:
             inbox.mark_handled(name)
-        handled += len(names)
-    return handled
+        count = len(names)
+        names.clear()
+        items.clear()
+        return count
+
+    for name in inbox.pending(limit):
+        try:
+            message = inbox.read(name)
+        except FileNotFoundError:
+            continue  # filed meanwhile by another reader
+        except OSError as exc:
+            log.warning("maildir.read.failed", name=name, error=exc.strerror)
+            continue
+        names.append(name)
+        items.append((Incoming(inbox.source, message.raw, attachments=message.attachments), None))
+        held += len(message.raw)
+        # Maildir files hold their attachments: a chunk is bounded in bytes as well as mails.
+        if len(items) >= COMMIT_EVERY or held >= MAILDIR_CHUNK_BYTES:
+            handled += commit()
+            held = 0
+    return handled + commit()
