@@ -24,6 +24,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ALWAYS = BusinessCalendar.around_the_clock()
 SUBJECT = Subject(7, "sev1", "SUP-12", "alice")
 RULES = Rules(remind_every=timedelta(hours=1), escalate_after=2)
+FIRST_CONTACT = "7:first_contact:20260302T090000Z"
 
 
 def clocks_at(now: datetime, *events: RecoveryEvent) -> list[Clock]:
@@ -40,18 +41,18 @@ def test_warning_at_75_percent_then_breach_then_reminders() -> None:
     assert due_alerts(SUBJECT, clocks_at(T0), (), RULES, T0) == []
     at45 = T0 + timedelta(minutes=45)
     warning = due_alerts(SUBJECT, clocks_at(at45), (), RULES, at45)
-    assert keys(warning) == [("7:first_contact:0", "warning")]
+    assert keys(warning) == [(FIRST_CONTACT, "warning")]
     assert warning[0].text.startswith("SLA warning: first contact for SUP-12 (sev1)")
     sent = set(keys(warning))
     at61 = T0 + timedelta(minutes=61)
     breach = due_alerts(SUBJECT, clocks_at(at61), sent, RULES, at61)
-    assert keys(breach) == [("7:first_contact:0", "breach")]
+    assert keys(breach) == [(FIRST_CONTACT, "breach")]
     assert breach[0].late_by == timedelta(minutes=1)
     sent |= set(keys(breach))
     assert due_alerts(SUBJECT, clocks_at(at61), sent, RULES, at61) == []
     at2h = T0 + timedelta(hours=2, minutes=1)
     reminder = due_alerts(SUBJECT, clocks_at(at2h), sent, RULES, at2h)
-    assert keys(reminder) == [("7:first_contact:0", "reminder:1")]
+    assert keys(reminder) == [(FIRST_CONTACT, "reminder:1")]
     assert reminder[0].kind is AlertKind.REMINDER
 
 
@@ -59,27 +60,42 @@ def test_breach_while_down_is_alerted_once_with_its_lateness_and_no_backlog() ->
     """After five hours down: one breach saying 4 h late, no warning, no pile of reminders."""
     now = T0 + timedelta(hours=5)
     alerts = due_alerts(SUBJECT, clocks_at(now), (), RULES, now)
-    assert keys(alerts) == [("7:first_contact:0", "breach")]
+    assert keys(alerts) == [(FIRST_CONTACT, "breach")]
     assert alerts[0].late_by == timedelta(hours=4)
     assert "4 h 0 min late" in alerts[0].text
     later = due_alerts(SUBJECT, clocks_at(now), set(keys(alerts)), RULES, now)
-    assert keys(later) == [("7:first_contact:0", "reminder:4")]
+    assert keys(later) == [(FIRST_CONTACT, "reminder:4")]
 
 
 def test_escalation_after_k_breaches_on_one_recovery_once() -> None:
     """The second missed deadline escalates, once; the third does not again."""
     update = RecoveryEvent(7, EventKind.CLIENT_UPDATE, T0 + timedelta(hours=2), "u1", id=2)
     now = T0 + timedelta(hours=7)
-    sent = {("7:first_contact:0", "breach")}
+    sent = {(FIRST_CONTACT, "breach")}
     alerts = due_alerts(SUBJECT, clocks_at(now, update), sent, RULES, now)
-    assert keys(alerts) == [("7:next_update:1", "breach"), ("7:next_update:1", "escalation")]
+    assert keys(alerts) == [
+        ("7:next_update:20260302T110000Z", "breach"),
+        ("7:next_update:20260302T110000Z", "escalation"),
+    ]
     assert alerts[1].breaches == 2
     assert "missed 2 deadlines" in alerts[1].text
     sent |= set(keys(alerts))
     update2 = RecoveryEvent(7, EventKind.CLIENT_UPDATE, T0 + timedelta(hours=8), "u2", id=3)
     now = T0 + timedelta(hours=13)
     again = due_alerts(SUBJECT, clocks_at(now, update, update2), sent, RULES, now)
-    assert keys(again) == [("7:next_update:2", "breach")]
+    assert keys(again) == [("7:next_update:20260302T170000Z", "breach")]
+
+
+def test_an_update_recorded_late_brings_no_second_breach_or_escalation() -> None:
+    """A Jira comment found late, dated before the mail update seen at once, renames nothing."""
+    mail = RecoveryEvent(7, EventKind.CLIENT_UPDATE, T0 + timedelta(minutes=30), "mail", id=2)
+    now = T0 + timedelta(hours=4, minutes=31)
+    first = due_alerts(SUBJECT, clocks_at(now, mail), (), RULES, now)
+    assert [(a.clock, a.kind) for a in first] == [(ClockKind.NEXT_UPDATE, AlertKind.BREACH)]
+    comment = RecoveryEvent(7, EventKind.CLIENT_UPDATE, T0 + timedelta(minutes=20), "jira", id=3)
+    later = now + timedelta(minutes=1)
+    again = due_alerts(SUBJECT, clocks_at(later, mail, comment), set(keys(first)), RULES, later)
+    assert again == []
 
 
 def test_met_and_paused_clocks_raise_nothing() -> None:
@@ -120,4 +136,4 @@ def test_sweeping_at_any_times_sends_each_alert_once(minutes: list[int]) -> None
             assert alert.clock in (ClockKind.FIRST_CONTACT, ClockKind.RESOLUTION)
             sent.add(pair)
     if max(minutes) >= 60:
-        assert ("7:first_contact:0", "breach") in sent
+        assert (FIRST_CONTACT, "breach") in sent

@@ -41,6 +41,18 @@ def local(month: int, day: int, hour: int, minute: int = 0) -> datetime:
         ("Next update on Monday.", local(3, 9, 17)),
         ("We will get back to you on Friday morning", local(3, 6, 12)),
         ("Next update by noon", local(3, 3, 12)),
+        ("Next update in the next hour.", local(3, 3, 11, 20)),
+        ("We will get back to you Friday morning.", local(3, 6, 12)),
+        ("I'll update you Friday at 3pm.", local(3, 6, 15)),
+        ("I'll update you by Friday 3pm.", local(3, 6, 15)),
+        ("Next update by 3pm Friday.", local(3, 6, 15)),
+        ("Next update 10:30 on Thursday.", local(3, 5, 10, 30)),
+        ("I'll update you tomorrow by 3 p.m. at the latest.", local(3, 4, 15)),
+        ("Next update by 3 p.m.", local(3, 3, 15)),
+        ("Next update by 3 p.m. Friday.", local(3, 6, 15)),
+        # The dot after "a.m." ends the first sentence: its time is not the promise's.
+        ("The fix went out at 9 a.m. We will update you by Friday.", local(3, 6, 17)),
+        ("We'll update you on this ticket by 3pm.", local(3, 3, 15)),
     ],
 )
 def test_stated_next_updates(text: str, expected: datetime) -> None:
@@ -55,6 +67,12 @@ def test_stated_next_updates(text: str, expected: datetime) -> None:
         "Thanks for your patience, we are looking into it.",
         "Update: the root cause is a full disk.",  # no time stated
         "We will update you by 2 days",  # not a time of day
+        "We'll get back to you in minutes.",  # no number of them
+        "We will update you within hours.",
+        "We'll update you on this ticket.",
+        "We will update you within 99999999 days.",  # more than a year: not meant
+        "Next update within 400 business days.",
+        "We will update you within " + "9" * 400 + " hours.",
         "",
     ],
 )

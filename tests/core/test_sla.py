@@ -47,7 +47,7 @@ def test_sev1_first_contact_goes_ok_warning_breached() -> None:
     assert late.state is ClockState.BREACHED
     assert late.late_by == timedelta(minutes=1)
     assert late.deadline == T0 + timedelta(hours=1)
-    assert late.deadline_id == "7:first_contact:0"
+    assert late.deadline_id == "7:first_contact:20260302T090000Z"
     assert at[61].resolution is not None
     assert at[61].resolution.deadline == T0 + timedelta(hours=24)
 
@@ -65,8 +65,22 @@ def test_client_update_meets_first_contact_and_starts_the_cadence() -> None:
     assert clocks.first_contact.met_at == T0 + timedelta(minutes=30)
     assert clocks.next_update is not None
     assert clocks.next_update.deadline == T0 + timedelta(hours=7)
-    assert clocks.next_update.deadline_id == "7:next_update:2"
+    assert clocks.next_update.deadline_id == "7:next_update:20260302T120000Z"
     assert clocks.next_deadline == T0 + timedelta(hours=7)
+
+
+def test_an_update_recorded_late_renames_no_deadline() -> None:
+    """A deadline keeps its name when an earlier update is recorded after it."""
+    opened = ev(EventKind.OPENED, T0, 1)
+    mail = ev(EventKind.CLIENT_UPDATE, T0 + timedelta(minutes=30), 2)
+    now = T0 + timedelta(hours=5)
+    before = evaluate([opened, mail], SEV1, ALWAYS, now).next_update
+    comment = ev(EventKind.CLIENT_UPDATE, T0 + timedelta(minutes=20), 3)
+    after = evaluate([opened, mail, comment], SEV1, ALWAYS, now).next_update
+    assert before is not None
+    assert after is not None
+    assert after.deadline_id == before.deadline_id == "7:next_update:20260302T093000Z"
+    assert after.deadline == before.deadline
 
 
 def test_late_first_contact_is_met_with_its_lateness() -> None:
@@ -174,9 +188,9 @@ def test_resolution_meets_clocks_and_reopen_restarts_them() -> None:
     clocks = evaluate(events, SEV1, ALWAYS, reopened_at + timedelta(hours=5))
     assert clocks.next_update is not None
     assert clocks.next_update.state is ClockState.BREACHED
-    assert clocks.next_update.deadline_id == "7:next_update:2"
+    assert clocks.next_update.deadline_id == "7:next_update:20260305T090000Z"
     assert clocks.resolution is not None
-    assert clocks.resolution.deadline_id == "7:resolution:1"
+    assert clocks.resolution.deadline_id == "7:resolution:20260305T090000Z"
     assert clocks.resolution.deadline == reopened_at + timedelta(hours=24)
 
 

@@ -5,13 +5,17 @@ update), next update (from each client update to the next one, or to the time
 the update promised) and resolution. A waiting-for-client status pauses every
 running clock and shifts its deadline by the paused business time; resolving
 meets them all; a reopen starts fresh update and resolution clocks.
+
+A deadline is named by the recovery, the clock and the moment of the event that
+started it (the complaint, an update, a reopen), so an event recorded late, dated
+before others already seen, renames none of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from worker.core.calendar import BusinessCalendar
@@ -109,7 +113,8 @@ class _Running:
     """A clock being replayed: its deadline moves with pauses and promises."""
 
     kind: ClockKind
-    number: int
+    #: When the event that started the clock happened: the deadline's name, whatever moves it.
+    origin: datetime
     started_at: datetime
     deadline: datetime
     warn_at: datetime
@@ -120,7 +125,7 @@ class _Running:
     def snapshot(self, recovery_id: int, paused_since: datetime | None, now: datetime) -> Clock:
         clock = Clock(
             kind=self.kind,
-            deadline_id=f"{recovery_id}:{self.kind}:{self.number}",
+            deadline_id=f"{recovery_id}:{self.kind}:{self.origin.astimezone(UTC):%Y%m%dT%H%M%SZ}",
             started_at=self.started_at,
             deadline=self.deadline,
             warn_at=self.warn_at,
@@ -154,10 +159,10 @@ def evaluate(
         return Clocks()
     recovery_id = ordered[0].recovery_id
 
-    def start(kind: ClockKind, number: int, at: datetime, budget: timedelta) -> _Running:
+    def start(kind: ClockKind, at: datetime, budget: timedelta) -> _Running:
         return _Running(
             kind,
-            number,
+            at,
             at,
             deadline=calendar.add(at, budget),
             warn_at=calendar.add(at, budget * warn_at),
@@ -166,23 +171,20 @@ def evaluate(
     first: _Running | None = None
     update: _Running | None = None
     resolution: _Running | None = None
-    updates = 0
-    resolutions = 0
     paused_since: datetime | None = None
     resolved = False
 
     for event in ordered:
         at = event.at
         if event.kind is EventKind.OPENED and first is None:
-            first = start(ClockKind.FIRST_CONTACT, 0, at, policy.first_contact)
-            resolution = start(ClockKind.RESOLUTION, 0, at, policy.resolution)
+            first = start(ClockKind.FIRST_CONTACT, at, policy.first_contact)
+            resolution = start(ClockKind.RESOLUTION, at, policy.resolution)
         elif event.kind is EventKind.CLIENT_UPDATE and not resolved:
             if first is not None and first.met_at is None:
                 first.met_at = at
             if update is not None and update.met_at is None:
                 update.met_at = at
-            updates += 1
-            update = start(ClockKind.NEXT_UPDATE, updates, at, policy.update_every)
+            update = start(ClockKind.NEXT_UPDATE, at, policy.update_every)
             # An update sent while waiting: its cadence starts when the wait ends.
             update.deferred = paused_since is not None
         elif event.kind is EventKind.PROMISE and update is not None and update.met_at is None:
@@ -216,10 +218,8 @@ def evaluate(
                     clock.met_at = at
         elif event.kind is EventKind.REOPENED and resolved:
             resolved = False
-            updates += 1
-            resolutions += 1
-            update = start(ClockKind.NEXT_UPDATE, updates, at, policy.update_every)
-            resolution = start(ClockKind.RESOLUTION, resolutions, at, policy.resolution)
+            update = start(ClockKind.NEXT_UPDATE, at, policy.update_every)
+            resolution = start(ClockKind.RESOLUTION, at, policy.resolution)
 
     def snap(clock: _Running | None) -> Clock | None:
         return clock.snapshot(recovery_id, paused_since, now) if clock else None
