@@ -13,7 +13,7 @@ from worker.alerts.jira import JiraChannel
 from worker.alerts.log import LogChannel
 from worker.clock import FrozenClock
 from worker.core.alerting import Alert
-from worker.errors import RequestRejected, ServerUnavailable, WorkerError
+from worker.errors import RateLimited, RequestRejected, ServerUnavailable, WorkerError
 from worker.metrics import Metrics
 from worker.settings import AlertSettings, Settings, SlaSettings
 from worker.steps import Services
@@ -198,6 +198,43 @@ def test_label_removed_when_the_clock_is_met_again(
     assert "sla-breached" not in tracker.issues[key].labels
     with services.store.transaction() as conn:
         assert ledger.state_counts(conn) == [("sev1", "ok", 1)]
+
+
+def test_a_breach_comment_retried_after_the_clock_was_met_leaves_no_label(
+    services: Services, clock: FrozenClock, tracker: FakeTracker
+) -> None:
+    """The label goes on with the comment; a retry landing after the update must not keep it."""
+    rid, key = open_recovery(services)
+    at(clock, 61)
+    tracker.fail("add_comment", ServerUnavailable("HTTP 503", retry_after=120))
+    sweep_clocks_once(services, channels(services))
+    assert "sla-breached" in tracker.issues[key].labels
+    at(clock, 62)
+    record(services, rid, EventKind.CLIENT_UPDATE, clock.now())
+    sweep_clocks_once(services, channels(services))
+    assert "sla-breached" not in tracker.issues[key].labels
+    at(clock, 64)
+    sweep_clocks_once(services, channels(services))  # the retried breach: label and comment
+    at(clock, 65)
+    sweep_clocks_once(services, channels(services))
+    assert "sla-breached" not in tracker.issues[key].labels
+    assert ("breach", "jira", "sent") in deliveries(services)
+
+
+def test_jira_asking_to_wait_holds_back_every_jira_update_of_the_sweep(
+    services: Services, clock: FrozenClock, tracker: FakeTracker
+) -> None:
+    """A 429 on the first due date: no more Jira calls in that sweep, and none before it ends."""
+    keys = [open_recovery(services, n=n)[1] for n in range(1, 4)]
+    tracker.fail("set_due", RateLimited("HTTP 429", retry_after=300))
+    sweep_clocks_once(services, channels(services))
+    assert tracker.calls["set_due"] == 1
+    at(clock, 2)
+    sweep_clocks_once(services, channels(services))
+    assert tracker.calls["set_due"] == 1
+    at(clock, 6)
+    sweep_clocks_once(services, channels(services))
+    assert all(tracker.issues[key].due is not None for key in keys)
 
 
 def test_failing_webhook_never_blocks_the_others_and_is_retried(

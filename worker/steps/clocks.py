@@ -320,6 +320,9 @@ def _deliver_batch(
             continue
         with services.store.transaction() as conn:
             ledger.mark_sent(conn, delivery.id, result, services.clock.now())
+            if delivery.channel == "jira" and delivery.alert_key == str(AlertKind.BREACH):
+                # A retried breach may have put the label back after the clock was met again.
+                ledger.breach_labelled(conn, delivery.recovery_id, now)
         services.metrics.alert_deliveries.labels(channel=delivery.channel, outcome="sent").inc()
         done += 1
     return done
@@ -354,7 +357,8 @@ def _update_jira(services: Services, updates: Sequence[_JiraUpdate], now: dateti
     field = services.settings.sla.due_field
     done: list[_JiraUpdate] = []
     failed: list[_JiraUpdate] = []
-    for item in updates:
+    retry_at = now + JIRA_RETRY
+    for index, item in enumerate(updates):
         try:
             if item.remove_label:
                 tracker.remove_labels(item.key, [label])
@@ -369,6 +373,11 @@ def _update_jira(services: Services, updates: Sequence[_JiraUpdate], now: dateti
                 error=type(exc).__name__,
                 detail=str(exc)[:300],
             )
+            if isinstance(exc, TransientError):
+                # Jira is busy or away: the rest waits with this one, as long as it asked.
+                retry_at = max(retry_at, now + timedelta(seconds=exc.retry_after or 0))
+                failed += updates[index:]
+                break
             failed.append(item)
             continue
         done.append(item)
@@ -379,7 +388,7 @@ def _update_jira(services: Services, updates: Sequence[_JiraUpdate], now: dateti
                 conn, item.recovery_id, due=item.due, label_removed=item.remove_label
             )
         for item in failed:
-            ledger.retry_jira_update(conn, item.recovery_id, now + JIRA_RETRY)
+            ledger.retry_jira_update(conn, item.recovery_id, retry_at)
 
 
 def _update_metrics(services: Services, now: datetime) -> None:

@@ -377,6 +377,15 @@ def jira_updated(
         )
 
 
+def breach_labelled(conn: Connection, recovery_id: int, now: datetime) -> None:
+    """The breach label went on in Jira: evaluate the recovery now, to take it off if met."""
+    conn.execute(
+        update(clock_state)
+        .where(clock_state.c.recovery_id == recovery_id)
+        .values(breach_labelled=1, next_check=now)
+    )
+
+
 def retry_jira_update(conn: Connection, recovery_id: int, at: datetime) -> None:
     """A Jira update failed: evaluate the recovery again at ``at`` at the latest."""
     conn.execute(
