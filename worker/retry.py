@@ -4,8 +4,10 @@ Only :class:`~worker.errors.TransientError` is retried, except
 :class:`~worker.errors.OutcomeUnknown`: a write whose result is unknown must be
 looked for before it is tried again (:meth:`RetryPolicy.call_unless_landed`, or the
 caller's ledger for creates). Waits follow the
-server's Retry-After when it gave one, else an exponential backoff with jitter;
-both are capped, and the number of attempts is limited.
+server's Retry-After when it gave one, else an exponential backoff with jitter
+capped at ``max_wait``; the number of attempts is limited. A server that asks for a
+longer wait than ``max_wait`` is not asked again early: its error is raised at once,
+still carrying ``retry_after``, for the supervisor to wait out.
 """
 
 from __future__ import annotations
@@ -53,10 +55,6 @@ def backoff(attempt: int, base: float, cap: float, rng: random.Random) -> float:
     return rng.uniform(ceiling / 2, ceiling)
 
 
-def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, TransientError) and not isinstance(exc, OutcomeUnknown)
-
-
 @dataclass
 class RetryPolicy:
     """How transient failures are retried; ``sleep`` and ``rng`` are injectable for tests."""
@@ -79,6 +77,12 @@ class RetryPolicy:
             return min(self.max_wait, max(0.0, asked))
         return backoff(attempt, self.base_wait, self.max_wait, self.rng)
 
+    def _retryable(self, exc: BaseException) -> bool:
+        """Transient, with a known outcome, and not asking for a wait past ``max_wait``."""
+        if not isinstance(exc, TransientError) or isinstance(exc, OutcomeUnknown):
+            return False
+        return exc.retry_after is None or exc.retry_after <= self.max_wait
+
     def _wait(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         return self.wait_for(exc, state.attempt_number)
@@ -94,9 +98,12 @@ class RetryPolicy:
         )
 
     def call(self, action: Callable[[], T]) -> T:
-        """Run ``action``, retrying transient failures; the last failure is raised as it was."""
+        """Run ``action``, retrying transient failures; the last failure is raised as it was.
+
+        A failure asking to wait longer than ``max_wait`` is raised at once.
+        """
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(_is_retryable),
+            retry=tenacity.retry_if_exception(self._retryable),
             stop=tenacity.stop_after_attempt(self.attempts),
             wait=self._wait,
             sleep=self.sleep,

@@ -2,8 +2,9 @@
 
 Each step does one small unit of work and returns. The supervisor decides when a
 step runs next: at its interval after success, after a growing, jittered backoff
-after a transient failure. A failing step never stops the others, and a signal
-lets the step in hand finish before the loop exits.
+after a transient failure, and never before a server's Retry-After has passed. A
+failing step never stops the others, and a signal lets the step in hand finish
+before the loop exits.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class Step:
     interval: timedelta
     next_run: datetime | None = None
     failures: int = 0
+    #: The end of a server's Retry-After: the loop does not run the step before it, even
+    #: when another step makes it due early.
+    not_before: datetime | None = None
 
 
 @dataclass
@@ -140,11 +144,15 @@ class Supervisor:
         try:
             step.run()
         except TransientError as exc:
+            # Counted from the failure: a step that ran for a while must still wait it all.
+            failed = self.clock.now()
             step.failures += 1
             delay = backoff_delay(step.failures, cap=self.max_backoff)
+            step.not_before = None
             if exc.retry_after is not None:
                 delay = max(delay, timedelta(seconds=exc.retry_after))
-            step.next_run = started + delay
+                step.not_before = failed + timedelta(seconds=exc.retry_after)
+            step.next_run = failed + delay
             self.status.step_failed(step.name, type(exc).__name__)
             log.warning(
                 "worker.step.transient_failure",
@@ -193,7 +201,8 @@ class Supervisor:
             for step in self.steps:
                 if self.shutdown.is_set():
                     break
-                if step.next_run is None or step.next_run <= now:
+                due = _due(step)
+                if due is None or due <= now:
                     self.run_step(step)
             self.status.progressed(self.clock.now())
             if self.shutdown.is_set():
@@ -203,6 +212,15 @@ class Supervisor:
 
     def _seconds_until_next(self) -> float:
         now = self.clock.now()
-        upcoming = [s.next_run for s in self.steps if s.next_run is not None]
+        upcoming = [due for s in self.steps if (due := _due(s)) is not None]
         wait = min(upcoming) - now if upcoming else self.max_wait
         return max(0.0, min(wait, self.max_wait).total_seconds())
+
+
+def _due(step: Step) -> datetime | None:
+    """When the loop runs the step next (None: now), never before its ``not_before``."""
+    if step.not_before is None:
+        return step.next_run
+    if step.next_run is None:
+        return step.not_before
+    return max(step.next_run, step.not_before)

@@ -43,6 +43,48 @@ def test_transient_failure_backs_off_and_honours_retry_after(clock: FrozenClock)
     assert sup.status.last_failure == {"jira": "RateLimited"}
 
 
+def test_retry_after_counts_from_the_failure_not_the_start(clock: FrozenClock) -> None:
+    """A step that worked 40 s before the 429 still waits the whole Retry-After after it."""
+
+    def slow_then_limited() -> None:
+        clock.advance(timedelta(seconds=40))
+        raise RateLimited("429", retry_after=300)
+
+    step = Step("jira", slow_then_limited, timedelta(seconds=5))
+    Supervisor([step], clock).run_step(step)
+    assert step.next_run is not None
+    assert step.next_run - clock.now() >= timedelta(seconds=300)
+
+
+def test_a_step_woken_early_still_waits_out_retry_after(clock: FrozenClock) -> None:
+    """Another step making it due (as the intake wakes the Jira steps) does not cut the wait."""
+    ran: list[datetime] = []
+    failed_at: list[datetime] = []
+
+    def limited_once() -> None:
+        ran.append(clock.now())
+        if len(ran) == 1:
+            clock.advance(timedelta(seconds=10))
+            failed_at.append(clock.now())
+            raise RateLimited("429", retry_after=300)
+        sup.request_shutdown("test")
+
+    jira = Step("jira", limited_once, timedelta(seconds=5))
+
+    def wake_jira() -> None:
+        jira.next_run = None
+        if clock.now() - ran[0] > timedelta(hours=1):
+            sup.request_shutdown("never ran again")
+
+    waker = Step("inbox", wake_jira, timedelta(seconds=7))
+    sup = Supervisor(
+        [jira, waker], clock, waiter=lambda s: clock.advance(timedelta(seconds=max(s, 0.5)))
+    )
+    sup.run_forever()
+    assert len(ran) == 2
+    assert ran[1] - failed_at[0] >= timedelta(seconds=300)
+
+
 def test_one_failing_step_does_not_stop_the_others(clock: FrozenClock) -> None:
     """Transient, permanent and unexpected failures are contained to their step."""
     ran: list[str] = []

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from tests.sandbox.conftest import checked_sandbox
 from tests.tracker.conftest import DIALECTS, jira_tracker, user_id
 from worker.clock import FrozenClock
-from worker.errors import OutcomeUnknown, TransientError
+from worker.errors import OutcomeUnknown, RateLimited, TransientError
 from worker.metrics import Metrics
 from worker.sandbox import RunningSandbox
 from worker.settings import FollowupSettings, Settings
 from worker.steps import Services
-from worker.steps.followup import SEARCH_LAG, check_followups_once, plan_followups_once
+from worker.steps.followup import check_followups_once, plan_followups_once
 from worker.steps.recoveries import raise_priorities_once
 from worker.store import Store, events, recoveries
 from worker.store import followups as fstore
 from worker.store.events import EventKind, RecoveryEvent
+from worker.store.ledger import SEARCH_LAG
 from worker.store.recoveries import Recovery
-from worker.tracker.base import IssueRef, NewIssue, StatusCategory
+from worker.tracker.base import NewIssue, StatusCategory
 from worker.tracker.document import Heading, document, paragraph
 from worker.tracker.jira import JiraTracker
 from worker.tracker.jql import all_of, eq
@@ -99,6 +100,29 @@ def move(services: Services, tracker: JiraTracker, recovery: Recovery, done: boo
     with services.store.transaction() as conn:
         events.record(conn, RecoveryEvent(recovery.id, kind, at, f"jira:{key}#{kind}@{at}"), at)
     return at
+
+
+def lose_answer_once(
+    monkeypatch: pytest.MonkeyPatch,
+    tracker: JiraTracker,
+    method: str,
+    *,
+    landed: bool = True,
+    on: str | None = None,
+) -> None:
+    """The next call of ``method`` (on issue ``on`` when given) gets no answer; with ``landed``
+    Jira did the work first."""
+    real = getattr(tracker, method)
+
+    def lost(first: object, *rest: object) -> object:
+        if on is not None and first != on:
+            return real(first, *rest)
+        if landed:
+            real(first, *rest)
+        monkeypatch.setattr(tracker, method, real)
+        raise OutcomeUnknown("read timed out")
+
+    monkeypatch.setattr(tracker, method, lost)
 
 
 def test_followup_lifecycle_in_jira(
@@ -239,14 +263,7 @@ def test_lost_create_is_not_repeated_while_search_lags(
     recovery = open_in_jira(services, tracker, user_id(tracker, "alice"))
     move(services, tracker, recovery, done=True)
     sandbox.faults.search_lag(seconds=20)
-    create = tracker.create_issue
-
-    def answer_lost(issue: NewIssue) -> IssueRef:
-        create(issue)
-        monkeypatch.setattr(tracker, "create_issue", create)
-        raise OutcomeUnknown("read timed out")
-
-    monkeypatch.setattr(tracker, "create_issue", answer_lost)
+    lose_answer_once(monkeypatch, tracker, "create_issue")
     with pytest.raises(OutcomeUnknown):
         plan_followups_once(services)
     clock.advance(timedelta(seconds=5))
@@ -258,3 +275,83 @@ def test_lost_create_is_not_repeated_while_search_lags(
     tasks = list(tracker.search(all_of(eq("project", "SUP"), eq("labels", "recovery-followup"))))
     assert len(tasks) == 1
     assert [link["outward"] for link in sandbox.state.links] == [tasks[0].key]
+
+
+def test_a_create_lost_an_hour_after_a_refused_one_waits_for_search(
+    sandbox: RunningSandbox, clock: FrozenClock, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused by a 429, then made an hour later with its answer lost: the search lag runs from
+    that create, so a look 5 s after it does not create a second task."""
+    tracker = jira_tracker(sandbox, clock)
+    services = Services(Settings(), clock, store, Metrics(), tracker)
+    recovery = open_in_jira(services, tracker, user_id(tracker, "alice"))
+    move(services, tracker, recovery, done=True)
+    sandbox.faults.rate_limit(1, f"POST /rest/api/{_version(sandbox)}/issue", times=5)
+    with pytest.raises(RateLimited):
+        plan_followups_once(services)  # every try refused: nothing made
+
+    clock.advance(timedelta(hours=1))
+    sandbox.faults.search_lag(seconds=20)
+    lose_answer_once(monkeypatch, tracker, "create_issue")
+    with pytest.raises(OutcomeUnknown):
+        plan_followups_once(services)
+    clock.advance(timedelta(seconds=5))
+    with pytest.raises(TransientError):
+        plan_followups_once(services)  # not in search yet: waits instead of creating again
+
+    clock.advance(SEARCH_LAG)
+    assert plan_followups_once(services) == 1
+    tasks = list(tracker.search(all_of(eq("project", "SUP"), eq("labels", "recovery-followup"))))
+    assert len(tasks) == 1
+
+
+def test_an_overdue_comment_whose_answer_was_lost_before_midnight_is_not_repeated(
+    sandbox: RunningSandbox, clock: FrozenClock, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The comment says how many days late; the retry after midnight says one more, and still
+    finds the first one by its marker."""
+    tracker = jira_tracker(sandbox, clock)
+    services = Services(Settings(), clock, store, Metrics(), tracker)
+    recovery = open_in_jira(services, tracker, user_id(tracker, "alice"))
+    move(services, tracker, recovery, done=True)
+    plan_followups_once(services)
+    with store.transaction() as conn:
+        row = fstore.get(conn, recovery.id)
+    assert row is not None
+    assert row.jira_key is not None
+    late = datetime.combine(row.due + timedelta(days=3), time(23, 59, 50), tzinfo=UTC)
+    clock.advance(late - clock.now())
+
+    lose_answer_once(monkeypatch, tracker, "add_comment")
+    with pytest.raises(OutcomeUnknown):
+        check_followups_once(services)
+    clock.advance(timedelta(seconds=30))  # the next check is on the next day
+    assert check_followups_once(services) == 1
+    (comment,) = tracker.comments(row.jira_key)
+    assert "3 day(s) late" in comment.body
+
+
+def test_a_second_root_cause_comment_on_the_same_day_is_not_taken_for_the_first(
+    sandbox: RunningSandbox, clock: FrozenClock, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resolved twice in a day without a root cause: the second comment, whose first try never
+    reached Jira, is written on the retry although the first one reads the same."""
+    tracker = jira_tracker(sandbox, clock)
+    services = Services(Settings(), clock, store, Metrics(), tracker)
+    recovery = open_in_jira(services, tracker, user_id(tracker, "alice"))
+    key = recovery.jira_key or ""
+    sandbox.state.issues[tracker.get_issue(key).subtasks[1]]["description"] = None
+    move(services, tracker, recovery, done=True)
+    plan_followups_once(services)
+    clock.advance(timedelta(hours=1))
+    move(services, tracker, recovery, done=False)
+    plan_followups_once(services)
+    clock.advance(timedelta(hours=1))
+    move(services, tracker, recovery, done=True)
+
+    lose_answer_once(monkeypatch, tracker, "add_comment", landed=False, on=key)
+    with pytest.raises(OutcomeUnknown):
+        plan_followups_once(services)
+    plan_followups_once(services)
+    flagged = [c for c in tracker.comments(key) if "without its root cause" in c.body]
+    assert len(flagged) == 2

@@ -18,7 +18,6 @@ from worker.steps import Services
 from worker.steps.followup import (
     FOLLOWUP_OVERDUE,
     ROOT_CAUSE_MISSING,
-    SEARCH_LAG,
     ChannelAlerts,
     FollowupAlert,
     check_followups_once,
@@ -29,6 +28,7 @@ from worker.steps.recoveries import raise_priorities_once
 from worker.store import Store, events, ledger, recoveries
 from worker.store import followups as fstore
 from worker.store.events import EventKind, RecoveryEvent
+from worker.store.ledger import SEARCH_LAG
 from worker.store.recoveries import Recovery
 from worker.tracker.base import Issue, NewIssue, StatusCategory
 from worker.tracker.document import document, paragraph

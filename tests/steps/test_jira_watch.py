@@ -15,6 +15,7 @@ from tests.tracker.conftest import jira_tracker, user_id
 from worker.clock import FrozenClock
 from worker.core.followup import followup_label
 from worker.core.playbook import stage_label
+from worker.errors import RateLimited, ServerUnavailable
 from worker.metrics import Metrics
 from worker.sandbox import Dialect, RunningSandbox
 from worker.settings import JiraSettings, Settings
@@ -230,12 +231,33 @@ def test_jira_unavailable_defers_without_moving_the_watermark(
     )
     sandbox.faults.server_error(503, search, times=None)
     later(clock)
-    with capture_logs() as logs:
-        assert watch_jira_once(services) == 0
+    with capture_logs() as logs, pytest.raises(ServerUnavailable):
+        watch_jira_once(services)
     assert any(e["event"] == "jira.watch_deferred" for e in logs)
+    assert pending(services) == []
     sandbox.faults.clear()
     assert watch_jira_once(services) == 1
     assert [r.source_ref for r in pending(services)] == [key]
+
+
+def test_a_rate_limit_keeps_what_was_recorded_and_reaches_the_supervisor(
+    services: Services, clock: FrozenClock, sandbox: RunningSandbox
+) -> None:
+    """A 429 asking for 300 s while comments are read: one request, the labelled issue kept."""
+    labelled = ops_issue(services, labels=("complaint",))
+    ops_issue(services)
+    version = "3" if sandbox.dialect == "cloud" else "2"
+    comments = f"GET /rest/api/{version}/issue/{{issueIdOrKey}}/comment"
+    sandbox.faults.rate_limit(300, comments, times=None)
+    later(clock)
+    with pytest.raises(RateLimited) as raised:
+        watch_jira_once(services)
+    assert raised.value.retry_after == 300
+    assert sandbox.calls[comments] == 1
+    assert [r.source_ref for r in pending(services)] == [labelled]
+    sandbox.faults.clear()
+    assert watch_jira_once(services) == 0
+    assert [r.source_ref for r in pending(services)] == [labelled]
 
 
 def test_reporter_comments_are_read_by_the_configured_detector(

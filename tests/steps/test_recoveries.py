@@ -14,6 +14,8 @@ from worker.metrics import Metrics
 from worker.settings import JiraSettings, Settings
 from worker.steps import Services
 from worker.steps.recoveries import (
+    MAX_ATTEMPTS,
+    SearchLagging,
     open_recoveries_once,
     post_replies_once,
     raise_priorities_once,
@@ -21,6 +23,8 @@ from worker.steps.recoveries import (
 )
 from worker.store import Store, events, ledger, recoveries, replies
 from worker.store.events import EventKind
+from worker.store.ledger import SEARCH_LAG
+from worker.supervisor import Step, Supervisor
 from worker.tracker.base import NewIssue
 from worker.tracker.document import Document
 from worker.tracker.fake import FakeTracker
@@ -124,7 +128,8 @@ def test_unknown_outcome_is_looked_for_on_the_next_pass(
     """A create whose answer was lost defers the recovery; the next pass adopts what exists."""
     rid = add_recovery(services)
     fake.fail("create_issue", OutcomeUnknown("read timed out"), after=True)
-    assert open_recoveries_once(services, sleep=no_sleep) == 0
+    with pytest.raises(OutcomeUnknown):
+        open_recoveries_once(services, sleep=no_sleep)
     with services.store.transaction() as conn:
         assert ledger.get(conn, f"create:{rid}").state == ledger.INTENT  # type: ignore[union-attr]
     assert open_recoveries_once(services, sleep=no_sleep) == 1
@@ -132,17 +137,39 @@ def test_unknown_outcome_is_looked_for_on_the_next_pass(
 
 
 def test_a_lost_create_that_never_happened_is_made_after_bounded_lookups(
-    services: Services, fake: FakeTracker
+    services: Services, fake: FakeTracker, clock: FrozenClock
 ) -> None:
-    """When Jira has nothing after the lookups, the ticket is created, once."""
+    """When Jira has nothing after the lookups and the search lag, the ticket is created, once."""
     add_recovery(services)
     fake.fail("create_issue", RateLimited("slow down", retry_after=1))
     waits: list[float] = []
-    assert open_recoveries_once(services, sleep=waits.append) == 0
+    with pytest.raises(RateLimited):
+        open_recoveries_once(services, sleep=waits.append)
+    clock.advance(SEARCH_LAG)
     assert open_recoveries_once(services, sleep=waits.append) == 1
     assert fake.calls["find_by_label"] == 4
     assert len(waits) == 3
     assert len(fake.issues) == 4
+
+
+def test_a_recovery_waiting_for_search_does_not_hold_up_the_others(
+    services: Services, fake: FakeTracker, clock: FrozenClock
+) -> None:
+    """Within the search lag of a lost create no second one is sent, but the others open."""
+    add_recovery(services, "mail:<a@x>")
+    fake.fail("create_issue", OutcomeUnknown("read timed out"))
+    with pytest.raises(OutcomeUnknown):
+        open_recoveries_once(services, sleep=no_sleep)
+    add_recovery(services, "mail:<b@x>")
+    clock.advance(timedelta(seconds=10))
+    with pytest.raises(SearchLagging) as held:
+        open_recoveries_once(services, sleep=no_sleep)
+    assert held.value.retry_after == (SEARCH_LAG - timedelta(seconds=10)).total_seconds()
+    assert fake.calls["create_issue"] == 2  # a's first, then b's: a's is not sent again
+    assert len(fake.issues) == 4  # b's ticket and subtasks
+    clock.advance(timedelta(seconds=held.value.retry_after))
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert fake.calls["create_issue"] == 3
 
 
 def test_a_refused_recovery_does_not_block_the_others(
@@ -212,6 +239,23 @@ def test_reply_waits_for_its_ticket(services: Services, fake: FakeTracker) -> No
     assert post_replies_once(services) == 1
 
 
+def test_replies_waiting_for_a_ticket_do_not_hold_up_the_others(
+    services: Services, fake: FakeTracker
+) -> None:
+    """Replies to a recovery given up (never to have a ticket) leave the line to the rest."""
+    stuck = add_recovery(services, "mail:<stuck@x>")
+    add_reply(services, stuck, "imap:INBOX:1")
+    add_reply(services, stuck, "imap:INBOX:2")
+    fake.fail("create_issue", RequestRejected("owner is not assignable"), times=MAX_ATTEMPTS)
+    for _ in range(MAX_ATTEMPTS + 1):
+        open_recoveries_once(services, sleep=no_sleep)
+    rid = add_recovery(services, "mail:<open@x>")
+    open_recoveries_once(services, sleep=no_sleep)
+    add_reply(services, rid, "imap:INBOX:3")
+    assert post_replies_once(services, limit=2) == 1
+    assert [c.body.count("ref: rw-reply-") for c in fake.comment_log["SUP-1"]] == [1]
+
+
 def test_reply_with_a_lost_answer_is_found_by_its_marker(
     services: Services, fake: FakeTracker
 ) -> None:
@@ -259,3 +303,120 @@ def test_raise_before_the_ticket_exists_waits_for_it(services: Services, fake: F
     open_recoveries_once(services, sleep=no_sleep)
     assert fake.issues["SUP-1"].priority == "High"
     assert raise_priorities_once(services) == 1
+
+
+def test_a_raise_is_not_held_up_by_a_refused_create(services: Services, fake: FakeTracker) -> None:
+    """A recovery Jira refused does not stop the raises after it; its ticket takes the raise."""
+    refused = add_recovery(services, "mail:<a@x>", severity="sev3")
+    opened = add_recovery(services, "mail:<b@x>", severity="sev3")
+    fake.fail("create_issue", RequestRejected("priority is not valid"))
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    raise_to(services, refused, "sev1", "mail:reply-a")
+    raise_to(services, opened, "sev2", "mail:reply-b")
+    assert raise_priorities_once(services) == 1
+    assert fake.issues["SUP-1"].priority == "High"
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert fake.issues["SUP-5"].priority == "Highest"
+
+
+def test_refused_recoveries_are_given_up_and_make_way(
+    services: Services, fake: FakeTracker
+) -> None:
+    """After MAX_ATTEMPTS refusals a recovery is given up: logged, and no longer taken in turn."""
+    refused = [add_recovery(services, f"mail:<bad{n}@x>") for n in range(3)]
+    fake.fail("create_issue", RequestRejected("owner is not assignable"), times=3 * MAX_ATTEMPTS)
+    with capture_logs() as logs:
+        for _ in range(MAX_ATTEMPTS + 1):
+            assert open_recoveries_once(services, limit=3, sleep=no_sleep) == 0
+    assert [e["recovery_id"] for e in logs if e["event"] == "recovery.given_up"] == refused
+    with services.store.transaction() as conn:
+        assert {recoveries.get(conn, rid).state for rid in refused} == {recoveries.GAVE_UP}  # type: ignore[union-attr]
+        assert recoveries.pending(conn) == []
+    good = add_recovery(services, "mail:<good@x>", severity="sev1")
+    assert open_recoveries_once(services, limit=3, sleep=no_sleep) == 1
+    with services.store.transaction() as conn:
+        assert recoveries.get(conn, good).state == recoveries.OPEN  # type: ignore[union-attr]
+    assert fake.calls["create_issue"] == 3 * MAX_ATTEMPTS + 1
+
+
+def test_subtasks_refused_every_time_do_not_keep_the_recovery_from_opening(
+    services: Services, fake: FakeTracker
+) -> None:
+    """The ticket exists: after MAX_ATTEMPTS refusals it opens without its subtasks."""
+    rid = add_recovery(services)
+    fake.fail("create_issues", RequestRejected("no such issue type"), times=MAX_ATTEMPTS)
+    with capture_logs() as logs:
+        for _ in range(MAX_ATTEMPTS):
+            assert open_recoveries_once(services, sleep=no_sleep) == 0
+        assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert [e["event"] for e in logs].count("recovery.subtasks_given_up") == 1
+    assert fake.calls["create_issue"] == 1
+    with services.store.transaction() as conn:
+        assert recoveries.get(conn, rid).jira_key == "SUP-1"  # type: ignore[union-attr]
+
+
+def fail_second_call(fake: FakeTracker, method: str, error: Exception) -> None:
+    """The first call of ``method`` goes through; the second raises ``error``."""
+    inner = getattr(fake, method)
+    calls: list[object] = []
+
+    def second_fails(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        if len(calls) == 2:
+            raise error
+        return inner(*args, **kwargs)
+
+    setattr(fake, method, second_fails)
+
+
+def test_a_throttled_open_is_raised_to_the_supervisor_after_saving_progress(
+    services: Services, fake: FakeTracker, clock: FrozenClock
+) -> None:
+    """Jira's Retry-After reaches the supervisor; the recovery opened before it stays open."""
+    first = add_recovery(services, "mail:<a@x>")
+    add_recovery(services, "mail:<b@x>")
+    fail_second_call(fake, "create_issue", RateLimited("slow down", retry_after=300))
+    step = Step("open_recoveries", lambda: open_recoveries_once(services, sleep=no_sleep),
+                timedelta(seconds=5))  # fmt: skip
+    with capture_logs() as logs:
+        assert Supervisor([step], clock).run_step(step) is False
+    assert step.next_run is not None
+    assert step.next_run - clock.now() >= timedelta(seconds=300)
+    assert [e["event"] for e in logs if e["event"].startswith("recovery.")] == [
+        "recovery.opened",
+        "recovery.open_deferred",
+    ]
+    with services.store.transaction() as conn:
+        assert recoveries.get(conn, first).state == recoveries.OPEN  # type: ignore[union-attr]
+
+
+def test_a_throttled_reply_is_raised_after_saving_the_ones_posted(
+    services: Services, fake: FakeTracker
+) -> None:
+    """The reply posted before the 429 is recorded; the error carries Jira's Retry-After."""
+    rid = add_recovery(services)
+    open_recoveries_once(services, sleep=no_sleep)
+    add_reply(services, rid, "imap:INBOX:7")
+    add_reply(services, rid, "imap:INBOX:8")
+    fail_second_call(fake, "add_comment", RateLimited("slow down", retry_after=300))
+    with pytest.raises(RateLimited) as raised:
+        post_replies_once(services)
+    assert raised.value.retry_after == 300
+    with services.store.transaction() as conn:
+        assert [r.message_key for r in replies.unposted(conn)] == ["imap:INBOX:8"]
+
+
+def test_a_throttled_raise_is_raised_after_saving_the_ones_made(
+    services: Services, fake: FakeTracker
+) -> None:
+    """A raise made before the 429 is not made again; the error carries Jira's Retry-After."""
+    rid = add_recovery(services, severity="sev3")
+    open_recoveries_once(services, sleep=no_sleep)
+    raise_to(services, rid, "sev2", "mail:reply-1")
+    raise_to(services, rid, "sev1", "mail:reply-2")
+    fail_second_call(fake, "set_priority", RateLimited("slow down", retry_after=300))
+    with pytest.raises(RateLimited) as raised:
+        raise_priorities_once(services)
+    assert raised.value.retry_after == 300
+    assert raise_priorities_once(services) == 1
+    assert fake.calls["set_priority"] == 2  # the first raise once, then the second

@@ -23,13 +23,23 @@ from tests.conftest import REPO
 from tests.sandbox.conftest import checked_sandbox
 from tests.tracker.conftest import jira_tracker
 from worker.clock import FrozenClock
+from worker.errors import OutcomeUnknown
 from worker.mail.model import AttachmentInfo
 from worker.metrics import Metrics
 from worker.sandbox import Dialect, RunningSandbox
 from worker.settings import JiraSettings, Settings
 from worker.steps import Services
-from worker.steps.recoveries import open_recoveries_once, post_replies_once
-from worker.store import Store, recoveries, replies
+from worker.steps.recoveries import (
+    SearchLagging,
+    open_recoveries_once,
+    post_replies_once,
+    raise_priorities_once,
+    reply_marker,
+)
+from worker.store import Store, events, recoveries, replies
+from worker.store.events import EventKind, RecoveryEvent
+from worker.store.ledger import SEARCH_LAG
+from worker.tracker import markup
 from worker.tracker.base import NewIssue
 from worker.tracker.document import Document
 
@@ -224,19 +234,44 @@ def test_unavailable_bulk_is_retried(
 
 
 def test_dropped_connection_on_create_is_looked_for_then_made_once(
-    services: Services, sandbox: RunningSandbox
+    services: Services, sandbox: RunningSandbox, clock: FrozenClock
 ) -> None:
     """A create whose connection dropped is an unknown outcome: never retried blindly."""
     version = "3" if sandbox.dialect == "cloud" else "2"
     sandbox.faults.drop_connection(f"POST /rest/api/{version}/issue")
     add_recovery(services)
-    with capture_logs() as logs:
-        assert open_recoveries_once(services, sleep=no_sleep) == 0
+    with capture_logs() as logs, pytest.raises(OutcomeUnknown):
+        open_recoveries_once(services, sleep=no_sleep)
     deferred = [e for e in logs if e["event"] == "recovery.open_deferred"]
     assert deferred[0]["error"] == "OutcomeUnknown"
     assert issues_in(sandbox) == {}
+    clock.advance(SEARCH_LAG)
     assert open_recoveries_once(services, sleep=no_sleep) == 1
     assert sandbox.calls[f"POST /rest/api/{version}/issue"] == 2
+    assert_one_complete_recovery(sandbox)
+
+
+def test_lost_create_is_not_made_again_while_search_lags(
+    services: Services, sandbox: RunningSandbox, clock: FrozenClock
+) -> None:
+    """After a lost answer, a ticket search does not show yet is waited for, not made twice."""
+    add_recovery(services)
+    sandbox.faults.search_lag(seconds=10)
+    crash_after(services, "create_issue", OutcomeUnknown("read timed out"))
+    with pytest.raises(OutcomeUnknown):
+        open_recoveries_once(services, sleep=no_sleep)
+    clock.advance(timedelta(seconds=1))
+
+    def sleep(seconds: float) -> None:
+        clock.advance(timedelta(seconds=seconds))
+
+    with pytest.raises(SearchLagging) as held:
+        open_recoveries_once(services, sleep=sleep)
+    assert held.value.retry_after is not None
+    assert 0 < held.value.retry_after <= SEARCH_LAG.total_seconds()
+    assert len(issues_in(sandbox)) == 1
+    clock.advance(timedelta(seconds=held.value.retry_after))
+    assert open_recoveries_once(services, sleep=sleep) == 1
     assert_one_complete_recovery(sandbox)
 
 
@@ -254,6 +289,64 @@ def test_jira_source_is_linked(services: Services, sandbox: RunningSandbox) -> N
     assert [(link["inward"], link["outward"]) for link in sandbox.state.links] == [
         ("SUP-1", source.key)
     ]
+
+
+def test_refused_source_link_still_opens_the_recovery(
+    services: Services, sandbox: RunningSandbox
+) -> None:
+    """A source issue that is gone: the link failure is logged and the recovery opens, its
+    replies are posted and its raises reach the ticket."""
+    rid = add_recovery(services, source_key="jira:OPS-999", source_kind="jira",
+                       source_ref="OPS-999", severity="sev3")  # fmt: skip
+    with capture_logs() as logs:
+        assert open_recoveries_once(services, sleep=no_sleep) == 1
+    (failed,) = [e for e in logs if e["event"] == "recovery.link_failed"]
+    assert (failed["jira_key"], failed["error"]) == ("SUP-1", "NotFound")
+    assert sandbox.state.links == []
+    with services.store.transaction() as conn:
+        recovery = recoveries.get(conn, rid)
+        assert recovery is not None
+        assert (recovery.state, recovery.jira_key) == (recoveries.OPEN, "SUP-1")
+        assert [e.kind for e in events.for_recovery(conn, rid)] == [EventKind.OPENED]
+        replies.add(conn, message_key="imap:INBOX:9", recovery_id=rid, author="jane@acme.example",
+                    author_name="Jane", sent_at=services.clock.now(), text="Any news?",
+                    attachments=[], now=services.clock.now())  # fmt: skip
+        recoveries.raise_severity(conn, rid, "sev1")
+        events.record(conn, RecoveryEvent(rid, EventKind.SEVERITY_RAISED, services.clock.now(),
+                                          "mail:reply-9"), services.clock.now())  # fmt: skip
+    assert post_replies_once(services) == 1
+    assert raise_priorities_once(services) == 1
+    assert len(sandbox.state.comments("SUP-1")) == 1
+    assert issues_in(sandbox)["SUP-1"]["priority"] == "1"
+
+
+#: A long client reply full of characters wiki markup escapes, so it grows when rendered.
+PUNCTUATED = "Still broken!!! (again) [see #12] {x} *why* -- a|b ~c~ ^d^ + & \\ ?\n"
+
+
+def test_long_punctuated_reply_is_one_comment_after_a_lost_answer(
+    services: Services, sandbox: RunningSandbox
+) -> None:
+    """A reply at the stored maximum is cut to fit the comment, its marker kept, so a lost
+    answer is recognised and the reply posted once."""
+    rid = add_recovery(services)
+    open_recoveries_once(services, sleep=no_sleep)
+    text = (PUNCTUATED * (replies.MAX_TEXT // len(PUNCTUATED) + 1))[: replies.MAX_TEXT]
+    with services.store.transaction() as conn:
+        replies.add(conn, message_key="imap:INBOX:9", recovery_id=rid, author="jane@acme.example",
+                    author_name="Jane", sent_at=services.clock.now(), text=text,
+                    attachments=[AttachmentInfo("log.txt", "text/plain", 512)],
+                    now=services.clock.now())  # fmt: skip
+    crash_after(services, "add_comment", OutcomeUnknown("read timed out"))
+    with pytest.raises(OutcomeUnknown):
+        post_replies_once(services)
+    assert post_replies_once(services) == 1
+    (comment,) = services.tracker.comments("SUP-1")  # type: ignore[union-attr]
+    assert comment.body.rstrip().endswith("ref: " + reply_marker("imap:INBOX:9"))
+    assert "truncated" in comment.body
+    (stored,) = sandbox.state.comments("SUP-1")
+    body = stored["body"]
+    assert len(body if isinstance(body, str) else markup.adf_to_text(body)) <= markup.MAX_RICH_TEXT
 
 
 def test_reply_is_one_comment_even_after_a_lost_answer(

@@ -11,6 +11,7 @@ from structlog.testing import capture_logs
 from tests.sandbox.conftest import checked_sandbox
 from tests.tracker.conftest import jira_tracker
 from worker.clock import FrozenClock
+from worker.errors import RateLimited
 from worker.metrics import Metrics
 from worker.sandbox import Dialect, RunningSandbox
 from worker.sandbox.state import status_by_id
@@ -169,3 +170,29 @@ def test_a_named_reopen_status_is_used(
     )
     assert reopen_recoveries_once(services) == 1
     assert status_of(sandbox, key) == "In Progress"
+
+
+def test_a_rate_limit_reaches_the_supervisor_and_the_reopen_waits(
+    sandbox: RunningSandbox, store: Store, clock: FrozenClock
+) -> None:
+    """A 429 asking for 300 s: one request, the error raised with its wait, the reopen kept."""
+    services, _, key = complained_after_resolution(sandbox, store, clock)
+    before = transitions_sent(sandbox)
+    version = "3" if sandbox.dialect == "cloud" else "2"
+    sandbox.faults.rate_limit(
+        300, f"POST /rest/api/{version}/issue/{{issueIdOrKey}}/transitions", times=None
+    )
+
+    with capture_logs() as logs, pytest.raises(RateLimited) as raised:
+        reopen_recoveries_once(services)
+    assert raised.value.retry_after == 300
+    assert transitions_sent(sandbox) == before + 1
+    assert [e["event"] for e in logs if e["event"].startswith("recovery.")] == [
+        "recovery.reopen_deferred"
+    ]
+    assert status_of(sandbox, key) == "Done"
+
+    sandbox.faults.clear()
+    clock.advance(timedelta(seconds=300))
+    assert reopen_recoveries_once(services) == 1
+    assert status_of(sandbox, key) == "To Do"

@@ -124,6 +124,23 @@ def test_long_text_is_capped_in_both_forms() -> None:
     assert "after" not in adf_text
 
 
+@pytest.mark.parametrize("marker", ["rw-reply-0123456789abcdef", "rw-alert-fedcba9876543210"])
+def test_long_text_keeps_its_closing_reference_in_both_forms(marker: str) -> None:
+    """A comment's closing ``ref:`` line survives the cap, even when escaping grows the text."""
+    punctuated = "Broken!!! (again) [see #12] {x} *why* -- a|b & \\ ?\n" * 1_000
+    doc = document(paragraph("Client reply:"), Quote(punctuated), paragraph(f"ref: {marker}"))
+    wiki = markup.to_wiki(doc)
+    adf = markup.to_adf(doc)
+    assert len(wiki) <= markup.MAX_RICH_TEXT
+    assert len(markup.adf_to_text(adf)) <= markup.MAX_RICH_TEXT
+    assert markup.wiki_to_text(wiki).endswith(f"truncated\n\nref: {marker}")
+    assert adf["content"][-1] == {
+        "type": "paragraph",
+        "content": [{"type": "text", "text": f"ref: {marker}"}],
+    }
+    assert "truncated" in markup.adf_to_text(adf["content"][-2])
+
+
 def test_to_text_reads_either_dialect() -> None:
     """to_text flattens a wiki string or an ADF document to the same plain text."""
     doc = document(paragraph("It broke {again}"), Quote("a\nb"))

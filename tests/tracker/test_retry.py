@@ -9,6 +9,7 @@ from email.utils import format_datetime
 import pytest
 from structlog.testing import capture_logs
 
+from tests.tracker.conftest import jira_tracker
 from worker.clock import FrozenClock
 from worker.errors import (
     ConnectionFailed,
@@ -18,6 +19,9 @@ from worker.errors import (
     ServerUnavailable,
 )
 from worker.retry import RetryPolicy, backoff, parse_retry_after
+from worker.sandbox import RunningSandbox
+from worker.tracker.base import NewIssue
+from worker.tracker.document import document, paragraph
 
 
 class Flaky:
@@ -66,11 +70,39 @@ def test_parse_retry_after_forms(clock: FrozenClock) -> None:
     assert parse_retry_after(None, now) is None
 
 
-def test_waits_are_capped(clock: FrozenClock) -> None:
-    """A Retry-After of an hour waits only the policy's cap."""
+def test_a_retry_after_past_the_cap_is_raised_at_once(clock: FrozenClock) -> None:
+    """Asked for an hour, the policy does not ask again after its cap: the error goes up as is."""
     waits: list[float] = []
-    policy(clock, waits, max_wait=20).call(Flaky(RateLimited("x", retry_after=3600)))
+    action = Flaky(RateLimited("x", retry_after=3600))
+    with pytest.raises(RateLimited) as raised:
+        policy(clock, waits, max_wait=20).call(action)
+    assert raised.value.retry_after == 3600
+    assert action.calls == 1
+    assert waits == []
+
+
+def test_a_retry_after_at_the_cap_is_waited(clock: FrozenClock) -> None:
+    """A Retry-After no longer than the cap is waited in full, then the call is tried again."""
+    waits: list[float] = []
+    action = Flaky(RateLimited("x", retry_after=20))
+    assert policy(clock, waits, max_wait=20).call(action) == "done"
     assert waits == [20.0]
+
+
+@pytest.mark.integration
+def test_jira_asking_for_five_minutes_gets_one_request_and_the_error(
+    sandbox: RunningSandbox, clock: FrozenClock
+) -> None:
+    """A 429 with Retry-After: 300 on a create: no retry a minute later; the caller gets 300 s."""
+    waits: list[float] = []
+    tracker = jira_tracker(sandbox, clock, waits)
+    endpoint = f"POST /rest/api/{'3' if sandbox.dialect == 'cloud' else '2'}/issue"
+    sandbox.faults.rate_limit(300, endpoint, times=None)
+    with pytest.raises(RateLimited) as raised:
+        tracker.create_issue(NewIssue("SUP", "Task", "Export broken", document(paragraph("x"))))
+    assert raised.value.retry_after == 300
+    assert sandbox.calls[endpoint] == 1
+    assert waits == []
 
 
 def test_backoff_without_retry_after_grows_and_is_capped() -> None:

@@ -8,6 +8,7 @@ an intent first, the write, then the result, so a crash never writes twice.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
@@ -17,7 +18,7 @@ from worker.alerts.base import Channel
 from worker.core.alerting import Alert, AlertKind, Subject
 from worker.core.followup import due_date, followup_label, plan_followup, root_cause_gaps
 from worker.core.sla import ClockKind
-from worker.errors import PermanentError, TransientError, WorkerError
+from worker.errors import OutcomeUnknown, PermanentError, TransientError, WorkerError
 from worker.logs import get_logger
 from worker.metrics import Metrics
 from worker.steps import Services
@@ -26,7 +27,7 @@ from worker.store import events, ledger, recoveries
 from worker.store import followups as store
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.recoveries import Recovery
-from worker.tracker.base import Issue, NewIssue, StatusCategory, Tracker
+from worker.tracker.base import Issue, NewIssue, StatusCategory, Tracker, find_marked_comment
 from worker.tracker.document import Document, Inline, Mention, bullets, document, paragraph
 
 log = get_logger()
@@ -39,9 +40,6 @@ BATCH = 100
 
 ROOT_CAUSE_MISSING = "root_cause.missing"
 FOLLOWUP_OVERDUE = "followup.overdue"
-
-#: How long after a create Jira Cloud's search may still miss the new issue.
-SEARCH_LAG = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -577,6 +575,7 @@ def _create_once(
         action = ledger.record_intent(
             conn, action_key, "followup.create", services.clock.now(), recovery.id
         )
+        sent_at = ledger.last_sent(conn, action_key)
     if action.state == ledger.DONE:
         return action.result
     if action.attempts > 1:
@@ -588,15 +587,24 @@ def _create_once(
                 ledger.complete(conn, action_key, key, services.clock.now())
             log.info("followup.found", recovery_id=recovery.id, followup_key=key)
             return key
-        waited = services.clock.now() - action.created_at
-        if waited < SEARCH_LAG:
+        # Search may miss a task for SEARCH_LAG after the create that made it: the wait runs
+        # from the last create sent (for an intent with none recorded, its first attempt).
+        waited = services.clock.now() - (sent_at or action.created_at)
+        if waited < ledger.SEARCH_LAG:
             # Not found may mean not indexed yet: a second create now could make a second task.
             raise TransientError(
                 f"follow-up {label} not found yet; searching again once Jira's search caught up",
-                retry_after=(SEARCH_LAG - waited).total_seconds(),
+                retry_after=(ledger.SEARCH_LAG - waited).total_seconds(),
             )
+    with services.store.transaction() as conn:
+        ledger.note_sent(conn, action_key, services.clock.now(), recovery.id)
     try:
         ref = tracker.create_issue(issue)
+    except OutcomeUnknown:
+        # The call may have retried or waited long for its answer: the task may be as recent as now.
+        with services.store.transaction() as conn:
+            ledger.note_sent(conn, action_key, services.clock.now(), recovery.id)
+        raise
     except PermanentError as exc:
         with services.store.transaction() as conn:
             ledger.fail(conn, action_key, f"{type(exc).__name__}: {exc}", services.clock.now())
@@ -618,30 +626,29 @@ def _link_once(
         ledger.complete(conn, action_key, followup_key, services.clock.now())
 
 
+def comment_marker(action_key: str) -> str:
+    """A token written into the comment, the same for every attempt at ``action_key``."""
+    return "rw-note-" + hashlib.sha256(action_key.encode("utf-8")).hexdigest()[:16]
+
+
 def _comment_once(
     services: Services, tracker: Tracker, action_key: str, issue_key: str, body: Document
 ) -> None:
-    """Comment once: after an unknown outcome, a comment with the same opening counts."""
+    """Comment once: after an unknown outcome, the comment carrying its marker counts."""
     with services.store.transaction() as conn:
         action = ledger.record_intent(conn, action_key, "followup.comment", services.clock.now())
     if action.state == ledger.DONE:
         return
-    if action.attempts > 1:
-        opening = _first_line(body)
-        if any(opening and opening in c.body for c in tracker.comments(issue_key)):
-            with services.store.transaction() as conn:
-                ledger.complete(conn, action_key, "found", services.clock.now())
-            return
-    comment = tracker.add_comment(issue_key, body)
+    marker = comment_marker(action_key)
+    found = find_marked_comment(tracker, issue_key, marker) if action.attempts > 1 else None
+    if found is not None:
+        with services.store.transaction() as conn:
+            ledger.complete(conn, action_key, found, services.clock.now())
+        return
+    marked = Document((*body.blocks, paragraph(f"ref: {marker}")))
+    comment = tracker.add_comment(issue_key, marked)
     with services.store.transaction() as conn:
         ledger.complete(conn, action_key, comment.id, services.clock.now())
-
-
-def _first_line(body: Document) -> str:
-    text = body.plain_text().splitlines()
-    # Past a leading mention, whose rendering differs between dialects.
-    line = text[0] if text else ""
-    return line.split(" ", 1)[1] if line.startswith("@") and " " in line else line
 
 
 def _alert_once(services: Services, sink: AlertSink, action_key: str, alert: FollowupAlert) -> None:

@@ -107,6 +107,8 @@ def watch_jira_once(services: Services, *, judge: CommentJudge | None = None) ->
     """Poll every enabled signal once; the number of recoveries recorded or raised.
 
     Reporter comments are read by ``judge``, by default the configured complaint detector.
+    A transient failure stops the poll: what was recorded before it stays, and the failure
+    is raised at the end so the supervisor waits (at least its Retry-After) before the next.
     """
     tracker = services.tracker
     jira = services.settings.jira
@@ -117,6 +119,7 @@ def watch_jira_once(services: Services, *, judge: CommentJudge | None = None) ->
         detection = services.settings.detection
         judge = _configured_judge(detection.signals_file, tuple(detection.complaint_addresses))
     handled = 0
+    deferred: TransientError | None = None
     for name in jira.watch_signals:
         try:
             handled += _poll(services, tracker, name, zone, judge)
@@ -124,10 +127,13 @@ def watch_jira_once(services: Services, *, judge: CommentJudge | None = None) ->
             services.metrics.errors.labels(step="watch_jira", kind=type(exc).__name__).inc()
             log.warning("jira.watch_deferred", signal=name, error=type(exc).__name__,
                         detail=str(exc))  # fmt: skip
+            deferred = exc
             break
         except PermanentError as exc:
             services.metrics.errors.labels(step="watch_jira", kind=type(exc).__name__).inc()
             log.error("jira.watch_failed", signal=name, error=type(exc).__name__, detail=str(exc))
+    if deferred is not None:
+        raise deferred
     return handled
 
 

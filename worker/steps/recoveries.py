@@ -11,20 +11,33 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from worker.core.playbook import Playbook, parse_playbook, plan_recovery, priority_for
-from worker.errors import PermanentError, TransientError, WorkerError
+from worker.errors import (
+    OutcomeUnknown,
+    PermanentError,
+    RequestRejected,
+    TransientError,
+    WorkerError,
+)
 from worker.logs import get_logger
 from worker.steps import Services
 from worker.store import events, ledger, recoveries, replies
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.recoveries import Recovery
 from worker.store.replies import Reply
-from worker.tracker.base import CreateFailed, Issue, IssueRef, Tracker, find_marked_comment
+from worker.tracker.base import (
+    CreateFailed,
+    Issue,
+    IssueRef,
+    NewIssue,
+    Tracker,
+    find_marked_comment,
+)
 from worker.tracker.document import Block, Document, Paragraph, Quote, Text, bullets, paragraph
 
 log = get_logger()
@@ -47,6 +60,10 @@ def playbook_for(services: Services) -> Playbook:
     return _read_playbook(services.settings.jira.playbook_file or DEFAULT_PLAYBOOK)
 
 
+class SearchLagging(TransientError):
+    """A create whose answer was lost is not in Jira's search yet: look again after the lag."""
+
+
 @dataclass
 class _Context:
     services: Services
@@ -59,8 +76,10 @@ def open_recoveries_once(
 ) -> int:
     """Open every pending recovery in Jira; the number opened.
 
-    A transient failure ends the pass (the supervisor backs off); a permanent one is
-    recorded against its recovery and the others go on.
+    A transient failure ends the pass and is raised once what was opened is saved, so the
+    supervisor backs off (for its Retry-After, when it has one); a permanent one is recorded
+    against its recovery and the others go on. A recovery waiting for Jira's search to show
+    its lost create waits alone: the others go on, then the shortest such wait is raised.
     """
     tracker = services.tracker
     if tracker is None:
@@ -69,10 +88,20 @@ def open_recoveries_once(
         waiting = recoveries.pending(conn, limit)
     context = _Context(services, tracker, sleep)
     opened = 0
+    lagging: SearchLagging | None = None
     for recovery in waiting:
         try:
             if _open(context, recovery):
                 opened += 1
+        except SearchLagging as exc:
+            log.warning(
+                "recovery.open_deferred",
+                recovery_id=recovery.id,
+                error=type(exc).__name__,
+                detail=str(exc),
+            )
+            if lagging is None or (exc.retry_after or 0) < (lagging.retry_after or 0):
+                lagging = exc
         except TransientError as exc:
             services.metrics.errors.labels(step="open_recoveries", kind=type(exc).__name__).inc()
             log.warning(
@@ -81,7 +110,7 @@ def open_recoveries_once(
                 error=type(exc).__name__,
                 detail=str(exc),
             )
-            break
+            raise
         except PermanentError as exc:
             services.metrics.errors.labels(step="open_recoveries", kind=type(exc).__name__).inc()
             log.error(
@@ -90,6 +119,8 @@ def open_recoveries_once(
                 error=type(exc).__name__,
                 detail=str(exc),
             )
+    if lagging is not None:
+        raise lagging
     return opened
 
 
@@ -117,6 +148,7 @@ def _open(context: _Context, recovery: Recovery) -> bool:
     create_key = f"create:{recovery.id}"
     action = _intent(context, create_key, "create_recovery", recovery.id)
     if action.state == ledger.FAILED and action.attempts > MAX_ATTEMPTS:
+        _give_up(context, recovery)
         return False
     subtask_type = settings.jira.subtask_type or tracker.subtask_issue_type(settings.jira.project)
     plan = plan_recovery(
@@ -131,43 +163,22 @@ def _open(context: _Context, recovery: Recovery) -> bool:
     if action.state == ledger.DONE:
         parent_key = action.result
     else:
-        found = _find_lost_create(context, recovery) if action.attempts > 1 else None
-        if found is not None:
-            parent_key = found.key
-            bound.info("recovery.adopted", jira_key=parent_key)
-        else:
-            try:
-                parent_key = tracker.create_issue(plan.parent).key
-            except PermanentError as exc:
-                _fail(context, create_key, exc)
-                raise
+        parent_key = _create_ticket(context, recovery, plan.parent, action)
         _complete(context, create_key, parent_key)
 
     # 2. The three subtasks, in one bulk call.
     subtasks_key = f"subtasks:{recovery.id}"
     action = _intent(context, subtasks_key, "create_subtasks", recovery.id)
-    if action.state != ledger.DONE:
-        existing = _existing_subtasks(tracker, parent_key) if action.attempts > 1 else {}
-        wanted = plan.subtasks_of(parent_key)
-        missing = [s for s in wanted if s.labels[-1] not in existing]
-        created: list[IssueRef | CreateFailed] = tracker.create_issues(missing) if missing else []
-        refused = [r for r in created if isinstance(r, CreateFailed)]
-        if refused:
-            error = PermanentError(f"Jira refused subtasks: {[dict(r.errors) for r in refused]}")
-            _fail(context, subtasks_key, error)
-            raise error
-        keys = [*existing.values(), *(r.key for r in created if isinstance(r, IssueRef))]
+    if action.state == ledger.FAILED and action.attempts > MAX_ATTEMPTS:
+        # The ticket exists and its clocks matter more than its playbook: open without them.
+        bound.error("recovery.subtasks_given_up", jira_key=parent_key, attempts=MAX_ATTEMPTS)
+    elif action.state != ledger.DONE:
+        keys = _create_subtasks(context, plan.subtasks_of(parent_key), parent_key, action)
         _complete(context, subtasks_key, ",".join(keys))
 
     # 3. For a Jira signal, the link to the issue it came from.
     if recovery.source_kind == "jira":
-        link_key = f"link:{recovery.id}"
-        action = _intent(context, link_key, "link_source", recovery.id)
-        if action.state != ledger.DONE:
-            source_issue = recovery.source_ref or recovery.source_key.removeprefix("jira:")
-            # Jira keeps one link per type between two issues, so a repeated link is harmless.
-            tracker.link(parent_key, source_issue, "Relates")
-            _complete(context, link_key, source_issue)
+        _link_source(context, recovery, parent_key)
 
     # 4. Open in the store: the SLA clocks start from the OPENED event.
     now = services.clock.now()
@@ -191,6 +202,96 @@ def _open(context: _Context, recovery: Recovery) -> bool:
     return True
 
 
+def _create_ticket(
+    context: _Context, recovery: Recovery, parent: NewIssue, action: ledger.Action
+) -> str:
+    """The recovery ticket's key: the one a lost create made, else a new one."""
+    services = context.services
+    found = _find_lost_create(context, recovery) if action.attempts > 1 else None
+    if found is not None:
+        log.info(
+            "recovery.adopted",
+            recovery_id=recovery.id,
+            source=recovery.source_key,
+            jira_key=found.key,
+        )
+        return found.key
+    if action.state == ledger.INTENT:
+        _wait_for_search(context, recovery, action.key)
+    with services.store.transaction() as conn:
+        ledger.note_sent(conn, action.key, services.clock.now(), recovery.id)
+    try:
+        return context.tracker.create_issue(parent).key
+    except OutcomeUnknown:
+        # The call may have waited long for its answer: the ticket may be as new as now.
+        with services.store.transaction() as conn:
+            ledger.note_sent(conn, action.key, services.clock.now(), recovery.id)
+        raise
+    except PermanentError as exc:
+        _fail(context, action.key, exc)
+        raise
+
+
+def _create_subtasks(
+    context: _Context, wanted: Sequence[NewIssue], parent_key: str, action: ledger.Action
+) -> list[str]:
+    """The subtasks' keys: those an earlier attempt made, and the rest made now."""
+    tracker = context.tracker
+    existing = _existing_subtasks(tracker, parent_key) if action.attempts > 1 else {}
+    missing = [s for s in wanted if s.labels[-1] not in existing]
+    try:
+        created: list[IssueRef | CreateFailed] = tracker.create_issues(missing) if missing else []
+        refused = [r for r in created if isinstance(r, CreateFailed)]
+        if refused:
+            raise RequestRejected(f"Jira refused subtasks: {[dict(r.errors) for r in refused]}")
+    except PermanentError as exc:
+        _fail(context, action.key, exc)
+        raise
+    return [*existing.values(), *(r.key for r in created if isinstance(r, IssueRef))]
+
+
+def _give_up(context: _Context, recovery: Recovery) -> None:
+    """Stop trying a recovery Jira refused every time, so it no longer holds a place in line."""
+    with context.services.store.transaction() as conn:
+        recoveries.mark_given_up(conn, recovery.id)
+    log.error(
+        "recovery.given_up",
+        recovery_id=recovery.id,
+        source=recovery.source_key,
+        attempts=MAX_ATTEMPTS,
+    )
+
+
+def _link_source(context: _Context, recovery: Recovery, parent_key: str) -> None:
+    """Relate the ticket to the Jira issue the signal came from; a refusal is logged, not raised.
+
+    The source may have been deleted, or be one the account may not link: the recovery opens
+    all the same.
+    """
+    services = context.services
+    link_key = f"link:{recovery.id}"
+    action = _intent(context, link_key, "link_source", recovery.id)
+    if action.state == ledger.DONE:
+        return
+    source_issue = recovery.source_ref or recovery.source_key.removeprefix("jira:")
+    try:
+        # Jira keeps one link per type between two issues, so a repeated link is harmless.
+        context.tracker.link(parent_key, source_issue, "Relates")
+    except PermanentError as exc:
+        _fail(context, link_key, exc)
+        services.metrics.errors.labels(step="open_recoveries", kind=type(exc).__name__).inc()
+        log.error(
+            "recovery.link_failed",
+            recovery_id=recovery.id,
+            jira_key=parent_key,
+            source=recovery.source_key,
+            error=type(exc).__name__,
+            detail=str(exc),
+        )
+        return
+    _complete(context, link_key, source_issue)
+
+
 def _find_lost_create(context: _Context, recovery: Recovery) -> Issue | None:
     """The ticket an earlier, unconfirmed create made, if any; searches again while search lags."""
     project = context.services.settings.jira.project
@@ -202,6 +303,24 @@ def _find_lost_create(context: _Context, recovery: Recovery) -> Issue | None:
         if attempt + 1 < LOOKUP_ATTEMPTS:
             context.sleep(LOOKUP_WAIT)
     return None
+
+
+def _wait_for_search(context: _Context, recovery: Recovery, create_key: str) -> None:
+    """Raise while the last create, its answer lost, may still be missing from search.
+
+    Not found may mean not indexed yet: creating again now could make a second ticket.
+    """
+    with context.services.store.transaction() as conn:
+        sent = ledger.last_sent(conn, create_key)
+    if sent is None:
+        return
+    waited = context.services.clock.now() - sent
+    if waited < ledger.SEARCH_LAG:
+        raise SearchLagging(
+            f"recovery ticket {recovery.idempotency_key} not found yet; "
+            "searching again once Jira's search has caught up",
+            retry_after=(ledger.SEARCH_LAG - waited).total_seconds(),
+        )
 
 
 def _existing_subtasks(tracker: Tracker, parent_key: str) -> dict[str, str]:
@@ -247,12 +366,15 @@ def reply_document(reply: Reply) -> tuple[Block, ...]:
 
 
 def post_replies_once(services: Services, *, limit: int = 100) -> int:
-    """Post each unposted thread reply as one comment on its recovery; the number posted."""
+    """Post each unposted thread reply as one comment on its recovery; the number posted.
+
+    A transient failure ends the pass and is raised once what was posted is saved.
+    """
     tracker = services.tracker
     if tracker is None:
         return 0
     with services.store.transaction() as conn:
-        waiting = [(r, recoveries.get(conn, r.recovery_id)) for r in replies.unposted(conn, limit)]
+        waiting = [(r, recoveries.get(conn, r.recovery_id)) for r in replies.to_post(conn, limit)]
     posted = 0
     for reply, recovery in waiting:
         if recovery is None or recovery.jira_key is None:
@@ -279,7 +401,7 @@ def post_replies_once(services: Services, *, limit: int = 100) -> int:
         except TransientError as exc:
             services.metrics.errors.labels(step="post_replies", kind=type(exc).__name__).inc()
             bound.warning("reply.post_deferred", error=type(exc).__name__, detail=str(exc))
-            break
+            raise
         except PermanentError as exc:
             services.metrics.errors.labels(step="post_replies", kind=type(exc).__name__).inc()
             bound.error("reply.post_failed", error=type(exc).__name__, detail=str(exc))
@@ -297,8 +419,9 @@ PRIORITY_CURSOR = "cursor:severity_raised"
 def raise_priorities_once(services: Services) -> int:
     """Carry raised severities (a harsher reply, a second signal) to the tickets' priority.
 
-    Reads SEVERITY_RAISED events after the last one handled; a recovery not yet in Jira
-    stops the pass there, so its event is handled once the ticket exists.
+    Reads SEVERITY_RAISED events after the last one handled; a recovery still waiting on
+    its create stops the pass there, so its event is handled once the ticket exists. A
+    transient failure ends the pass and is raised once the events handled are saved.
     """
     tracker = services.tracker
     if tracker is None:
@@ -310,12 +433,14 @@ def raise_priorities_once(services: Services) -> int:
     for event in raised:
         with services.store.transaction() as conn:
             recovery = recoveries.get(conn, event.recovery_id)
-        if recovery is not None and recovery.state == recoveries.PENDING:
+            create = ledger.get(conn, f"create:{event.recovery_id}")
+        if recovery is not None and _awaits_create(recovery, create):
             break
+        jira_key = _ticket_key(recovery, create) if recovery else None
         priority = priority_for(services.settings.jira, recovery.severity) if recovery else None
-        if recovery is not None and recovery.jira_key and priority:
+        if recovery is not None and jira_key and priority:
             try:
-                tracker.set_priority(recovery.jira_key, priority)
+                tracker.set_priority(jira_key, priority)
             except TransientError as exc:
                 log.warning(
                     "recovery.priority_deferred",
@@ -323,7 +448,7 @@ def raise_priorities_once(services: Services) -> int:
                     error=type(exc).__name__,
                     detail=str(exc),
                 )
-                break
+                raise
             except PermanentError as exc:
                 log.error(
                     "recovery.priority_failed",
@@ -336,10 +461,27 @@ def raise_priorities_once(services: Services) -> int:
                 log.info(
                     "recovery.priority_raised",
                     recovery_id=recovery.id,
-                    jira_key=recovery.jira_key,
+                    jira_key=jira_key,
                     priority=priority,
                 )
         assert event.id is not None
         with services.store.transaction() as conn:
             ledger.save_event_cursor(conn, PRIORITY_CURSOR, event.id, services.clock.now())
     return changed
+
+
+def _awaits_create(recovery: Recovery, create: ledger.Action | None) -> bool:
+    """Whether the ticket may yet be made, or have been made with the severity before the raise.
+
+    A refused create made nothing and the next one takes the raised severity; a recovery
+    given up will have no ticket. Neither holds up the raises after it.
+    """
+    waiting = create is None or create.state == ledger.INTENT
+    return recovery.state == recoveries.PENDING and waiting
+
+
+def _ticket_key(recovery: Recovery, create: ledger.Action | None) -> str | None:
+    """The recovery's ticket: once created and still opening (its subtasks), in the ledger."""
+    if recovery.jira_key is None and create is not None and create.state == ledger.DONE:
+        return create.result
+    return recovery.jira_key

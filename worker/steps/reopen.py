@@ -21,13 +21,18 @@ CURSOR = "cursor:reopen_asked"
 
 
 def reopen_recoveries_once(services: Services) -> int:
-    """Move recoveries out of Done whose client complained after the resolution; how many."""
+    """Move recoveries out of Done whose client complained after the resolution; how many.
+
+    A transient failure stops the run: the reopens before it stay done, and the failure
+    is raised at the end so the supervisor waits (at least its Retry-After) before the next.
+    """
     tracker = services.tracker
     if tracker is None:
         return 0
     with services.store.transaction() as conn:
         asked = events.since(conn, ledger.event_cursor(conn, CURSOR), [EventKind.REOPEN_ASKED])
     reopened = 0
+    deferred: TransientError | None = None
     for event in asked:
         assert event.id is not None
         with services.store.transaction() as conn:
@@ -39,12 +44,15 @@ def reopen_recoveries_once(services: Services) -> int:
                     reopened += 1
             except TransientError as exc:
                 bound.warning("recovery.reopen_deferred", error=type(exc).__name__, detail=str(exc))
+                deferred = exc
                 break  # the same event again next round
             except PermanentError as exc:
                 services.metrics.errors.labels(step="reopen", kind=type(exc).__name__).inc()
                 bound.error("recovery.reopen_failed", error=type(exc).__name__, detail=str(exc))
         with services.store.transaction() as conn:
             ledger.save_event_cursor(conn, CURSOR, event.id, services.clock.now())
+    if deferred is not None:
+        raise deferred
     return reopened
 
 

@@ -8,7 +8,7 @@ writing again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -101,3 +101,24 @@ def event_cursor(conn: Connection, name: str) -> int:
 def save_event_cursor(conn: Connection, name: str, event_id: int, now: datetime) -> None:
     record_intent(conn, name, "cursor", now)
     complete(conn, name, str(event_id), now)
+
+
+#: How long after a create Jira Cloud's search may still miss the new issue.
+SEARCH_LAG = timedelta(seconds=30)
+
+
+def note_sent(conn: Connection, key: str, now: datetime, recovery_id: int | None = None) -> None:
+    """Record that the create of action ``key`` goes out at ``now``.
+
+    After a lost answer, a search that finds nothing proves nothing until SEARCH_LAG
+    has passed since the last create sent, not since the first attempt.
+    """
+    sent_key = f"{key}#sent"
+    record_intent(conn, sent_key, "sent", now, recovery_id)
+    complete(conn, sent_key, now.isoformat(), now)
+
+
+def last_sent(conn: Connection, key: str) -> datetime | None:
+    """When the create of action ``key`` last went out; None when none is recorded."""
+    sent = get(conn, f"{key}#sent")
+    return datetime.fromisoformat(sent.result) if sent is not None and sent.result else None

@@ -18,6 +18,8 @@ PENDING = "pending"
 OPEN = "open"
 RESOLVED = "resolved"
 CLOSED = "closed"
+#: Jira refused its ticket too many times: never opened, no longer tried.
+GAVE_UP = "gave_up"
 
 #: Longest client text kept for the ticket's description.
 MAX_EXCERPT = 8_000
@@ -130,6 +132,7 @@ def create_pending(
 
 
 def pending(conn: Connection, limit: int = 100) -> list[Recovery]:
+    """Recoveries still to be opened in Jira, oldest first; those given up are not among them."""
     rows = conn.execute(
         select(recoveries)
         .where(recoveries.c.state == PENDING)
@@ -144,6 +147,14 @@ def mark_open(conn: Connection, recovery_id: int, jira_key: str) -> None:
         update(recoveries)
         .where(recoveries.c.id == recovery_id)
         .values(state=OPEN, jira_key=jira_key)
+    )
+
+
+def mark_given_up(conn: Connection, recovery_id: int) -> None:
+    conn.execute(
+        update(recoveries)
+        .where(recoveries.c.id == recovery_id, recoveries.c.state == PENDING)
+        .values(state=GAVE_UP)
     )
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
 from worker.mail.model import AttachmentInfo
-from worker.store.schema import replies
+from worker.store.schema import recoveries, replies
 
 #: Longest reply text kept for the comment; the client's whole mail stays in the inbox.
 MAX_TEXT = 32_000
@@ -68,6 +68,21 @@ def unposted(conn: Connection, limit: int = 100) -> list[Reply]:
     """Replies with no comment yet, oldest first."""
     rows = conn.execute(
         select(replies).where(replies.c.comment_id.is_(None)).order_by(replies.c.id).limit(limit)
+    ).mappings()
+    return [_from_row(row) for row in rows]
+
+
+def to_post(conn: Connection, limit: int = 100) -> list[Reply]:
+    """Replies with no comment yet whose recovery has its ticket, oldest first.
+
+    A reply to a recovery not in Jira yet, or never to be, takes no place in line.
+    """
+    rows = conn.execute(
+        select(replies)
+        .join(recoveries, recoveries.c.id == replies.c.recovery_id)
+        .where(replies.c.comment_id.is_(None), recoveries.c.jira_key.is_not(None))
+        .order_by(replies.c.id)
+        .limit(limit)
     ).mappings()
     return [_from_row(row) for row in rows]
 

@@ -33,27 +33,47 @@ CHECKBOX = "\u2610 "  # a ballot box: a thing to tick off, in either markup
 # "\\" is a forced line break and "&...;" an entity.
 _WIKI_SPECIAL = frozenset("*_-+^~?{}[]|!#()")
 _LINE_START = re.compile(r"^(\s*)(h[1-6]\.|bq\.)", re.IGNORECASE)
+#: The last line of a comment the worker must be able to find again, as the worker writes it.
+_REFERENCE = re.compile(r"ref: rw-[a-z]+-[0-9a-f]+")
 
 
 # --- capping ----------------------------------------------------------------
 
 
 def cap(document: Document, limit: int = MAX_RICH_TEXT) -> Document:
-    """The document with its text cut so the whole stays under ``limit`` characters."""
+    """The document with its text cut so the whole stays under ``limit`` characters.
+
+    A closing reference line (``ref: rw-…``) is kept whole and the cut falls before it:
+    it is how the worker recognises its own comment after a lost answer.
+    """
+    blocks = document.blocks
+    if blocks and _is_reference(blocks[-1]):
+        kept = _cap_blocks(blocks[:-1], limit - _block_size(blocks[-1]))
+        return Document((*kept, blocks[-1]))
+    return Document(_cap_blocks(blocks, limit))
+
+
+def _is_reference(block: Block) -> bool:
+    if not isinstance(block, Paragraph):
+        return False
+    return _REFERENCE.fullmatch(Document((block,)).plain_text()) is not None
+
+
+def _cap_blocks(blocks: tuple[Block, ...], limit: int) -> tuple[Block, ...]:
     remaining = limit
-    blocks: list[Block] = []
-    for block in document.blocks:
+    kept: list[Block] = []
+    for block in blocks:
         size = _block_size(block)
         if size <= remaining:
-            blocks.append(block)
+            kept.append(block)
             remaining -= size
             continue
         if remaining > 200:
-            blocks.append(_cut(block, remaining - len(TRUNCATED)))
+            kept.append(_cut(block, remaining - len(TRUNCATED)))
         else:
-            blocks.append(Paragraph((Text(TRUNCATED.strip()),)))
+            kept.append(Paragraph((Text(TRUNCATED.strip()),)))
         break
-    return Document(tuple(blocks))
+    return tuple(kept)
 
 
 def _inline_size(parts: tuple[Inline, ...]) -> int:
