@@ -21,6 +21,10 @@ class TransientError(WorkerError):
         self.retry_after = retry_after
 
 
+class Deferred(TransientError):
+    """Not a failure: the work waits for something that takes time, ``retry_after`` seconds."""
+
+
 class PermanentError(WorkerError):
     """A failure that will happen again on retry: record it and move on."""
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from types import FrameType
 
 from worker.clock import Clock
-from worker.errors import PermanentError, TransientError
+from worker.errors import Deferred, PermanentError, TransientError
 from worker.logs import get_logger
 
 log = get_logger()
@@ -143,6 +143,21 @@ class Supervisor:
         started = self.clock.now()
         try:
             step.run()
+        except Deferred as exc:
+            # Healthy, only waiting: neither a failure for /readyz nor a growing backoff.
+            wait = timedelta(seconds=exc.retry_after or 0)
+            finished = self.clock.now()
+            step.failures = 0
+            step.next_run = step.not_before = finished + wait
+            self.status.step_ok(step.name, finished)
+            self.status.progressed(finished)
+            log.info(
+                "worker.step.deferred",
+                step=step.name,
+                detail=str(exc),
+                retry_in_s=round(wait.total_seconds(), 3),
+            )
+            return True
         except TransientError as exc:
             # Counted from the failure: a step that ran for a while must still wait it all.
             failed = self.clock.now()

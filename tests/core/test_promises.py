@@ -73,6 +73,13 @@ def test_stated_next_updates(text: str, expected: datetime) -> None:
         "We will update you within 99999999 days.",  # more than a year: not meant
         "Next update within 400 business days.",
         "We will update you within " + "9" * 400 + " hours.",
+        # A weekday that tells when something was, not when the update is due.
+        "The outage started Monday; I'll update you as soon as we have news.",
+        "Sorry about Friday's downtime, we'll let you know when the fix is deployed.",
+        "We received your mail of Friday, 10:30 and will get back to you shortly.",
+        "Since Monday 8:00 we have been monitoring; we'll update you.",
+        "I'll update you about the Tuesday 3pm meeting soon.",
+        "The fix was applied Tuesday morning; we'll keep you posted.",
         "",
     ],
 )

@@ -25,7 +25,7 @@ from worker.settings import SlaSettings
 from worker.steps.clocks import calendars_from, policies_from
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.followups import CREATED, DONE, ON_HOLD, Followup
-from worker.store.recoveries import OPEN, Recovery
+from worker.store.recoveries import GAVE_UP, OPEN, Recovery
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
@@ -217,6 +217,16 @@ def test_reopen_count_without_events_still_counts() -> None:
     reopened = replace(recovery(1, "mail", "sev2", T0), reopen_count=2)
     report = build_report([reopened], {}, [], NOW)
     assert (report.reopened, report.reopens) == (1, 2)
+
+
+def test_a_recovery_given_up_is_counted_apart() -> None:
+    """Never in Jira, it has no clocks: it would read as 'not contacted yet' forever."""
+    kept = recovery(1, "mail", "sev2", T0)
+    refused = replace(recovery(2, "mail", "sev1", T0), state=GAVE_UP, jira_key=None)
+    report = build_report([kept, refused], {}, [], NOW)
+    assert (report.recoveries, report.given_up) == (1, 1)
+    assert report.opened == {("mail", "sev2"): 1}
+    assert "Given up (no ticket):  1" in to_table(report)
 
 
 def test_json_parses_back() -> None:

@@ -8,7 +8,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from worker.clock import FrozenClock
-from worker.errors import OutcomeUnknown, RateLimited, RequestRejected
+from worker.errors import OutcomeUnknown, RateLimited, RequestRejected, ServerUnavailable
 from worker.mail.model import AttachmentInfo
 from worker.metrics import Metrics
 from worker.settings import JiraSettings, Settings
@@ -337,6 +337,30 @@ def test_refused_recoveries_are_given_up_and_make_way(
     with services.store.transaction() as conn:
         assert recoveries.get(conn, good).state == recoveries.OPEN  # type: ignore[union-attr]
     assert fake.calls["create_issue"] == 3 * MAX_ATTEMPTS + 1
+
+
+def test_a_throttled_create_made_nothing_to_wait_for(services: Services, fake: FakeTracker) -> None:
+    """Only a lost answer makes the next pass wait for search; a 429 is simply tried again."""
+    add_recovery(services)
+    fake.fail("create_issue", RateLimited("slow down", retry_after=1))
+    with pytest.raises(RateLimited):
+        open_recoveries_once(services, sleep=no_sleep)
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert fake.calls["create_issue"] == 2
+
+
+def test_only_refusals_count_towards_giving_up(services: Services, fake: FakeTracker) -> None:
+    """Passes that met a Jira outage are no refusals: one refusal after them gives nothing up."""
+    rid = add_recovery(services)
+    fake.fail("create_issue", ServerUnavailable("HTTP 503"), times=MAX_ATTEMPTS + 1)
+    for _ in range(MAX_ATTEMPTS + 1):
+        with pytest.raises(ServerUnavailable):
+            open_recoveries_once(services, sleep=no_sleep)
+    fake.fail("create_issue", RequestRejected("owner is not assignable"))
+    assert open_recoveries_once(services, sleep=no_sleep) == 0
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    with services.store.transaction() as conn:
+        assert recoveries.get(conn, rid).state == recoveries.OPEN  # type: ignore[union-attr]
 
 
 def test_subtasks_refused_every_time_do_not_keep_the_recovery_from_opening(

@@ -60,7 +60,21 @@ _PART_OF_DAY = re.compile(
     r"\s*(morning|afternoon|evening|noon|midday)?\b",
     re.IGNORECASE,
 )
-_WEEKDAY = re.compile(rf"\b({_DAYS})(?:\s+(morning|afternoon|evening))?\b", re.IGNORECASE)
+# A weekday is the day of a promise after "on", "by"... or "you" ("get back to you Friday"),
+# not where it tells what happened ("the outage started Monday", "your mail of Friday").
+_WEEKDAY = re.compile(
+    rf"\b(?:on|by|next|this|until|till|before|you)\s+({_DAYS})"
+    r"(?:\s+(morning|afternoon|evening))?\b",
+    re.IGNORECASE,
+)
+# ... or right next to a time of day ("Friday at 3pm", "by 3pm Friday"), unless it says when
+# something was ("since Monday 8:00", "the Tuesday 3pm meeting").
+_WEEKDAY_TIMED = re.compile(
+    r"(?<!since )(?<!from )(?<!of )(?<!last )(?<!the )(?<!about )(?<!after )(?<!every )"
+    rf"\b({_DAYS})(?=,?\s+(?:at\s+)?\d{{1,2}}(?:[:.h]\d{{2}}|\s*[ap]m\b))"
+    rf"|(?:(?<=[ap]m )|(?<=[ap]m, )|(?<=\d\d )|(?<=\d\d, ))({_DAYS})\b",
+    re.IGNORECASE,
+)
 _NUMBERS = {"a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0}
 _WEEKDAYS = _DAYS.split("|")
 #: When each part of a day is over.
@@ -108,11 +122,11 @@ def _in_sentence(sentence: str, local: datetime, calendar: BusinessCalendar) -> 
     day = local.date()
     named_day = False
     part: str | None = None
-    if match := _WEEKDAY.search(sentence):
-        ahead = (_WEEKDAYS.index(match.group(1).lower()) - local.weekday()) % 7 or 7
+    if weekday := _weekday_in(sentence):
+        name, part = weekday
+        ahead = (_WEEKDAYS.index(name) - local.weekday()) % 7 or 7
         day += timedelta(days=ahead)
         named_day = True
-        part = match.group(2).lower() if match.group(2) else None
     elif match := _PART_OF_DAY.search(sentence):
         part = match.group(2).lower() if match.group(2) else None
         if match.group(1).lower() == "tomorrow":
@@ -127,6 +141,15 @@ def _in_sentence(sentence: str, local: datetime, calendar: BusinessCalendar) -> 
         return datetime.combine(day, _ENDS[None], tzinfo=local.tzinfo)
     if named_day or part is not None:
         return datetime.combine(day, _ENDS[part], tzinfo=local.tzinfo)
+    return None
+
+
+def _weekday_in(sentence: str) -> tuple[str, str | None] | None:
+    """The weekday a promise names, and the part of that day; None when it names none."""
+    if match := _WEEKDAY.search(sentence):
+        return match.group(1).lower(), match.group(2).lower() if match.group(2) else None
+    if match := _WEEKDAY_TIMED.search(sentence):
+        return (match.group(1) or match.group(2)).lower(), None
     return None
 
 

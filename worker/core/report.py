@@ -21,7 +21,7 @@ from worker.core.calendar import BusinessCalendar
 from worker.core.sla import Clock, ClockKind, ClockState, Policy, evaluate
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.followups import CANCELLED, CREATED, DONE, ON_HOLD, Followup
-from worker.store.recoveries import Recovery
+from worker.store.recoveries import GAVE_UP, Recovery
 
 NO_RECOVERIES = "no recoveries yet"
 
@@ -75,6 +75,7 @@ class Report:
     followups: FollowupTally
     reopened: int  # recoveries reopened at least once
     reopens: int  # reopen events in all
+    given_up: int = 0  # complaints Jira refused a ticket for every time: in no other figure
 
 
 #: Counts a recovery's deadlines that came due by ``now``: (recovery, its events, now).
@@ -179,7 +180,8 @@ def build_report(
 
     ``breaches`` counts the breach alerts per recovery; without it, missed deadlines count.
     """
-    chosen = [r for r in recoveries if since is None or r.opened_at >= since]
+    in_window = [r for r in recoveries if since is None or r.opened_at >= since]
+    chosen = [r for r in in_window if r.state != GAVE_UP]
     ids = {r.id for r in chosen}
     opened: Counter[tuple[str, str]] = Counter((r.source_kind, r.severity) for r in chosen)
 
@@ -217,6 +219,7 @@ def build_report(
         followups=_followups([f for f in followups if f.recovery_id in ids], now),
         reopened=reopened,
         reopens=reopens,
+        given_up=len(in_window) - len(chosen),
     )
 
 
@@ -297,6 +300,7 @@ def as_dict(report: Report) -> dict[str, Any]:
             "cancelled": report.followups.cancelled,
         },
         "reopened": {"recoveries": report.reopened, "reopens": report.reopens},
+        "given_up": report.given_up,
     }
     if report.recoveries == 0:
         result["message"] = NO_RECOVERIES
@@ -354,6 +358,7 @@ def rows(report: Report) -> list[tuple[str, str, str]]:
         ("followups", "cancelled", str(f.cancelled)),
         ("reopened", "recoveries", str(report.reopened)),
         ("reopened", "reopens", str(report.reopens)),
+        ("given_up", "recoveries", str(report.given_up)),
     ]
     return out
 
@@ -399,6 +404,8 @@ def to_table(report: Report) -> str:
         f"{f.cancelled} cancelled",
         f"Recoveries reopened:   {report.reopened} ({report.reopens} reopens)",
     ]
+    if report.given_up:
+        lines.append(f"Given up (no ticket):  {report.given_up}; see recovery.given_up in the log")
     return "\n".join(lines) + "\n"
 
 

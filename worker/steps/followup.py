@@ -18,7 +18,12 @@ from worker.alerts.base import Channel
 from worker.core.alerting import Alert, AlertKind, Subject
 from worker.core.followup import due_date, followup_label, plan_followup, root_cause_gaps
 from worker.core.sla import ClockKind
-from worker.errors import OutcomeUnknown, PermanentError, TransientError, WorkerError
+from worker.errors import (
+    Deferred,
+    OutcomeUnknown,
+    PermanentError,
+    WorkerError,
+)
 from worker.logs import get_logger
 from worker.metrics import Metrics
 from worker.steps import Services
@@ -592,7 +597,7 @@ def _create_once(
         waited = services.clock.now() - (sent_at or action.created_at)
         if waited < ledger.SEARCH_LAG:
             # Not found may mean not indexed yet: a second create now could make a second task.
-            raise TransientError(
+            raise Deferred(
                 f"follow-up {label} not found yet; searching again once Jira's search caught up",
                 retry_after=(ledger.SEARCH_LAG - waited).total_seconds(),
             )
@@ -601,13 +606,16 @@ def _create_once(
     try:
         ref = tracker.create_issue(issue)
     except OutcomeUnknown:
-        # The call may have retried or waited long for its answer: the task may be as recent as now.
+        # The call may have waited long for its answer: the task may be as new as now.
         with services.store.transaction() as conn:
             ledger.note_sent(conn, action_key, services.clock.now(), recovery.id)
         raise
-    except PermanentError as exc:
+    except WorkerError as exc:
+        # Throttled, refused, or never arrived: no task was made that search could miss.
         with services.store.transaction() as conn:
-            ledger.fail(conn, action_key, f"{type(exc).__name__}: {exc}", services.clock.now())
+            ledger.forget_sent(conn, action_key, services.clock.now())
+            if isinstance(exc, PermanentError):
+                ledger.fail(conn, action_key, f"{type(exc).__name__}: {exc}", services.clock.now())
         raise
     with services.store.transaction() as conn:
         ledger.complete(conn, action_key, ref.key, services.clock.now())

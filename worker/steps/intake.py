@@ -16,7 +16,13 @@ from functools import cache
 from pathlib import Path
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from worker.core.calendar import BusinessCalendar
 from worker.core.decision import (
@@ -52,6 +58,9 @@ log = get_logger()
 
 #: Messages read per folder and poll; the loop polls again while there is more.
 BATCH = 200
+#: Failures of the store itself (locked, disk full, connection lost), as opposed to a
+#: mail whose writes fail the same way on every try.
+_STORE_TROUBLE = (StoreError, OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 #: Messages recorded per store transaction (one commit, one fsync).
 COMMIT_EVERY = 50
 #: Bytes of Maildir files held in memory before their decisions are committed.
@@ -207,7 +216,7 @@ def handle_batch(
         try:
             with services.store.transaction() as conn:
                 return record(conn, item)
-        except (StoreError, OperationalError):
+        except _STORE_TROUBLE:
             raise  # the store, not the mail: tried again with the cursor where it is
         except Exception as exc:
             # Whatever in the mail made recording fail would fail the same way on every

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from worker.core.playbook import Playbook, parse_playbook, plan_recovery, priority_for
 from worker.errors import (
+    Deferred,
     OutcomeUnknown,
     PermanentError,
     RequestRejected,
@@ -46,7 +47,7 @@ DEFAULT_PLAYBOOK = Path(__file__).resolve().parent.parent / "defaults" / "playbo
 #: Searches for a lost create before concluding it never happened (Cloud search lags writes).
 LOOKUP_ATTEMPTS = 4
 LOOKUP_WAIT = 2.0
-#: Refused creates are tried again this many times (a settings fix may cure them), no more.
+#: A create Jira refused this many times is given up; until then a settings fix may cure it.
 MAX_ATTEMPTS = 5
 
 
@@ -60,7 +61,7 @@ def playbook_for(services: Services) -> Playbook:
     return _read_playbook(services.settings.jira.playbook_file or DEFAULT_PLAYBOOK)
 
 
-class SearchLagging(TransientError):
+class SearchLagging(Deferred):
     """A create whose answer was lost is not in Jira's search yet: look again after the lag."""
 
 
@@ -134,6 +135,11 @@ def _complete(context: _Context, key: str, result: str) -> None:
         ledger.complete(conn, key, result, context.services.clock.now())
 
 
+def _refusals(context: _Context, key: str) -> int:
+    with context.services.store.transaction() as conn:
+        return ledger.refusals(conn, key)
+
+
 def _fail(context: _Context, key: str, error: WorkerError) -> None:
     with context.services.store.transaction() as conn:
         ledger.fail(conn, key, f"{type(error).__name__}: {error}", context.services.clock.now())
@@ -147,7 +153,7 @@ def _open(context: _Context, recovery: Recovery) -> bool:
 
     create_key = f"create:{recovery.id}"
     action = _intent(context, create_key, "create_recovery", recovery.id)
-    if action.state == ledger.FAILED and action.attempts > MAX_ATTEMPTS:
+    if action.state == ledger.FAILED and _refusals(context, create_key) >= MAX_ATTEMPTS:
         _give_up(context, recovery)
         return False
     subtask_type = settings.jira.subtask_type or tracker.subtask_issue_type(settings.jira.project)
@@ -169,7 +175,7 @@ def _open(context: _Context, recovery: Recovery) -> bool:
     # 2. The three subtasks, in one bulk call.
     subtasks_key = f"subtasks:{recovery.id}"
     action = _intent(context, subtasks_key, "create_subtasks", recovery.id)
-    if action.state == ledger.FAILED and action.attempts > MAX_ATTEMPTS:
+    if action.state == ledger.FAILED and _refusals(context, subtasks_key) >= MAX_ATTEMPTS:
         # The ticket exists and its clocks matter more than its playbook: open without them.
         bound.error("recovery.subtasks_given_up", jira_key=parent_key, attempts=MAX_ATTEMPTS)
     elif action.state != ledger.DONE:
@@ -227,8 +233,12 @@ def _create_ticket(
         with services.store.transaction() as conn:
             ledger.note_sent(conn, action.key, services.clock.now(), recovery.id)
         raise
-    except PermanentError as exc:
-        _fail(context, action.key, exc)
+    except WorkerError as exc:
+        # Throttled, refused, or never arrived: no ticket was made that search could miss.
+        with services.store.transaction() as conn:
+            ledger.forget_sent(conn, action.key, services.clock.now())
+        if isinstance(exc, PermanentError):
+            _fail(context, action.key, exc)
         raise
 
 

@@ -84,12 +84,21 @@ def complete(conn: Connection, key: str, result: str, now: datetime) -> None:
 
 
 def fail(conn: Connection, key: str, error: str, now: datetime) -> None:
-    """A permanent failure: recorded, not retried."""
+    """A permanent failure: recorded, and counted apart from transient ones (refusals)."""
+    refused = refusals(conn, key) + 1
     conn.execute(
         update(actions)
         .where(actions.c.key == key)
         .values(state=FAILED, error=error[:2000], updated_at=now)
     )
+    record_intent(conn, f"{key}#refused", "refused", now)
+    complete(conn, f"{key}#refused", str(refused), now)
+
+
+def refusals(conn: Connection, key: str) -> int:
+    """How many times action ``key`` failed permanently; its attempts count transient ones too."""
+    counted = get(conn, f"{key}#refused")
+    return int(counted.result) if counted is not None and counted.result else 0
 
 
 def event_cursor(conn: Connection, name: str) -> int:
@@ -116,6 +125,15 @@ def note_sent(conn: Connection, key: str, now: datetime, recovery_id: int | None
     sent_key = f"{key}#sent"
     record_intent(conn, sent_key, "sent", now, recovery_id)
     complete(conn, sent_key, now.isoformat(), now)
+
+
+def forget_sent(conn: Connection, key: str, now: datetime) -> None:
+    """The create of action ``key`` was refused or never reached Jira: nothing to wait for.
+
+    Safe to forget: a send goes out only once the wait for any earlier one is over.
+    """
+    if get(conn, f"{key}#sent") is not None:
+        complete(conn, f"{key}#sent", "", now)
 
 
 def last_sent(conn: Connection, key: str) -> datetime | None:
