@@ -10,7 +10,7 @@ import pytest
 from tests.sandbox.conftest import checked_sandbox
 from tests.tracker.conftest import DIALECTS, jira_tracker, user_id
 from worker.clock import FrozenClock
-from worker.errors import OutcomeUnknown, RateLimited, TransientError
+from worker.errors import Deferred, OutcomeUnknown, RateLimited
 from worker.metrics import Metrics
 from worker.sandbox import RunningSandbox
 from worker.settings import FollowupSettings, Settings
@@ -22,7 +22,7 @@ from worker.store import followups as fstore
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.ledger import SEARCH_LAG
 from worker.store.recoveries import Recovery
-from worker.tracker.base import NewIssue, StatusCategory
+from worker.tracker.base import Issue, NewIssue, StatusCategory
 from worker.tracker.document import Heading, document, paragraph
 from worker.tracker.jira import JiraTracker
 from worker.tracker.jql import all_of, eq
@@ -262,19 +262,26 @@ def test_lost_create_is_not_repeated_while_search_lags(
     services = Services(Settings(), clock, store, Metrics(), tracker)
     recovery = open_in_jira(services, tracker, user_id(tracker, "alice"))
     move(services, tracker, recovery, done=True)
+    (task,) = tasks_after_a_create_lost_while_search_lags(services, sandbox, monkeypatch, clock)
+    assert [link["outward"] for link in sandbox.state.links] == [task.key]
+
+
+def tasks_after_a_create_lost_while_search_lags(
+    services: Services, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch, clock: FrozenClock
+) -> list[Issue]:
+    """A follow-up made with its answer lost, search missing it for 20 s; the tasks in Jira."""
+    assert isinstance(services.tracker, JiraTracker)
     sandbox.faults.search_lag(seconds=20)
-    lose_answer_once(monkeypatch, tracker, "create_issue")
+    lose_answer_once(monkeypatch, services.tracker, "create_issue")
     with pytest.raises(OutcomeUnknown):
         plan_followups_once(services)
     clock.advance(timedelta(seconds=5))
-    with pytest.raises(TransientError):
+    with pytest.raises(Deferred):
         plan_followups_once(services)  # not in search yet: waits instead of creating again
-
     clock.advance(SEARCH_LAG)
     assert plan_followups_once(services) == 1
-    tasks = list(tracker.search(all_of(eq("project", "SUP"), eq("labels", "recovery-followup"))))
-    assert len(tasks) == 1
-    assert [link["outward"] for link in sandbox.state.links] == [tasks[0].key]
+    query = all_of(eq("project", "SUP"), eq("labels", "recovery-followup"))
+    return list(services.tracker.search(query))
 
 
 def test_a_create_lost_an_hour_after_a_refused_one_waits_for_search(
@@ -291,18 +298,9 @@ def test_a_create_lost_an_hour_after_a_refused_one_waits_for_search(
         plan_followups_once(services)  # every try refused: nothing made
 
     clock.advance(timedelta(hours=1))
-    sandbox.faults.search_lag(seconds=20)
-    lose_answer_once(monkeypatch, tracker, "create_issue")
-    with pytest.raises(OutcomeUnknown):
-        plan_followups_once(services)
-    clock.advance(timedelta(seconds=5))
-    with pytest.raises(TransientError):
-        plan_followups_once(services)  # not in search yet: waits instead of creating again
-
-    clock.advance(SEARCH_LAG)
-    assert plan_followups_once(services) == 1
-    tasks = list(tracker.search(all_of(eq("project", "SUP"), eq("labels", "recovery-followup"))))
-    assert len(tasks) == 1
+    assert (
+        len(tasks_after_a_create_lost_while_search_lags(services, sandbox, monkeypatch, clock)) == 1
+    )
 
 
 def test_an_overdue_comment_whose_answer_was_lost_before_midnight_is_not_repeated(
