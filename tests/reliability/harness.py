@@ -119,9 +119,9 @@ def merge(base: dict[str, dict[str, Any]], extra: Mapping[str, Mapping[str, Any]
 
 @dataclass(frozen=True)
 class Call:
-    """One answered Jira call as the sandbox saw it, with when it was answered."""
+    """One answered Jira call as the sandbox saw it, with when it arrived."""
 
-    at: float  # time.monotonic()
+    at: float  # time.monotonic() at arrival: a late answer does not make a call look recent
     name: str  # "POST /rest/api/3/issue"
     status: int
     accepted: bool
@@ -139,7 +139,8 @@ class CallLog:
         if exchange.template is not None:
             name = f"{exchange.method} {exchange.template}"
             with self._lock:
-                self.calls.append(Call(time.monotonic(), name, exchange.status, exchange.accepted))
+                at = exchange.received_at or time.monotonic()
+                self.calls.append(Call(at, name, exchange.status, exchange.accepted))
         if self.then is not None:
             self.then(exchange)
 

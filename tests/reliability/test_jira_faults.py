@@ -58,7 +58,8 @@ def fault_everything(sandbox: RunningSandbox) -> None:
 
 def retry_after_gaps(calls: list[Call]) -> list[float]:
     """For each 429, the seconds until the next call the worker made."""
-    return [later.at - call.at for call, later in itertools.pairwise(calls) if call.status == 429]
+    ordered = sorted(calls, key=lambda call: call.at)
+    return [later.at - call.at for call, later in itertools.pairwise(ordered) if call.status == 429]
 
 
 @pytest.mark.parametrize("dialect", ["cloud", "datacenter"])

@@ -45,6 +45,7 @@ class Exchange:
     status: int
     response_body: Any
     accepted: bool  # the sandbox did the work (2xx)
+    received_at: float = 0.0  # time.monotonic() when the request arrived, before any latency
 
 
 ExchangeHook = Callable[[Exchange], None]
@@ -148,6 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
         template = route.template if route else None
         name = f"{method} {template or url.path}"
         self.call = (method, url.path, template, query)
+        self.received_at = time.monotonic()
         with self.server.lock:
             self.server.calls[name] += 1
         for fault in self.server.faults.pick(name):
@@ -218,6 +220,7 @@ class _Handler(BaseHTTPRequestHandler):
                 reply.status,
                 reply.body,
                 accepted,
+                self.received_at,
             )
             try:
                 hook(exchange)

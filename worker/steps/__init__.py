@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from worker.clock import Clock
+from worker.errors import TransientError
 from worker.metrics import Metrics
 from worker.settings import Settings
 from worker.store import Store
@@ -25,3 +26,14 @@ class Services:
     store: Store
     metrics: Metrics
     tracker: Tracker | None = None
+
+
+def end_of_pass(exc: TransientError, *, progressed: bool) -> None:
+    """Raise the transient failure that ended a step's pass, unless the pass got work through.
+
+    Raised, it makes the supervisor back off, and wait at least the Retry-After the server
+    gave. A pass that made progress before a failure without Retry-After just ends: its next
+    run comes at the step's interval, not after a backoff that grows while Jira flickers.
+    """
+    if exc.retry_after is not None or not progressed:
+        raise exc

@@ -24,7 +24,7 @@ from worker.core.detection import Detector, load_signals
 from worker.core.playbook import STAGES
 from worker.errors import ConfigurationError, PermanentError, TransientError
 from worker.logs import get_logger
-from worker.steps import Services
+from worker.steps import Services, end_of_pass
 from worker.store import events, recoveries
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.schema import jira_cursors, jira_seen
@@ -108,7 +108,7 @@ def watch_jira_once(services: Services, *, judge: CommentJudge | None = None) ->
 
     Reporter comments are read by ``judge``, by default the configured complaint detector.
     A transient failure stops the poll: what was recorded before it stays, and the failure
-    is raised at the end so the supervisor waits (at least its Retry-After) before the next.
+    is raised at the end for the supervisor to wait (see end_of_pass).
     """
     tracker = services.tracker
     jira = services.settings.jira
@@ -133,7 +133,7 @@ def watch_jira_once(services: Services, *, judge: CommentJudge | None = None) ->
             services.metrics.errors.labels(step="watch_jira", kind=type(exc).__name__).inc()
             log.error("jira.watch_failed", signal=name, error=type(exc).__name__, detail=str(exc))
     if deferred is not None:
-        raise deferred
+        end_of_pass(deferred, progressed=handled > 0)
     return handled
 
 

@@ -26,7 +26,7 @@ from worker.errors import (
     WorkerError,
 )
 from worker.logs import get_logger
-from worker.steps import Services
+from worker.steps import Services, end_of_pass
 from worker.store import events, ledger, recoveries, replies
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.recoveries import Recovery
@@ -77,10 +77,10 @@ def open_recoveries_once(
 ) -> int:
     """Open every pending recovery in Jira; the number opened.
 
-    A transient failure ends the pass and is raised once what was opened is saved, so the
-    supervisor backs off (for its Retry-After, when it has one); a permanent one is recorded
-    against its recovery and the others go on. A recovery waiting for Jira's search to show
-    its lost create waits alone: the others go on, then the shortest such wait is raised.
+    A transient failure ends the pass, what was opened saved, and goes to the supervisor to
+    wait (see end_of_pass); a permanent one is recorded against its recovery and the others
+    go on. A recovery waiting for Jira's search to show its lost create waits alone, without
+    holding up the step: it is looked for again on the next pass.
     """
     tracker = services.tracker
     if tracker is None:
@@ -89,20 +89,12 @@ def open_recoveries_once(
         waiting = recoveries.pending(conn, limit)
     context = _Context(services, tracker, sleep)
     opened = 0
-    lagging: SearchLagging | None = None
     for recovery in waiting:
         try:
             if _open(context, recovery):
                 opened += 1
         except SearchLagging as exc:
-            log.warning(
-                "recovery.open_deferred",
-                recovery_id=recovery.id,
-                error=type(exc).__name__,
-                detail=str(exc),
-            )
-            if lagging is None or (exc.retry_after or 0) < (lagging.retry_after or 0):
-                lagging = exc
+            log.info("recovery.search_lagging", recovery_id=recovery.id, detail=str(exc))
         except TransientError as exc:
             services.metrics.errors.labels(step="open_recoveries", kind=type(exc).__name__).inc()
             log.warning(
@@ -111,7 +103,8 @@ def open_recoveries_once(
                 error=type(exc).__name__,
                 detail=str(exc),
             )
-            raise
+            end_of_pass(exc, progressed=opened > 0)
+            break
         except PermanentError as exc:
             services.metrics.errors.labels(step="open_recoveries", kind=type(exc).__name__).inc()
             log.error(
@@ -120,8 +113,6 @@ def open_recoveries_once(
                 error=type(exc).__name__,
                 detail=str(exc),
             )
-    if lagging is not None:
-        raise lagging
     return opened
 
 
@@ -213,7 +204,13 @@ def _create_ticket(
 ) -> str:
     """The recovery ticket's key: the one a lost create made, else a new one."""
     services = context.services
-    found = _find_lost_create(context, recovery) if action.attempts > 1 else None
+    found = None
+    if action.attempts > 1:
+        with services.store.transaction() as conn:
+            noted = ledger.get(conn, f"{action.key}#sent") is not None
+        # With its sends noted, the lag is waited across passes (_wait_for_search) and one
+        # look a pass is enough; without (a store from before), looks a few seconds apart.
+        found = _find_lost_create(context, recovery, 1 if noted else LOOKUP_ATTEMPTS)
     if found is not None:
         log.info(
             "recovery.adopted",
@@ -302,15 +299,15 @@ def _link_source(context: _Context, recovery: Recovery, parent_key: str) -> None
     _complete(context, link_key, source_issue)
 
 
-def _find_lost_create(context: _Context, recovery: Recovery) -> Issue | None:
-    """The ticket an earlier, unconfirmed create made, if any; searches again while search lags."""
+def _find_lost_create(context: _Context, recovery: Recovery, lookups: int) -> Issue | None:
+    """The ticket an earlier, unconfirmed create made, if any, in up to ``lookups`` searches."""
     project = context.services.settings.jira.project
-    for attempt in range(LOOKUP_ATTEMPTS):
+    for attempt in range(lookups):
         found = context.tracker.find_by_label(project, recovery.idempotency_key)
         if found:
             # Two would mean an earlier bug; adopt the oldest, the others stay visible in Jira.
             return min(found, key=lambda issue: (issue.created_at, issue.key))
-        if attempt + 1 < LOOKUP_ATTEMPTS:
+        if attempt + 1 < lookups:
             context.sleep(LOOKUP_WAIT)
     return None
 
@@ -378,7 +375,7 @@ def reply_document(reply: Reply) -> tuple[Block, ...]:
 def post_replies_once(services: Services, *, limit: int = 100) -> int:
     """Post each unposted thread reply as one comment on its recovery; the number posted.
 
-    A transient failure ends the pass and is raised once what was posted is saved.
+    A transient failure ends the pass, what was posted saved (see end_of_pass).
     """
     tracker = services.tracker
     if tracker is None:
@@ -411,7 +408,8 @@ def post_replies_once(services: Services, *, limit: int = 100) -> int:
         except TransientError as exc:
             services.metrics.errors.labels(step="post_replies", kind=type(exc).__name__).inc()
             bound.warning("reply.post_deferred", error=type(exc).__name__, detail=str(exc))
-            raise
+            end_of_pass(exc, progressed=posted > 0)
+            break
         except PermanentError as exc:
             services.metrics.errors.labels(step="post_replies", kind=type(exc).__name__).inc()
             bound.error("reply.post_failed", error=type(exc).__name__, detail=str(exc))
@@ -431,7 +429,7 @@ def raise_priorities_once(services: Services) -> int:
 
     Reads SEVERITY_RAISED events after the last one handled; a recovery still waiting on
     its create stops the pass there, so its event is handled once the ticket exists. A
-    transient failure ends the pass and is raised once the events handled are saved.
+    transient failure ends the pass, the events handled saved (see end_of_pass).
     """
     tracker = services.tracker
     if tracker is None:
@@ -458,7 +456,8 @@ def raise_priorities_once(services: Services) -> int:
                     error=type(exc).__name__,
                     detail=str(exc),
                 )
-                raise
+                end_of_pass(exc, progressed=changed > 0)
+                break
             except PermanentError as exc:
                 log.error(
                     "recovery.priority_failed",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from worker.errors import PermanentError, TransientError
 from worker.logs import get_logger
-from worker.steps import Services
+from worker.steps import Services, end_of_pass
 from worker.store import events, ledger, recoveries
 from worker.store.events import EventKind, RecoveryEvent
 from worker.tracker.base import StatusCategory, Tracker
@@ -24,7 +24,7 @@ def reopen_recoveries_once(services: Services) -> int:
     """Move recoveries out of Done whose client complained after the resolution; how many.
 
     A transient failure stops the run: the reopens before it stay done, and the failure
-    is raised at the end so the supervisor waits (at least its Retry-After) before the next.
+    is raised at the end for the supervisor to wait (see end_of_pass).
     """
     tracker = services.tracker
     if tracker is None:
@@ -52,7 +52,7 @@ def reopen_recoveries_once(services: Services) -> int:
         with services.store.transaction() as conn:
             ledger.save_event_cursor(conn, CURSOR, event.id, services.clock.now())
     if deferred is not None:
-        raise deferred
+        end_of_pass(deferred, progressed=reopened > 0)
     return reopened
 
 
