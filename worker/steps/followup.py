@@ -580,7 +580,6 @@ def _create_once(
         action = ledger.record_intent(
             conn, action_key, "followup.create", services.clock.now(), recovery.id
         )
-        sent_at = ledger.last_sent(conn, action_key)
     if action.state == ledger.DONE:
         return action.result
     if action.attempts > 1:
@@ -594,12 +593,15 @@ def _create_once(
             return key
         # Search may miss a task for SEARCH_LAG after the create that made it: the wait runs
         # from the last create sent (for an intent with none recorded, its first attempt).
-        waited = services.clock.now() - (sent_at or action.created_at)
-        if waited < ledger.SEARCH_LAG:
+        with services.store.transaction() as conn:
+            lag_left = ledger.search_lag_left(
+                conn, action_key, services.clock.now(), unnoted=action.created_at
+            )
+        if lag_left:
             # Not found may mean not indexed yet: a second create now could make a second task.
             raise Deferred(
                 f"follow-up {label} not found yet; searching again once Jira's search caught up",
-                retry_after=(ledger.SEARCH_LAG - waited).total_seconds(),
+                retry_after=lag_left.total_seconds(),
             )
     with services.store.transaction() as conn:
         ledger.note_sent(conn, action_key, services.clock.now(), recovery.id)

@@ -231,19 +231,20 @@ def handle_batch(
                     cursors.save(conn, cursor, now)
             return outcome
 
-    try:
-        with services.store.transaction() as conn:
-            outcomes = [record(conn, item) for item in parsed]
-    except Exception:
-        if len(parsed) > 1:
+    if len(parsed) > 1:
+        try:
+            with services.store.transaction() as conn:
+                outcomes = [record(conn, item) for item in parsed]
+        except Exception:
             log.warning("intake.batch_retried_singly", size=len(parsed))
-        outcomes = []
-        for item in parsed:
-            outcomes.append(record_alone(item))
-            _report(services, outcomes[-1])
-        return outcomes
-    for outcome in outcomes:
-        _report(services, outcome)
+        else:
+            for outcome in outcomes:
+                _report(services, outcome)
+            return outcomes
+    outcomes = []
+    for item in parsed:
+        outcomes.append(record_alone(item))
+        _report(services, outcomes[-1])
     return outcomes
 
 

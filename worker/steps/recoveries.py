@@ -204,23 +204,28 @@ def _create_ticket(
 ) -> str:
     """The recovery ticket's key: the one a lost create made, else a new one."""
     services = context.services
-    found = None
     if action.attempts > 1:
         with services.store.transaction() as conn:
-            noted = ledger.get(conn, f"{action.key}#sent") is not None
-        # With its sends noted, the lag is waited across passes (_wait_for_search) and one
-        # look a pass is enough; without (a store from before), looks a few seconds apart.
+            noted = ledger.sends_noted(conn, action.key)
+            lag_left = ledger.search_lag_left(conn, action.key, services.clock.now())
+        # With its sends noted, the lag is waited across passes and one look a pass is
+        # enough; without (a store from before), looks a few seconds apart.
         found = _find_lost_create(context, recovery, 1 if noted else LOOKUP_ATTEMPTS)
-    if found is not None:
-        log.info(
-            "recovery.adopted",
-            recovery_id=recovery.id,
-            source=recovery.source_key,
-            jira_key=found.key,
-        )
-        return found.key
-    if action.state == ledger.INTENT:
-        _wait_for_search(context, recovery, action.key)
+        if found is not None:
+            log.info(
+                "recovery.adopted",
+                recovery_id=recovery.id,
+                source=recovery.source_key,
+                jira_key=found.key,
+            )
+            return found.key
+        if action.state == ledger.INTENT and lag_left:
+            # Not found may mean not indexed yet: creating again now could make a second one.
+            raise SearchLagging(
+                f"recovery ticket {recovery.idempotency_key} not found yet; "
+                "searching again once Jira's search has caught up",
+                retry_after=lag_left.total_seconds(),
+            )
     with services.store.transaction() as conn:
         ledger.note_sent(conn, action.key, services.clock.now(), recovery.id)
     try:
@@ -310,24 +315,6 @@ def _find_lost_create(context: _Context, recovery: Recovery, lookups: int) -> Is
         if attempt + 1 < lookups:
             context.sleep(LOOKUP_WAIT)
     return None
-
-
-def _wait_for_search(context: _Context, recovery: Recovery, create_key: str) -> None:
-    """Raise while the last create, its answer lost, may still be missing from search.
-
-    Not found may mean not indexed yet: creating again now could make a second ticket.
-    """
-    with context.services.store.transaction() as conn:
-        sent = ledger.last_sent(conn, create_key)
-    if sent is None:
-        return
-    waited = context.services.clock.now() - sent
-    if waited < ledger.SEARCH_LAG:
-        raise SearchLagging(
-            f"recovery ticket {recovery.idempotency_key} not found yet; "
-            "searching again once Jira's search has caught up",
-            retry_after=(ledger.SEARCH_LAG - waited).total_seconds(),
-        )
 
 
 def _existing_subtasks(tracker: Tracker, parent_key: str) -> dict[str, str]:

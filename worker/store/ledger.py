@@ -140,3 +140,21 @@ def last_sent(conn: Connection, key: str) -> datetime | None:
     """When the create of action ``key`` last went out; None when none is recorded."""
     sent = get(conn, f"{key}#sent")
     return datetime.fromisoformat(sent.result) if sent is not None and sent.result else None
+
+
+def sends_noted(conn: Connection, key: str) -> bool:
+    """Whether the creates of action ``key`` are noted at all (a store from before is not)."""
+    return get(conn, f"{key}#sent") is not None
+
+
+def search_lag_left(
+    conn: Connection, key: str, now: datetime, *, unnoted: datetime | None = None
+) -> timedelta:
+    """How much longer search may miss what the last create of ``key`` made; zero if nothing.
+
+    ``unnoted`` stands in for the time of a create whose send is not recorded.
+    """
+    sent = last_sent(conn, key) or unnoted
+    if sent is None:
+        return timedelta(0)
+    return max(timedelta(0), SEARCH_LAG - (now - sent))
