@@ -12,6 +12,7 @@ from worker.logs import get_logger
 from worker.mail.imap import ImapInbox
 from worker.mail.maildir import MaildirInbox
 from worker.metrics import Metrics
+from worker.retry import RetryPolicy
 from worker.settings import Settings
 from worker.steps import Services
 from worker.steps.clocks import sweep_clocks_once, sync_recoveries_once
@@ -76,6 +77,7 @@ class Worker:
         if self.imap is not None:
             self.imap.close()
         self.store.close()
+        self.supervisor.finished.set()
 
 
 class IdleWaiter:
@@ -140,7 +142,8 @@ def _tracker_step(services: Services, step: Callable[[Services], int]) -> Callab
 
 def _connect(services: Services) -> Tracker:
     try:
-        return JiraTracker.from_settings(services.settings.jira, clock=services.clock)
+        retry = RetryPolicy(clock=services.clock, stopping=services.stopping)
+        return JiraTracker.from_settings(services.settings.jira, clock=services.clock, retry=retry)
     except TransientError:
         raise
     except WorkerError as exc:
@@ -157,12 +160,12 @@ def build_worker(settings: Settings, clock: Clock, *, tracker: Tracker | None = 
     version = store.migrate()
     log.info("store.ready", schema_version=version, backend=store.engine.dialect.name)
     metrics = Metrics()
-    services = Services(settings, clock, store, metrics, tracker)
     steps: list[Step] = []
     dependencies: dict[str, tuple[str, ...]] = {}
     supervisor = Supervisor(
         steps, clock, status=LoopStatus(), max_backoff=settings.loop.max_backoff
     )
+    services = Services(settings, clock, store, metrics, tracker, stopping=supervisor.shutdown)
     # Work found by one step wakes these; their own intervals are only a safety net.
     after_intake: list[Step] = []
     after_sync: list[Step] = []

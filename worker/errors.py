@@ -25,6 +25,10 @@ class Deferred(TransientError):
     """Not a failure: the work waits for something that takes time, ``retry_after`` seconds."""
 
 
+class Interrupted(TransientError):
+    """The worker was asked to stop during a wait: the work in hand is taken up after restart."""
+
+
 class PermanentError(WorkerError):
     """A failure that will happen again on retry: record it and move on."""
 

@@ -7,12 +7,14 @@ caller's ledger for creates). Waits follow the
 server's Retry-After when it gave one, else an exponential backoff with jitter
 capped at ``max_wait``; the number of attempts is limited. A server that asks for a
 longer wait than ``max_wait`` is not asked again early: its error is raised at once,
-still carrying ``retry_after``, for the supervisor to wait out.
+still carrying ``retry_after``, for the supervisor to wait out. A worker asked to stop
+does not wait out a retry: the wait ends at once with :class:`~worker.errors.Interrupted`.
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from typing import TypeVar
 import tenacity
 
 from worker.clock import Clock, SystemClock
-from worker.errors import OutcomeUnknown, RequestRejected, TransientError
+from worker.errors import Interrupted, OutcomeUnknown, RequestRejected, TransientError
 from worker.logs import get_logger
 
 T = TypeVar("T")
@@ -57,7 +59,11 @@ def backoff(attempt: int, base: float, cap: float, rng: random.Random) -> float:
 
 @dataclass
 class RetryPolicy:
-    """How transient failures are retried; ``sleep`` and ``rng`` are injectable for tests."""
+    """How transient failures are retried; ``sleep`` and ``rng`` are injectable for tests.
+
+    With ``stopping`` (the worker's shutdown event) a wait ends when it is set, and the
+    call is not tried again: a stop request is not held up by a server's backoff.
+    """
 
     attempts: int = 5
     base_wait: float = 0.5
@@ -65,6 +71,7 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
     clock: Clock = field(default_factory=SystemClock)
     rng: random.Random = field(default_factory=random.Random)
+    stopping: threading.Event | None = None
 
     def retry_after(self, header: str | None) -> float | None:
         """A Retry-After header read against this policy's clock."""
@@ -76,6 +83,15 @@ class RetryPolicy:
         if asked is not None:
             return min(self.max_wait, max(0.0, asked))
         return backoff(attempt, self.base_wait, self.max_wait, self.rng)
+
+    def pause(self, seconds: float, after: BaseException | None = None) -> None:
+        """Wait before another attempt; Interrupted when the worker is asked to stop."""
+        if self.stopping is None:
+            self.sleep(seconds)
+            return
+        if self.stopping.is_set() or self.stopping.wait(seconds):
+            reason = f" after {type(after).__name__}" if after is not None else ""
+            raise Interrupted(f"the worker is stopping: not tried again{reason}") from after
 
     def _retryable(self, exc: BaseException) -> bool:
         """Transient, with a known outcome, and not asking for a wait past ``max_wait``."""
@@ -102,12 +118,18 @@ class RetryPolicy:
 
         A failure asking to wait longer than ``max_wait`` is raised at once.
         """
+        failed: list[BaseException | None] = [None]
+
+        def note(state: tenacity.RetryCallState) -> None:
+            failed[0] = state.outcome.exception() if state.outcome else None
+            self._before_sleep(state)
+
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(self._retryable),
             stop=tenacity.stop_after_attempt(self.attempts),
             wait=self._wait,
-            sleep=self.sleep,
-            before_sleep=self._before_sleep,
+            sleep=lambda seconds: self.pause(seconds, failed[0]),
+            before_sleep=note,
             reraise=True,
         )
         return retrying(action)
@@ -129,7 +151,7 @@ class RetryPolicy:
                 if attempt == self.attempts:
                     raise
                 unanswered = True
-                self.sleep(self.wait_for(exc, attempt))
+                self.pause(self.wait_for(exc, attempt), exc)
                 if landed():
                     return
             except RequestRejected:

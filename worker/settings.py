@@ -469,7 +469,13 @@ class LoopSettings(Section):
     sweep_interval: Duration = Field(
         timedelta(seconds=15), description="How often clocks are swept."
     )
-    shutdown_grace: Duration = Field(timedelta(seconds=8), description="Time to finish on SIGTERM.")
+    shutdown_grace: Duration = Field(
+        timedelta(seconds=8),
+        description=(
+            "Time to finish on SIGTERM; a Jira or mail call still in flight then is cut short "
+            "(exit code 1). Keep it below the service manager's own stop timeout."
+        ),
+    )
     max_backoff: Duration = Field(timedelta(minutes=5), description="Longest wait after failures.")
 
 

@@ -4,14 +4,18 @@ Each step does one small unit of work and returns. The supervisor decides when a
 step runs next: at its interval after success, after a growing, jittered backoff
 after a transient failure, and never before a server's Retry-After has passed. A
 failing step never stops the others, and a signal lets the step in hand finish
-before the loop exits.
+before the loop exits: steps stop between items and retries stop waiting. A call
+still in flight when the shutdown grace ends is cut short by exiting the process,
+which the store survives as it survives a kill.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +23,7 @@ from datetime import datetime, timedelta
 from types import FrameType
 
 from worker.clock import Clock
-from worker.errors import Deferred, PermanentError, TransientError
+from worker.errors import Deferred, Interrupted, PermanentError, TransientError
 from worker.logs import get_logger
 
 log = get_logger()
@@ -83,6 +87,9 @@ class LoopStatus:
 
 Waiter = Callable[[float], object]
 
+#: The exit code when the shutdown grace ran out with a step still in a call.
+EXIT_FORCED = 1
+
 
 class Supervisor:
     """Runs steps until told to stop."""
@@ -103,6 +110,9 @@ class Supervisor:
         self.max_backoff = max_backoff
         self.max_wait = max_wait
         self.shutdown = threading.Event()
+        #: Set once the worker has closed its connections; the grace watcher stands down.
+        self.finished = threading.Event()
+        self._in_step: str | None = None
         # The waiter blocks until there may be work (an IMAP IDLE, say) or the timeout ends.
         self._waiter: Waiter = waiter or self.shutdown.wait
 
@@ -115,8 +125,8 @@ class Supervisor:
             log.info("worker.shutdown.requested", reason=reason)
         self.shutdown.set()
 
-    def install_signal_handlers(self) -> None:
-        """Turn SIGTERM and SIGINT into a shutdown request.
+    def install_signal_handlers(self, grace: timedelta | None = None) -> None:
+        """Turn SIGTERM and SIGINT into a shutdown request, and the process's end ``grace`` later.
 
         The handler itself does nothing: logging or setting an event inside a
         signal handler can deadlock on a lock the interrupted main thread holds
@@ -129,17 +139,53 @@ class Supervisor:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, _ignore_in_handler)
         threading.Thread(
-            target=self._watch_signals, args=(read_fd,), name="signals", daemon=True
+            target=self._watch_signals, args=(read_fd, grace), name="signals", daemon=True
         ).start()
 
-    def _watch_signals(self, read_fd: int) -> None:
+    def _watch_signals(self, read_fd: int, grace: timedelta | None) -> None:
         while data := os.read(read_fd, 64):
             for signum in data:
                 if signum in (signal.SIGTERM, signal.SIGINT):
                     self.request_shutdown(signal.Signals(signum).name)
+                    if grace is not None:
+                        self.force_exit_after(grace)
+
+    def force_exit_after(
+        self, grace: timedelta, exit: Callable[[int], object] = os._exit
+    ) -> threading.Thread:
+        """Exit the process ``grace`` from now unless the loop has stopped by then.
+
+        Steps stop at the next item and retries stop waiting, but one call in flight can
+        hold the loop for its whole read timeout. Ending there is what a SIGKILL from the
+        service manager would do a few seconds later, and the store survives both.
+        """
+
+        def watch() -> None:
+            if self.finished.wait(grace.total_seconds()):
+                return
+            log.warning(
+                "worker.shutdown.forced",
+                grace_s=grace.total_seconds(),
+                step=self._in_step or "closing",
+            )
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            exit(EXIT_FORCED)
+
+        watcher = threading.Thread(target=watch, name="shutdown-grace", daemon=True)
+        watcher.start()
+        return watcher
 
     def run_step(self, step: Step) -> bool:
         """Run one step now; True when it succeeded. Never raises for the step's failures."""
+        self._in_step = step.name
+        try:
+            return self._run(step)
+        finally:
+            self._in_step = None
+
+    def _run(self, step: Step) -> bool:
         started = self.clock.now()
         try:
             step.run()
@@ -158,6 +204,10 @@ class Supervisor:
                 retry_in_s=round(wait.total_seconds(), 3),
             )
             return True
+        except Interrupted as exc:
+            # Asked to stop: not a failure; what the step left is taken up at the next start.
+            log.info("worker.step.interrupted", step=step.name, detail=str(exc))
+            return False
         except TransientError as exc:
             # Counted from the failure: a step that ran for a while must still wait it all.
             failed = self.clock.now()

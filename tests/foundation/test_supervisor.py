@@ -13,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from worker.clock import FrozenClock
-from worker.errors import ConnectionFailed, RateLimited, RequestRejected
-from worker.supervisor import Step, Supervisor, backoff_delay
+from worker.errors import ConnectionFailed, Interrupted, RateLimited, RequestRejected
+from worker.supervisor import EXIT_FORCED, Step, Supervisor, backoff_delay
 
 
 def test_backoff_grows_then_caps() -> None:
@@ -143,6 +144,59 @@ def test_shutdown_lets_the_item_in_hand_finish() -> None:
     loop.join(5)
     assert not loop.is_alive()
     assert finished.is_set()
+
+
+def test_an_interrupted_step_is_not_a_failure(clock: FrozenClock) -> None:
+    """A step cut short by the stop request: no failure for /readyz, no backoff counted."""
+
+    def interrupted() -> None:
+        raise Interrupted("the worker is stopping")
+
+    step = Step("jira", interrupted, timedelta(seconds=5))
+    sup = Supervisor([step], clock)
+    with capture_logs() as logs:
+        assert sup.run_step(step) is False
+    assert step.failures == 0
+    assert sup.status.last_failure == {}
+    assert [e["event"] for e in logs] == ["worker.step.interrupted"]
+
+
+def test_the_grace_ends_a_loop_held_by_a_call_in_flight() -> None:
+    """A step still busy when the grace is over: the process ends with EXIT_FORCED."""
+    release = threading.Event()
+    started = threading.Event()
+
+    def stuck() -> None:
+        started.set()
+        release.wait(10)  # a call in flight that outlasts the grace
+
+    sup = Supervisor(
+        [Step("jira.stuck", stuck, timedelta(seconds=1))],
+        FrozenClock(datetime(2026, 1, 1, tzinfo=UTC)),
+    )
+    loop = threading.Thread(target=sup.run_forever)
+    loop.start()
+    assert started.wait(5)
+    exits: list[int] = []
+    sup.request_shutdown("test")
+    with capture_logs() as logs:
+        sup.force_exit_after(timedelta(seconds=0.05), exits.append).join(5)
+    release.set()
+    loop.join(5)
+    assert exits == [EXIT_FORCED]
+    forced = [e for e in logs if e["event"] == "worker.shutdown.forced"]
+    assert [e["step"] for e in forced] == ["jira.stuck"]
+
+
+def test_the_grace_stands_down_once_the_worker_has_finished() -> None:
+    """Finished within the grace: the process is left to exit by itself."""
+    sup = Supervisor([], FrozenClock(datetime(2026, 1, 1, tzinfo=UTC)))
+    exits: list[int] = []
+    watcher = sup.force_exit_after(timedelta(seconds=5), exits.append)
+    sup.finished.set()
+    watcher.join(5)
+    assert not watcher.is_alive()
+    assert exits == []
 
 
 def test_sigterm_stops_the_service_with_exit_0(tmp_path: Path) -> None:

@@ -62,7 +62,9 @@ ATTACKS = (
     (
         "shutdown",
         "SIGTERM in the middle of a burst of mail, three times: exit 0 within 10 seconds, "
-        "and after restart every mail decided exactly once (`test_shutdown.py`)",
+        "and after restart every mail decided exactly once; SIGTERM while a create waits out "
+        "a 30 s Retry-After: exit 0 at once; SIGTERM while Jira holds a create past the "
+        "shutdown grace: exit 1 at the grace, and one ticket after restart (`test_shutdown.py`)",
     ),
 )
 

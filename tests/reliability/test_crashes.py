@@ -96,6 +96,7 @@ def run_scenario(
         alerts_delivered=deliveries,
         duplicates=result.duplicates() + repeated,
         lost=result.lost(bag),
+        exit_seconds_after_sigterm=stop_seconds,
         seconds=deadline.seconds - deadline.left(),
     )
     assert result.unexpected == []

@@ -1,4 +1,4 @@
-"""SIGTERM during a burst of mail: exit 0 within ten seconds, and nothing lost after restart."""
+"""SIGTERM during a burst of mail, in a Retry-After wait, and in a call past the grace."""
 
 from __future__ import annotations
 
@@ -73,3 +73,69 @@ def test_sigterm_during_a_burst_exits_cleanly_and_loses_nothing(
     assert all(n == 1 for n in per_key.values())
     assert result.duplicates() == 0
     assert result.lost(bag) == 0
+
+
+def create_endpoint(rig: Rig) -> str:
+    return f"POST /rest/api/{'3' if rig.sandbox.dialect == 'cloud' else '2'}/issue"
+
+
+def injected_on(rig: Rig, endpoint: str) -> Callable[[], bool]:
+    """A condition: the sandbox has picked a fault for a call to `endpoint` (on its arrival)."""
+    return lambda: any(name == endpoint for name, _ in rig.sandbox.faults.injected)
+
+
+def opens_once_after_restart(rig: Rig, bag: Mailbag, seconds: float) -> None:
+    """With Jira healthy again, the interrupted complaint gets one recovery, three subtasks."""
+    rig.sandbox.faults.clear()
+    rig.worker.start_and_wait()
+    wait_until(lambda: tally(rig).complete(bag), seconds, "the recovery opens after restart")
+    wait_until(lambda: settled(rig), seconds, "the worker settles", interval=0.5)
+    result = tally(rig)
+    assert result.duplicates() == 0, result.describe(bag)
+    assert result.lost(bag) == 0, result.describe(bag)
+    assert result.subtasks == {3: 1}
+
+
+def test_sigterm_during_a_retry_after_wait_exits_at_once(
+    make_rig: Callable[..., Rig], figures: Figures
+) -> None:
+    """A 429 asking for 30 s is waited inside the call; SIGTERM ends that wait, exit 0."""
+    rig = make_rig("cloud")
+    create = create_endpoint(rig)
+    rig.sandbox.faults.rate_limit(30, create, times=None)
+    bag = Mailbag(1, 0, seed=3)
+    rig.worker.start_and_wait()
+    rig.dovecot.append_many(bag.raws)
+    wait_until(injected_on(rig, create), 30, "a create answered 429, Retry-After: 30")
+    code, seconds = rig.worker.terminate(timeout=10)
+    figures.note("shutdown in a Retry-After wait", exit_code=code, exit_seconds=seconds)
+    assert code == 0, rig.worker.output()[-2000:]
+    # Under the 5 s shutdown grace: the wait was cut, not outlasted by the grace watcher.
+    assert seconds < 4
+    assert any(e["event"] == "worker.step.interrupted" for e in rig.worker.events())
+    opens_once_after_restart(rig, bag, 60)
+
+
+def test_a_call_in_flight_past_the_grace_is_cut_short_and_nothing_repeats(
+    make_rig: Callable[..., Rig], figures: Figures
+) -> None:
+    """A create Jira answers after 8 s, a 2 s grace: exit 1 at the grace, one ticket after."""
+    rig = make_rig(
+        "cloud",
+        jira={"read_timeout": "30s"},
+        loop={"shutdown_grace": "2s"},
+    )
+    create = create_endpoint(rig)
+    rig.sandbox.faults.latency(8, create, times=1)
+    bag = Mailbag(1, 0, seed=4)
+    rig.worker.start_and_wait()
+    rig.dovecot.append_many(bag.raws)
+    wait_until(injected_on(rig, create), 30, "a create is held by the sandbox")
+    code, seconds = rig.worker.terminate(timeout=10)
+    figures.note("shutdown past the grace", exit_code=code, exit_seconds=seconds)
+    assert code == 1, rig.worker.output()[-2000:]
+    assert 2 <= seconds < 6
+    forced = [e for e in rig.worker.events() if e["event"] == "worker.shutdown.forced"]
+    assert [e["step"] for e in forced] == ["jira.open_recoveries"]
+    # The create lands in Jira after the worker is gone; the restart must adopt it.
+    opens_once_after_restart(rig, bag, 90)

@@ -8,7 +8,13 @@ import pytest
 from structlog.testing import capture_logs
 
 from worker.clock import FrozenClock
-from worker.errors import OutcomeUnknown, RateLimited, RequestRejected, ServerUnavailable
+from worker.errors import (
+    Interrupted,
+    OutcomeUnknown,
+    RateLimited,
+    RequestRejected,
+    ServerUnavailable,
+)
 from worker.mail.model import AttachmentInfo
 from worker.metrics import Metrics
 from worker.settings import JiraSettings, Settings
@@ -456,3 +462,51 @@ def test_a_throttled_raise_is_raised_after_saving_the_ones_made(
     assert raised.value.retry_after == 300
     assert raise_priorities_once(services) == 1
     assert fake.calls["set_priority"] == 2  # the first raise once, then the second
+
+
+def stop_after_first_call(services: Services, fake: FakeTracker, method: str) -> None:
+    """The first call of ``method`` goes through, and a SIGTERM arrives while it runs."""
+    inner = getattr(fake, method)
+
+    def then_stop(*args: object, **kwargs: object) -> object:
+        result = inner(*args, **kwargs)
+        services.stopping.set()
+        return result
+
+    setattr(fake, method, then_stop)
+
+
+def test_a_stop_request_ends_the_open_pass_after_the_recovery_in_hand(
+    services: Services, fake: FakeTracker
+) -> None:
+    """The recovery in hand opens with its subtasks; the next waits for the restart."""
+    first = add_recovery(services, "mail:<a@x>")
+    second = add_recovery(services, "mail:<b@x>")
+    stop_after_first_call(services, fake, "create_issue")
+    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert fake.calls["create_issues"] == 1
+    with services.store.transaction() as conn:
+        assert recoveries.get(conn, first).state == recoveries.OPEN  # type: ignore[union-attr]
+        assert recoveries.get(conn, second).state == recoveries.PENDING  # type: ignore[union-attr]
+
+
+def test_a_stop_request_ends_the_reply_pass_after_the_comment_in_hand(
+    services: Services, fake: FakeTracker
+) -> None:
+    """One reply posted and recorded; the other stays unposted for the restart."""
+    rid = add_recovery(services)
+    open_recoveries_once(services, sleep=no_sleep)
+    add_reply(services, rid, "imap:INBOX:7")
+    add_reply(services, rid, "imap:INBOX:8")
+    stop_after_first_call(services, fake, "add_comment")
+    assert post_replies_once(services) == 1
+    with services.store.transaction() as conn:
+        assert [r.message_key for r in replies.unposted(conn)] == ["imap:INBOX:8"]
+
+
+def test_the_steps_pause_is_cut_by_a_stop_request(services: Services) -> None:
+    """Waiting between lookups for a lost create ends in Interrupted once a stop is asked."""
+    services.pause(0.001)
+    services.stopping.set()
+    with pytest.raises(Interrupted):
+        services.pause(30)

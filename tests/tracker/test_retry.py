@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from datetime import timedelta
 from email.utils import format_datetime
 
@@ -13,6 +14,7 @@ from tests.tracker.conftest import jira_tracker
 from worker.clock import FrozenClock
 from worker.errors import (
     ConnectionFailed,
+    Interrupted,
     OutcomeUnknown,
     RateLimited,
     RequestRejected,
@@ -225,3 +227,57 @@ def test_lost_answers_give_up_after_the_attempt_limit(clock: FrozenClock) -> Non
         policy(clock, waits, attempts=3).call_unless_landed(action, server.landed)
     assert action.calls == 3
     assert server.looks == 2
+
+
+class StopDuring:
+    """A shutdown event that is set by the first wait on it, as a SIGTERM during it would."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.waits: list[float] = []
+        self.event.wait = self._wait  # type: ignore[method-assign]
+
+    def _wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout or 0.0)
+        self.event.set()
+        return True
+
+
+def test_a_stop_during_the_wait_ends_the_call_without_another_attempt(
+    clock: FrozenClock,
+) -> None:
+    """Asked to stop while waiting out a 30 s Retry-After: Interrupted, chained to the 429."""
+    stop = StopDuring()
+    retry = RetryPolicy(clock=clock, stopping=stop.event)
+    action = Flaky(RateLimited("slow", retry_after=30))
+    with pytest.raises(Interrupted) as raised:
+        retry.call(action)
+    assert action.calls == 1
+    assert stop.waits == [30.0]
+    assert isinstance(raised.value.__cause__, RateLimited)
+
+
+def test_without_a_stop_the_event_only_paces_the_retries(clock: FrozenClock) -> None:
+    """The shutdown event unset: the waits run on it and the call is retried to success."""
+    stop = threading.Event()
+    retry = RetryPolicy(clock=clock, stopping=stop, base_wait=0.001, max_wait=0.002)
+    action = Flaky(ServerUnavailable("503"), ConnectionFailed("reset"))
+    assert retry.call(action) == "done"
+    assert action.calls == 3
+
+
+def test_a_stop_after_a_lost_answer_does_not_look_or_send_again(clock: FrozenClock) -> None:
+    """OutcomeUnknown, then a stop during the wait: neither `landed` nor the write again."""
+    stop = StopDuring()
+    retry = RetryPolicy(clock=clock, stopping=stop.event)
+    action = Flaky(OutcomeUnknown("read timed out"))
+    looked: list[bool] = []
+
+    def landed() -> bool:
+        looked.append(True)
+        return False
+
+    with pytest.raises(Interrupted):
+        retry.call_unless_landed(action, landed)
+    assert action.calls == 1
+    assert looked == []

@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the worker (until SIGTERM, or once with --once)",
         description=(
             "Run the worker: poll the inbox, sync Jira, sweep the SLA clocks. On SIGTERM or "
-            "SIGINT it finishes the item in hand, saves its state and exits 0."
+            "SIGINT it finishes the item in hand, saves its state and exits 0; a call still "
+            "in flight after loop.shutdown_grace is cut short with exit code 1."
         ),
     )
     add_config_option(parser)
@@ -36,7 +37,7 @@ def handle(args: argparse.Namespace) -> int:
             ok = worker.supervisor.run_once()
             log.info("worker.once.finished", ok=ok, steps=[s.name for s in worker.supervisor.steps])
             return 0 if ok else 1
-        worker.supervisor.install_signal_handlers()
+        worker.supervisor.install_signal_handlers(grace=settings.loop.shutdown_grace)
         worker.start_health()
         worker.supervisor.run_forever()
         return 0

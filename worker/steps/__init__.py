@@ -7,10 +7,11 @@ directly; the supervisor runs them in the long-running worker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from worker.clock import Clock
-from worker.errors import TransientError
+from worker.errors import Interrupted, TransientError
 from worker.metrics import Metrics
 from worker.settings import Settings
 from worker.store import Store
@@ -26,6 +27,13 @@ class Services:
     store: Store
     metrics: Metrics
     tracker: Tracker | None = None
+    #: Set when the worker is asked to stop: steps look at it between items and in waits.
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds``; Interrupted when the worker is asked to stop meanwhile."""
+        if self.stopping.wait(seconds):
+            raise Interrupted("the worker is stopping")
 
 
 def end_of_pass(exc: TransientError, *, progressed: bool) -> None:
@@ -34,6 +42,7 @@ def end_of_pass(exc: TransientError, *, progressed: bool) -> None:
     Raised, it makes the supervisor back off, and wait at least the Retry-After the server
     gave. A pass that made progress before a failure without Retry-After just ends: its next
     run comes at the step's interval, not after a backoff that grows while Jira flickers.
+    An interruption always goes up, for the supervisor to see the stop.
     """
-    if exc.retry_after is not None or not progressed:
+    if exc.retry_after is not None or not progressed or isinstance(exc, Interrupted):
         raise exc

@@ -269,7 +269,7 @@ def _deliver(services: Services, channels: Sequence[Channel], now: datetime) -> 
     while True:
         with services.store.transaction() as conn:
             pending = ledger.to_deliver(conn, now)
-        if not pending:
+        if not pending or services.stopping.is_set():
             return done
         done += _deliver_batch(services, by_name, policy, pending, now)
 
@@ -284,6 +284,8 @@ def _deliver_batch(
     alerts = services.settings.alerts
     done = 0
     for delivery in pending:
+        if services.stopping.is_set():
+            break  # the rest stay pending for the next start
         channel = by_name.get(delivery.channel)
         if channel is None:
             with services.store.transaction() as conn:
@@ -359,6 +361,9 @@ def _update_jira(services: Services, updates: Sequence[_JiraUpdate], now: dateti
     failed: list[_JiraUpdate] = []
     retry_at = now + JIRA_RETRY
     for index, item in enumerate(updates):
+        if services.stopping.is_set():
+            failed += updates[index:]  # left for the next start
+            break
         try:
             if item.remove_label:
                 tracker.remove_labels(item.key, [label])
@@ -436,6 +441,8 @@ def sync_recoveries_once(services: Services) -> int:
     recorded = 0
     newest = watermark
     for issue in tracker.search(query, history=True):
+        if services.stopping.is_set():
+            break  # the watermark covers the issues synced, the rest come next time
         newest = max(newest or issue.updated_at, issue.updated_at)
         with services.store.transaction() as conn:
             recovery = recoveries.by_jira_key(conn, issue.key)

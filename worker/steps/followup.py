@@ -150,7 +150,11 @@ def plan_followups_once(services: Services, alerts: AlertSink | None = None) -> 
     with services.store.transaction() as conn:
         after = store.cursor(conn, CONSUMER)
         pending = events.since(conn, after, (EventKind.RESOLVED, EventKind.REOPENED))[:BATCH]
+    handled = 0
     for event in pending:
+        if services.stopping.is_set():
+            break
+        handled += 1
         try:
             _handle(services, tracker, sink, event)
         except PermanentError as exc:
@@ -163,7 +167,7 @@ def plan_followups_once(services: Services, alerts: AlertSink | None = None) -> 
             )
             services.metrics.errors.labels(step="followups", kind=type(exc).__name__).inc()
             _advance(services, event)
-    return len(pending)
+    return handled
 
 
 def _handle(services: Services, tracker: Tracker, sink: AlertSink, event: RecoveryEvent) -> None:
@@ -472,6 +476,8 @@ def check_followups_once(services: Services, alerts: AlertSink | None = None) ->
     changed = 0
     every = services.settings.followup.check_every
     for followup in waiting:
+        if services.stopping.is_set():
+            break
         now = services.clock.now()
         overdue = now.date() > followup.due and followup.overdue_alerted_at is None
         recent = followup.checked_at is not None and now - followup.checked_at < every

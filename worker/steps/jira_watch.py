@@ -121,6 +121,8 @@ def watch_jira_once(services: Services, *, judge: CommentJudge | None = None) ->
     handled = 0
     deferred: TransientError | None = None
     for name in jira.watch_signals:
+        if services.stopping.is_set():
+            break
         try:
             handled += _poll(services, tracker, name, zone, judge)
         except TransientError as exc:
@@ -157,6 +159,8 @@ def _poll(
     newest = watermark
     history = name in ("priority", "reopened")
     for issue in tracker.search(query, history=history):
+        if services.stopping.is_set():
+            break  # the watermark covers the issues handled, the rest come next time
         newest = max(newest or issue.updated_at, issue.updated_at)
         if _is_own(issue, services):
             continue

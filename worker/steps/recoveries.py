@@ -10,7 +10,6 @@ it; only what is missing is created.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -73,7 +72,7 @@ class _Context:
 
 
 def open_recoveries_once(
-    services: Services, *, limit: int = 100, sleep: Callable[[float], None] = time.sleep
+    services: Services, *, limit: int = 100, sleep: Callable[[float], None] | None = None
 ) -> int:
     """Open every pending recovery in Jira; the number opened.
 
@@ -87,9 +86,11 @@ def open_recoveries_once(
         return 0
     with services.store.transaction() as conn:
         waiting = recoveries.pending(conn, limit)
-    context = _Context(services, tracker, sleep)
+    context = _Context(services, tracker, sleep or services.pause)
     opened = 0
     for recovery in waiting:
+        if services.stopping.is_set():
+            break
         try:
             if _open(context, recovery):
                 opened += 1
@@ -371,6 +372,8 @@ def post_replies_once(services: Services, *, limit: int = 100) -> int:
         waiting = [(r, recoveries.get(conn, r.recovery_id)) for r in replies.to_post(conn, limit)]
     posted = 0
     for reply, recovery in waiting:
+        if services.stopping.is_set():
+            break
         if recovery is None or recovery.jira_key is None:
             continue  # not open in Jira yet; the reply waits for its ticket
         key = f"comment:{reply.message_key}"
@@ -426,6 +429,8 @@ def raise_priorities_once(services: Services) -> int:
         raised = events.since(conn, after, [EventKind.SEVERITY_RAISED])
     changed = 0
     for event in raised:
+        if services.stopping.is_set():
+            break
         with services.store.transaction() as conn:
             recovery = recoveries.get(conn, event.recovery_id)
             create = ledger.get(conn, f"create:{event.recovery_id}")

@@ -34,6 +34,8 @@ def reopen_recoveries_once(services: Services) -> int:
     reopened = 0
     deferred: TransientError | None = None
     for event in asked:
+        if services.stopping.is_set():
+            break
         assert event.id is not None
         with services.store.transaction() as conn:
             recovery = recoveries.get(conn, event.recovery_id)
