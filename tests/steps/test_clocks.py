@@ -13,7 +13,13 @@ from worker.alerts.jira import JiraChannel
 from worker.alerts.log import LogChannel
 from worker.clock import FrozenClock
 from worker.core.alerting import Alert
-from worker.errors import RateLimited, RequestRejected, ServerUnavailable, WorkerError
+from worker.errors import (
+    Interrupted,
+    RateLimited,
+    RequestRejected,
+    ServerUnavailable,
+    WorkerError,
+)
 from worker.metrics import Metrics
 from worker.settings import AlertSettings, Settings, SlaSettings
 from worker.steps import Services
@@ -270,6 +276,28 @@ def test_permanent_failure_is_given_up_and_recorded(services: Services, clock: F
     sweep_clocks_once(services, channels(services, flaky))
     assert [a.key for a in flaky.sent] == ["reminder:1"]
     assert ("breach", "webhook", "gave_up") in deliveries(services)
+
+
+def test_a_stop_while_an_alert_waits_to_retry_leaves_it_due_for_the_next_start(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Interrupted on its last allowed attempt: not given up, not unknown, sent after restart."""
+    open_recovery(services)
+    last = services.settings.alerts.max_attempts
+    flaky = FlakyChannel(
+        failures=[ServerUnavailable("HTTP 503")] * (last - 1)
+        + [Interrupted("the worker is stopping")]
+    )
+    chosen = channels(services, flaky)
+    at(clock, 61)
+    for _ in range(last - 1):
+        sweep_clocks_once(services, chosen)
+        clock.advance(timedelta(minutes=10))
+    with pytest.raises(Interrupted):
+        sweep_clocks_once(services, chosen)
+    assert ("breach", "webhook", "failed") in deliveries(services)
+    sweep_clocks_once(services, chosen)
+    assert "breach" in [a.key for a in flaky.sent]
 
 
 def test_a_crash_while_sending_does_not_repeat_the_alert(

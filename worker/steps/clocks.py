@@ -30,7 +30,13 @@ from worker.core.alerting import AlertKind, Rules, Subject, due_alerts, next_che
 from worker.core.calendar import WEEKDAY_NAMES, BusinessCalendar, holiday_dates, parse_hours
 from worker.core.promises import find_promise
 from worker.core.sla import ClockState, Policy, evaluate
-from worker.errors import ConfigurationError, PermanentError, TransientError, WorkerError
+from worker.errors import (
+    ConfigurationError,
+    Interrupted,
+    PermanentError,
+    TransientError,
+    WorkerError,
+)
 from worker.logs import get_logger
 from worker.retry import RetryPolicy
 from worker.settings import Settings, SlaSettings
@@ -296,6 +302,12 @@ def _deliver_batch(
         attempt = delivery.attempts + 1
         try:
             result = _send_once(channel, delivery)
+        except Interrupted as exc:
+            # Stopped while waiting to retry a call that did not land: due at the next start,
+            # neither given up nor left 'sending' to be taken for an alert of unknown fate.
+            with services.store.transaction() as conn:
+                ledger.mark_failed(conn, delivery.id, f"{type(exc).__name__}: {exc}", now)
+            raise
         except WorkerError as exc:
             give_up = isinstance(exc, PermanentError) or attempt >= alerts.max_attempts
             retry_at = None
