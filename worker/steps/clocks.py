@@ -306,7 +306,7 @@ def _deliver_batch(
             # Stopped while waiting to retry a call that did not land: due at the next start,
             # neither given up nor left 'sending' to be taken for an alert of unknown fate.
             with services.store.transaction() as conn:
-                ledger.mark_failed(conn, delivery.id, f"{type(exc).__name__}: {exc}", now)
+                ledger.put_back(conn, delivery.id, f"{type(exc).__name__}: {exc}", now)
             raise
         except WorkerError as exc:
             give_up = isinstance(exc, PermanentError) or attempt >= alerts.max_attempts

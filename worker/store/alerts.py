@@ -152,6 +152,20 @@ def mark_failed(conn: Connection, delivery_id: int, error: str, retry_at: dateti
     )
 
 
+def put_back(conn: Connection, delivery_id: int, error: str, now: datetime) -> None:
+    """An attempt that sent nothing, stopped before its retry: due again, and not counted."""
+    conn.execute(
+        update(alerts_sent)
+        .where(alerts_sent.c.id == delivery_id)
+        .values(
+            state=FAILED,
+            attempts=alerts_sent.c.attempts - 1,
+            last_error=error[:1000],
+            next_attempt_at=now,
+        )
+    )
+
+
 def interrupted(conn: Connection) -> list[Delivery]:
     """Mark deliveries a crash left in ``sending`` as of unknown outcome, and return them."""
     rows = conn.execute(
