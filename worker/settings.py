@@ -195,7 +195,11 @@ class JiraSettings(Section):
         "complaint", description="Label that marks a Jira issue a complaint."
     )
     reopen_on_complaint: bool = Field(
-        True, description="A complaint in a resolved recovery's mail thread reopens it in Jira."
+        True,
+        description=(
+            "A complaint in a resolved recovery's mail thread, or a new Jira signal on the "
+            "issue it came from, reopens it in Jira."
+        ),
     )
     reopen_status: str = Field(
         "", description="Status a reopened recovery moves to; empty: a To Do, else In Progress one."

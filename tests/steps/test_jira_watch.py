@@ -21,7 +21,7 @@ from worker.sandbox import Dialect, RunningSandbox
 from worker.settings import JiraSettings, Settings
 from worker.steps import Services
 from worker.steps.jira_watch import CommentVerdict, watch_jira_once
-from worker.store import Store, events, recoveries
+from worker.store import Store, events, followups, recoveries
 from worker.store.events import EventKind
 from worker.tracker.base import Comment, Issue, NewIssue, StatusCategory, Tracker
 from worker.tracker.document import document, paragraph
@@ -147,6 +147,34 @@ def test_a_second_signal_raises_severity_never_a_second_recovery(
     with services.store.transaction() as conn:
         kinds = [e.kind for e in events.for_recovery(conn, rec.id)]
     assert kinds == [EventKind.SEVERITY_RAISED]
+
+
+def test_a_signal_after_the_resolution_asks_for_the_recovery_to_reopen(
+    services: Services, clock: FrozenClock
+) -> None:
+    """A reporter complaint on the source of a resolved recovery asks once for a reopen."""
+    key = ops_issue(services, labels=("complaint",))
+    later(clock)
+    assert watch_jira_once(services) == 1
+    (rec,) = pending(services)
+    with services.store.transaction() as conn:
+        followups.resolve_recovery(conn, rec.id, clock.now())
+    later(clock)
+    tracker_of(services).add_comment(key, document(paragraph("Broken again. Unacceptable.")))
+
+    def judge(comment: Comment, issue: Issue) -> CommentVerdict | None:
+        return CommentVerdict("sev2", ("anger: unacceptable",))
+
+    later(clock)
+    with capture_logs() as logs:
+        assert watch_jira_once(services, judge=judge) == 1
+    assert "jira.signal_reopens" in [e["event"] for e in logs]
+    later(clock)
+    assert watch_jira_once(services, judge=judge) == 0
+    with services.store.transaction() as conn:
+        asked = [e for e in events.for_recovery(conn, rec.id) if e.kind == EventKind.REOPEN_ASKED]
+    assert len(asked) == 1
+    assert asked[0].at > clock.now() - timedelta(minutes=10)
 
 
 def test_own_tickets_and_unwatched_projects_are_ignored(

@@ -18,11 +18,14 @@ from worker.sandbox.state import status_by_id
 from worker.settings import JiraSettings, Settings
 from worker.steps import Services
 from worker.steps.clocks import sync_recoveries_once
+from worker.steps.followup import plan_followups_once
+from worker.steps.jira_watch import CommentVerdict, watch_jira_once
 from worker.steps.recoveries import open_recoveries_once
 from worker.steps.reopen import reopen_recoveries_once
 from worker.store import Store, events, recoveries
 from worker.store.events import EventKind, RecoveryEvent
-from worker.tracker.base import StatusCategory
+from worker.tracker.base import Comment, Issue, NewIssue, StatusCategory
+from worker.tracker.document import document, paragraph
 
 
 @pytest.fixture(params=["cloud", "datacenter"])
@@ -196,3 +199,39 @@ def test_a_rate_limit_reaches_the_supervisor_and_the_reopen_waits(
     clock.advance(timedelta(seconds=300))
     assert reopen_recoveries_once(services) == 1
     assert status_of(sandbox, key) == "To Do"
+
+
+def test_a_new_complaint_on_the_source_issue_reopens_a_jira_born_recovery(
+    sandbox: RunningSandbox, store: Store, clock: FrozenClock
+) -> None:
+    """Opened from a labelled OPS issue, resolved, then the reporter complains there again."""
+    services = make_services(sandbox, store, clock, watch_projects=["OPS"])
+    tracker = services.tracker
+    assert tracker is not None
+    source = tracker.create_issue(
+        NewIssue("OPS", "Task", "Export broken", document(paragraph("x")), labels=("complaint",))
+    ).key
+    clock.advance(timedelta(minutes=2))
+    assert watch_jira_once(services) == 1
+    assert open_recoveries_once(services) == 1
+    with services.store.transaction() as conn:
+        recovery = recoveries.by_source(conn, f"jira:{source}")
+    assert recovery is not None
+    assert recovery.jira_key is not None
+    clock.advance(timedelta(hours=2))
+    tracker.transition(recovery.jira_key, StatusCategory.DONE)
+    sync_recoveries_once(services)
+    plan_followups_once(services)
+    clock.advance(timedelta(hours=1))
+    tracker.add_comment(source, document(paragraph("Broken again, this is unacceptable")))
+    clock.advance(timedelta(minutes=2))
+
+    def judge(comment: Comment, issue: Issue) -> CommentVerdict | None:
+        return CommentVerdict("sev2", ("anger: unacceptable",)) if "again" in comment.body else None
+
+    assert watch_jira_once(services, judge=judge) == 1
+    assert reopen_recoveries_once(services) == 1
+    assert status_of(sandbox, recovery.jira_key) == "To Do"
+    clock.advance(timedelta(minutes=2))
+    assert watch_jira_once(services, judge=judge) == 0
+    assert reopen_recoveries_once(services) == 0

@@ -279,7 +279,8 @@ def _record(conn: Connection, signal: Signal, services: Services) -> bool:
         services.metrics.messages.labels(decision=f"jira_{signal.name}").inc()
         bound.info("jira.signal", recovery_id=recovery.id, severity=signal.severity)
         return True
-    if recoveries.raise_severity(conn, existing.id, signal.severity):
+    raised = recoveries.raise_severity(conn, existing.id, signal.severity)
+    if raised:
         events.record(
             conn,
             RecoveryEvent(
@@ -292,9 +293,26 @@ def _record(conn: Connection, signal: Signal, services: Services) -> bool:
             now,
         )
         bound.info("recovery.severity_raised", recovery_id=existing.id, severity=signal.severity)
-        return True
-    bound.info("jira.signal_known", recovery_id=existing.id)
-    return False
+    resolved = existing.state in (recoveries.RESOLVED, recoveries.CLOSED)
+    if resolved and services.settings.jira.reopen_on_complaint:
+        # As for a complaint in a resolved recovery's mail thread; the reopen step checks
+        # in Jira that the ticket was not resolved after this signal.
+        asked = events.record(
+            conn,
+            RecoveryEvent(
+                existing.id,
+                EventKind.REOPEN_ASKED,
+                signal.at,
+                dedupe_key=f"jira:{issue.key}#{signal.seen}#reopen",
+            ),
+            now,
+        )
+        if asked:
+            bound.info("jira.signal_reopens", recovery_id=existing.id, at=signal.at.isoformat())
+            return True
+    if not raised:
+        bound.info("jira.signal_known", recovery_id=existing.id)
+    return raised
 
 
 # --- the poll's own state -------------------------------------------------------------
