@@ -79,9 +79,18 @@ def create_endpoint(rig: Rig) -> str:
     return f"POST /rest/api/{'3' if rig.sandbox.dialect == 'cloud' else '2'}/issue"
 
 
-def injected_on(rig: Rig, endpoint: str) -> Callable[[], bool]:
-    """A condition: the sandbox has picked a fault for a call to `endpoint` (on its arrival)."""
-    return lambda: any(name == endpoint for name, _ in rig.sandbox.faults.injected)
+def sigterm_during_a_create(rig: Rig, bag: Mailbag) -> tuple[int, float]:
+    """Deliver the complaint, SIGTERM once its create met the sandbox's fault: (code, seconds)."""
+    create = create_endpoint(rig)
+    rig.worker.start_and_wait()
+    rig.dovecot.append_many(bag.raws)
+
+    def faulted() -> bool:
+        # Faults are picked when a call arrives, so this holds while the fault still acts.
+        return any(name == create for name, _ in rig.sandbox.faults.injected)
+
+    wait_until(faulted, 30, "the create met its fault")
+    return rig.worker.terminate(timeout=10)
 
 
 def opens_once_after_restart(rig: Rig, bag: Mailbag, seconds: float) -> None:
@@ -101,13 +110,9 @@ def test_sigterm_during_a_retry_after_wait_exits_at_once(
 ) -> None:
     """A 429 asking for 30 s is waited inside the call; SIGTERM ends that wait, exit 0."""
     rig = make_rig("cloud")
-    create = create_endpoint(rig)
-    rig.sandbox.faults.rate_limit(30, create, times=None)
+    rig.sandbox.faults.rate_limit(30, create_endpoint(rig), times=None)
     bag = Mailbag(1, 0, seed=3)
-    rig.worker.start_and_wait()
-    rig.dovecot.append_many(bag.raws)
-    wait_until(injected_on(rig, create), 30, "a create answered 429, Retry-After: 30")
-    code, seconds = rig.worker.terminate(timeout=10)
+    code, seconds = sigterm_during_a_create(rig, bag)
     figures.note("shutdown in a Retry-After wait", exit_code=code, exit_seconds=seconds)
     assert code == 0, rig.worker.output()[-2000:]
     # Under the 5 s shutdown grace: the wait was cut, not outlasted by the grace watcher.
@@ -125,13 +130,9 @@ def test_a_call_in_flight_past_the_grace_is_cut_short_and_nothing_repeats(
         jira={"read_timeout": "30s"},
         loop={"shutdown_grace": "2s"},
     )
-    create = create_endpoint(rig)
-    rig.sandbox.faults.latency(8, create, times=1)
+    rig.sandbox.faults.latency(8, create_endpoint(rig), times=1)
     bag = Mailbag(1, 0, seed=4)
-    rig.worker.start_and_wait()
-    rig.dovecot.append_many(bag.raws)
-    wait_until(injected_on(rig, create), 30, "a create is held by the sandbox")
-    code, seconds = rig.worker.terminate(timeout=10)
+    code, seconds = sigterm_during_a_create(rig, bag)
     figures.note("shutdown past the grace", exit_code=code, exit_seconds=seconds)
     assert code == 1, rig.worker.output()[-2000:]
     assert 2 <= seconds < 6

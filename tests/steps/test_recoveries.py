@@ -432,14 +432,19 @@ def test_a_flicker_after_progress_ends_the_pass_without_failing_the_step(
     assert open_recoveries_once(services, sleep=no_sleep) == 1
 
 
-def test_a_throttled_reply_is_raised_after_saving_the_ones_posted(
-    services: Services, fake: FakeTracker
-) -> None:
-    """The reply posted before the 429 is recorded; the error carries Jira's Retry-After."""
+def two_replies_on_an_open_recovery(services: Services) -> None:
+    """A recovery open in Jira with two client replies waiting: imap:INBOX:7, then :8."""
     rid = add_recovery(services)
     open_recoveries_once(services, sleep=no_sleep)
     add_reply(services, rid, "imap:INBOX:7")
     add_reply(services, rid, "imap:INBOX:8")
+
+
+def test_a_throttled_reply_is_raised_after_saving_the_ones_posted(
+    services: Services, fake: FakeTracker
+) -> None:
+    """The reply posted before the 429 is recorded; the error carries Jira's Retry-After."""
+    two_replies_on_an_open_recovery(services)
     fail_second_call(fake, "add_comment", RateLimited("slow down", retry_after=300))
     with pytest.raises(RateLimited) as raised:
         post_replies_once(services)
@@ -494,10 +499,7 @@ def test_a_stop_request_ends_the_reply_pass_after_the_comment_in_hand(
     services: Services, fake: FakeTracker
 ) -> None:
     """One reply posted and recorded; the other stays unposted for the restart."""
-    rid = add_recovery(services)
-    open_recoveries_once(services, sleep=no_sleep)
-    add_reply(services, rid, "imap:INBOX:7")
-    add_reply(services, rid, "imap:INBOX:8")
+    two_replies_on_an_open_recovery(services)
     stop_after_first_call(services, fake, "add_comment")
     assert post_replies_once(services) == 1
     with services.store.transaction() as conn:
