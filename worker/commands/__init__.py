@@ -33,6 +33,6 @@ def load_and_log(config: Path | None) -> Settings:
     return settings
 
 
-from worker.commands import check, classify, config, demo, report, run, sandbox  # noqa: E402  (the registry needs the helpers above)
+from worker.commands import check, classify, config, demo, report, retry, run, sandbox  # noqa: E402  (the registry needs the helpers above)
 
-COMMANDS: tuple[Command, ...] = (run, check, config, demo, sandbox, report, classify)
+COMMANDS: tuple[Command, ...] = (run, check, config, demo, sandbox, report, retry, classify)

@@ -12,8 +12,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
+
+from sqlalchemy import Connection
 
 from worker.core.playbook import Playbook, parse_playbook, plan_recovery, priority_for
 from worker.errors import (
@@ -143,7 +146,7 @@ def _open(context: _Context, recovery: Recovery) -> bool:
     tracker = context.tracker
     bound = log.bind(recovery_id=recovery.id, source=recovery.source_key)
 
-    create_key = f"create:{recovery.id}"
+    create_key = _create_key(recovery.id)
     action = _intent(context, create_key, "create_recovery", recovery.id)
     if action.state == ledger.FAILED and _refusals(context, create_key) >= MAX_ATTEMPTS:
         _give_up(context, recovery)
@@ -261,6 +264,22 @@ def _create_subtasks(
         _fail(context, action.key, exc)
         raise
     return [*existing.values(), *(r.key for r in created if isinstance(r, IssueRef))]
+
+
+def _create_key(recovery_id: int) -> str:
+    """The ledger key of a recovery ticket's create."""
+    return f"create:{recovery_id}"
+
+
+def requeue_given_up(conn: Connection, recovery_id: int, now: datetime) -> bool:
+    """Put a given-up recovery back in line, its refusals forgiven; False if not given up.
+
+    For after the cause is fixed in Jira or the settings: the next pass tries it as new.
+    """
+    if not recoveries.requeue(conn, recovery_id):
+        return False
+    ledger.forgive(conn, _create_key(recovery_id), now)
+    return True
 
 
 def _give_up(context: _Context, recovery: Recovery) -> None:
@@ -433,7 +452,7 @@ def raise_priorities_once(services: Services) -> int:
             break
         with services.store.transaction() as conn:
             recovery = recoveries.get(conn, event.recovery_id)
-            create = ledger.get(conn, f"create:{event.recovery_id}")
+            create = ledger.get(conn, _create_key(event.recovery_id))
         if recovery is not None and _awaits_create(recovery, create):
             break
         jira_key = _ticket_key(recovery, create) if recovery else None

@@ -95,6 +95,12 @@ def fail(conn: Connection, key: str, error: str, now: datetime) -> None:
     complete(conn, f"{key}#refused", str(refused), now)
 
 
+def forgive(conn: Connection, key: str, now: datetime) -> None:
+    """Count action ``key``'s refusals from zero again (the cause was fixed)."""
+    if get(conn, f"{key}#refused") is not None:
+        complete(conn, f"{key}#refused", "0", now)
+
+
 def refusals(conn: Connection, key: str) -> int:
     """How many times action ``key`` failed permanently; its attempts count transient ones too."""
     counted = get(conn, f"{key}#refused")

@@ -158,6 +158,24 @@ def mark_given_up(conn: Connection, recovery_id: int) -> None:
     )
 
 
+def given_up(conn: Connection) -> list[Recovery]:
+    """The recoveries Jira refused on every try, oldest first."""
+    rows = conn.execute(
+        select(recoveries).where(recoveries.c.state == GAVE_UP).order_by(recoveries.c.id)
+    ).all()
+    return [_from_row(row) for row in rows]
+
+
+def requeue(conn: Connection, recovery_id: int) -> bool:
+    """Put a given-up recovery back in line to open; False when it was not given up."""
+    changed = conn.execute(
+        update(recoveries)
+        .where(recoveries.c.id == recovery_id, recoveries.c.state == GAVE_UP)
+        .values(state=PENDING)
+    )
+    return changed.rowcount == 1
+
+
 def raise_severity(conn: Connection, recovery_id: int, severity: str) -> bool:
     """Raise (never lower) a recovery's severity; True when it changed. sev1 is the highest."""
     current = get(conn, recovery_id)
