@@ -103,6 +103,7 @@ class Supervisor:
         max_backoff: timedelta = timedelta(minutes=5),
         max_wait: timedelta = timedelta(seconds=5),
         waiter: Waiter | None = None,
+        exit_process: Callable[[int], object] = os._exit,
     ) -> None:
         self.steps = steps
         self.clock = clock
@@ -113,6 +114,7 @@ class Supervisor:
         #: Set once the worker has closed its connections; the grace watcher stands down.
         self.finished = threading.Event()
         self._in_step: str | None = None
+        self._exit = exit_process
         # The waiter blocks until there may be work (an IMAP IDLE, say) or the timeout ends.
         self._waiter: Waiter = waiter or self.shutdown.wait
 
@@ -127,6 +129,8 @@ class Supervisor:
 
     def install_signal_handlers(self, grace: timedelta | None = None) -> None:
         """Turn SIGTERM and SIGINT into a shutdown request, and the process's end ``grace`` later.
+
+        A second signal ends the process at once, for whoever pressed Ctrl-C twice.
 
         The handler itself does nothing: logging or setting an event inside a
         signal handler can deadlock on a lock the interrupted main thread holds
@@ -145,14 +149,16 @@ class Supervisor:
     def _watch_signals(self, read_fd: int, grace: timedelta | None) -> None:
         while data := os.read(read_fd, 64):
             for signum in data:
-                if signum in (signal.SIGTERM, signal.SIGINT):
-                    self.request_shutdown(signal.Signals(signum).name)
-                    if grace is not None:
-                        self.force_exit_after(grace)
+                if signum not in (signal.SIGTERM, signal.SIGINT):
+                    continue
+                if self.shutdown.is_set():
+                    self.force_exit_after(timedelta(0))
+                    continue
+                self.request_shutdown(signal.Signals(signum).name)
+                if grace is not None:
+                    self.force_exit_after(grace)
 
-    def force_exit_after(
-        self, grace: timedelta, exit: Callable[[int], object] = os._exit
-    ) -> threading.Thread:
+    def force_exit_after(self, grace: timedelta) -> threading.Thread:
         """Exit the process ``grace`` from now unless the loop has stopped by then.
 
         Steps stop at the next item and retries stop waiting, but one call in flight can
@@ -171,7 +177,7 @@ class Supervisor:
             with contextlib.suppress(Exception):
                 sys.stdout.flush()
                 sys.stderr.flush()
-            exit(EXIT_FORCED)
+            self._exit(EXIT_FORCED)
 
         watcher = threading.Thread(target=watch, name="shutdown-grace", daemon=True)
         watcher.start()

@@ -170,17 +170,18 @@ def test_the_grace_ends_a_loop_held_by_a_call_in_flight() -> None:
         started.set()
         release.wait(10)  # a call in flight that outlasts the grace
 
+    exits: list[int] = []
     sup = Supervisor(
         [Step("jira.stuck", stuck, timedelta(seconds=1))],
         FrozenClock(datetime(2026, 1, 1, tzinfo=UTC)),
+        exit_process=exits.append,
     )
     loop = threading.Thread(target=sup.run_forever)
     loop.start()
     assert started.wait(5)
-    exits: list[int] = []
     sup.request_shutdown("test")
     with capture_logs() as logs:
-        sup.force_exit_after(timedelta(seconds=0.05), exits.append).join(5)
+        sup.force_exit_after(timedelta(seconds=0.05)).join(5)
     release.set()
     loop.join(5)
     assert exits == [EXIT_FORCED]
@@ -190,13 +191,37 @@ def test_the_grace_ends_a_loop_held_by_a_call_in_flight() -> None:
 
 def test_the_grace_stands_down_once_the_worker_has_finished() -> None:
     """Finished within the grace: the process is left to exit by itself."""
-    sup = Supervisor([], FrozenClock(datetime(2026, 1, 1, tzinfo=UTC)))
     exits: list[int] = []
-    watcher = sup.force_exit_after(timedelta(seconds=5), exits.append)
+    sup = Supervisor([], FrozenClock(datetime(2026, 1, 1, tzinfo=UTC)), exit_process=exits.append)
+    watcher = sup.force_exit_after(timedelta(seconds=5))
     sup.finished.set()
     watcher.join(5)
     assert not watcher.is_alive()
     assert exits == []
+
+
+def test_a_second_signal_ends_the_process_at_once() -> None:
+    """SIGTERM asks for a stop with a 30 s grace; a second one does not wait for it."""
+    exits: list[int] = []
+    sup = Supervisor([], FrozenClock(datetime(2026, 1, 1, tzinfo=UTC)), exit_process=exits.append)
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, bytes([signal.SIGTERM]))
+    watching = threading.Thread(
+        target=sup._watch_signals, args=(read_fd, timedelta(seconds=30)), daemon=True
+    )
+    watching.start()
+    deadline = time.monotonic() + 5
+    while not sup.shutdown.is_set() and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling with a deadline for the first request
+    assert sup.shutdown.is_set()
+    assert exits == []
+    os.write(write_fd, bytes([signal.SIGINT]))
+    os.close(write_fd)
+    watching.join(5)
+    while not exits and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert exits == [EXIT_FORCED]
+    os.close(read_fd)
 
 
 def test_sigterm_stops_the_service_with_exit_0(tmp_path: Path) -> None:
