@@ -357,6 +357,13 @@ class SlaSettings(Section):
     calendars: dict[str, CalendarSettings] = Field(
         {"business": CalendarSettings()}, description="Calendars by name ('24x7' is built in)."
     )
+    around_the_clock_zone: str = Field(
+        "UTC",
+        description=(
+            "IANA time zone of the built-in '24x7' calendar: where a promised time of day "
+            "('next update by 15:00') and the due date of its recoveries are read."
+        ),
+    )
     waiting_statuses: list[str] = Field(
         ["Waiting for customer", "Waiting for client"],
         description="Jira statuses in which the clocks pause.",
@@ -392,6 +399,10 @@ class SlaSettings(Section):
 
     @model_validator(mode="after")
     def _calendars_exist(self) -> SlaSettings:
+        try:
+            ZoneInfo(self.around_the_clock_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.around_the_clock_zone!r}") from None
         for severity, policy in self.policies.items():
             if policy.calendar != "24x7" and policy.calendar not in self.calendars:
                 raise ValueError(f"{severity}: no calendar named {policy.calendar!r}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 from structlog.testing import capture_logs
 
 from worker.alerts.base import Channel
@@ -13,6 +14,7 @@ from worker.alerts.jira import JiraChannel
 from worker.alerts.log import LogChannel
 from worker.clock import FrozenClock
 from worker.core.alerting import Alert
+from worker.core.promises import find_promise
 from worker.errors import (
     Interrupted,
     RateLimited,
@@ -23,7 +25,12 @@ from worker.errors import (
 from worker.metrics import Metrics
 from worker.settings import AlertSettings, Settings, SlaSettings
 from worker.steps import Services
-from worker.steps.clocks import is_client_facing, status_events, sweep_clocks_once
+from worker.steps.clocks import (
+    calendars_from,
+    is_client_facing,
+    status_events,
+    sweep_clocks_once,
+)
 from worker.store import Store, events, recoveries
 from worker.store import alerts as ledger
 from worker.store.events import EventKind, RecoveryEvent
@@ -399,3 +406,18 @@ def test_status_events_without_history_compare_with_the_last_seen_status() -> No
     found = status_events(1, issue("To Do", StatusCategory.TODO), waiting, "Done", True)
     assert [e.kind for e in found] == [EventKind.REOPENED]
     assert status_events(1, issue("To Do", StatusCategory.TODO), waiting, "To Do", False) == []
+
+
+@pytest.mark.parametrize(
+    ("zone", "due"),
+    [("UTC", datetime(2026, 3, 2, 15, 0, tzinfo=UTC)), ("Europe/Berlin", T0.replace(hour=14))],
+)
+def test_a_time_promised_on_the_24x7_calendar_is_read_in_its_zone(zone: str, due: datetime) -> None:
+    """'By 15:00' on a sev1 recovery is 15:00 where the team is, once its zone is set."""
+    calendar = calendars_from(SlaSettings(around_the_clock_zone=zone))["24x7"]
+    assert find_promise("Next update by 15:00.", T0, calendar) == due
+
+
+def test_an_unknown_24x7_zone_is_refused() -> None:
+    with pytest.raises(ValidationError, match="unknown time zone 'Mars/Olympus'"):
+        SlaSettings(around_the_clock_zone="Mars/Olympus")

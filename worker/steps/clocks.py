@@ -95,7 +95,7 @@ _SETUPS: dict[int, tuple[Settings, SlaSetup]] = {}
 
 
 def calendars_from(sla: SlaSettings) -> dict[str, BusinessCalendar]:
-    result = {ALWAYS: BusinessCalendar.around_the_clock()}
+    result = {ALWAYS: BusinessCalendar.around_the_clock(zone=ZoneInfo(sla.around_the_clock_zone))}
     for name, cal in sla.calendars.items():
         hours = {WEEKDAY_NAMES.index(day): parse_hours(text) for day, text in cal.hours.items()}
         holidays = (
