@@ -210,18 +210,22 @@ def test_a_second_signal_ends_the_process_at_once() -> None:
         target=sup._watch_signals, args=(read_fd, timedelta(seconds=30)), daemon=True
     )
     watching.start()
-    deadline = time.monotonic() + 5
-    while not sup.shutdown.is_set() and time.monotonic() < deadline:
-        time.sleep(0.01)  # polling with a deadline for the first request
-    assert sup.shutdown.is_set()
-    assert exits == []
-    os.write(write_fd, bytes([signal.SIGINT]))
-    os.close(write_fd)
-    watching.join(5)
-    while not exits and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert exits == [EXIT_FORCED]
-    os.close(read_fd)
+    try:
+        deadline = time.monotonic() + 5
+        while not sup.shutdown.is_set() and time.monotonic() < deadline:
+            time.sleep(0.01)  # polling with a deadline for the first request
+        assert sup.shutdown.is_set()
+        assert exits == []
+        os.write(write_fd, bytes([signal.SIGINT]))
+        os.close(write_fd)
+        watching.join(5)
+        while not exits and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert exits == [EXIT_FORCED]
+    finally:
+        # The first signal's 30 s watcher must not outlive the test and log into another.
+        sup.finished.set()
+        os.close(read_fd)
 
 
 def test_sigterm_stops_the_service_with_exit_0(tmp_path: Path) -> None:
