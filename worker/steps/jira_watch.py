@@ -255,7 +255,7 @@ def _signal(name: str, issue: Issue, at: datetime, seen: str, reason: str) -> Si
 
 
 def _record(conn: Connection, signal: Signal, services: Services) -> bool:
-    """Record the recovery for the signal's issue, or raise the one it has; True if either."""
+    """Record the recovery for the signal's issue, or raise or reopen the one it has; True if so."""
     issue = signal.issue
     source_key = f"jira:{issue.key}"
     now = services.clock.now()
