@@ -506,6 +506,21 @@ def test_a_stop_request_ends_the_reply_pass_after_the_comment_in_hand(
         assert [r.message_key for r in replies.unposted(conn)] == ["imap:INBOX:8"]
 
 
+def test_a_stop_during_a_retry_wait_is_no_failure_of_the_pass(
+    services: Services, fake: FakeTracker
+) -> None:
+    """Interrupted goes straight to the supervisor: no deferred warning, no error counted."""
+    add_recovery(services)
+    fake.fail("create_issue", Interrupted("the worker is stopping"))
+    with capture_logs() as logs, pytest.raises(Interrupted):
+        open_recoveries_once(services, sleep=no_sleep)
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == []
+    errors = services.metrics.registry.get_sample_value(
+        "recovery_worker_errors_total", {"step": "open_recoveries", "kind": "Interrupted"}
+    )
+    assert errors is None
+
+
 def test_the_steps_pause_is_cut_by_a_stop_request(services: Services) -> None:
     """Waiting between lookups for a lost create ends in Interrupted once a stop is asked."""
     services.pause(0.001)

@@ -42,7 +42,6 @@ def end_of_pass(exc: TransientError, *, progressed: bool) -> None:
     Raised, it makes the supervisor back off, and wait at least the Retry-After the server
     gave. A pass that made progress before a failure without Retry-After just ends: its next
     run comes at the step's interval, not after a backoff that grows while Jira flickers.
-    An interruption always goes up, for the supervisor to see the stop.
     """
-    if exc.retry_after is not None or not progressed or isinstance(exc, Interrupted):
+    if exc.retry_after is not None or not progressed:
         raise exc

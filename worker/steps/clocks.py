@@ -381,6 +381,9 @@ def _update_jira(services: Services, updates: Sequence[_JiraUpdate], now: dateti
                 tracker.remove_labels(item.key, [label])
             if item.due is not None:
                 tracker.set_due(item.key, item.due, field)
+        except Interrupted:
+            failed += updates[index:]  # left for the next start, as above
+            break
         except (TransientError, PermanentError) as exc:
             services.metrics.errors.labels(step="sweep_clocks", kind=type(exc).__name__).inc()
             log.warning(
