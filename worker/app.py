@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from worker.clock import Clock
-from worker.errors import TransientError, WorkerError
+from worker.errors import Interrupted, TransientError, WorkerError
 from worker.health import HealthServer, HealthState
 from worker.logs import get_logger
 from worker.mail.imap import ImapInbox
@@ -144,7 +144,7 @@ def _connect(services: Services) -> Tracker:
     try:
         retry = RetryPolicy(clock=services.clock, stopping=services.stopping)
         return JiraTracker.from_settings(services.settings.jira, clock=services.clock, retry=retry)
-    except TransientError:
+    except (TransientError, Interrupted):
         raise
     except WorkerError as exc:
         log.error("jira.connect.failed", error=type(exc).__name__, detail=str(exc))

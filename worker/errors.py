@@ -12,6 +12,14 @@ class WorkerError(Exception):
     """Base of every error the worker raises on purpose."""
 
 
+class Interrupted(WorkerError):
+    """The worker was asked to stop during a wait: the work in hand is taken up after restart.
+
+    Neither transient nor permanent: no failure handler acts on it, and it reaches the
+    supervisor as it is.
+    """
+
+
 class TransientError(WorkerError):
     """A failure that may go away by itself: retry later."""
 
@@ -23,10 +31,6 @@ class TransientError(WorkerError):
 
 class Deferred(TransientError):
     """Not a failure: the work waits for something that takes time, ``retry_after`` seconds."""
-
-
-class Interrupted(TransientError):
-    """The worker was asked to stop during a wait: the work in hand is taken up after restart."""
 
 
 class PermanentError(WorkerError):

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from worker.core.detection import Detector, load_signals
 from worker.core.playbook import STAGES
-from worker.errors import ConfigurationError, Interrupted, PermanentError, TransientError
+from worker.errors import ConfigurationError, PermanentError, TransientError
 from worker.logs import get_logger
 from worker.steps import Services, end_of_pass
 from worker.store import events, recoveries
@@ -125,8 +125,6 @@ def watch_jira_once(services: Services, *, judge: CommentJudge | None = None) ->
             break
         try:
             handled += _poll(services, tracker, name, zone, judge)
-        except Interrupted:
-            raise  # a stop request, not a failure: no warning, no error count
         except TransientError as exc:
             services.metrics.errors.labels(step="watch_jira", kind=type(exc).__name__).inc()
             log.warning("jira.watch_deferred", signal=name, error=type(exc).__name__,

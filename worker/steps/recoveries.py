@@ -21,7 +21,6 @@ from sqlalchemy import Connection
 from worker.core.playbook import Playbook, parse_playbook, plan_recovery, priority_for
 from worker.errors import (
     Deferred,
-    Interrupted,
     OutcomeUnknown,
     PermanentError,
     RequestRejected,
@@ -100,8 +99,6 @@ def open_recoveries_once(
                 opened += 1
         except SearchLagging as exc:
             log.info("recovery.search_lagging", recovery_id=recovery.id, detail=str(exc))
-        except Interrupted:
-            raise  # a stop request, not a failure: no warning, no error count
         except TransientError as exc:
             services.metrics.errors.labels(step="open_recoveries", kind=type(exc).__name__).inc()
             log.warning(
@@ -417,8 +414,6 @@ def post_replies_once(services: Services, *, limit: int = 100) -> int:
             with services.store.transaction() as conn:
                 ledger.complete(conn, key, comment_id, services.clock.now())
                 replies.mark_posted(conn, reply.id, comment_id)
-        except Interrupted:
-            raise  # a stop request, not a failure: no warning, no error count
         except TransientError as exc:
             services.metrics.errors.labels(step="post_replies", kind=type(exc).__name__).inc()
             bound.warning("reply.post_deferred", error=type(exc).__name__, detail=str(exc))
@@ -465,8 +460,6 @@ def raise_priorities_once(services: Services) -> int:
         if recovery is not None and jira_key and priority:
             try:
                 tracker.set_priority(jira_key, priority)
-            except Interrupted:
-                raise  # a stop request, not a failure: no warning, no error count
             except TransientError as exc:
                 log.warning(
                     "recovery.priority_deferred",

@@ -8,7 +8,7 @@ steps that already handle a reopen.
 
 from __future__ import annotations
 
-from worker.errors import Interrupted, PermanentError, TransientError
+from worker.errors import PermanentError, TransientError
 from worker.logs import get_logger
 from worker.steps import Services, end_of_pass
 from worker.store import events, ledger, recoveries
@@ -44,8 +44,6 @@ def reopen_recoveries_once(services: Services) -> int:
             try:
                 if _reopen(services, tracker, recovery.jira_key, event):
                     reopened += 1
-            except Interrupted:
-                raise  # a stop request, not a failure: no warning, no error count
             except TransientError as exc:
                 bound.warning("recovery.reopen_deferred", error=type(exc).__name__, detail=str(exc))
                 deferred = exc
