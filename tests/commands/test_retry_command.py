@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.steps.test_recoveries import add_recovery, add_reply, no_sleep
 from worker.cli import main
 from worker.clock import FrozenClock
 from worker.errors import RequestRejected
@@ -13,26 +14,8 @@ from worker.metrics import Metrics
 from worker.settings import JiraSettings, Settings
 from worker.steps import Services
 from worker.steps.recoveries import MAX_ATTEMPTS, open_recoveries_once, post_replies_once
-from worker.store import Store, recoveries, replies
+from worker.store import Store, recoveries
 from worker.tracker.fake import FakeTracker
-
-
-def pending(store: Store, key: str, clock: FrozenClock) -> int:
-    with store.transaction() as conn:
-        return recoveries.create_pending(
-            conn,
-            source_key=key,
-            source_kind="mail",
-            client="jane@acme.example",
-            owner="",
-            severity="sev2",
-            summary="Export broken\x1b[2J again",
-            now=clock.now(),
-        ).id
-
-
-def no_sleep(_: float) -> None:
-    pass
 
 
 @pytest.fixture
@@ -43,23 +26,14 @@ def given_up(
     fake = FakeTracker(clock)
     settings = Settings(jira=JiraSettings(url="http://jira.invalid"))
     services = Services(settings, clock, store, Metrics(), fake)
-    ids = [pending(store, f"mail:<m{n}@x>", clock) for n in range(2)]
+    summary = "Export broken\x1b[2J again"
+    ids = [add_recovery(services, f"mail:<m{n}@x>", summary=summary) for n in range(2)]
     fake.fail("create_issue", RequestRejected("customfield_10042 is required"), times=10)
     for _ in range(MAX_ATTEMPTS + 1):
         open_recoveries_once(services, sleep=no_sleep)
     with store.transaction() as conn:
         assert [r.id for r in recoveries.given_up(conn)] == ids
-        replies.add(
-            conn,
-            message_key="imap:INBOX:9",
-            recovery_id=ids[0],
-            author="jane@acme.example",
-            author_name="Jane",
-            sent_at=clock.now(),
-            text="Any news?",
-            attachments=[],
-            now=clock.now(),
-        )
+    add_reply(services, ids[0], "imap:INBOX:9")  # the client writes while it is given up
     monkeypatch.setenv("RECOVERY_WORKER_STORE__URL", f"sqlite:///{tmp_path / 'state.db'}")
     monkeypatch.chdir(tmp_path)
     return services, fake, ids
