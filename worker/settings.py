@@ -35,6 +35,7 @@ from pydantic_settings import (
 )
 
 from worker.core.calendar import parse_hours
+from worker.core.decision import DecisionPolicy
 from worker.errors import ConfigurationError
 
 ENV_PREFIX = "RECOVERY_WORKER_"
@@ -257,6 +258,23 @@ class DetectionSettings(Section):
     )
     flood_count: int = Field(5, ge=2, description="Mails from one sender that make a flood ...")
     flood_window: Duration = Field(timedelta(minutes=10), description="... within this window.")
+    spam_verdict: Literal["skip", "ignore"] = Field(
+        "skip",
+        description=(
+            "Mail the receiving server marked as spam (X-Spam-Flag, X-Spam-Status, "
+            "X-Spamd-Result, Exchange SCL 5+): skip it, or ignore the verdict and score it."
+        ),
+    )
+
+    def decision_policy(self) -> DecisionPolicy:
+        """The part of these settings that decisions depend on."""
+        return DecisionPolicy(
+            own_addresses=tuple(self.own_addresses),
+            ignore_senders=tuple(self.ignore_senders),
+            flood_count=self.flood_count,
+            flood_window=self.flood_window,
+            skip_spam=self.spam_verdict == "skip",
+        )
 
 
 class AlertSettings(Section):

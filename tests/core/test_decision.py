@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +22,7 @@ from worker.core.decision import (
     sent_time,
     thread_root,
 )
-from worker.core.detection import Assessment, Detector, load_signals
+from worker.core.detection import Account, Assessment, Detector, load_signals
 from worker.mail.model import ParsedMail
 from worker.mail.parse import parse_message
 
@@ -152,16 +153,41 @@ def test_flood_yields_one_recovery_and_the_rest_joins_it(detector: Detector) -> 
     assert decisions[4].reason.startswith("flood: 5 mails")
 
 
-def test_a_flood_of_calm_mail_opens_one_recovery(detector: Detector) -> None:
+def test_a_flood_of_calm_mail_opens_nothing(detector: Detector) -> None:
+    """A chatty sender or a feed writing often is not a complaint: floods never open alone."""
     context = MemoryContext()
     policy = DecisionPolicy(flood_count=3)
-    kinds = [
+    decisions = [
         run(
             context, detector, mail(f"{CALM} {i}", mid=f"{i}@x"), NOW + timedelta(seconds=i), policy
-        ).decision
+        )
         for i in range(5)
     ]
-    assert kinds == [NOT_COMPLAINT, NOT_COMPLAINT, RECOVERY, THREAD, THREAD]
+    assert [d.decision for d in decisions] == [NOT_COMPLAINT] * 5
+    assert "repeat-contact not counted (4 earlier, no evidence)" in decisions[4].reasons
+
+
+def test_repeat_contact_tips_a_mild_complaint_over(detector: Detector) -> None:
+    """A third mail about a failure within minutes weighs more than the first one did."""
+    context = MemoryContext()
+    failing = "The export will not download."
+    decisions = [
+        run(context, detector, mail(failing, mid=f"{i}@x"), NOW + timedelta(minutes=i))
+        for i in range(3)
+    ]
+    assert [d.decision for d in decisions] == [NOT_COMPLAINT, RECOVERY, THREAD]
+    assert "repeat-contact +1.0 (1 earlier)" in decisions[1].reasons
+
+
+def test_a_key_account_weighs_only_on_a_mail_with_evidence() -> None:
+    signals = load_signals()
+    account = Account("key account: Northwind", "@northwind.example", 2.0, "sev2")
+    keyed = Detector(replace(signals, accounts=(account,)))
+    calm = keyed.assess_text(CALM, sender="ann@northwind.example")
+    assert not calm.is_complaint
+    assert "account not counted (key account: Northwind, no evidence)" in calm.reasons
+    mild = keyed.assess_text("The export will not download.", sender="ann@northwind.example")
+    assert (mild.is_complaint, mild.severity) == (True, "sev2")
 
 
 def test_after_the_flood_window_a_new_complaint_opens_a_new_recovery(detector: Detector) -> None:
@@ -210,18 +236,15 @@ def test_a_backlog_of_mails_minutes_apart_is_still_a_flood(detector: Detector) -
         run(
             context,
             detector,
-            mail(f"{CALM} {i}", mid=f"{i}@x"),
+            mail(f"{ANGRY} {i}", mid=f"{i}@x"),
             decided,
             policy,
             received=NOW + timedelta(minutes=2 * i),
         )
         for i in range(6)
     ]
-    # Repeat contact may open the recovery before the fifth mail makes the flood.
-    kinds = [d.decision for d in decisions]
-    opened = kinds.index(RECOVERY)
-    assert kinds == [NOT_COMPLAINT] * opened + [RECOVERY] + [THREAD] * (5 - opened)
-    assert {d.recovery_id for d in decisions[opened + 1 :]} == {1}
+    assert [d.decision for d in decisions] == [RECOVERY] + [THREAD] * 5
+    assert {d.recovery_id for d in decisions[1:]} == {1}
     assert "repeat-contact +1.0 (1 earlier)" in decisions[1].reasons
     assert decisions[4].reason == "flood: 5 mails within 10 minutes"
     assert decisions[5].reason == "flood: 6 mails within 10 minutes"
@@ -286,17 +309,18 @@ def test_a_date_past_the_end_of_the_calendar_is_no_date() -> None:
 def test_a_future_date_cannot_hide_a_flood(detector: Detector) -> None:
     context = MemoryContext()
     policy = DecisionPolicy(flood_count=3)
-    kinds = [
+    decisions = [
         run(
             context,
             detector,
-            mail(CALM, mid=f"{i}@x", extra=date_header(NOW + timedelta(days=10 * i))),
+            mail(ANGRY, mid=f"{i}@x", extra=date_header(NOW + timedelta(days=10 * i))),
             NOW + timedelta(seconds=i),
             policy,
-        ).decision
+        )
         for i in range(1, 4)
     ]
-    assert kinds == [NOT_COMPLAINT, NOT_COMPLAINT, RECOVERY]
+    assert [d.decision for d in decisions] == [RECOVERY, THREAD, THREAD]
+    assert decisions[2].reason == "flood: 3 mails within 10 minutes"
 
 
 def test_an_angrier_reply_raises_the_recovery_severity(detector: Detector) -> None:

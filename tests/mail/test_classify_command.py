@@ -105,15 +105,15 @@ def test_a_folder_is_read_as_it_arrived(
         (tmp_path / f"{n}.eml").write_bytes(
             f"From: jane@client.example\r\nTo: support@acme.example\r\nSubject: Order {n}\r\n"
             f"Message-ID: <{n}@x>\r\nDate: {at:%a, %d %b %Y %H:%M:%S +0000}\r\n\r\n"
-            f"Could you send me the invoice for order {n}? Thanks.\r\n".encode()
+            f"The export for order {n} is still not working.\r\n".encode()
         )
     rows = run(capsys, str(tmp_path))
     kinds = [r["decision"] for r in rows]
     if flood:
         assert rows[-1]["reason"] == "flood: 5 mails within 10 minutes"
-        assert kinds.count("recovery") == 1
+        assert kinds == ["recovery"] + ["thread"] * 4
     else:
-        assert kinds == ["not_complaint"] * 5
+        assert kinds == ["recovery"] * 5
 
 
 def test_a_broken_rules_file_is_a_usage_error(

@@ -111,3 +111,113 @@ def test_most_real_bounces_are_noise() -> None:
             continue
         noisy += noise_reason(mail) is not None
     assert noisy / len(files) > 0.9
+
+
+def mail_with(
+    *,
+    subject: str = "About my order",
+    sender: str = "Ann Client <ann@client.example>",
+    headers: str = "",
+    body: str = "The portal is still not working. This is unacceptable.",
+) -> ParsedMail:
+    raw = (
+        f"From: {sender}\r\nTo: support@acme.example\r\nSubject: {subject}\r\n"
+        f"Message-ID: <n@client.example>\r\n{headers}\r\n{body}\r\n"
+    )
+    return parse_message(raw.encode())
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("AUTO: Ann Client is out of the office (returning 12/01)", "automatic subject (auto)"),
+        ("Mail could not be delivered", "automatic subject (mail could not be delivered)"),
+        ("Returned Mail - Error During Delivery", "automatic subject (returned mail)"),
+        ("Cron <root@web1> /usr/local/bin/backup.sh", "automatic subject (cron <)"),
+        ("Your message to support-list awaits moderator approval", "list moderation request"),
+        ("Post from ann@client.example requires approval", "list moderation request"),
+    ],
+)
+def test_bounce_auto_reply_and_daemon_subjects(subject: str, expected: str) -> None:
+    assert noise_reason(mail_with(subject=subject)) == expected
+
+
+@pytest.mark.parametrize(
+    ("sender", "expected"),
+    [
+        ("GitHub <notifications@github.example>", "automated sender (notifications)"),
+        ("Shop News <newsletter@shop.example>", "automated sender (newsletter)"),
+        ("Cron Daemon <root@web1.example>", "automated sender (root)"),
+        ("users-owner@lists.example", "list server (users-owner)"),
+        ("no-reply-billing@vendor.example", "no-reply sender (no-reply-billing)"),
+    ],
+)
+def test_feed_notification_and_daemon_senders(sender: str, expected: str) -> None:
+    assert noise_reason(mail_with(sender=sender)) == expected
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ("X-Campaign: 2026-11-spring\r\n", "bulk mail (x-campaign)"),
+        ("X-RSS-Feed: https://blog.example/feed\r\n", "bulk mail (x-rss-feed)"),
+        ("X-Cron-Env: <SHELL=/bin/sh>\r\n", "bulk mail (x-cron-env)"),
+        ("X-Mailer: MailChimp Mailer - **CID1234**\r\n", "bulk mail (sent with mailchimp)"),
+        (
+            "Content-Type: message/feedback-report\r\n",
+            "delivery report (message/feedback-report)",
+        ),
+    ],
+)
+def test_mass_mailer_feed_and_report_headers(headers: str, expected: str) -> None:
+    assert noise_reason(mail_with(headers=headers)) == expected
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "To unsubscribe, click here: https://news.example/u/123",
+        "Unsubscribe | Manage preferences",
+        "You are receiving this email because you signed up at shop.example.",
+        "View this email in your browser",
+    ],
+)
+def test_a_newsletter_without_list_headers_is_bulk(footer: str) -> None:
+    body = "Our autumn sale is broken records: 50% off everything!\r\n\r\n" + footer
+    assert (noise_reason(mail_with(body=body)) or "").startswith("bulk mail (footer")
+
+
+def test_a_client_who_mentions_unsubscribing_is_not_bulk() -> None:
+    body = (
+        "I asked you to unsubscribe me three times and the mails keep coming. "
+        "This is unacceptable and I want it stopped today."
+    )
+    assert noise_reason(mail_with(body=body)) is None
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "X-Spam-Flag: YES\r\n",
+        "X-Spam-Status: Yes, score=9.1 required=5.0 tests=...\r\n",
+        "X-Spamd-Result: default: True [15.20 / 15.00]\r\n",
+        "X-MS-Exchange-Organization-SCL: 7\r\n",
+    ],
+)
+def test_the_receiving_servers_spam_verdict_is_followed_when_asked(headers: str) -> None:
+    spam = mail_with(headers=headers)
+    assert (noise_reason(spam) or "").startswith("spam verdict (")
+    assert noise_reason(spam, skip_spam=False) is None
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "X-Spam-Flag: NO\r\n",
+        "X-Spam-Status: No, score=0.3 required=5.0\r\n",
+        "X-Spamd-Result: default: False [1.20 / 15.00]\r\n",
+        "X-MS-Exchange-Organization-SCL: 1\r\n",
+    ],
+)
+def test_a_clean_verdict_is_no_noise(headers: str) -> None:
+    assert noise_reason(mail_with(headers=headers)) is None

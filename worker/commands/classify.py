@@ -62,12 +62,7 @@ def handle(args: argparse.Namespace) -> int:
     detector = Detector(
         signals, complaint_addresses=[*detection.complaint_addresses, *args.complaint_address]
     )
-    policy = DecisionPolicy(
-        own_addresses=detection.own_addresses,
-        ignore_senders=detection.ignore_senders,
-        flood_count=detection.flood_count,
-        flood_window=detection.flood_window,
-    )
+    policy = detection.decision_policy()
     try:
         write_lines(classify(args.paths, detector, policy, SystemClock()), sys.stdout)
     except BrokenPipeError:

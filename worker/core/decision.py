@@ -4,13 +4,16 @@ Pure: what the store knows comes in through a DecisionContext and the time as
 ``now``. The order matters and is the product's rule: a message already decided
 is skipped; noise never opens anything; a message in a known thread joins its
 recovery; a sender's flood joins their recent recovery; everything else is
-scored by the detector. Floods and repeat contact count when mails arrived, not
-when they are decided: a backlog read after downtime is not a flood.
+scored by the detector. A flood or repeat contact never opens a recovery by
+itself: it weighs on a mail with complaint evidence of its own. Both count when
+mails arrived, not when they are decided: a backlog read after downtime is not a
+flood.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -45,6 +48,8 @@ class DecisionPolicy:
     ignore_senders: Sequence[str] = ()
     flood_count: int = 5
     flood_window: timedelta = timedelta(minutes=10)
+    #: Skip mail the receiving server marked as spam.
+    skip_spam: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +158,10 @@ def decide(
     if context.is_recorded(mail.key):
         return Decision(SKIPPED, "duplicate: this message is already decided", thread_root=root)
     noise = noise_reason(
-        mail, own_addresses=policy.own_addresses, ignore_senders=policy.ignore_senders
+        mail,
+        own_addresses=policy.own_addresses,
+        ignore_senders=policy.ignore_senders,
+        skip_spam=policy.skip_spam,
     )
     if noise:
         return Decision(SKIPPED, noise, thread_root=root)
@@ -190,18 +198,6 @@ def decide(
         joined = scored(THREAD, reason, recovery_id)
         raise_to = _raise_to(assessment, context.severity_of(recovery_id))
         return replace(joined, raise_to=raise_to) if raise_to else joined
-    if earlier + 1 >= policy.flood_count:
-        flood = f"flood: {earlier + 1} mails within {_minutes(policy.flood_window)}"
-        return Decision(
-            RECOVERY,
-            flood,
-            is_complaint=True,
-            score=assessment.score,
-            severity=assessment.severity or "sev3",
-            reasons=(*assessment.reasons, flood),
-            thread_root=root,
-            jira_keys=keys,
-        )
     if assessment.is_complaint:
         return scored(RECOVERY, "complaint")
     return scored(NOT_COMPLAINT, f"score {assessment.score:g} below the complaint threshold")
@@ -232,35 +228,48 @@ class _Seen:
 
 
 class MemoryContext:
-    """A DecisionContext held in memory: for tests and for ``classify``."""
+    """A DecisionContext held in memory: for tests and for ``classify``.
+
+    Every lookup is by key (a set or a dict), so deciding n mails costs n lookups, not n².
+    """
 
     def __init__(self) -> None:
         self.seen: list[_Seen] = []
         self.jira_keys: dict[str, int] = {}
         self.severities: dict[int, str] = {}
+        self._keys: set[str] = set()
+        self._recovery_of_message: dict[str, int] = {}
+        #: Each sender's mails in order of arrival.
+        self._by_sender: dict[str, list[_Seen]] = {}
         self._next_recovery = 1
 
     def is_recorded(self, key: str) -> bool:
-        return any(s.key == key for s in self.seen)
+        return key in self._keys
 
     def recovery_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
-        wanted = set(message_ids)
-        for seen in self.seen:
-            if seen.message_id in wanted and seen.recovery_id is not None:
-                return seen.recovery_id
+        for message_id in message_ids:
+            recovery_id = self._recovery_of_message.get(message_id)
+            if recovery_id is not None:
+                return recovery_id
         return None
 
     def recovery_for_jira_key(self, jira_key: str) -> int | None:
         return self.jira_keys.get(jira_key)
 
     def count_from(self, sender: str, since: datetime, until: datetime) -> int:
-        return sum(1 for s in self.seen if s.sender == sender and since <= s.arrived <= until)
+        return len(self._window(sender, since, until))
 
     def latest_recovery_from(self, sender: str, since: datetime, until: datetime) -> int | None:
-        for s in reversed(self.seen):
-            if s.sender == sender and since <= s.arrived <= until and s.recovery_id is not None:
+        for s in reversed(self._window(sender, since, until)):
+            if s.recovery_id is not None:
                 return s.recovery_id
         return None
+
+    def _window(self, sender: str, since: datetime, until: datetime) -> list[_Seen]:
+        mails = self._by_sender.get(sender, [])
+        start = bisect_left(mails, since, key=_arrived)
+        end = bisect_right(mails, until, key=_arrived)
+        return mails[start:end]
 
     def severity_of(self, recovery_id: int) -> str | None:
         return self.severities.get(recovery_id)
@@ -284,5 +293,14 @@ class MemoryContext:
         elif decision.raise_to and recovery_id is not None:
             self.severities[recovery_id] = decision.raise_to
         arrived = arrival_time(mail, received, at)
-        self.seen.append(_Seen(mail.key, mail.message_id, mail.sender.email, arrived, recovery_id))
+        seen = _Seen(mail.key, mail.message_id, mail.sender.email, arrived, recovery_id)
+        self.seen.append(seen)
+        self._keys.add(mail.key)
+        if mail.message_id and recovery_id is not None:
+            self._recovery_of_message.setdefault(mail.message_id, recovery_id)
+        insort(self._by_sender.setdefault(seen.sender, []), seen, key=_arrived)
         return recovery_id
+
+
+def _arrived(seen: _Seen) -> datetime:
+    return seen.arrived

@@ -2,7 +2,12 @@
 
 Pure: rules come in as TOML text and a mail as a ParsedMail; no clock, no I/O
 (except `load_signals`, which only reads the rules file). Each rule that fires
-adds its weight to the score and names itself in the reasons.
+adds its weight to the score and names itself in the reasons. A rule may be told
+not to fire where its words are not the client's own complaint: negated ("not
+disappointed"), in a question ("is the site down?"), in a condition ("if the
+payment fails") or said of someone else ("my colleague is annoyed with her bank").
+Repeat contact and key accounts weigh only on a mail whose text has evidence of
+its own.
 """
 
 from __future__ import annotations
@@ -22,8 +27,37 @@ from worker.mail.noise import sender_matches
 SEVERITIES = ("sev1", "sev2", "sev3")  # sev1 is the worst
 #: Characters of a mail's new text that are classified; a complaint says so early.
 MAX_CLASSIFIED = 20_000
+#: Words of text whose sentiment balance counts in full; longer texts are scaled down.
+SENTIMENT_WORDS = 60
 _WORD = re.compile(r"[^\W\d_][\w']*|!{2,}", re.UNICODE)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+#: A reply's or forward's subject repeats the thread's: it is not what the client wrote now.
+_REPLY_SUBJECT = re.compile(r"^\s*(re|aw|sv|antw|vs|ref|rif|tr|wg|fw|fwd)\s*(\[\d+\])?\s*:", re.I)
+#: Contexts in which a rule may be told not to fire (its ``ignore_when``).
+CONTEXTS = ("negated", "question", "conditional", "reported")
+_NEGATORS = frozenset(
+    {
+        "not", "no", "never", "nothing", "without", "hardly", "nor", "neither", "zero",
+        "dont", "cant", "wont", "didnt", "doesnt", "isnt", "arent", "wasnt", "werent",
+        "havent", "hasnt", "hadnt", "couldnt", "wouldnt", "shouldnt",
+    }
+)  # fmt: skip
+_CLAUSE_BREAK = re.compile(r"[,;:()]|\b(but|though|although|however|yet)\b", re.I)
+_SENTENCE_END = ".!?\n"
+_CONDITIONAL = re.compile(
+    r"^\W*(and |so |but |also )?(if|in case|whether|unless|what if|should (it|you|the|this|"
+    r"there|anything|your)|in the event|to (avoid|prevent|make sure)|i hope|hopefully|just in "
+    r"case|once|when(ever)?)\b",
+    re.I,
+)
+_REPORTED = re.compile(
+    r"^\W*(and |but |so )?(he|she|they|someone|somebody|people|customers|users|others|"
+    r"(my|our|a|his|her|their) (friend|colleague|co-?worker|customer|client|user|neighbou?r|"
+    r"wife|husband|partner|son|daughter|mum|mom|dad|mother|father|brother|sister|boss|"
+    r"manager|team ?mate)s?)\b",
+    re.I,
+)
+_ABOUT_US = re.compile(r"\b(you|your|yours|you'?re|you'?ve)\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +68,8 @@ class Rule:
     weight: float
     regex: re.Pattern[str]
     min_severity: str | None = None
+    #: Contexts (of CONTEXTS) in which a match is not the client's own complaint.
+    ignore_when: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +100,8 @@ class Signals:
     sev2: float
     sev1: float
     rules: tuple[Rule, ...]
+    #: The score a mail's text must reach alone before repeat contact and accounts count.
+    evidence: float = 1.0
     accounts: tuple[Account, ...] = ()
     complaint_addresses: frozenset[str] = frozenset()
     repeat_weight: float = 1.0
@@ -109,8 +147,11 @@ def parse_signals(text: str, source: str = "signals.toml") -> Signals:
     complaint = _number(thresholds, "complaint", f"{source} [thresholds]", 3.0)
     sev2 = _number(thresholds, "sev2", f"{source} [thresholds]", complaint * 2)
     sev1 = _number(thresholds, "sev1", f"{source} [thresholds]", complaint * 3)
+    evidence = _number(thresholds, "evidence", f"{source} [thresholds]", complaint / 2)
     if not 0 < complaint <= sev2 <= sev1:
         raise ConfigurationError(f"{source} [thresholds]: need 0 < complaint <= sev2 <= sev1")
+    if not 0 < evidence <= complaint:
+        raise ConfigurationError(f"{source} [thresholds]: need 0 < evidence <= complaint")
     rules = tuple(_rule(item, i, source) for i, item in enumerate(_list(data, "rules", source)))
     names = [r.name for r in rules]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -128,6 +169,7 @@ def parse_signals(text: str, source: str = "signals.toml") -> Signals:
         sev2=sev2,
         sev1=sev1,
         rules=rules,
+        evidence=evidence,
         accounts=accounts,
         complaint_addresses=frozenset(a.strip().lower() for a in addresses),
         repeat_weight=_number(repeat, "weight", f"{source} [repeat_contact]", 1.0),
@@ -170,7 +212,7 @@ def _rule(item: Mapping[str, Any], index: int, source: str) -> Rule:
     where = f"{source} rule #{index + 1}" + (f" {name!r}" if isinstance(name, str) else "")
     if not isinstance(name, str) or not name.strip():
         raise ConfigurationError(f"{where}: needs a name")
-    unknown = set(item) - {"name", "weight", "phrases", "pattern", "min_severity"}
+    unknown = set(item) - {"name", "weight", "phrases", "pattern", "min_severity", "ignore_when"}
     if unknown:
         raise ConfigurationError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
     if "weight" not in item:
@@ -193,7 +235,18 @@ def _rule(item: Mapping[str, Any], index: int, source: str) -> Rule:
         raise ConfigurationError(f"{where}: pattern does not compile: {exc}") from None
     if regex.search(""):
         raise ConfigurationError(f"{where}: pattern matches empty text, so it would always fire")
-    return Rule(name.strip(), weight, regex, _severity(item.get("min_severity"), where))
+    ignore_when = item.get("ignore_when", [])
+    if not isinstance(ignore_when, list) or not set(ignore_when) <= set(CONTEXTS):
+        raise ConfigurationError(
+            f"{where}: ignore_when must be a list of {', '.join(repr(c) for c in CONTEXTS)}"
+        )
+    return Rule(
+        name.strip(),
+        weight,
+        regex,
+        _severity(item.get("min_severity"), where),
+        frozenset(ignore_when),
+    )
 
 
 def phrases_pattern(phrases: Sequence[str]) -> str:
@@ -263,8 +316,8 @@ class Detector:
 
     def assess(self, mail: ParsedMail, *, repeat_contacts: int = 0) -> Assessment:
         """Score the subject and the new text (not quoted history) of one mail."""
-        body = mail.new_text or mail.text
-        text = f"{mail.subject}\n{body[:MAX_CLASSIFIED]}"
+        body = (mail.new_text or mail.text)[:MAX_CLASSIFIED]
+        text = body if _REPLY_SUBJECT.match(mail.subject) else f"{mail.subject}\n{body}"
         return self.assess_text(
             text,
             sender=mail.sender.email,
@@ -286,7 +339,7 @@ class Detector:
         reasons: list[str] = []
         floors: list[str] = []
         for rule in signals.rules:
-            found = rule.regex.search(text)
+            found = _first_own_match(rule, text)
             if found:
                 score += rule.weight
                 reasons.append(f"{rule.name} {_signed(rule.weight)} ({_quote(found.group(0))})")
@@ -298,12 +351,22 @@ class Detector:
                 weight = min(signals.sentiment.max, -balance * signals.sentiment.scale)
                 score += weight
                 reasons.append(f"sentiment {_signed(weight)} (balance {balance:.1f})")
+        # Who writes and how often says how bad a complaint is, never whether there is one.
+        evidence = score >= signals.evidence
         if repeat_contacts > 0 and signals.repeat_weight:
             weight = min(signals.repeat_max, repeat_contacts * signals.repeat_weight)
-            score += weight
-            reasons.append(f"repeat-contact {_signed(weight)} ({repeat_contacts} earlier)")
+            if evidence:
+                score += weight
+                reasons.append(f"repeat-contact {_signed(weight)} ({repeat_contacts} earlier)")
+            else:
+                reasons.append(
+                    f"repeat-contact not counted ({repeat_contacts} earlier, no evidence)"
+                )
         for account in signals.accounts:
             if sender_matches(sender, account.match):
+                if not evidence:
+                    reasons.append(f"account not counted ({account.name}, no evidence)")
+                    continue
                 score += account.weight
                 reasons.append(f"account {_signed(account.weight)} ({account.name})")
                 if account.min_severity and score >= signals.complaint:
@@ -330,6 +393,8 @@ def sentiment_balance(text: str, sentiment: Sentiment) -> float:
     negate = 0
     boost = 1.0
     tokens = _WORD.findall(text)
+    # A long mail holds more words of every kind: its balance counts as SENTIMENT_WORDS of it.
+    scale = min(1.0, SENTIMENT_WORDS / max(len(tokens), 1))
     long_words = [t for t in tokens if len(t) >= 3 and not t.startswith("!")]
     # Capitals stand out only when the rest is not written in capitals too.
     emphasis = sum(1 for t in long_words if t.isupper()) < len(long_words) * 0.8
@@ -355,7 +420,47 @@ def sentiment_balance(text: str, sentiment: Sentiment) -> float:
             total += value
         boost = 1.0
         negate = max(0, negate - 1)
-    return total
+    return total * scale
+
+
+#: Matches a rule tries before it gives up finding one that is the client's own complaint.
+MAX_MATCHES = 8
+
+
+def _first_own_match(rule: Rule, text: str) -> re.Match[str] | None:
+    """The rule's first match that is not in a context the rule ignores."""
+    if not rule.ignore_when:
+        return rule.regex.search(text)
+    for n, found in enumerate(rule.regex.finditer(text)):
+        if n >= MAX_MATCHES:
+            return None
+        if not _ignored(rule.ignore_when, text, found.start(), found.end()):
+            return found
+    return None
+
+
+def _ignored(contexts: frozenset[str], text: str, start: int, end: int) -> bool:
+    """Whether the words at text[start:end] stand in one of ``contexts``."""
+    first = max(text.rfind(c, max(0, start - 400), start) for c in _SENTENCE_END) + 1
+    last = min(
+        (i for i in (text.find(c, end, end + 400) for c in _SENTENCE_END) if i >= 0),
+        default=min(len(text), end + 400),
+    )
+    if "negated" in contexts:
+        before = text[first:start]
+        breaks = list(_CLAUSE_BREAK.finditer(before))
+        clause = before[breaks[-1].end() :] if breaks else before
+        words = clause.lower().split()[-3:]
+        if any(w.strip("'\"") in _NEGATORS or w.endswith("n't") for w in words):
+            return True
+    if "question" in contexts and last < len(text) and text[last] == "?":
+        return True
+    sentence = text[first:last]
+    if "conditional" in contexts and _CONDITIONAL.match(sentence):
+        return True
+    return bool(
+        "reported" in contexts and _REPORTED.match(sentence) and not _ABOUT_US.search(sentence)
+    )
 
 
 def _signed(weight: float) -> str:

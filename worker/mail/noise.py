@@ -1,7 +1,13 @@
-"""Mail that must never open a recovery: automatic replies, lists, bounces, our own mail."""
+"""Mail that must never open a recovery: automatic replies, lists, bulk, bounces, spam, our own.
+
+Each check looks at the whole mail (headers, sender, subject and, for bulk mail, the
+footer of its text), so a newsletter without List-* headers or a bounce with an unusual
+subject is still told apart from a person writing to the team.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from worker.mail.model import ParsedMail
@@ -24,26 +30,138 @@ _AUTOMATIC_SUBJECTS = (
     "auto reply:",
     "autoreply:",
     "auto-reply:",
+    "auto:",
     "automatic reply:",
+    "automatische antwort:",
+    "réponse automatique:",
+    "respuesta automática:",
+    "abwesenheitsnotiz:",
     "out of office",
-    "undeliverable:",
-    "undelivered mail returned to sender",
+    "out of the office",
+    "undeliverable",
+    "undelivered mail",
     "delivery status notification",
+    "delivery notification",
     "mail delivery failed",
-    "returned mail:",
+    "mail delivery failure",
+    "mail could not be delivered",
+    "message could not be delivered",
+    "message not delivered",
+    "returned mail",
     "delivery failure",
+    "delivery has failed",
     "failure notice",
+    "non-delivery",
+    "warning: message delayed",
+    "cron <",
+    "logwatch for",
+    "anacron job",
+    "[fail2ban]",
+    "*** security information for",
+    "abuse report",
+    "feedback report",
+)
+#: Phrases of a moderator's or a list server's request, anywhere in the subject.
+_MODERATION_SUBJECTS = re.compile(
+    r"(awaits|awaiting|waiting for|requires|needs) (your |the )?(moderator'?s? )?approval"
+    r"|post (from .{0,80} )?requires approval|moderator request",
+    re.IGNORECASE,
 )
 _NO_REPLY = frozenset({"noreply", "no-reply", "donotreply", "do-not-reply", "no_reply"})
+#: Local parts that machines, feeds and newsletters send from, never a client.
+_MACHINE_SENDERS = frozenset(
+    {
+        "notifications", "notification", "notify", "alerts", "alert", "newsletter",
+        "newsletters", "news", "digest", "updates", "rss", "feed", "feeds", "bounce",
+        "bounces", "mailer", "cron", "daemon", "root", "nagios", "monitoring", "logwatch",
+        "marketing", "promo", "promotions", "offers", "deals",
+    }
+)  # fmt: skip
+#: Mailing-list software's own addresses: list-owner, list-bounces, list-request.
+_LIST_SERVER_SUFFIXES = ("-owner", "-bounces", "-request", "-admin", "+bounces")
 _REPORTS = frozenset(
-    {"multipart/report", "message/delivery-status", "message/disposition-notification"}
+    {
+        "multipart/report",
+        "message/delivery-status",
+        "message/disposition-notification",
+        "message/feedback-report",
+    }
 )
+#: Headers only mass mailers, feed readers and cron put on their mail.
+_BULK_HEADERS = (
+    "x-campaign",
+    "x-campaignid",
+    "x-campaign-id",
+    "x-mailchimp-campaign",
+    "x-mc-user",
+    "x-marketoid",
+    "x-sfmc-stack",
+    "x-newsletter",
+    "x-rss-feed",
+    "x-rss-id",
+    "x-rss-url",
+    "x-cron-env",
+    "x-feedback-id",
+    "x-abuse-report",
+)
+_BULK_MAILERS = re.compile(
+    r"mailchimp|sendinblue|brevo|phplist|mailman|listserv|sympa|constant ?contact|"
+    r"campaign ?monitor|hubspot|klaviyo|mailerlite|getresponse|acumbamail|rss2email|"
+    r"feedburner|emarsys|salesforce marketing|exacttarget|mautic|substack",
+    re.IGNORECASE,
+)
+#: What a bulk mail's footer says and a person's mail does not.
+_BULK_FOOTER = re.compile(
+    r"view (this|it) (e-?mail |message )?(online|in (your|a) browser)|"
+    r"you (are|were) receiving this (e-?mail|message|newsletter)|you received this (e-?mail|"
+    r"message) because|to stop receiving (these|this|our)|manage (your )?(e-?mail )?"
+    r"(preferences|subscriptions?)|update your (e-?mail |subscription )?preferences|"
+    r"you (have been|are) subscribed|sent from an unmonitored|"
+    r"do not reply to this (e-?mail|message)|this is an automated (e-?mail|message)",
+    re.IGNORECASE,
+)
+#: "Unsubscribe" is a footer's only on a line with a link or on a line of its own: a client
+#: may well write that they asked to unsubscribe.
+_UNSUBSCRIBE_LINE = re.compile(
+    r"^.{0,40}\b(unsubscribe|opt[ -]out)\b.{0,40}$|\b(unsubscribe|opt[ -]out)\b.{0,80}"
+    r"(https?://|www\.|click|here\b)|(https?://\S*unsubscribe)",
+    re.IGNORECASE | re.MULTILINE,
+)
+#: Characters of the text's end that are searched for a bulk footer.
+_FOOTER_CHARS = 3_000
+#: The receiving server's spam verdicts: header name and what marks the mail as spam.
+_SPAM_VERDICTS = (
+    ("x-spam-flag", re.compile(r"^\s*yes\b", re.IGNORECASE)),
+    ("x-spam-status", re.compile(r"^\s*yes\b", re.IGNORECASE)),
+    ("x-spam", re.compile(r"^\s*yes\b", re.IGNORECASE)),
+    ("x-barracuda-spam-flag", re.compile(r"^\s*yes\b", re.IGNORECASE)),
+    ("x-spamd-result", re.compile(r"^\s*default:\s*true\b", re.IGNORECASE)),
+    ("x-ms-exchange-organization-scl", re.compile(r"^\s*(5|6|7|8|9)\b")),
+)
+
+#: The noise reason of a mail sent from one of the team's own addresses.
+OWN_ADDRESS = "our own address"
 
 
 def noise_reason(
-    mail: ParsedMail, *, own_addresses: Sequence[str] = (), ignore_senders: Sequence[str] = ()
+    mail: ParsedMail,
+    *,
+    own_addresses: Sequence[str] = (),
+    ignore_senders: Sequence[str] = (),
+    skip_spam: bool = True,
 ) -> str | None:
-    """Why this mail is noise (automatic, bulk, a loop, ignored), or None for a person's mail."""
+    """Why this mail is noise (automatic, bulk, a loop, spam, ignored), or None for a person's."""
+    return (
+        _automatic(mail)
+        or _from_machine(mail)
+        or _bulk(mail)
+        or (_spam(mail) if skip_spam else None)
+        or _sender_policy(mail, own_addresses, ignore_senders)
+    )
+
+
+def _automatic(mail: ParsedMail) -> str | None:
+    """Automatic replies, delivery reports and what servers generate (RFC 3834, RFC 3464)."""
     headers = mail.headers
     auto = headers.get("auto-submitted", "").split(";")[0].strip().lower()
     if auto and auto != "no":
@@ -67,18 +185,64 @@ def noise_reason(
     subject = mail.subject.strip().lower()
     for opening in _AUTOMATIC_SUBJECTS:
         if subject.startswith(opening):
-            return f"automatic subject ({opening.rstrip(':')})"
+            return f"automatic subject ({opening.rstrip(':').strip()})"
+    if _MODERATION_SUBJECTS.search(subject[:300]):
+        return "list moderation request"
     if "x-failed-recipients" in headers:
         return "delivery failure (x-failed-recipients)"
+    return None
+
+
+def _from_machine(mail: ParsedMail) -> str | None:
+    """Mail servers, list servers, feeds and no-reply senders."""
     sender = mail.sender.email
     local = sender.partition("@")[0]
     name = mail.sender.name.strip().lower()
     if local in _SYSTEM_SENDERS or (not sender and name in _SYSTEM_SENDERS):
         return f"system sender ({local or name})"
-    if local in _NO_REPLY:
+    if local in _NO_REPLY or local.startswith(("noreply", "no-reply", "donotreply")):
         return f"no-reply sender ({local})"
+    if local in _MACHINE_SENDERS:
+        return f"automated sender ({local})"
+    if local.endswith(_LIST_SERVER_SUFFIXES):
+        return f"list server ({local})"
+    if name in {"cron daemon", "anacron"}:
+        return f"automated sender ({name})"
+    return None
+
+
+def _bulk(mail: ParsedMail) -> str | None:
+    """Newsletters and mass mail, by their mailer's headers or their footer."""
+    headers = mail.headers
+    for name in _BULK_HEADERS:
+        if name in headers:
+            return f"bulk mail ({name})"
+    mailer = headers.get("x-mailer", "") + " " + headers.get("user-agent", "")
+    found = _BULK_MAILERS.search(mailer[:300])
+    if found:
+        return f"bulk mail (sent with {found.group(0).lower()})"
+    footer = mail.text[-_FOOTER_CHARS:]
+    found = _BULK_FOOTER.search(footer) or _UNSUBSCRIBE_LINE.search(footer)
+    if found:
+        return f"bulk mail (footer: {' '.join(found.group(0).lower().split())[:40]})"
+    return None
+
+
+def _spam(mail: ParsedMail) -> str | None:
+    """The receiving server's own verdict, when it marked the mail as spam."""
+    for name, verdict in _SPAM_VERDICTS:
+        value = mail.headers.get(name)
+        if value is not None and verdict.search(value[:200]):
+            return f"spam verdict ({name}: {' '.join(value.split())[:30]})"
+    return None
+
+
+def _sender_policy(
+    mail: ParsedMail, own_addresses: Sequence[str], ignore_senders: Sequence[str]
+) -> str | None:
+    sender = mail.sender.email
     if sender and sender in {a.strip().lower() for a in own_addresses}:
-        return "our own address"
+        return OWN_ADDRESS
     for pattern in ignore_senders:
         if sender_matches(sender, pattern):
             return f"ignored sender ({pattern})"

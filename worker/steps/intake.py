@@ -44,7 +44,7 @@ from worker.logs import get_logger
 from worker.mail.imap import ImapInbox
 from worker.mail.maildir import MaildirInbox
 from worker.mail.model import AttachmentInfo, ParsedMail
-from worker.mail.noise import noise_reason
+from worker.mail.noise import OWN_ADDRESS, noise_reason
 from worker.mail.parse import content_key, parse_message
 from worker.settings import DetectionSettings
 from worker.steps import Services
@@ -65,9 +65,6 @@ _STORE_TROUBLE = (StoreError, OperationalError, InterfaceError, DisconnectionErr
 COMMIT_EVERY = 50
 #: Bytes of Maildir files held in memory before their decisions are committed.
 MAILDIR_CHUNK_BYTES = 64 * 1024 * 1024
-#: The noise rule that names a mail from the team's own addresses.
-OWN_ADDRESS = "our own address"
-
 #: The calendar a severity's promises are read in (its policy's): zone and working days.
 CalendarOf = Callable[[str], BusinessCalendar]
 
@@ -115,12 +112,7 @@ def detector_for(detection: DetectionSettings) -> Detector:
 
 
 def policy_for(detection: DetectionSettings) -> DecisionPolicy:
-    return DecisionPolicy(
-        own_addresses=tuple(detection.own_addresses),
-        ignore_senders=tuple(detection.ignore_senders),
-        flood_count=detection.flood_count,
-        flood_window=detection.flood_window,
-    )
+    return detection.decision_policy()
 
 
 # --- one message ---------------------------------------------------------------------

@@ -1,0 +1,120 @@
+"""What counts as the client's own complaint: harm, waiting, broken promises; not problem reports,
+negations, questions, conditions, other people's feelings, or a thread's old subject."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.core.detection import Detector, load_signals, sentiment_balance
+from worker.mail.model import ParsedMail
+from worker.mail.parse import parse_message
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector(load_signals())
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("This account is not mine and I want it removed from my report.", "harm-to-client"),
+        ("I was charged twice for the same invoice this month.", "harm-to-client"),
+        ("I never authorised this payment to your company.", "harm-to-client"),
+        ("You lost my parcel and now the tracking page shows nothing.", "harm-to-client"),
+        ("You told me you would remove it and it is still showing.", "promise-not-kept"),
+        ("My suitcase has not arrived after 3 days.", "long-wait"),
+        ("I left 6 voicemails and nobody called back.", "unanswered-contact"),
+        ("Four emails so far and not a single reply from your team.", "unanswered-contact"),
+        ("The portal is down again for the whole office.", "still-not-fixed"),
+    ],
+)
+def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
+    result = detector.assess_text(text)
+    assert any(r.startswith(rule + " ") for r in result.reasons), result.reasons
+    assert result.is_complaint, result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I get an error when I log in.",
+        "The app won't open on my new phone.",
+        "Our nightly export crashed with the attached stack trace.",
+        "There is a problem with invoice 4411: the VAT line is missing.",
+        "How do I get a refund for the unused licence?",
+        "Is the site down? I cannot reach the dashboard.",
+    ],
+)
+def test_a_plain_problem_report_is_normal_work(detector: Detector, text: str) -> None:
+    """A support inbox is full of problem reports; they are not complaints about us."""
+    result = detector.assess_text(text)
+    assert not result.is_complaint, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("I am not disappointed at all, the new plan suits us.", "disappointment"),
+        ("No complaints from our side this quarter.", "complaint-word"),
+        ("If you have a complaint about a driver, where do we send it?", "complaint-word"),
+        ("My colleague is furious with her landlord, not with the service.", "disappointment"),
+        ("If the payment is charged twice, will the second one be returned?", "harm-to-client"),
+        ("Was the order charged twice?", "harm-to-client"),
+    ],
+)
+def test_words_that_are_not_the_clients_own_complaint_do_not_fire(
+    detector: Detector, text: str, rule: str
+) -> None:
+    result = detector.assess_text(text)
+    assert not any(r.startswith(rule + " ") for r in result.reasons), result.reasons
+    assert not result.is_complaint, result.reasons
+
+
+def test_a_conditional_threat_still_counts(detector: Detector) -> None:
+    """'If this is not fixed we will cancel' is a threat, not a hypothetical question."""
+    result = detector.assess_text("If this is not fixed by Friday we will cancel the contract.")
+    assert result.is_complaint
+    assert result.severity in ("sev1", "sev2")
+
+
+def test_a_third_party_complaining_about_us_still_counts(detector: Detector) -> None:
+    result = detector.assess_text("My manager is furious that your service was down all day.")
+    assert any(r.startswith("disappointment ") for r in result.reasons), result.reasons
+
+
+def test_sentiment_is_scaled_by_length() -> None:
+    sentiment = load_signals().sentiment
+    assert sentiment is not None
+    short = "The delay was bad and the manual is wrong."
+    long = " ".join([short] + ["The meeting is on Tuesday at the office."] * 40)
+    assert sentiment_balance(long, sentiment) > sentiment_balance(short, sentiment)
+    # Past SENTIMENT_WORDS, more of the same mood does not weigh more.
+    assert sentiment_balance(short * 30, sentiment) == pytest.approx(
+        sentiment_balance(short * 60, sentiment)
+    )
+
+
+def reply(
+    subject: str, body: str, *, headers: str = "In-Reply-To: <first@client.example>\r\n"
+) -> ParsedMail:
+    raw = (
+        f"From: ann@client.example\r\nTo: support@acme.example\r\nSubject: {subject}\r\n"
+        f"Message-ID: <second@client.example>\r\n{headers}\r\n{body}\r\n"
+    )
+    return parse_message(raw.encode())
+
+
+def test_a_reply_is_scored_on_what_the_client_wrote_now(detector: Detector) -> None:
+    angry_subject = "Re: Unacceptable outage, still not fixed!!"
+    calm = detector.assess(reply(angry_subject, "Thanks, all good now."))
+    assert not calm.is_complaint, calm.reasons
+    angry = detector.assess(reply(angry_subject, "It is down again. This is unacceptable."))
+    assert angry.is_complaint
+    forwarded = detector.assess(reply("Fwd: Terrible service", "FYI, for the archive."))
+    assert not forwarded.is_complaint
+
+
+def test_a_new_mail_is_scored_on_its_subject_too(detector: Detector) -> None:
+    result = detector.assess(reply("Unacceptable: charged twice", "See the statement.", headers=""))
+    assert result.is_complaint
