@@ -1,8 +1,14 @@
-"""Complaint detection quality on labelled complaints (Preotiuc-Pietro et al., ACL 2019).
+"""Complaint detection quality, measured on two labelled sets.
 
-The rows are split in two halves by a hash of their id: the development half is the
-one rule authors may read; the held-out half is only ever measured, so its figures
-say how the rules do on messages they were not written against.
+1. Short complaints to support accounts (Preotiuc-Pietro et al., ACL 2019), read from
+   ``../shared/corpora`` where present (its licence does not let the project ship it).
+   The rows are split in two halves by a hash of their id: the development half is the
+   one rule authors may read; the held-out half is only ever measured.
+2. The project's labelled mail set (``bench/data/mail_eval``, licensed public mail of
+   every kind a support inbox gets), put through the whole decision (noise, then the
+   detector) one mail at a time, as new senders with no thread history.
+
+Exits 1 when a target is missed, naming it.
 """
 
 from __future__ import annotations
@@ -10,14 +16,19 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.report import write_section
+from worker.core.decision import RECOVERY, SKIPPED, DecisionPolicy, MemoryContext, decide
 from worker.core.detection import Detector, load_signals
+from worker.errors import MessageUnparseable
+from worker.mail.parse import parse_message
 
 CORPUS = (
     Path(__file__).resolve().parents[2]
@@ -28,6 +39,17 @@ CORPUS = (
     / "complaints-data.csv"
 )
 
+MAIL_EVAL = Path(__file__).resolve().parent / "data" / "mail_eval" / "mails.jsonl"
+#: Kinds of mail a support team handles as normal work; they must not open recoveries.
+ROUTINE = ("request", "problem_report", "person")
+#: Kinds of mail no person wrote; they must be skipped as noise.
+AUTOMATED = ("newsletter", "notification", "bounce", "autoreply")
+#: Targets, checked on every run.
+PREOTIUC_F1 = 0.80
+PREOTIUC_FLAGGED = 0.05
+ROUTINE_FLAGGED = 0.05
+AUTOMATED_OPENED = 0.0
+MAIL_F1 = 0.75
 
 #: The two halves, in the order they are reported.
 HALVES = ("development", "held-out")
@@ -100,56 +122,174 @@ def _line(q: Quality) -> str:
     )
 
 
+@dataclass(frozen=True)
+class LabelledMail:
+    """One mail of the evaluation set with its label."""
+
+    id: str
+    kind: str
+    is_complaint: bool
+    raw: bytes
+
+
+def read_mail_eval(path: Path = MAIL_EVAL) -> list[LabelledMail]:
+    with open(path, encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    return [
+        LabelledMail(r["id"], r["kind"], bool(r["complaint"]), r["raw"].encode("utf-8"))
+        for r in rows
+    ]
+
+
+def decide_alone(detector: Detector, mail: LabelledMail) -> str:
+    """The decision a mail gets from a new sender with no thread history."""
+    try:
+        parsed = parse_message(mail.raw)
+    except MessageUnparseable:
+        return "quarantined"
+    return decide(parsed, detector, MemoryContext(), _NOW, DecisionPolicy()).decision
+
+
+_NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def measure_mail(detector: Detector, mails: Sequence[LabelledMail]) -> dict[str, Counter[str]]:
+    """Decisions counted per kind of mail."""
+    by_kind: dict[str, Counter[str]] = {}
+    for mail in mails:
+        by_kind.setdefault(mail.kind, Counter())[decide_alone(detector, mail)] += 1
+    return by_kind
+
+
+def mail_quality(by_kind: dict[str, Counter[str]], kinds: Sequence[str]) -> Quality:
+    """Opening a recovery as the verdict, complaints as the positives, over ``kinds``."""
+    tp = by_kind.get("complaint", Counter())[RECOVERY]
+    fn = sum(by_kind.get("complaint", Counter()).values()) - tp
+    fp = sum(by_kind.get(k, Counter())[RECOVERY] for k in kinds)
+    tn = sum(sum(by_kind.get(k, Counter()).values()) for k in kinds) - fp
+    return Quality(tp, fp, fn, tn)
+
+
+def _share(counts: Counter[str], decision: str) -> float:
+    total = sum(counts.values())
+    return counts[decision] / total if total else 0.0
+
+
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.detection", description=__doc__)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--mail-eval", type=Path, default=MAIL_EVAL)
     parser.add_argument("--signals", type=Path, default=None, help="rules file (default: built in)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(list(argv))
-    if not args.corpus.exists():
-        print(f"corpus not found: {args.corpus}", file=sys.stderr)
-        return 1
-    rows = read_rows(args.corpus)
     detector = Detector(load_signals(args.signals))
+    missed: list[str] = []
+    sections = []
+    if args.corpus.exists():
+        sections.append(_short_complaints(detector, read_rows(args.corpus), missed))
+    else:
+        print(f"short-complaint corpus not found, not measured: {args.corpus}", file=sys.stderr)
+        missed.append("short complaints: corpus missing")
+    sections.append(_mail_set(detector, read_mail_eval(args.mail_eval), missed))
+    for target in missed:
+        print(f"target missed: {target}", file=sys.stderr)
+    if not args.no_write:
+        write_section(
+            "detection",
+            "## Complaint detection\n\n"
+            + "\n\n".join(sections)
+            + "\n\nTargets "
+            + ("met." if not missed else "missed: " + "; ".join(missed) + ".")
+            + "\n\nReproduce: `python -m bench.detection`.",
+        )
+    return 1 if missed else 0
+
+
+def _short_complaints(detector: Detector, rows: Sequence[Row], missed: list[str]) -> str:
     parts = {half: measure(detector, [r for r in rows if r.half == half]) for half in HALVES}
     parts["all"] = measure(detector, rows)
+    for name, q in parts.items():
+        print(
+            f"short complaints, {name}: rows={q.true_pos + q.false_pos + q.false_neg + q.true_neg} "
+            f"precision={q.precision:.3f} recall={q.recall:.3f} "
+            f"f1={q.f1:.3f} non-complaints flagged={q.flagged_share:.1%}"
+        )
     held_out = parts["held-out"]
+    if held_out.f1 < PREOTIUC_F1:
+        missed.append(f"short complaints held-out F1 {held_out.f1:.3f} < {PREOTIUC_F1}")
+    if held_out.flagged_share > PREOTIUC_FLAGGED:
+        missed.append(
+            f"short complaints held-out flagged {held_out.flagged_share:.1%} > "
+            f"{PREOTIUC_FLAGGED:.0%}"
+        )
     by_domain = {
         domain: measure(detector, [r for r in rows if r.domain == domain])
         for domain in sorted({r.domain for r in rows})
     }
-    for name, q in parts.items():
-        print(
-            f"{name}: rows={q.true_pos + q.false_pos + q.false_neg + q.true_neg} "
-            f"precision={q.precision:.3f} recall={q.recall:.3f} "
-            f"f1={q.f1:.3f} non-complaints flagged={q.flagged_share:.3%}"
-        )
-    if args.no_write:
-        return 0
     halves = "\n".join(f"| {name} " + _line(q) for name, q in parts.items())
     table = "\n".join(
         f"| {domain} | {q.true_pos + q.false_neg} | {q.false_pos + q.true_neg} "
         f"| {q.precision:.2f} | {q.recall:.2f} | {q.f1:.2f} | {q.flagged_share:.1%} |"
         for domain, q in by_domain.items()
     )
-    met = held_out.f1 >= 0.80 and held_out.flagged_share < 0.05
-    write_section(
-        "detection",
-        "## Complaint detection\n\n"
-        f"The built-in rules on {len(rows):,} labelled support messages "
-        "(Preotiuc-Pietro, Gaman and Aletras, *Automatically Identifying Complaints in Social "
-        "Media*, ACL 2019). Targets: F1 >= 0.80 with under 5% of non-complaints flagged. The "
-        "rows are split by a hash of their id; the rules were written while reading only the "
-        "development half, so the held-out half is the honest figure "
-        "(see [detection.md](detection.md)). "
-        f"Targets on the held-out half {'met' if met else 'not met'}.\n\n"
+    return (
+        "### Short complaints to support accounts\n\n"
+        f"{len(rows):,} labelled posts to support accounts (Preotiuc-Pietro, Gaman and Aletras, "
+        "*Automatically Identifying Complaints in Social Media*, ACL 2019), split by a hash of "
+        "their id; the held-out half is the honest figure (see [detection.md](detection.md)). "
+        f"Target: F1 >= {PREOTIUC_F1} with at most {PREOTIUC_FLAGGED:.0%} of non-complaints "
+        "flagged. Its annotators count a plain problem report as a complaint; the worker, "
+        "by design, does not (see detection.md).\n\n"
         "| | complaints | others | precision | recall | F1 | others flagged |\n"
         "|---|---|---|---|---|---|---|\n" + halves + "\n\n"
         "| domain | complaints | others | precision | recall | F1 | others flagged |\n"
-        "|---|---|---|---|---|---|---|\n" + table + "\n\n"
-        "Reproduce: `python -m bench.detection`.",
+        "|---|---|---|---|---|---|---|\n" + table
     )
-    return 0
+
+
+def _mail_set(detector: Detector, mails: Sequence[LabelledMail], missed: list[str]) -> str:
+    by_kind = measure_mail(detector, mails)
+    routine = mail_quality(by_kind, ROUTINE)
+    everything = mail_quality(by_kind, (*ROUTINE, *AUTOMATED))
+    lines = []
+    for kind in ("complaint", *ROUTINE, *AUTOMATED):
+        counts = by_kind.get(kind, Counter())
+        lines.append(
+            f"| {kind} | {sum(counts.values())} | {_share(counts, RECOVERY):.1%} "
+            f"| {_share(counts, SKIPPED):.1%} |"
+        )
+        print(
+            f"mail set, {kind}: mails={sum(counts.values())} "
+            f"opened={_share(counts, RECOVERY):.1%} skipped={_share(counts, SKIPPED):.1%}"
+        )
+    for name, q in (("complaints vs routine", routine), ("complaints vs all", everything)):
+        print(
+            f"mail set, {name}: precision={q.precision:.3f} recall={q.recall:.3f} "
+            f"f1={q.f1:.3f} others opened={q.flagged_share:.1%}"
+        )
+    if routine.flagged_share > ROUTINE_FLAGGED:
+        missed.append(f"routine mail opened {routine.flagged_share:.1%} > {ROUTINE_FLAGGED:.0%}")
+    if everything.f1 < MAIL_F1:
+        missed.append(f"mail set F1 {everything.f1:.3f} < {MAIL_F1}")
+    for kind in AUTOMATED:
+        opened = _share(by_kind.get(kind, Counter()), RECOVERY)
+        if opened > AUTOMATED_OPENED:
+            missed.append(f"{kind} opened a recovery ({opened:.1%})")
+    return (
+        "### Labelled mail\n\n"
+        f"{len(mails):,} mails of every kind a support inbox gets, from licensed public sources "
+        "(`bench/data/mail_eval`, its README names each source and licence; English only), "
+        "each decided as a new sender's mail. Targets: routine mail opens at most "
+        f"{ROUTINE_FLAGGED:.0%}, automated mail never, F1 >= {MAIL_F1}.\n\n"
+        "| kind | mails | opened a recovery | skipped as noise |\n|---|---|---|---|\n"
+        + "\n".join(lines)
+        + "\n\n| | precision | recall | F1 | others opened |\n|---|---|---|---|---|\n"
+        + "\n".join(
+            f"| complaints vs {name} | {q.precision:.3f} | {q.recall:.3f} | {q.f1:.3f} "
+            f"| {q.flagged_share:.1%} |"
+            for name, q in (("routine mail", routine), ("all other mail", everything))
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ _AUTOMATIC_SUBJECTS = (
     "*** security information for",
     "abuse report",
     "feedback report",
+    "complaint about message from",  # the shape of Microsoft's feedback-loop (JMRP) reports
 )
 #: Phrases of a moderator's or a list server's request, anywhere in the subject.
 _MODERATION_SUBJECTS = re.compile(
@@ -127,8 +128,10 @@ _UNSUBSCRIBE_LINE = re.compile(
     r"(https?://|www\.|click|here\b)|(https?://\S*unsubscribe)",
     re.IGNORECASE | re.MULTILINE,
 )
-#: Characters of the text's end that are searched for a bulk footer.
+#: Characters of the text's end that are searched for a bulk footer ...
 _FOOTER_CHARS = 3_000
+#: ... after the opening, which is never taken for a footer.
+_OPENING_CHARS = 200
 #: The receiving server's spam verdicts: header name and what marks the mail as spam.
 _SPAM_VERDICTS = (
     ("x-spam-flag", re.compile(r"^\s*yes\b", re.IGNORECASE)),
@@ -200,7 +203,7 @@ def _from_machine(mail: ParsedMail) -> str | None:
     name = mail.sender.name.strip().lower()
     if local in _SYSTEM_SENDERS or (not sender and name in _SYSTEM_SENDERS):
         return f"system sender ({local or name})"
-    if local in _NO_REPLY or local.startswith(("noreply", "no-reply", "donotreply")):
+    if any(marker in local for marker in _NO_REPLY):
         return f"no-reply sender ({local})"
     if local in _MACHINE_SENDERS:
         return f"automated sender ({local})"
@@ -221,7 +224,8 @@ def _bulk(mail: ParsedMail) -> str | None:
     found = _BULK_MAILERS.search(mailer[:300])
     if found:
         return f"bulk mail (sent with {found.group(0).lower()})"
-    footer = mail.text[-_FOOTER_CHARS:]
+    # The opening of a mail is never its footer: a one-line "how do I unsubscribe?" is a person.
+    footer = mail.text[max(_OPENING_CHARS, len(mail.text) - _FOOTER_CHARS) :]
     found = _BULK_FOOTER.search(footer) or _UNSUBSCRIBE_LINE.search(footer)
     if found:
         return f"bulk mail (footer: {' '.join(found.group(0).lower().split())[:40]})"
