@@ -20,6 +20,16 @@ _LIST_HEADERS = (
     "list-owner",
     "list-subscribe",
     "list-archive",
+    # Older and other list servers' own marks (Mailman, ezmlm, Yahoo Groups, Majordomo...).
+    "mailing-list",
+    "x-mailing-list",
+    "x-beenthere",
+    "x-mailman-version",
+    "x-ml-name",
+    "x-egroups-return",
+    "x-list",
+    "x-listname",
+    "x-list-id",
 )
 _NOISY_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
 _SYSTEM_SENDERS = frozenset(
@@ -118,7 +128,10 @@ _BULK_FOOTER = re.compile(
     r"message) because|to stop receiving (these|this|our)|manage (your )?(e-?mail )?"
     r"(preferences|subscriptions?)|update your (e-?mail |subscription )?preferences|"
     r"you (have been|are) subscribed|sent from an unmonitored|"
-    r"do not reply to this (e-?mail|message)|this is an automated (e-?mail|message)",
+    r"do not reply to this (e-?mail|message)|this is an automated (e-?mail|message)|"
+    r"(if )?you (no longer|do not|don'?t) (wish|want) to receive|"
+    r"remove (yourself|your (e-?mail|address|name)) from (this|our|the) (list|mailing)|"
+    r"you can unsubscribe|this (e-?mail|message|newsletter) was sent to you|you opted in",
     re.IGNORECASE,
 )
 #: "Unsubscribe" is a footer's only on a line with a link or on a line of its own: a client
