@@ -1,10 +1,10 @@
-# syntax=docker/dockerfile:1
 # Build stage: turn the source into a wheel, with the build tools kept out of the final image.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY worker ./worker
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# Every dependency at the version in constraints.txt, the one CI tests with.
+RUN pip wheel --no-cache-dir -c constraints.txt --wheel-dir /wheels .
 
 # Runtime stage: the wheel and its dependencies, a non-root user, no secrets.
 FROM python:3.11-slim
@@ -19,7 +19,7 @@ RUN groupadd --system --gid 10001 worker \
     && mkdir -p /data /etc/recovery-worker \
     && chown worker:worker /data
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+RUN pip install --no-cache-dir --no-index /wheels/*.whl && rm -rf /wheels
 USER worker
 WORKDIR /data
 VOLUME ["/data"]

@@ -2,7 +2,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup lint bench docs
+.PHONY: demo test test-fast reliability-report setup lint bench docs
 
 ## Set up a virtual environment and run the demo on embedded defaults.
 demo: setup
@@ -15,6 +15,20 @@ test: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+## Lint, types and the tests that need no server (no Dovecot, no Jira sandbox), in under 2 minutes.
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest -m "not integration"
+
+## Run the whole reliability suite and rewrite docs/reliability.md from its figures. Other runs
+## write the page to pytest's temporary directory; CI=true turns a missing part into a failure.
+reliability-report: setup
+	bash .ci/install-debian-packages
+	CI=true RECOVERY_WORKER_RELIABILITY_REPORT=$(CURDIR)/docs/reliability.md \
+		$(BIN)/pytest tests/reliability
 
 setup:
 	bash .ci/setup-venv $(VENV)

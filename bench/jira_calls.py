@@ -22,7 +22,8 @@ from worker.metrics import Metrics
 from worker.sandbox import Dialect, start_sandbox
 from worker.settings import JiraSettings, Settings
 from worker.steps import Services
-from worker.steps.recoveries import open_recoveries_once, post_replies_once
+from worker.steps.recoveries import open_recoveries_once
+from worker.steps.replies import post_replies_once
 from worker.store import Store, recoveries, replies
 from worker.tracker.base import NewIssue
 from worker.tracker.document import Document
@@ -67,7 +68,7 @@ def measure(dialect: Dialect, runs: int, workdir: Path) -> dict[str, float]:
             sandbox.reset_calls()
             start = time.perf_counter()
             rid = _record(services, n)
-            assert open_recoveries_once(services, sleep=lambda _: None) == 1
+            assert open_recoveries_once(services) == 1
             seconds.append(time.perf_counter() - start)
             mail_calls.append(sum(sandbox.calls.values()))
 
@@ -76,7 +77,7 @@ def measure(dialect: Dialect, runs: int, workdir: Path) -> dict[str, float]:
             source = tracker.create_issue(NewIssue("OPS", "Task", f"broken {n}", Document()))
             sandbox.reset_calls()
             _record(services, n, jira_source=source.key)
-            assert open_recoveries_once(services, sleep=lambda _: None) == 1
+            assert open_recoveries_once(services) == 1
             jira_calls.append(sum(sandbox.calls.values()))
 
         reply_calls = []

@@ -10,13 +10,28 @@ from pathlib import Path
 import pytest
 import structlog
 
+from tests.support import data
 from tests.support.dovecot import Dovecot, start_dovecot
 from worker.clock import FrozenClock
 from worker.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+#: What may not be redistributed lives beside the repository, or in the folder that
+#: RECOVERY_WORKER_SHARED names (e.g. a path that does not exist, to try a fresh clone).
+SHARED = data.SHARED
 IN_CI = os.environ.get("CI") == "true"
+#: Fixtures that start a real server (Dovecot, the Jira sandbox, the worker's rig).
+SERVER_FIXTURES = frozenset({"dovecot", "oauth_dovecot", "sandbox", "make_rig", "start_jira"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses a server fixture is an integration test (`make test-fast` skips those).
+
+    Tests that start a server themselves carry the marker in their own module.
+    """
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(autouse=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from worker.alerts.base import Channel
 from worker.clock import Clock
-from worker.errors import Interrupted, TransientError, WorkerError
+from worker.errors import ConfigurationError, Interrupted, TransientError, WorkerError
 from worker.health import HealthServer, HealthState
 from worker.logs import get_logger
 from worker.mail.imap import ImapInbox
@@ -16,15 +17,22 @@ from worker.retry import RetryPolicy
 from worker.settings import Settings
 from worker.steps import Services
 from worker.steps.clocks import sweep_clocks_once, sync_recoveries_once
-from worker.steps.followup import check_followups_once, plan_followups_once
-from worker.steps.intake import poll_imap_once, poll_maildir_once
+from worker.steps.followup import (
+    OWN_CHANNELS,
+    AlertSink,
+    ChannelAlerts,
+    check_followups_once,
+    plan_followups_once,
+)
+from worker.steps.intake import BATCH, detector_for, poll_imap_once, poll_maildir_once
 from worker.steps.jira_watch import watch_jira_once
 from worker.steps.recoveries import (
     open_recoveries_once,
-    post_replies_once,
+    playbook_for,
     raise_priorities_once,
 )
 from worker.steps.reopen import reopen_recoveries_once
+from worker.steps.replies import post_replies_once
 from worker.store import Store
 from worker.supervisor import LoopStatus, Step, Supervisor
 from worker.tracker import Tracker
@@ -36,6 +44,8 @@ log = get_logger()
 IMAP_STEP = "inbox.imap"
 #: The step that opens recoveries in Jira.
 JIRA_STEP = "jira.open_recoveries"
+#: Builds the alert channels for one pass of a step, from what the steps share.
+ChannelFactory = Callable[[Services], Sequence[Channel]]
 
 
 @dataclass
@@ -151,14 +161,47 @@ def _connect(services: Services) -> Tracker:
         raise
 
 
-def build_worker(settings: Settings, clock: Clock, *, tracker: Tracker | None = None) -> Worker:
+def _followup_alerts(services: Services, channels: ChannelFactory | None) -> AlertSink | None:
+    """The follow-up steps' alerts on the channels ``channels`` builds; None: the configured."""
+    if channels is None:
+        return None
+    chosen = [c for c in channels(services) if c.name not in OWN_CHANNELS]
+    return ChannelAlerts(chosen, services)
+
+
+def _read_rules(services: Services) -> None:
+    """Read the rules and the playbook now, so that a mistake in either stops the start
+    (exit 2) instead of failing every pass with the mail left waiting."""
+    try:
+        detector_for(services.settings.detection)
+        playbook_for(services)
+    except ConfigurationError:
+        services.store.close()
+        raise
+
+
+def build_worker(
+    settings: Settings,
+    clock: Clock,
+    *,
+    tracker: Tracker | None = None,
+    readonly_inbox: bool = False,
+    channels: ChannelFactory | None = None,
+) -> Worker:
     """Open the store (migrating it) and assemble the steps the settings call for.
 
     ``tracker`` replaces the Jira adapter the settings would build (tests, the demo).
+    ``readonly_inbox`` reads the inbox without marking, moving or filing any mail, and
+    ``channels`` builds the alert channels in place of the configured ones (a dry run).
     """
     store = Store(settings.store.url)
     version = store.migrate()
-    log.info("store.ready", schema_version=version, backend=store.engine.dialect.name)
+    log.info(
+        "store.ready",
+        schema_version=version,
+        backend=store.engine.dialect.name,
+        path=settings.store.location(),
+    )
     metrics = Metrics()
     steps: list[Step] = []
     dependencies: dict[str, tuple[str, ...]] = {}
@@ -166,18 +209,22 @@ def build_worker(settings: Settings, clock: Clock, *, tracker: Tracker | None = 
         steps, clock, status=LoopStatus(), max_backoff=settings.loop.max_backoff
     )
     services = Services(settings, clock, store, metrics, tracker, stopping=supervisor.shutdown)
+    _read_rules(services)
     # Work found by one step wakes these; their own intervals are only a safety net.
     after_intake: list[Step] = []
     after_sync: list[Step] = []
 
     imap: ImapInbox | None = None
     if settings.imap.host:
-        imap = ImapInbox.from_settings(settings.imap, clock, sleep=supervisor.shutdown.wait)
+        imap = ImapInbox.from_settings(
+            settings.imap, clock, sleep=supervisor.shutdown.wait, readonly=readonly_inbox
+        )
         inbox = imap
         poll = Step(
             IMAP_STEP,
             _waking(lambda: poll_imap_once(services, inbox), after_intake),
             settings.imap.poll_interval,
+            drain_at=BATCH,
         )
         steps.append(poll)
         dependencies["imap"] = (IMAP_STEP,)
@@ -186,15 +233,17 @@ def build_worker(settings: Settings, clock: Clock, *, tracker: Tracker | None = 
                 IdleWaiter(imap, settings.imap.folders[0], poll, supervisor.shutdown.wait)
             )
     if settings.maildir.path is not None:
-        maildir = MaildirInbox(settings.maildir.path)
+        maildir = MaildirInbox(settings.maildir.path, readonly=readonly_inbox)
         maildir.ensure()
         steps.append(
             Step(
                 "inbox.maildir",
                 _waking(lambda: poll_maildir_once(services, maildir), after_intake),
                 settings.maildir.poll_interval,
+                drain_at=BATCH,
             )
         )
+        dependencies["maildir"] = ("inbox.maildir",)
     if not (settings.imap.host or settings.maildir.path):
         log.info("inbox.disabled", hint="set imap.host or maildir.path to watch an inbox")
 
@@ -214,13 +263,25 @@ def build_worker(settings: Settings, clock: Clock, *, tracker: Tracker | None = 
             _waking(_tracker_step(services, watch_jira_once), [open_step]),
             jira_poll,
         )
-        plan = Step("followup.plan", _tracker_step(services, plan_followups_once), local)
+        plan = Step(
+            "followup.plan",
+            _tracker_step(
+                services, lambda s: plan_followups_once(s, _followup_alerts(s, channels))
+            ),
+            local,
+        )
         sync = Step(
             "jira.sync_recoveries",
             _waking(_tracker_step(services, sync_recoveries_once), after_sync),
             jira_poll,
         )
-        check = Step("followup.check", _tracker_step(services, check_followups_once), jira_poll)
+        check = Step(
+            "followup.check",
+            _tracker_step(
+                services, lambda s: check_followups_once(s, _followup_alerts(s, channels))
+            ),
+            jira_poll,
+        )
         jira_steps = [watch, open_step, replies, reopen, sync, plan, priorities, check]
         steps.extend(jira_steps)
         after_intake.extend([open_step, replies, reopen, priorities])
@@ -229,7 +290,11 @@ def build_worker(settings: Settings, clock: Clock, *, tracker: Tracker | None = 
     else:
         log.info("jira.disabled", hint="set jira.url to open recoveries in Jira")
     # The sweep works from the store alone: clocks are kept even while Jira is away.
-    sweep = Step("sla.sweep", lambda: sweep_clocks_once(services), local)
+    sweep = Step(
+        "sla.sweep",
+        lambda: sweep_clocks_once(services, channels(services) if channels else None),
+        local,
+    )
     steps.append(sweep)
     after_intake.append(sweep)
     after_sync.append(sweep)

@@ -7,12 +7,16 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from worker.clock import Clock
 from worker.metrics import Metrics
 from worker.supervisor import LoopStatus
+
+#: Step failures that are the store's, not the outside system's.
+STORE_FAULTS = frozenset({"StoreError"})
 
 
 class HealthState:
@@ -44,7 +48,7 @@ class HealthState:
         return ok, {"last_progress_age_s": round(age, 1)}
 
     def ready(self) -> tuple[bool, dict[str, object]]:
-        """Ready when the store answers and no step of any outside system is failing.
+        """Ready when decisions are being recorded and no step of any outside system is failing.
 
         A system is ok once one of its steps succeeded and while none of them is
         failing: a step with nothing to do may succeed without calling out, so one
@@ -52,6 +56,13 @@ class HealthState:
         """
         checks: dict[str, object] = {"store": "ok" if self.store_ok() else "failed"}
         with self.status.lock:
+            # A store that answers a query may still refuse to record (full, corrupt):
+            # a step that failed for that is the store's failure, whatever it talks to.
+            refused = [
+                s for s, reason in self.status.last_failure.items() if reason in STORE_FAULTS
+            ]
+            if refused:
+                checks["store"] = f"cannot record ({refused[0]})"
             for system, steps in self.dependencies.items():
                 failing = [
                     self.status.last_failure[s] for s in steps if s in self.status.last_failure
@@ -65,14 +76,45 @@ class HealthState:
         return all(v == "ok" for v in checks.values()), checks
 
 
+#: Connections served at once; more are closed at once. Probes and a scraper need few.
+MAX_CONNECTIONS = 16
+#: Seconds a connection may take to send its request: an idle one must not hold a thread.
+READ_TIMEOUT = 5.0
+
+
+class _BoundedServer(ThreadingHTTPServer):
+    """A threaded server with a cap on the connections it serves at once."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
 class HealthServer:
     """A small threaded HTTP server; started with the worker, stopped with it."""
 
     def __init__(self, state: HealthState, metrics: Metrics, host: str, port: int) -> None:
         self.state = state
         self.metrics = metrics
-        self._server = ThreadingHTTPServer((host, port), self._handler())
-        self._server.daemon_threads = True
+        self._server = _BoundedServer((host, port), self._handler())
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="health", daemon=True
         )
@@ -92,6 +134,8 @@ class HealthServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = READ_TIMEOUT
+
             def do_GET(self) -> None:
                 if self.path == "/healthz":
                     self._probe(*server.state.alive())

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import sys
 from collections.abc import Iterable
 from typing import Any, TextIO
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
@@ -27,7 +29,8 @@ class SecretRedactor:
 
     def add(self, secrets: Iterable[str]) -> None:
         # Longest first, so a secret that contains another is replaced whole.
-        merged = set(self._secrets) | {s for s in secrets if len(s) >= 4}
+        forms = {form for secret in secrets for form in secret_forms(secret)}
+        merged = set(self._secrets) | {s for s in forms if len(s) >= 4}
         self._secrets = sorted(merged, key=len, reverse=True)
 
     def _clean(self, value: Any) -> Any:
@@ -53,7 +56,55 @@ class SecretRedactor:
         return event_dict
 
 
+#: Shortest part of a secret URL's path that is taken for a secret of its own.
+MIN_URL_PART = 8
+
+
+def secret_forms(secret: str) -> set[str]:
+    """Every form in which a secret may come back in an error page or a trace.
+
+    Itself, percent-encoded, and for a URL (a webhook whose path is its key) its path, the
+    longer parts of that path and its query: an error page often echoes the request path.
+    """
+    forms = {secret, quote(secret, safe=""), quote(secret, safe="/:")}
+    parts = urlsplit(secret) if "://" in secret else None
+    if parts is not None and parts.path:
+        forms.add(parts.path)
+        forms.update(p for p in parts.path.split("/") if len(p) >= MIN_URL_PART)
+        if parts.query:
+            forms.add(parts.query)
+            forms.update(v for _, v in parse_qsl(parts.query) if len(v) >= MIN_URL_PART)
+    return {f for f in forms if f}
+
+
+def basic_credentials(user: str, secret: str) -> list[str]:
+    """The ways ``user`` and ``secret`` travel together: HTTP Basic and SASL PLAIN, base64."""
+    return [
+        base64.b64encode(f"{user}:{secret}".encode()).decode("ascii"),
+        base64.b64encode(f"\0{user}\0{secret}".encode()).decode("ascii"),
+    ]
+
+
 _redactor = SecretRedactor()
+
+
+def redact(text: str, also: Iterable[str] = ()) -> str:
+    """``text`` with every registered secret (and ``also``), in every form, replaced."""
+    cleaned: str = _redactor._clean(text)
+    extra = list(also)
+    if extra:
+        cleaned = SecretRedactor(extra)._clean(cleaned)
+    return cleaned
+
+
+#: Characters of an error page read before it is redacted and cut: a secret echoed near the
+#: cut must be seen whole to be recognised.
+ERROR_PAGE_READ = 4_000
+
+
+def error_excerpt(text: str, limit: int, also: Iterable[str] = ()) -> str:
+    """An outside error page as the worker may repeat it: redacted first, then cut."""
+    return redact(text[:ERROR_PAGE_READ], also)[:limit]
 
 
 def register_secrets(secrets: Iterable[str]) -> None:

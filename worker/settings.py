@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -33,10 +35,13 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import ArgumentError
 
 from worker.core.calendar import parse_hours
 from worker.core.decision import DecisionPolicy
 from worker.errors import ConfigurationError
+from worker.logs import basic_credentials
 
 ENV_PREFIX = "RECOVERY_WORKER_"
 ENV_NESTED_DELIMITER = "__"
@@ -87,13 +92,83 @@ def _read_secret_file(path: Path | None) -> SecretStr | None:
         raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
 
 
+def check_url(value: str) -> str:
+    """An http(s) URL naming a host, or empty (the feature is off); else ValueError."""
+    text = value.strip()
+    if text and not _is_http_url(text):
+        # The value may be a secret (a Slack webhook URL): the message never repeats it.
+        raise ValueError(
+            "not a URL: give the whole address, starting with https:// (or http://) and a host"
+        )
+    return text
+
+
+def _is_http_url(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  (reading it is what checks the port)
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not any(char.isspace() for char in text)
+    )
+
+
+def _check_secret_url(value: SecretStr | None) -> SecretStr | None:
+    if value is not None:
+        check_url(value.get_secret_value())
+    return value
+
+
+Url = Annotated[str, AfterValidator(check_url)]
+SecretUrl = Annotated[SecretStr | None, AfterValidator(_check_secret_url)]
+
+STORE_FILE = Path("recovery-worker") / "recovery-worker.db"
+
+
+def state_directory() -> Path:
+    """Where this platform keeps state between runs: $XDG_STATE_HOME, else ~/.local/state."""
+    configured = os.environ.get("XDG_STATE_HOME", "")
+    # The XDG base directory spec has relative paths ignored.
+    if configured and Path(configured).is_absolute():
+        return Path(configured)
+    try:
+        return Path.home() / ".local" / "state"
+    except RuntimeError:
+        raise ValueError("no home directory to keep the store in: set store.url") from None
+
+
+def default_store_url() -> str:
+    """The SQLite file in the state directory, wherever the command is run from."""
+    return f"sqlite:///{state_directory() / STORE_FILE}"
+
+
 class StoreSettings(Section):
     """Where the worker keeps what it has seen and done."""
 
     url: str = Field(
-        "sqlite:///recovery-worker.db",
-        description="SQLAlchemy URL of the state store; a SQLite file by default.",
+        "",
+        description=(
+            f"SQLAlchemy URL of the state store; empty: the SQLite file {STORE_FILE.as_posix()} "
+            "in $XDG_STATE_HOME (else ~/.local/state), whatever the current directory. The "
+            "container image sets sqlite:////data/recovery-worker.db."
+        ),
     )
+
+    def location(self) -> str:
+        """Where the store is, for people: a SQLite file's absolute path, else the URL
+        without its password."""
+        try:
+            parsed = make_url(self.url)
+        except ArgumentError:
+            return self.url
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database in (None, "", ":memory:"):
+                return "an in-memory SQLite database"
+            return str(Path(parsed.database).absolute())
+        return parsed.render_as_string(hide_password=True)
 
 
 class ImapSettings(Section):
@@ -117,7 +192,7 @@ class ImapSettings(Section):
         None, description="XOAUTH2: file holding an access token."
     )
     oauth2_token_command: str = Field("", description="XOAUTH2: command printing an access token.")
-    oauth2_token_url: str = Field("", description="XOAUTH2 client credentials: token endpoint.")
+    oauth2_token_url: Url = Field("", description="XOAUTH2 client credentials: token endpoint.")
     oauth2_client_id: str = Field("", description="XOAUTH2 client credentials: client id.")
     oauth2_client_secret: SecretStr | None = Field(None, description="XOAUTH2: client secret.")
     oauth2_client_secret_file: Path | None = Field(None, description="File holding the secret.")
@@ -170,7 +245,7 @@ class MaildirSettings(Section):
 class JiraSettings(Section):
     """The Jira site where recoveries live."""
 
-    url: str = Field("", description="Base URL of Jira; empty disables Jira.")
+    url: Url = Field("", description="Base URL of Jira; empty disables Jira.")
     dialect: Literal["auto", "cloud", "datacenter"] = Field(
         "auto", description="'auto' reads serverInfo; or force 'cloud' / 'datacenter'."
     )
@@ -235,6 +310,25 @@ class JiraSettings(Section):
     poll_interval: Duration = Field(timedelta(seconds=60), description="How often Jira is polled.")
     connect_timeout: Duration = Field(timedelta(seconds=5), description="HTTP connect timeout.")
     read_timeout: Duration = Field(timedelta(seconds=30), description="HTTP read timeout.")
+    max_reply_comments: int = Field(
+        5,
+        ge=2,
+        description=(
+            "Comments of client replies on one recovery within reply_comment_window; when more "
+            "replies wait, the last one allowed is a digest of them all."
+        ),
+    )
+    reply_comment_window: Duration = Field(
+        timedelta(hours=1), description="The window max_reply_comments is counted over."
+    )
+    visibility_window: Duration = Field(
+        timedelta(seconds=90),
+        description=(
+            "How long after a write whose answer was lost Jira may still not show what it made "
+            "(search lag, a write landing late); the worker looks for it until then before "
+            "writing again."
+        ),
+    )
 
     def resolved_api_token(self) -> SecretStr | None:
         return self.api_token or _read_secret_file(self.api_token_file)
@@ -266,6 +360,28 @@ class DetectionSettings(Section):
         ),
     )
 
+    key_join: Literal["address", "domain"] = Field(
+        "domain",
+        description=(
+            "Who may join a recovery by naming its Jira key in a subject: its client's own "
+            "address, or any address of the client's domain. Others get a decision of their own."
+        ),
+    )
+    team_mail_auth: Literal["require", "off"] = Field(
+        "require",
+        description=(
+            "The team's own mail in the inbox counts as an update to the client only when the "
+            "receiving server's Authentication-Results says DKIM, DMARC or SPF passed."
+        ),
+    )
+    trusted_auth_servers: list[str] = Field(
+        [],
+        description=(
+            "Authentication-Results of these authserv-ids only; empty trusts the topmost "
+            "header, the one the receiving server added."
+        ),
+    )
+
     def decision_policy(self) -> DecisionPolicy:
         """The part of these settings that decisions depend on."""
         return DecisionPolicy(
@@ -274,6 +390,9 @@ class DetectionSettings(Section):
             flood_count=self.flood_count,
             flood_window=self.flood_window,
             skip_spam=self.spam_verdict == "skip",
+            key_join=self.key_join,
+            team_mail_auth=self.team_mail_auth == "require",
+            trusted_servers=tuple(self.trusted_auth_servers),
         )
 
 
@@ -282,17 +401,20 @@ class AlertSettings(Section):
 
     warn_at: float = Field(0.75, gt=0, lt=1, description="Warn at this share of an interval.")
     remind_every: Duration = Field(timedelta(hours=1), description="Repeat a breach this often.")
+    max_reminders: int = Field(
+        6, ge=0, description="Reminders of one breached deadline at most; 0 sends none."
+    )
     escalate_after: int = Field(3, ge=1, description="Breaches on one recovery before escalation.")
     manager: str = Field("", description="Who is notified on escalation.")
     breach_label: str = Field("sla-breached", description="Label on a recovery while breached.")
     jira_comment: bool = Field(True, description="Alert in Jira with a comment to the assignee.")
-    slack_webhook_url: SecretStr | None = Field(
+    slack_webhook_url: SecretUrl = Field(
         None, description="Slack incoming-webhook URL (secret); unset disables Slack."
     )
-    teams_webhook_url: SecretStr | None = Field(
+    teams_webhook_url: SecretUrl = Field(
         None, description="Microsoft Teams incoming-webhook URL (secret); unset disables Teams."
     )
-    webhook_url: str = Field("", description="Generic JSON webhook URL; empty disables it.")
+    webhook_url: Url = Field("", description="Generic JSON webhook URL; empty disables it.")
     webhook_secret: SecretStr | None = Field(
         None, description="Key of the generic webhook's HMAC-SHA256 signature (secret)."
     )
@@ -533,7 +655,7 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
-    store: StoreSettings = StoreSettings()
+    store: StoreSettings = Field(StoreSettings(), validate_default=True)
     imap: ImapSettings = ImapSettings()
     maildir: MaildirSettings = MaildirSettings()
     jira: JiraSettings = JiraSettings()
@@ -545,18 +667,44 @@ class Settings(BaseSettings):
     loop: LoopSettings = LoopSettings()
     log: LogSettings = LogSettings()
 
+    @field_validator("store")
+    @classmethod
+    def _store_default(cls, store: StoreSettings) -> StoreSettings:
+        # Resolved when settings are read, so the environment of this run names the folder
+        # and the generated documentation shows the setting as it is written.
+        return store if store.url else store.model_copy(update={"url": default_store_url()})
+
     def secret_values(self) -> list[str]:
         """Every configured secret, for the log redactor."""
-        candidates = [
-            self.imap.resolved_password(),
-            self.imap.resolved_client_secret(),
-            self.jira.resolved_api_token(),
-            self.jira.resolved_pat(),
-            self.alerts.slack_webhook_url,
-            self.alerts.teams_webhook_url,
-            self.alerts.resolved_webhook_secret(),
+        readers: list[Callable[[], SecretStr | None]] = [
+            self.imap.resolved_password,
+            self.imap.resolved_client_secret,
+            self.jira.resolved_api_token,
+            self.jira.resolved_pat,
+            lambda: self.alerts.slack_webhook_url,
+            lambda: self.alerts.teams_webhook_url,
+            self.alerts.resolved_webhook_secret,
         ]
-        return [s.get_secret_value() for s in candidates if s and s.get_secret_value()]
+        values = []
+        for read in readers:
+            try:
+                secret = read()
+            except ValueError:
+                continue  # an unreadable secret file holds nothing to hide
+            if secret and secret.get_secret_value():
+                values.append(secret.get_secret_value())
+        # Sent with a user name, they travel base64-encoded: an echoed header shows that form.
+        for user, read_secret in (
+            (self.jira.email, self.jira.resolved_api_token),
+            (self.imap.username, self.imap.resolved_password),
+        ):
+            try:
+                secret = read_secret()
+            except ValueError:
+                continue
+            if user and secret and secret.get_secret_value():
+                values += basic_credentials(user, secret.get_secret_value())
+        return values
 
 
 def _toml_source(path: Path) -> type[Settings]:

@@ -57,6 +57,9 @@ class Step:
     interval: timedelta
     next_run: datetime | None = None
     failures: int = 0
+    #: A result of at least this many items is a full batch: more may be waiting, so the step
+    #: is due again at once (a backlog drains at full speed, other steps taking their turns).
+    drain_at: int | None = None
     #: The end of a server's Retry-After: the loop does not run the step before it, even
     #: when another step makes it due early.
     not_before: datetime | None = None
@@ -194,7 +197,7 @@ class Supervisor:
     def _run(self, step: Step) -> bool:
         started = self.clock.now()
         try:
-            step.run()
+            result = step.run()
         except Deferred as exc:
             # Healthy, only waiting: neither a failure for /readyz nor a growing backoff.
             wait = timedelta(seconds=exc.retry_after or 0)
@@ -254,7 +257,8 @@ class Supervisor:
             return False
         step.failures = 0
         finished = self.clock.now()
-        step.next_run = finished + step.interval
+        full = step.drain_at is not None and isinstance(result, int) and result >= step.drain_at
+        step.next_run = finished if full else finished + step.interval
         self.status.step_ok(step.name, finished)
         self.status.progressed(finished)
         return True

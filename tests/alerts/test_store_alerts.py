@@ -65,11 +65,11 @@ def test_delivery_states_retry_and_crash(store: Store) -> None:
             now=T0,
         )
         a, b, c = ledger.to_deliver(conn, T0)
-        ledger.mark_sending(conn, a.id)
+        assert ledger.claim(conn, a.id, ledger.PENDING)
         ledger.mark_sent(conn, a.id, "10001", T0)
-        ledger.mark_sending(conn, b.id)
+        assert ledger.claim(conn, b.id, ledger.PENDING)
         ledger.mark_failed(conn, b.id, "503", T0 + timedelta(minutes=1))
-        ledger.mark_sending(conn, c.id)  # the process dies here
+        assert ledger.claim(conn, c.id, ledger.PENDING)  # the process dies here
     with store.transaction() as conn:
         assert [d.channel for d in ledger.interrupted(conn)] == ["c"]
         assert ledger.to_deliver(conn, T0) == []
@@ -78,6 +78,21 @@ def test_delivery_states_retry_and_crash(store: Store) -> None:
         ledger.mark_failed(conn, b.id, "503 again", None)
         assert ledger.to_deliver(conn, T0 + timedelta(days=1)) == []
         assert ledger.comment_ids(conn, rid) == set()
+
+
+def test_only_one_worker_claims_a_delivery(store: Store) -> None:
+    """Two workers read the same pending delivery: the conditional claim lets one send it."""
+    rid = open_recovery(store)
+    with store.transaction() as conn:
+        ledger.plan(conn, recovery_id=rid, deadline_id="d", alert_key="breach",
+                    channels=["slack"], payload={"text": "x"}, now=T0)  # fmt: skip
+        (seen_by_one,) = ledger.to_deliver(conn, T0)
+        (seen_by_other,) = ledger.to_deliver(conn, T0)
+    with store.transaction() as conn:
+        assert ledger.claim(conn, seen_by_one.id, seen_by_one.state)
+    with store.transaction() as conn:
+        assert not ledger.claim(conn, seen_by_other.id, seen_by_other.state)
+        assert ledger.to_deliver(conn, T0) == []
 
 
 def test_clock_state_selects_only_what_needs_evaluating(store: Store) -> None:

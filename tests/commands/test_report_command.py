@@ -173,10 +173,11 @@ def test_cli_on_a_missing_store(
 def test_cli_on_an_empty_store(
     store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A migrated store without recoveries says so too."""
+    """A migrated store without recoveries says so too, naming the store it read."""
     monkeypatch.setenv("RECOVERY_WORKER_STORE__URL", store.url)
     assert main(["report"]) == 0
-    assert "no recoveries yet." in capsys.readouterr().out
+    path = store.url.removeprefix("sqlite:///")
+    assert f"no recoveries yet in {path}." in capsys.readouterr().out
 
 
 def test_bad_since_is_a_usage_error(seeded_url: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -200,3 +201,30 @@ def test_report_reads_no_jira(store: Store, clock: FrozenClock) -> None:
     text = to_table(load_report(store, clock.now() + timedelta(days=2)))
     assert "Follow-ups done:       1 (1 on time)" in text
     assert date(2026, 3, 2).isoformat() not in text.splitlines()[0]  # all time, not since
+
+
+def test_every_format_names_the_store_it_read(
+    seeded_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The table's header, a JSON field and a CSV row say which store the figures come from."""
+    path = seeded_url.removeprefix("sqlite:///")
+    assert main(["report"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == f"Store: {path}"
+    assert main(["report", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["store"] == path
+    assert main(["report", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == {"section": "store", "measure": "location", "value": path}
+
+
+def test_the_default_store_is_named_and_not_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no store.url the report reads the state directory's file, wherever it is run."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    db = tmp_path / "state" / "recovery-worker" / "recovery-worker.db"
+    assert main(["report"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1] == f"Store: {db} (not created yet)"
+    assert f"no recoveries yet in {db}." in out
+    assert not db.parent.exists()

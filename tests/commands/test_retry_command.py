@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.steps.test_recoveries import add_recovery, add_reply, no_sleep
+from tests.steps.test_recoveries import add_recovery, add_reply
 from worker.cli import main
 from worker.clock import FrozenClock
 from worker.errors import RequestRejected
 from worker.metrics import Metrics
 from worker.settings import JiraSettings, Settings
 from worker.steps import Services
-from worker.steps.recoveries import MAX_ATTEMPTS, open_recoveries_once, post_replies_once
+from worker.steps.recoveries import MAX_ATTEMPTS, open_recoveries_once
+from worker.steps.replies import post_replies_once
 from worker.store import Store, recoveries
 from worker.tracker.fake import FakeTracker
 
@@ -30,7 +31,7 @@ def given_up(
     ids = [add_recovery(services, f"mail:<m{n}@x>", summary=summary) for n in range(2)]
     fake.fail("create_issue", RequestRejected("customfield_10042 is required"), times=10)
     for _ in range(MAX_ATTEMPTS + 1):
-        open_recoveries_once(services, sleep=no_sleep)
+        open_recoveries_once(services)
     with store.transaction() as conn:
         assert [r.id for r in recoveries.given_up(conn)] == ids
     add_reply(services, ids[0], "imap:INBOX:9")  # the client writes while it is given up
@@ -50,7 +51,7 @@ def test_requeued_recoveries_open_at_the_next_pass(
     assert [line.split(":")[0] for line in out.splitlines()] == [f"recovery {n}" for n in ids]
     assert out.count("back in line") == 2
     assert "\x1b" not in out  # the summary is client text: printed escaped
-    assert open_recoveries_once(services, sleep=no_sleep) == 2
+    assert open_recoveries_once(services) == 2
     assert post_replies_once(services) == 1  # the reply that came while it was given up
     assert main(["retry-given-up"]) == 0
     assert "no recovery is given up" in capsys.readouterr().out
@@ -64,11 +65,11 @@ def test_refusals_count_from_zero_again(
     assert main(["retry-given-up", "--id", str(ids[0])]) == 0
     fake.fail("create_issue", RequestRejected("still required"), times=MAX_ATTEMPTS - 1)
     for _ in range(MAX_ATTEMPTS - 1):
-        assert open_recoveries_once(services, sleep=no_sleep) == 0
+        assert open_recoveries_once(services) == 0
     with services.store.transaction() as conn:
         assert recoveries.get(conn, ids[0]).state == recoveries.PENDING  # type: ignore[union-attr]
         assert recoveries.get(conn, ids[1]).state == recoveries.GAVE_UP  # type: ignore[union-attr]
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
 
 
 def test_dry_run_and_unknown_ids_change_nothing(

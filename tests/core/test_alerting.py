@@ -56,6 +56,22 @@ def test_warning_at_75_percent_then_breach_then_reminders() -> None:
     assert reminder[0].kind is AlertKind.REMINDER
 
 
+def test_reminders_stop_after_the_cap() -> None:
+    """A deadline breached for days pages ops max_reminders times, then stays quiet."""
+    rules = Rules(remind_every=timedelta(hours=1), escalate_after=2, max_reminders=3)
+    sent = {(FIRST_CONTACT, "warning"), (FIRST_CONTACT, "breach")}
+    got = []
+    for hour in range(2, 30):
+        now = T0 + timedelta(hours=hour, minutes=1)
+        due = due_alerts(SUBJECT, clocks_at(now), sent, rules, now)
+        sent |= set(keys(due))
+        got += [a.key for a in due if a.deadline_id == FIRST_CONTACT]
+    assert got == ["reminder:1", "reminder:2", "reminder:3"]
+    later = T0 + timedelta(days=2)
+    first_contact = [c for c in clocks_at(later) if c.deadline_id == FIRST_CONTACT]
+    assert next_check(first_contact, rules, later) is None
+
+
 def test_breach_while_down_is_alerted_once_with_its_lateness_and_no_backlog() -> None:
     """After five hours down: one breach saying 4 h late, no warning, no pile of reminders."""
     now = T0 + timedelta(hours=5)

@@ -100,7 +100,10 @@ def test_own_and_ignored_senders_from_the_policy(detector: Detector) -> None:
     context = MemoryContext()
     own = run(context, detector, mail(ANGRY, mid="1@x", sender="support@acme.example"), NOW, policy)
     ci = run(context, detector, mail(ANGRY, mid="2@x", sender="bot@ci.example"), NOW, policy)
-    assert (own.reason, ci.reason) == ("our own address", "ignored sender (@ci.example)")
+    assert (own.reason, ci.reason) == (
+        "our own address, but not authenticated by the receiving server",
+        "ignored sender (@ci.example)",
+    )
 
 
 def test_reply_in_the_thread_joins_the_recovery(detector: Detector) -> None:
@@ -127,11 +130,18 @@ def test_subject_with_the_jira_key_joins_the_recovery(detector: Detector) -> Non
     decision = run(
         context,
         detector,
-        mail(CALM, mid="z@x", sender="new@c.example", subject="Re: [SUP-12] Portal"),
+        mail(CALM, mid="z@x", sender="new@customer.example", subject="Re: [SUP-12] Portal"),
         later,
     )
     assert decision.decision == THREAD
     assert decision.reason == "subject names the recovery's issue SUP-12"
+    stranger = mail(ANGRY, mid="s@x", sender="eve@evil.example", subject="[SUP-12] Portal")
+    refused = run(context, detector, stranger, later)
+    assert (refused.decision, refused.recovery_id) == (RECOVERY, None)
+    assert "subject names SUP-12, a recovery of another client: not joined" in refused.reasons
+    strict = DecisionPolicy(key_join="address")
+    colleague = mail(CALM, mid="y@x", sender="bob@customer.example", subject="[SUP-12] Portal")
+    assert run(context, detector, colleague, later, strict).decision == NOT_COMPLAINT
     unknown = mail(ANGRY, mid="q@x", sender="n@d.example", subject="About SUP-99")
     assert run(context, detector, unknown, later).decision == RECOVERY
 

@@ -34,12 +34,12 @@ def test_each_subcommand_has_help(name: str, capsys: pytest.CaptureFixture[str])
     assert len(capsys.readouterr().out.splitlines()) > 3
 
 
-def test_check_on_defaults_is_ready(capsys: pytest.CaptureFixture[str]) -> None:
-    """With defaults only the store is checked, and the verdict says what is not configured."""
-    assert main(["check"]) == 0
+def test_check_on_defaults_is_not_ready(capsys: pytest.CaptureFixture[str]) -> None:
+    """With nothing to read from and nowhere to write to, the verdict says so and exits 1."""
+    assert main(["check"]) == 1
     out = capsys.readouterr().out
     assert "state store: sqlite, schema version" in out
-    assert "verdict: ready" in out
+    assert "verdict: NOT READY (3 failed: complaint sources, recoveries, owners)" in out
     assert "Jira" in out
 
 

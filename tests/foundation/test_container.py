@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -21,9 +22,12 @@ import tomllib
 import venv
 import zipfile
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.conftest import REPO
 from worker.settings import Settings
@@ -267,6 +271,75 @@ def test_the_wheel_built_from_the_copied_files_installs_and_runs(tmp_path: Path)
 
     broken = run(sys.executable, "-m", "pip", "--python", python, "check")
     assert broken.returncode == 0, broken.stdout
+
+
+def test_no_build_line_needs_a_registry_beyond_the_base_image() -> None:
+    """No parser directive: `# syntax=` would pull a BuildKit frontend image from a registry."""
+    for line in DOCKERFILE.read_text(encoding="utf-8").splitlines():
+        assert not re.match(r"#\s*syntax\s*=", line, re.IGNORECASE), line
+    for stage in stages():
+        bases = {s.name for s in stages()} | {stage.base}
+        assert all(
+            args.split("=", 1)[1].split()[0] in bases
+            for args in stage.all("COPY")
+            if args.startswith("--from=")
+        )
+
+
+def constraints() -> dict[str, str]:
+    """constraints.txt as normalised package name -> pinned version."""
+    pins: dict[str, str] = {}
+    for raw in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, _, version = line.partition("==")
+        assert version, f"not pinned to one version: {line}"
+        pins[canonicalize_name(name)] = version
+    return pins
+
+
+def test_the_image_and_ci_install_the_pinned_versions() -> None:
+    """The build stage and .ci/setup-venv both install with constraints.txt; the runtime stage
+    installs the built wheels alone, so the image cannot pick other versions."""
+    build, runtime = stages()[0], stages()[-1]
+    assert any("constraints.txt" in args.split() for args in build.all("COPY"))
+    assert any(
+        "-c constraints.txt" in args and args.startswith("pip ") for args in build.all("RUN")
+    )
+    installs = [args for args in runtime.all("RUN") if "pip install" in args]
+    assert installs
+    assert all("--no-index" in args for args in installs)
+    setup = (REPO / ".ci" / "setup-venv").read_text(encoding="utf-8")
+    assert "pip install --quiet -c constraints.txt -e '.[dev]'" in setup
+
+
+def test_constraints_pin_every_dependency_within_what_the_project_accepts() -> None:
+    """Each runtime and dev dependency, and all they need in turn, is pinned to a version the
+    project's own requirements allow; the project itself is not pinned."""
+    pins = constraints()
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert canonicalize_name(project["name"]) not in pins
+    wanted = [Requirement(r) for r in project["dependencies"]]
+    wanted += [Requirement(r) for r in project["optional-dependencies"]["dev"]]
+    seen: set[str] = set()
+    while wanted:
+        requirement = wanted.pop()
+        name = canonicalize_name(requirement.name)
+        if name in seen or (requirement.marker and not requirement.marker.evaluate()):
+            continue
+        seen.add(name)
+        assert name in pins, f"{requirement.name} is not in constraints.txt"
+        assert requirement.specifier.contains(pins[name], prereleases=True), requirement
+        try:
+            needs = metadata.requires(requirement.name) or []
+        except metadata.PackageNotFoundError:
+            continue  # not installed here: its own needs cannot be read
+        for text in needs:
+            need = Requirement(text)
+            extras = requirement.extras or {""}
+            if need.marker is None or any(need.marker.evaluate({"extra": e}) for e in extras):
+                wanted.append(Requirement(str(need).split(";")[0]))
 
 
 def test_ignored_follows_dockerignore_rules() -> None:

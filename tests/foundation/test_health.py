@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -11,7 +14,7 @@ from datetime import timedelta
 import pytest
 
 from worker.clock import FrozenClock
-from worker.health import HealthServer, HealthState
+from worker.health import MAX_CONNECTIONS, READ_TIMEOUT, HealthServer, HealthState
 from worker.metrics import Metrics
 from worker.supervisor import LoopStatus
 
@@ -102,3 +105,44 @@ def test_metrics_are_exposed(served: tuple[str, LoopStatus, list[bool]]) -> None
     assert code == 200
     assert 'recovery_worker_messages_total{decision="recovery"} 1.0' in body
     assert get(url + "/nope")[0] == 404
+
+
+def test_readyz_fails_while_the_store_refuses_to_record(
+    served: tuple[str, LoopStatus, list[bool]], clock: FrozenClock
+) -> None:
+    """A store that answers SELECT 1 but cannot record (full, corrupt) is not ready."""
+    url, status, _ = served
+    status.step_ok("inbox.imap", clock.now())
+    status.step_ok("jira.open", clock.now())
+    status.step_failed("sla.sweep", "StoreError")
+    code, body = get(url + "/readyz")
+    assert (code, json.loads(body)["store"]) == (503, "cannot record (sla.sweep)")
+    status.step_ok("sla.sweep", clock.now())
+    assert get(url + "/readyz")[0] == 200
+
+
+def test_idle_connections_neither_pile_up_threads_nor_lock_probes_out(
+    served: tuple[str, LoopStatus, list[bool]],
+) -> None:
+    url, _, _ = served
+    port = int(url.rsplit(":", 1)[1])
+    before = threading.active_count()
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(MAX_CONNECTIONS * 4)]
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and threading.active_count() < before + MAX_CONNECTIONS:
+            time.sleep(0.01)
+        assert threading.active_count() <= before + MAX_CONNECTIONS
+        # Once the idle ones time out, a probe gets through again.
+        deadline = time.monotonic() + READ_TIMEOUT * 3
+        while True:
+            try:
+                if get(url + "/healthz")[0] in (200, 503):
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "a probe never got through"
+            time.sleep(0.1)
+    finally:
+        for connection in idle:
+            connection.close()

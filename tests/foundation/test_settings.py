@@ -19,10 +19,13 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def test_defaults_need_no_file_and_no_environment() -> None:
+def test_defaults_need_no_file_and_no_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With nothing configured the settings load with the documented defaults."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     settings = load_settings(None, env_file=None)
-    assert settings.store.url == "sqlite:///recovery-worker.db"
+    assert settings.store.url == f"sqlite:///{tmp_path}/state/recovery-worker/recovery-worker.db"
     assert settings.imap.folders == ["INBOX"]
     assert settings.jira.priorities["sev1"] == "Highest"
 
@@ -167,3 +170,94 @@ def test_every_option_is_documented() -> None:
         assert isinstance(model, type)
         for key, field in model.model_fields.items():
             assert field.description, f"{name}.{key} has no description"
+
+
+def test_the_default_store_does_not_depend_on_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unset, the store is a file in the state directory, whichever directory a command runs in."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    urls = set()
+    for where in ("a", "b"):
+        (tmp_path / where).mkdir()
+        monkeypatch.chdir(tmp_path / where)
+        urls.add(load_settings(None, env_file=None).store.url)
+    assert urls == {f"sqlite:///{state / 'recovery-worker' / 'recovery-worker.db'}"}
+
+
+@pytest.mark.parametrize("xdg", [None, "", "relative/state"])
+def test_without_a_usable_xdg_state_home_the_store_is_under_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xdg: str | None
+) -> None:
+    """~/.local/state is the fallback; a relative XDG_STATE_HOME is ignored, as the spec says."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    if xdg is None:
+        monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_STATE_HOME", xdg)
+    settings = load_settings(None, env_file=None)
+    expected = tmp_path / "home" / ".local" / "state" / "recovery-worker" / "recovery-worker.db"
+    assert settings.store.url == f"sqlite:///{expected}"
+    assert settings.store.location() == str(expected)
+
+
+def test_a_configured_store_is_kept_and_located_for_people(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A given URL wins; its location is an absolute path, or the URL without its password."""
+    monkeypatch.setenv("RECOVERY_WORKER_STORE__URL", "sqlite:///relative.db")
+    settings = load_settings(None, env_file=None)
+    assert settings.store.url == "sqlite:///relative.db"
+    assert settings.store.location() == str(tmp_path / "relative.db")
+    monkeypatch.setenv("RECOVERY_WORKER_STORE__URL", "postgresql://worker:pw-1234@db/recovery")
+    location = load_settings(None, env_file=None).store.location()
+    assert location == "postgresql://worker:***@db/recovery"
+    monkeypatch.setenv("RECOVERY_WORKER_STORE__URL", "sqlite:///:memory:")
+    assert "in-memory" in load_settings(None, env_file=None).store.location()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "jira.url",
+        "alerts.webhook_url",
+        "alerts.slack_webhook_url",
+        "alerts.teams_webhook_url",
+        "imap.oauth2_token_url",
+    ],
+)
+@pytest.mark.parametrize(
+    "value", ["not-a-url", "hooks.slack.example/T1/B2", "ftp://files.example", "https:///no-host"]
+)
+def test_a_url_setting_that_is_not_a_url_is_an_error_naming_the_key(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    """URL settings take an http(s) address with a host; the message names the key only."""
+    section, name = key.split(".")
+    config = write(tmp_path / "c.toml", f'[{section}]\n{name} = "{value}"\n')
+    with pytest.raises(ConfigurationError) as info:
+        load_settings(config, env_file=None)
+    message = str(info.value)
+    assert f"{key}: Value error, not a URL" in message
+    assert f"RECOVERY_WORKER_{section.upper()}__{name.upper()}" in message
+    assert value not in message
+
+
+@pytest.mark.parametrize(
+    "value", ["https://acme.atlassian.net", "http://127.0.0.1:8080/jira/", "  https://x.example "]
+)
+def test_real_urls_are_accepted(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("RECOVERY_WORKER_JIRA__URL", value)
+    monkeypatch.setenv("RECOVERY_WORKER_ALERTS__SLACK_WEBHOOK_URL", value)
+    settings = load_settings(None, env_file=None)
+    assert settings.jira.url == value.strip()
+
+
+def test_an_unreadable_secret_file_leaves_the_other_secrets_registered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log redactor still gets every secret that can be read."""
+    monkeypatch.setenv("RECOVERY_WORKER_IMAP__PASSWORD_FILE", str(tmp_path / "absent"))
+    monkeypatch.setenv("RECOVERY_WORKER_JIRA__API_TOKEN", "tok-in-env")
+    assert load_settings(None, env_file=None).secret_values() == ["tok-in-env"]

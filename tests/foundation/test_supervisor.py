@@ -260,3 +260,16 @@ def test_sigterm_stops_the_service_with_exit_0(tmp_path: Path) -> None:
     rest = [json.loads(line)["event"] for line in output.splitlines()]
     assert "worker.shutdown.requested" in rest
     assert "worker.stopped" in rest
+
+
+def test_a_full_batch_makes_the_step_due_again_at_once(clock: FrozenClock) -> None:
+    """A backlog drains at full speed: a full batch is no reason to wait out the interval."""
+    batches = [200, 200, 37]
+    step = Step("inbox", lambda: batches.pop(0), timedelta(seconds=60), drain_at=200)
+    supervisor = Supervisor([step], clock)
+    assert supervisor.run_step(step)
+    assert step.next_run == clock.now()
+    assert supervisor.run_step(step)
+    assert step.next_run == clock.now()
+    assert supervisor.run_step(step)
+    assert step.next_run == clock.now() + timedelta(seconds=60)

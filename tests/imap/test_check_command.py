@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from tests.sandbox.conftest import checked_sandbox
 from tests.support.dovecot import Dovecot
 from worker.cli import main
-from worker.sandbox import Dialect, RunningSandbox
+from worker.sandbox import Dialect, RunningSandbox, start_sandbox
+
+
+@pytest.fixture(autouse=True)
+def _state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default store lands in the test's own state directory."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state-home"))
+
+
+@pytest.fixture
+def jira(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningSandbox]:
+    """A reachable Jira and an owner for recoveries: with them, the IMAP line decides."""
+    with start_sandbox("datacenter") as sandbox:
+        point_jira_at(monkeypatch, sandbox)
+        monkeypatch.setenv("RECOVERY_WORKER_JIRA__DEFAULT_OWNER", "jane.lead")
+        yield sandbox
 
 
 def point_at(monkeypatch: pytest.MonkeyPatch, server: Dovecot, password: str) -> None:
@@ -23,7 +41,10 @@ def point_at(monkeypatch: pytest.MonkeyPatch, server: Dovecot, password: str) ->
 
 
 def test_check_logs_in_and_lists_the_folder(
-    dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    dovecot: Dovecot,
+    jira: RunningSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A reachable mailbox is an ok line naming the folder, and the verdict is ready."""
     point_at(monkeypatch, dovecot, dovecot.password)
@@ -34,6 +55,8 @@ def test_check_logs_in_and_lists_the_folder(
     assert "[  ok   ] IMAP inbox:" in out
     assert "INBOX" in out
     assert "verdict: ready" in out
+    # The checklist is all there is on stdout: no log line of the connection in between.
+    assert all(line.startswith(("[", "verdict: ")) for line in out.splitlines()), out
 
 
 def test_check_with_a_wrong_password_fails_without_printing_it(
@@ -66,6 +89,7 @@ def test_check_against_both_services_reaches_each(
 ) -> None:
     """With IMAP and Jira configured each ok line comes from a call that was answered."""
     point_at(monkeypatch, dovecot, dovecot.password)
+    monkeypatch.setenv("RECOVERY_WORKER_JIRA__DEFAULT_OWNER", "jane.lead")
     with checked_sandbox(dialect) as sandbox:
         point_jira_at(monkeypatch, sandbox)
         code = main(["check"])
@@ -86,7 +110,10 @@ def test_check_against_both_services_reaches_each(
 
 
 def test_check_names_a_missing_folder(
-    dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    dovecot: Dovecot,
+    jira: RunningSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A folder the mailbox lacks (here the one handled mail moves to) fails the IMAP line."""
     point_at(monkeypatch, dovecot, dovecot.password)

@@ -1,4 +1,4 @@
-"""Every real mail of the shared corpus goes through Dovecot and the adapter without a crash."""
+"""Every real mail of the vendored corpus goes through Dovecot and the adapter without a crash."""
 
 from __future__ import annotations
 
@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.support.data import MAIL, vendored
 from tests.support.dovecot import Dovecot
 from worker.mail.imap import MAX_HEADER_BYTES, FetchedMessage, ImapInbox
 
-CORPUS = SHARED / "corpora" / "mail"
+pytestmark = pytest.mark.integration
 
 
 def corpus_files() -> list[Path]:
-    return sorted(
+    return [
         path
-        for path in CORPUS.rglob("*")
-        if path.suffix in (".eml", ".raw") and path.is_file() and path.stat().st_size > 0
-    )
+        for path in vendored(MAIL, at_least=1000)
+        if path.suffix in (".eml", ".raw") and path.stat().st_size > 0
+    ]
 
 
 def body_text(raw: bytes) -> str:
@@ -44,7 +44,7 @@ def test_every_corpus_mail_is_fetched_and_reads_like_the_original(
     """All corpus mails come back, parse, stay small, and nearly all show the same text."""
     files = corpus_files()
     if not files:
-        pytest.fail(f"no mail found under {CORPUS}")
+        pytest.fail(f"no .eml or .raw mail found under {MAIL}")
     dovecot.append_many([path.read_bytes() for path in files])
     inbox = make_inbox(max_text_bytes=262144)
 

@@ -11,6 +11,8 @@ from tests.support import dovecot as dovecot_support
 from tests.support.dovecot import make_message, plain_settings, start_dovecot
 from worker.mail.imap import ImapInbox
 
+pytestmark = pytest.mark.integration
+
 
 def test_dovecot_runs_as_an_unprivileged_user() -> None:
     """The configuration for non-root users (login services not chrooted) serves mail too."""

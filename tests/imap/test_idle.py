@@ -20,6 +20,8 @@ from tests.support.dovecot import (
 from worker.errors import ConnectionFailed
 from worker.mail.imap import ImapInbox
 
+pytestmark = pytest.mark.integration
+
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     """Poll a condition until it holds, failing the test at the deadline."""

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from tests.support.dovecot import Dovecot, plain_settings, start_dovecot
 from worker.mail.imap import ImapInbox
 
+pytestmark = pytest.mark.integration
+
 WORDS = (
     st.text(alphabet="abcdefghij klmnop éü", min_size=1, max_size=40).map(str.strip).filter(bool)
 )

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, SHARED
+from tests.conftest import REPO
+from tests.support.data import MAIL, vendored
 from worker.cli import main
 from worker.commands import classify as classify_command
 from worker.core import decision
@@ -53,6 +54,8 @@ def test_bad_files_are_quarantined_lines(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     (tmp_path / "empty.eml").write_bytes(b"")
+    # A link to a file that is gone: named on the command line, but unreadable.
+    (tmp_path / "missing.eml").symlink_to(tmp_path / "gone.eml")
     rows = run(capsys, str(tmp_path / "empty.eml"), str(tmp_path / "missing.eml"))
     assert [r["decision"] for r in rows] == ["quarantined", "quarantined"]
     assert "unparseable" in str(rows[0]["reason"])
@@ -126,11 +129,52 @@ def test_a_broken_rules_file_is_a_usage_error(
 
 
 def test_every_corpus_message_gets_a_line(capsys: pytest.CaptureFixture[str]) -> None:
-    corpus = SHARED / "corpora" / "mail"
-    rows = run(capsys, str(corpus))
-    files = [p for p in corpus.rglob("*") if p.is_file()]
+    files = vendored(MAIL, at_least=1000)
+    rows = run(capsys, str(MAIL))
     assert len(rows) >= len(files)
     decisions = {str(r["decision"]) for r in rows}
     assert decisions <= {"recovery", "thread", "not_complaint", "skipped", "quarantined"}
     quarantined = [r for r in rows if r["decision"] == "quarantined"]
     assert len(quarantined) < 0.02 * len(rows)
+
+
+def test_a_path_that_does_not_exist_is_a_usage_error_naming_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Exit 2 before any line is printed, even when the other paths hold mail."""
+    missing = tmp_path / "nosuch.eml"
+    assert main(["classify", str(DEMO), str(missing)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"no such file or directory: {missing}" in captured.err
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_the_table_shows_each_mail_with_its_reasons_within_the_terminal_width(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    assert main(["classify", "--format", "table", str(DEMO)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split() == ["SOURCE", "DECISION", "SCORE", "SEVERITY", "REASONS"]
+    assert all(len(line) <= width for line in lines), out
+    assert lines[-1] == "5 mail(s): 1 recovery, 1 not_complaint, 2 skipped, 1 thread"
+    angry = next(line for line in lines if " recovery " in line)
+    assert angry.split()[1:5] == ["recovery", "22.5", "sev1", "complaint"]
+    # Every reason of the JSON output is in the table, wrapped but whole.
+    assert main(["classify", str(DEMO / "01-angry-client.eml")]) == 0
+    reasons = json.loads(capsys.readouterr().out)["reasons"]
+    column = " ".join(line[lines[0].index("REASONS") :] for line in lines[1:])
+    flat = " ".join(column.split())
+    assert all(" ".join(str(reason).split()) in flat for reason in reasons)
+    assert "auto-submitted: auto-replied" in out
+
+
+def test_json_stays_the_default_format(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(DEMO / "02-polite-question.eml")
+    assert main(["classify", path]) == 0
+    default = capsys.readouterr().out
+    assert main(["classify", "--format", "json", path]) == 0
+    assert capsys.readouterr().out == default
+    assert set(json.loads(default)) == FIELDS

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.support.data import MAIL, vendored
 from worker.errors import MessageUnparseable
 from worker.mail.model import ParsedMail
 from worker.mail.noise import noise_reason, sender_matches
@@ -100,8 +100,8 @@ def test_demo_out_of_office_and_newsletter_are_noise() -> None:
 
 
 def test_most_real_bounces_are_noise() -> None:
-    folder = SHARED / "corpora" / "mail" / "bounces" / "sisimai-set-of-emails" / "maildir" / "bsd"
-    files = sorted(p for p in folder.glob("*") if p.is_file())
+    folder = MAIL / "bounces" / "sisimai-set-of-emails" / "maildir" / "bsd"
+    files = vendored(folder, at_least=101)
     assert len(files) > 100
     noisy = 0
     for path in files:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.support.data import MAIL, vendored
 from worker.mail.html import html_to_text
 from worker.mail.parse import parse_message
 from worker.mail.quotes import MAX_ATTRIBUTION, split_reply
 
-REPLIES = SHARED / "corpora" / "mail" / "reply-parsing"
+REPLIES = MAIL / "reply-parsing"
 FOLDERS = (
     REPLIES / "github-email_reply_parser" / "test" / "emails",
     REPLIES / "zapier-email-reply-parser" / "test" / "emails",
@@ -19,8 +19,10 @@ FOLDERS = (
 
 
 def corpus(name: str) -> str:
-    path = next(folder / name for folder in FOLDERS if (folder / name).exists())
-    return path.read_text(encoding="utf-8")
+    for folder in FOLDERS:
+        if (folder / name).exists():
+            return (folder / name).read_text(encoding="utf-8")
+    pytest.fail(f"test data missing: {name} is in none of {', '.join(map(str, FOLDERS))}")
 
 
 @pytest.mark.parametrize(
@@ -103,7 +105,7 @@ def test_unclosed_head_does_not_hide_the_body() -> None:
     assert html_to_text("<html><head><title>x<body><p>Visible</p>") == "Visible"
 
 
-@pytest.mark.parametrize("path", sorted(p for p in REPLIES.rglob("*.eml")))
+@pytest.mark.parametrize("path", vendored(REPLIES, "*.eml", at_least=10))
 def test_real_client_mails_have_new_text(path: Path) -> None:
     parsed = parse_message(path.read_bytes())
     assert parsed.new_text

@@ -1,7 +1,13 @@
-"""Fixtures of the reliability suite; after a full run, its hooks write docs/reliability.md."""
+"""Fixtures of the reliability suite; after a full run, its hooks write the reliability report.
+
+The report goes to the file that RECOVERY_WORKER_RELIABILITY_REPORT names, else into pytest's
+temporary directory: a test run never rewrites a tracked file. `make reliability-report` points
+it at docs/reliability.md.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +21,25 @@ from tests.support.jira_contract import ContractRecorder, require_specs
 from worker.sandbox import Dialect, RunningSandbox, start_sandbox
 
 HERE = Path(__file__).resolve().parent
-REPORT = HERE.parents[1] / "docs" / "reliability.md"
-COMMAND = "pytest tests/reliability"
+COMMAND = "make reliability-report"
+# Read at import, relative to where pytest was started: the tests run with the
+# RECOVERY_WORKER_* variables removed and in directories of their own.
+_ASKED = os.environ.get("RECOVERY_WORKER_RELIABILITY_REPORT")
+REPORT = Path(_ASKED).resolve() if _ASKED else None
 
 FIGURES = Figures()
 _ran: set[str] = set()
 _collected: set[str] = set()
 _deselected: list[str] = []
+_report: list[Path] = []  # where this run writes the report, once known
+_written: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _report_path(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Without RECOVERY_WORKER_RELIABILITY_REPORT, the report goes beside the tests' tmp dirs."""
+    if not _report:
+        _report.append(REPORT or tmp_path_factory.getbasetemp() / "reliability.md")
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +49,6 @@ def figures() -> Figures:
 
 @pytest.fixture
 def contract() -> ContractRecorder:
-    require_specs()
     return ContractRecorder()
 
 
@@ -43,6 +60,7 @@ def start_jira(
     started: list[RunningSandbox] = []
 
     def start(dialect: Dialect = "cloud", **options: Any) -> tuple[RunningSandbox, CallLog]:
+        require_specs(dialect)
         calls = CallLog(then=contract)
         sandbox = start_sandbox(dialect, validate=calls, **options)
         started.append(sandbox)
@@ -95,15 +113,18 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """After a run of every reliability module (nothing deselected), rewrite the report."""
+    """After a run of every reliability module (nothing deselected), write the report."""
     modules = {p.name for p in HERE.glob("test_*.py")}
-    if not _ran or _deselected or not modules <= _collected:
+    if not _ran or not _report or _deselected or not modules <= _collected:
         return
-    FIGURES.write(REPORT, COMMAND)
+    FIGURES.write(_report[0], COMMAND)
+    _written.append(_report[0])
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Show the figures of this run, whether or not the report is rewritten."""
+    """Show the figures of this run, and where the report went if it was written."""
     if FIGURES.tables:
         terminalreporter.write_sep("-", "reliability figures")
         terminalreporter.write_line(FIGURES.render(COMMAND).split("## Totals", 1)[1])
+    for path in _written:
+        terminalreporter.write_line(f"reliability report written to {path}")

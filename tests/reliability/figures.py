@@ -37,8 +37,9 @@ ATTACKS = (
     (
         "IMAP faults",
         "Dovecot is killed mid-IDLE and mid-fetch ten times and the folder renumbered "
-        "(UIDVALIDITY); every mail decided exactly once, and the worker's CPU time while the "
-        "server is away read from /proc (`test_imap_faults.py`)",
+        "(UIDVALIDITY); every mail decided exactly once (`test_imap_faults.py`); the worker's "
+        "CPU time while the server is away is a benchmark (`bench/idle_cpu.py`, in "
+        "performance.md)",
     ),
     (
         "hostile input",
@@ -97,10 +98,11 @@ class Figures:
         lines = [
             "# Reliability",
             "",
-            "Written by the reliability suite (`tests/reliability/`) at the end of a full run;",
-            "do not edit by hand. Every figure comes from the outside of the worker: issues and",
-            "comments counted in the Jira sandbox, bodies received by the alert webhook, the",
-            "worker process's own CPU time in `/proc`, and the JSON lines it logged.",
+            "Written by the reliability suite (`tests/reliability/`) after a full run with",
+            "`make reliability-report`; do not edit by hand (other test runs write the page to",
+            "pytest's temporary directory). Every figure comes from the outside of the worker:",
+            "issues and comments counted in the Jira sandbox, bodies received by the alert",
+            "webhook, the worker process's own memory in `/proc`, and the JSON lines it logged.",
             "",
             f"- Run: {when}, Python {platform.python_version()}, {platform.machine()}",
             f"- Reproduce: `{command}`",

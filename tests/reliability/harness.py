@@ -432,6 +432,35 @@ class Rig:
         return {r[0] for r in self.store_rows("SELECT message_id FROM messages") if r[0]}
 
 
+# --- what the worker did, read from the outside ------------------------------------------
+
+
+def decided(rig: Rig) -> int:
+    """How many mails have a recorded decision, each counted once."""
+    rows = rig.store_rows("SELECT COUNT(DISTINCT key) FROM messages")
+    return int(rows[0][0]) if rows else 0
+
+
+def more_than(rig: Rig, count: int) -> Callable[[], bool]:
+    """A condition: more than `count` mails are decided."""
+    return lambda: decided(rig) > count
+
+
+def inbox_failures(rig: Rig) -> int:
+    """How often the worker has noticed the mail server gone (a failed poll or IDLE)."""
+    return sum(
+        1
+        for e in rig.worker.events()
+        if e.get("event") == "inbox.idle.interrupted"
+        or (e.get("event") == "worker.step.transient_failure" and e.get("step") == "inbox.imap")
+    )
+
+
+def noticed(rig: Rig, failures: int) -> Callable[[], bool]:
+    """A condition: the worker has noticed the server gone since `failures` were counted."""
+    return lambda: inbox_failures(rig) > failures
+
+
 WEBHOOK_SECRET = "rw-webhook-signing-key-5d1e8a"
 SEVERITIES = ("sev1", "sev2", "sev3")
 #: Deadlines short enough to be missed during a test, on a calendar that never closes.

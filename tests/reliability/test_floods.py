@@ -31,7 +31,8 @@ from worker.sandbox import RunningSandbox
 from worker.settings import JiraSettings, Settings, StoreSettings
 from worker.steps import Services
 from worker.steps.intake import poll_imap_once
-from worker.steps.recoveries import open_recoveries_once, post_replies_once
+from worker.steps.recoveries import open_recoveries_once
+from worker.steps.replies import post_replies_once
 from worker.store import Store
 from worker.tracker.jira import JiraTracker
 

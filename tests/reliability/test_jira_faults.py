@@ -114,7 +114,7 @@ def test_every_recovery_opens_once_with_three_subtasks_under_jira_faults(
         time.sleep(seconds / 4)
 
     supervisor = Supervisor(
-        [Step("open_recoveries", lambda: open_recoveries_once(services, sleep=quick), interval)],
+        [Step("open_recoveries", lambda: open_recoveries_once(services), interval)],
         clock,
         max_backoff=timedelta(seconds=2),
     )

@@ -24,7 +24,6 @@ def dialect(request: pytest.FixtureRequest) -> Dialect:
 
 @pytest.fixture
 def contract() -> ContractRecorder:
-    require_specs()
     return ContractRecorder()
 
 
@@ -33,6 +32,7 @@ def sandbox(
     dialect: Dialect, clock: FrozenClock, contract: ContractRecorder
 ) -> Iterator[RunningSandbox]:
     """A sandbox on the test's frozen clock; every exchange must match Atlassian's spec."""
+    require_specs(dialect)
     with start_sandbox(dialect, clock=clock, validate=contract) as running:
         yield running
     assert running.violations == []
@@ -41,7 +41,7 @@ def sandbox(
 @contextmanager
 def checked_sandbox(dialect: Dialect, **options: Any) -> Iterator[RunningSandbox]:
     """A sandbox started by the test itself, held to the same contract as the fixture's."""
-    require_specs()
+    require_specs(dialect)
     with start_sandbox(dialect, validate=ContractRecorder(), **options) as running:
         yield running
     assert running.violations == []

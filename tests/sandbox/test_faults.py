@@ -15,6 +15,8 @@ from tests.sandbox.conftest import checked_sandbox, connect, http_auth, search_k
 from worker.clock import FrozenClock
 from worker.sandbox import Dialect, RunningSandbox
 
+pytestmark = pytest.mark.integration
+
 
 def test_rate_limit_answers_429_with_retry_after_seconds(
     client: jira.JIRA, sandbox: RunningSandbox

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -25,16 +24,15 @@ from worker.sandbox import Dialect, start_sandbox
 from worker.settings import JiraSettings
 
 
-def test_starts_in_well_under_a_second(dialect: Dialect) -> None:
-    """A sandbox is up and answering within a quarter of a second."""
-    started = time.perf_counter()
+@pytest.mark.integration
+def test_starts_and_answers(dialect: Dialect) -> None:
+    """A sandbox answers as soon as start_sandbox returns (its start time: bench/sandbox.py)."""
     with start_sandbox(dialect) as sandbox:
         response = requests.get(f"{sandbox.rest_url}/serverInfo", timeout=5)
-        elapsed = time.perf_counter() - started
     assert response.status_code == 200
-    assert elapsed < 0.25
 
 
+@pytest.mark.integration
 def test_data_file_survives_a_restart(dialect: Dialect, tmp_path: Path) -> None:
     """Issues, comments, links and properties written to the data file are there after restart."""
     data = tmp_path / "jira.json"
@@ -58,6 +56,7 @@ def test_data_file_survives_a_restart(dialect: Dialect, tmp_path: Path) -> None:
         assert fresh.key == "SUP-3"
 
 
+@pytest.mark.integration
 def test_data_file_of_the_other_dialect_is_refused(tmp_path: Path) -> None:
     """A Cloud data file cannot be served as Data Center: the rich text would be wrong."""
     data = tmp_path / "jira.json"
@@ -68,6 +67,7 @@ def test_data_file_of_the_other_dialect_is_refused(tmp_path: Path) -> None:
         start_sandbox("datacenter", data_file=data)
 
 
+@pytest.mark.integration
 def test_two_sandboxes_run_side_by_side() -> None:
     """Each sandbox has its own port and its own data."""
     with checked_sandbox("cloud") as cloud, checked_sandbox("datacenter") as datacenter:
@@ -80,9 +80,6 @@ def test_contract_rejects_a_wrong_response() -> None:
     """The OpenAPI check fails a response whose types are wrong, so it can catch the sandbox."""
     with pytest.raises(ContractViolation):
         check_response("cloud", "GET", "/rest/api/3/serverInfo", 200, {"versionNumbers": "10"})
-    with pytest.raises(ContractViolation):
-        check_response("datacenter", "GET", "/rest/api/2/issue/SUP-1", 200,
-                       {"key": "SUP-1", "fields": {"status": {"name": 3}}})  # fmt: skip
     with pytest.raises(ContractViolation):
         check_response("cloud", "GET", "/rest/api/3/myself", 401, "Unauthorized")
     with pytest.raises(ContractViolation):
@@ -97,11 +94,19 @@ def test_contract_rejects_a_wrong_request() -> None:
     with pytest.raises(ContractViolation):
         check_request("cloud", "POST", "/rest/api/3/search/jql", {"jql": 5})
     with pytest.raises(ContractViolation):
-        check_request("datacenter", "GET", "/rest/api/2/no/such/thing", None)
-    with pytest.raises(ContractViolation):
         check_query("cloud", "GET", "/rest/api/3/search/jql", {"startAt": ["50"]})
 
 
+def test_contract_rejects_wrong_data_center_exchanges() -> None:
+    """The same on the Data Center spec, kept apart: that spec is not always here."""
+    with pytest.raises(ContractViolation):
+        check_response("datacenter", "GET", "/rest/api/2/issue/SUP-1", 200,
+                       {"key": "SUP-1", "fields": {"status": {"name": 3}}})  # fmt: skip
+    with pytest.raises(ContractViolation):
+        check_request("datacenter", "GET", "/rest/api/2/no/such/thing", None)
+
+
+@pytest.mark.integration
 def test_exchange_hook_failures_are_kept(dialect: Dialect) -> None:
     """What the exchange hook raises is listed in violations, and the call is still answered."""
 
@@ -114,6 +119,7 @@ def test_exchange_hook_failures_are_kept(dialect: Dialect) -> None:
         assert "nope" in sandbox.violations[0]
 
 
+@pytest.mark.integration
 def test_cloud_client_needs_api_version_3() -> None:
     """Cloud serves /rest/api/3 only, so a client left on version 2 fails loudly."""
     with start_sandbox("cloud") as sandbox, pytest.raises(jira.JIRAError) as info:
@@ -121,6 +127,7 @@ def test_cloud_client_needs_api_version_3() -> None:
     assert info.value.status_code == 404
 
 
+@pytest.mark.integration
 def test_command_serves_until_terminated(tmp_path: Path) -> None:
     """`recovery-worker sandbox` prints its URL and credentials, serves, and stops on SIGTERM."""
     data = tmp_path / "demo.json"
@@ -146,6 +153,7 @@ def test_command_serves_until_terminated(tmp_path: Path) -> None:
     assert code == 0
 
 
+@pytest.mark.integration
 def test_a_crash_in_a_handler_is_a_500_and_a_violation(dialect: Dialect) -> None:
     """A request that trips an error inside the sandbox answers 500 and is listed as a violation."""
 
@@ -160,6 +168,7 @@ def test_a_crash_in_a_handler_is_a_500_and_a_violation(dialect: Dialect) -> None
         assert "clock unplugged" in sandbox.violations[0]
 
 
+@pytest.mark.integration
 def test_credentials_fit_the_jira_settings(dialect: Dialect) -> None:
     """The credentials are named like the [jira] settings, so they configure the worker directly."""
     with start_sandbox(dialect) as sandbox:

@@ -20,7 +20,6 @@ from worker.steps.recoveries import raise_priorities_once
 from worker.store import Store, events, recoveries
 from worker.store import followups as fstore
 from worker.store.events import EventKind, RecoveryEvent
-from worker.store.ledger import SEARCH_LAG
 from worker.store.recoveries import Recovery
 from worker.tracker.base import Issue, NewIssue, StatusCategory
 from worker.tracker.document import Heading, document, paragraph
@@ -278,7 +277,7 @@ def tasks_after_a_create_lost_while_search_lags(
     clock.advance(timedelta(seconds=5))
     with pytest.raises(Deferred):
         plan_followups_once(services)  # not in search yet: waits instead of creating again
-    clock.advance(SEARCH_LAG)
+    clock.advance(services.settings.jira.visibility_window)
     assert plan_followups_once(services) == 1
     query = all_of(eq("project", "SUP"), eq("labels", "recovery-followup"))
     return list(services.tracker.search(query))
@@ -350,6 +349,7 @@ def test_a_second_root_cause_comment_on_the_same_day_is_not_taken_for_the_first(
     lose_answer_once(monkeypatch, tracker, "add_comment", landed=False, on=key)
     with pytest.raises(OutcomeUnknown):
         plan_followups_once(services)
+    clock.advance(services.settings.jira.visibility_window)
     plan_followups_once(services)
     flagged = [c for c in tracker.comments(key) if "without its root cause" in c.body]
     assert len(flagged) == 2

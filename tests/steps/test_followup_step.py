@@ -15,6 +15,7 @@ from worker.errors import ConnectionFailed, OutcomeUnknown, TransientError
 from worker.metrics import Metrics
 from worker.settings import AlertSettings, FollowupSettings, Settings
 from worker.steps import Services
+from worker.steps.clocks import sweep_clocks_once
 from worker.steps.followup import (
     FOLLOWUP_OVERDUE,
     ROOT_CAUSE_MISSING,
@@ -28,7 +29,6 @@ from worker.steps.recoveries import raise_priorities_once
 from worker.store import Store, events, ledger, recoveries
 from worker.store import followups as fstore
 from worker.store.events import EventKind, RecoveryEvent
-from worker.store.ledger import SEARCH_LAG
 from worker.store.recoveries import Recovery
 from worker.tracker.base import Issue, NewIssue, StatusCategory
 from worker.tracker.document import document, paragraph
@@ -231,25 +231,41 @@ def test_lost_create_answer_is_found_by_label(
     assert tracker.links == [("Relates", recovery.jira_key, task.key)]
 
 
-def test_failed_create_is_retried_once_search_has_caught_up(
+def test_a_create_that_never_reached_jira_is_made_again_at_once(
     services: Services, tracker: FakeTracker, clock: FrozenClock
 ) -> None:
-    """Not found by label right after a failed create: Jira's search may lag, so it waits."""
+    """A refused connection made nothing that search could show later: no wait."""
     recovery = open_recovery(services, tracker)
     resolve(services, tracker, recovery)
     tracker.fail("create_issue", ConnectionFailed("refused"))
     with pytest.raises(ConnectionFailed):
+        plan_followups_once(services)
+    clock.advance(timedelta(seconds=10))
+    plan_followups_once(services)
+    assert len(followups_in(tracker)) == 1
+    assert tracker.calls["find_by_label"] == 1
+
+
+def test_a_lost_create_is_made_again_only_once_jira_could_show_it(
+    services: Services, tracker: FakeTracker, clock: FrozenClock
+) -> None:
+    """Not found by label right after a lost answer: Jira's search may lag, so it waits."""
+    recovery = open_recovery(services, tracker)
+    resolve(services, tracker, recovery)
+    window = services.settings.jira.visibility_window
+    tracker.fail("create_issue", OutcomeUnknown("read timed out"))
+    with pytest.raises(OutcomeUnknown):
         plan_followups_once(services)
     creates = tracker.calls["create_issue"]
 
     clock.advance(timedelta(seconds=10))
     with pytest.raises(TransientError) as waiting:
         plan_followups_once(services)
-    assert waiting.value.retry_after == (SEARCH_LAG - timedelta(seconds=10)).total_seconds()
+    assert waiting.value.retry_after == (window - timedelta(seconds=10)).total_seconds()
     assert tracker.calls["create_issue"] == creates
     assert followups_in(tracker) == []
 
-    clock.advance(SEARCH_LAG)
+    clock.advance(window)
     plan_followups_once(services)
     assert len(followups_in(tracker)) == 1
     assert tracker.calls["find_by_label"] == 2
@@ -586,7 +602,7 @@ def test_alerts_reach_every_channel_even_when_one_fails(
     """Through the alert channels: overdue as a missed update, a failing channel skipped."""
     broken = RecordingChannel("webhook", error=ConnectionFailed("down"))
     working = RecordingChannel("log")
-    alerts = ChannelAlerts([broken, working], services.metrics)
+    alerts = ChannelAlerts([broken, working], services)
     recovery = open_recovery(services, tracker, have_text=TEMPLATE_HAVE)
     resolve(services, tracker, recovery)
     plan_followups_once(services, alerts)
@@ -606,6 +622,24 @@ def test_alerts_reach_every_channel_even_when_one_fails(
         "recovery_worker_errors_total", {"step": "followups", "kind": "ConnectionFailed"}
     )
     assert errors == 2
+
+
+def test_an_alert_a_channel_missed_is_sent_once_it_is_back(
+    services: Services, tracker: FakeTracker, clock: FrozenClock
+) -> None:
+    """During a webhook outage a follow-up alert is not lost: the SLA sweep retries it."""
+    webhook = RecordingChannel("webhook", error=ConnectionFailed("down"))
+    alerts = ChannelAlerts([webhook], services)
+    recovery = open_recovery(services, tracker, have_text=TEMPLATE_HAVE)
+    resolve(services, tracker, recovery)
+    plan_followups_once(services, alerts)
+    assert webhook.got == []
+    webhook.error = None
+    clock.advance(timedelta(minutes=10))
+    sweep_clocks_once(services, [webhook])
+    assert [a.kind for a in webhook.got] == [AlertKind.WARNING]
+    sweep_clocks_once(services, [webhook])
+    assert len(webhook.got) == 1
 
 
 def test_default_alerts_use_the_outside_channels_only(

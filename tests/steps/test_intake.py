@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import mailbox
 import shutil
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from tests.conftest import REPO
+from tests.support.data import MAIL, vendored
 from worker.clock import FrozenClock
 from worker.core import decision
 from worker.core.decision import Decision
@@ -19,6 +22,7 @@ from worker.core.sla import evaluate
 from worker.errors import StoreError
 from worker.mail.maildir import MaildirInbox
 from worker.mail.model import ParsedMail
+from worker.mail.parse import MAX_DELIMITER_LINES, MAX_MESSAGE_BYTES
 from worker.metrics import Metrics
 from worker.settings import (
     CalendarSettings,
@@ -305,14 +309,69 @@ def test_the_cursor_does_not_move_when_the_record_fails(
         assert recoveries.pending(conn) == []
 
 
-def team_reply(body: str) -> bytes:
+#: What the receiving server writes on the team's own mail that passed its checks.
+TEAM_AUTH = "Authentication-Results: mx.acme.example; dkim=pass header.d=acme.example\r\n"
+
+
+def team_reply(body: str, *, auth: str = TEAM_AUTH) -> bytes:
     """The team's mail to the client, in the thread of the complaint "a@client.example"."""
     return raw_mail(
         body,
         mid="r1@acme.example",
         sender="support@acme.example",
-        extra="In-Reply-To: <a@client.example>\r\n",
+        extra=f"{auth}In-Reply-To: <a@client.example>\r\n",
     )
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        "",
+        "Authentication-Results: mx.acme.example; dkim=fail; spf=softfail\r\n",
+        # A sender's own header further down does not count: only the receiving server's.
+        "Authentication-Results: mx.acme.example; dkim=none\r\n"
+        "Authentication-Results: forged.example; dkim=pass\r\n",
+    ],
+    ids=["no-results", "failed", "forged-below"],
+)
+def test_a_forged_team_address_is_no_update_to_the_client(
+    services: Services, clock: FrozenClock, auth: str
+) -> None:
+    """Anyone can write From: support@...; only mail the receiving server vouched for counts."""
+    opened = handle_message(services, Incoming("in", raw_mail(ANGRY, mid="a@client.example")))
+    clock.advance(timedelta(minutes=20))
+    forged = handle_message(services, Incoming("in", team_reply("Resolved, closing.", auth=auth)))
+    assert forged.decision == "skipped"
+    assert forged.reason == "our own address, but not authenticated by the receiving server"
+    assert opened.recovery_id is not None
+    with services.store.transaction() as conn:
+        assert events.for_recovery(conn, opened.recovery_id) == []
+
+
+def test_only_the_clients_own_domain_joins_a_recovery_by_its_key(
+    services: Services, clock: FrozenClock
+) -> None:
+    opened = handle_message(services, Incoming("in", raw_mail(ANGRY, mid="a@client.example")))
+    assert opened.recovery_id is not None
+    with services.store.transaction() as conn:
+        recoveries.mark_open(conn, opened.recovery_id, "SUP-69")
+    clock.advance(timedelta(hours=2))
+
+    def naming_the_key(mid: str, sender: str) -> bytes:
+        return raw_mail(ANGRY, mid=mid, sender=sender).replace(
+            b"Subject: Portal", b"Subject: [SUP-69] Portal"
+        )
+
+    colleague = handle_message(
+        services, Incoming("in", naming_the_key("c@client.example", "bob@client.example"))
+    )
+    stranger = handle_message(
+        services, Incoming("in", naming_the_key("s@evil.example", "eve@evil.example"))
+    )
+    assert (colleague.decision, colleague.recovery_id) == ("thread", opened.recovery_id)
+    assert stranger.decision == "recovery"
+    assert stranger.recovery_id != opened.recovery_id
+    assert "subject names SUP-69, a recovery of another client: not joined" in stranger.reasons
 
 
 def decide_failing_on(monkeypatch: pytest.MonkeyPatch, key: str, error: Exception) -> None:
@@ -466,7 +525,7 @@ def test_a_bcc_of_the_teams_mail_in_the_inbox_is_a_client_update(
     assert (bcc.decision, bcc.recovery_id) == ("thread", opened.recovery_id)
     # The same mail seen again in the Sent folder is a copy, not a second update.
     assert handle_message(services, Incoming("sent", update, sent=True)).decision == "skipped"
-    other = raw_mail("Lunch?", mid="x@acme.example", sender="support@acme.example")
+    other = raw_mail("Lunch?", mid="x@acme.example", sender="support@acme.example", extra=TEAM_AUTH)
     assert handle_message(services, Incoming("in", other)).reason == "our own address"
     assert opened.recovery_id is not None
     with services.store.transaction() as conn:
@@ -593,9 +652,8 @@ def test_reopen_on_complaint_can_be_turned_off(store: Store, clock: FrozenClock)
 
 
 def test_every_corpus_mail_through_the_intake(services: Services, maildir: MaildirInbox) -> None:
-    """Every file of the shared mail corpus ends in a recorded decision (copies: one)."""
-    corpus = REPO.parent / "shared" / "corpora" / "mail"
-    files = [p for p in sorted(corpus.rglob("*")) if p.is_file()]
+    """Every file of the vendored mail corpus ends in a recorded decision (copies: one)."""
+    files = vendored(MAIL, at_least=1000)
     for number, path in enumerate(files):
         shutil.copy(path, maildir.path / "new" / f"{number:05d}.corpus")
     handled = 0
@@ -604,3 +662,59 @@ def test_every_corpus_mail_through_the_intake(services: Services, maildir: Maild
     assert handled == len(files)
     recorded = count(services.store)
     assert 0.5 * len(files) < recorded <= len(files)
+
+
+def part_bomb(parts: int) -> bytes:
+    """A mail of ``parts`` empty MIME parts: small on disk, slow to parse."""
+    head = (
+        "From: Eve <eve@bomb.example>\r\nTo: support@acme.example\r\nSubject: Portal\r\n"
+        "Message-ID: <bomb@bomb.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+    )
+    return (head + "--b\r\n\r\n" * parts + "--b--\r\n").encode()
+
+
+def test_oversized_mail_and_part_bombs_are_quarantined_before_parsing(
+    services: Services, maildir: MaildirInbox
+) -> None:
+    """Limits apply before the parser runs; the mails behind them are still decided."""
+    deliver(maildir, part_bomb(MAX_DELIMITER_LINES * 20))
+    huge = raw_mail(ANGRY + "\r\n" + "x" * MAX_MESSAGE_BYTES, mid="huge@client.example")
+    deliver(maildir, huge)
+    deliver(maildir, raw_mail(ANGRY, mid="after@client.example"))
+    assert poll_maildir_once(services, maildir) == 3
+    with services.store.transaction() as conn:
+        rows = conn.execute(select(messages.c.decision, messages.c.reason)).all()
+    reasons = sorted(row.reason for row in rows if row.decision == "quarantined")
+    assert len(reasons) == 2
+    assert reasons[0].startswith("unparseable: too large: more than")
+    assert reasons[1].startswith("unparseable: too many MIME parts:")
+    assert decisions(services.store)["after@client.example"] == "recovery"
+    assert list((maildir.path / "new").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        DatabaseError("INSERT", {}, sqlite3.DatabaseError("database disk image is malformed")),
+        OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full")),
+    ],
+    ids=["corrupt", "disk-full"],
+)
+def test_a_store_fault_stops_the_intake_and_quarantines_nothing(
+    services: Services, maildir: MaildirInbox, monkeypatch: pytest.MonkeyPatch, fault: Exception
+) -> None:
+    """The store, not the mail, is at fault: every mail stays where it is, none quarantined."""
+    for n in range(3):
+        deliver(maildir, raw_mail(ANGRY, mid=f"{n}@client.example"))
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise fault
+
+    monkeypatch.setattr("worker.store.messages.record", broken)
+    with pytest.raises(StoreError):
+        poll_maildir_once(services, maildir)
+    monkeypatch.undo()
+    assert decisions(services.store) == {}
+    assert services.metrics.quarantined._value.get() == 0
+    assert len(list((maildir.path / "new").iterdir())) == 3

@@ -22,13 +22,11 @@ from worker.steps import Services
 from worker.steps.recoveries import (
     MAX_ATTEMPTS,
     open_recoveries_once,
-    post_replies_once,
     raise_priorities_once,
-    reply_marker,
 )
+from worker.steps.replies import post_replies_once, reply_marker
 from worker.store import Store, events, ledger, recoveries, replies
 from worker.store.events import EventKind
-from worker.store.ledger import SEARCH_LAG
 from worker.supervisor import Step, Supervisor
 from worker.tracker.base import NewIssue
 from worker.tracker.document import Document
@@ -80,7 +78,7 @@ def test_opens_parent_and_three_subtasks(services: Services, fake: FakeTracker) 
     """A pending recovery becomes a ticket with KNOW, HAVE, DO in two calls, marked open."""
     rid = add_recovery(services)
     with capture_logs() as logs:
-        assert open_recoveries_once(services, sleep=no_sleep) == 1
+        assert open_recoveries_once(services) == 1
     parent = fake.issues["SUP-1"]
     assert parent.assignee == "alice"
     assert parent.priority == "High"
@@ -94,7 +92,7 @@ def test_opens_parent_and_three_subtasks(services: Services, fake: FakeTracker) 
     assert [e.kind for e in opened] == [EventKind.OPENED]
     assert opened[0].at == services.clock.now() - timedelta(minutes=5)
     assert any(e["event"] == "recovery.opened" and e["jira_key"] == "SUP-1" for e in logs)
-    assert open_recoveries_once(services, sleep=no_sleep) == 0
+    assert open_recoveries_once(services) == 0
     assert len(fake.issues) == 4
 
 
@@ -105,10 +103,10 @@ def test_crash_after_create_before_ledger_adopts_the_ticket(
     add_recovery(services)
     fake.fail("create_issue", Crash(), after=True)
     with pytest.raises(Crash):
-        open_recoveries_once(services, sleep=no_sleep)
+        open_recoveries_once(services)
     assert len(fake.issues) == 1
     with capture_logs() as logs:
-        assert open_recoveries_once(services, sleep=no_sleep) == 1
+        assert open_recoveries_once(services) == 1
     assert len(fake.issues) == 4
     assert fake.calls["create_issue"] == 1
     assert any(e["event"] == "recovery.adopted" for e in logs)
@@ -121,8 +119,8 @@ def test_crash_after_subtasks_before_ledger_creates_none_twice(
     add_recovery(services)
     fake.fail("create_issues", Crash(), after=True)
     with pytest.raises(Crash):
-        open_recoveries_once(services, sleep=no_sleep)
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+        open_recoveries_once(services)
+    assert open_recoveries_once(services) == 1
     assert len(fake.issues) == 4
     assert fake.calls["create_issues"] == 1
 
@@ -134,10 +132,10 @@ def test_unknown_outcome_is_looked_for_on_the_next_pass(
     rid = add_recovery(services)
     fake.fail("create_issue", OutcomeUnknown("read timed out"), after=True)
     with pytest.raises(OutcomeUnknown):
-        open_recoveries_once(services, sleep=no_sleep)
+        open_recoveries_once(services)
     with services.store.transaction() as conn:
         assert ledger.get(conn, f"create:{rid}").state == ledger.INTENT  # type: ignore[union-attr]
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
     assert len(fake.issues) == 4
 
 
@@ -149,8 +147,8 @@ def test_a_create_that_made_nothing_is_looked_for_once_then_made(
     fake.fail("create_issue", RateLimited("slow down", retry_after=1))
     waits: list[float] = []
     with pytest.raises(RateLimited):
-        open_recoveries_once(services, sleep=waits.append)
-    assert open_recoveries_once(services, sleep=waits.append) == 1
+        open_recoveries_once(services)
+    assert open_recoveries_once(services) == 1
     assert fake.calls["find_by_label"] == 1
     assert waits == []
     assert len(fake.issues) == 4
@@ -163,16 +161,16 @@ def test_a_recovery_waiting_for_search_does_not_hold_up_the_others(
     add_recovery(services, "mail:<a@x>")
     fake.fail("create_issue", OutcomeUnknown("read timed out"))
     with pytest.raises(OutcomeUnknown):
-        open_recoveries_once(services, sleep=no_sleep)
+        open_recoveries_once(services)
     add_recovery(services, "mail:<b@x>")
     clock.advance(timedelta(seconds=10))
     with capture_logs() as logs:
-        assert open_recoveries_once(services, sleep=no_sleep) == 1  # b, not a
+        assert open_recoveries_once(services) == 1  # b, not a
     assert [e["recovery_id"] for e in logs if e["event"] == "recovery.search_lagging"] == [1]
     assert fake.calls["create_issue"] == 2  # a's first, then b's: a's is not sent again
     assert len(fake.issues) == 4  # b's ticket and subtasks
-    clock.advance(SEARCH_LAG)
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    clock.advance(services.settings.jira.visibility_window)
+    assert open_recoveries_once(services) == 1
     assert fake.calls["create_issue"] == 3
 
 
@@ -183,7 +181,7 @@ def test_a_refused_recovery_does_not_block_the_others(
     first = add_recovery(services, "mail:<a@x>")
     add_recovery(services, "mail:<b@x>")
     fake.fail("create_issue", RequestRejected("priority is not valid"))
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
     with services.store.transaction() as conn:
         assert ledger.get(conn, f"create:{first}").state == ledger.FAILED  # type: ignore[union-attr]
 
@@ -196,7 +194,7 @@ def test_jira_signal_is_linked_to_its_source(services: Services, fake: FakeTrack
     add_recovery(services, f"jira:{source.key}", source_kind="jira", source_ref=source.key,
                  owner="bob")  # fmt: skip
     fake.calls.clear()
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
     assert fake.links == [("Relates", "SUP-1", source.key)]
     assert fake.issues["SUP-1"].assignee == "bob"
     # The subtask type is discovered once per process; the recovery itself costs three calls.
@@ -221,7 +219,7 @@ def add_reply(services: Services, rid: int, key: str = "imap:INBOX:7") -> None:
 def test_reply_becomes_one_comment(services: Services, fake: FakeTracker) -> None:
     """A reply is one comment with author, time, text and attachments, posted once."""
     rid = add_recovery(services)
-    open_recoveries_once(services, sleep=no_sleep)
+    open_recoveries_once(services)
     add_reply(services, rid)
     fake.calls.clear()
     assert post_replies_once(services) == 1
@@ -239,7 +237,7 @@ def test_reply_waits_for_its_ticket(services: Services, fake: FakeTracker) -> No
     rid = add_recovery(services)
     add_reply(services, rid)
     assert post_replies_once(services) == 0
-    open_recoveries_once(services, sleep=no_sleep)
+    open_recoveries_once(services)
     assert post_replies_once(services) == 1
 
 
@@ -252,9 +250,9 @@ def test_replies_waiting_for_a_ticket_do_not_hold_up_the_others(
     add_reply(services, stuck, "imap:INBOX:2")
     fake.fail("create_issue", RequestRejected("owner is not assignable"), times=MAX_ATTEMPTS)
     for _ in range(MAX_ATTEMPTS + 1):
-        open_recoveries_once(services, sleep=no_sleep)
+        open_recoveries_once(services)
     rid = add_recovery(services, "mail:<open@x>")
-    open_recoveries_once(services, sleep=no_sleep)
+    open_recoveries_once(services)
     add_reply(services, rid, "imap:INBOX:3")
     assert post_replies_once(services, limit=2) == 1
     assert [c.body.count("ref: rw-reply-") for c in fake.comment_log["SUP-1"]] == [1]
@@ -265,7 +263,7 @@ def test_reply_with_a_lost_answer_is_found_by_its_marker(
 ) -> None:
     """A comment whose answer was lost is recognised by its marker, not posted twice."""
     rid = add_recovery(services)
-    open_recoveries_once(services, sleep=no_sleep)
+    open_recoveries_once(services)
     add_reply(services, rid)
     fake.fail("add_comment", Crash(), after=True)
     with pytest.raises(Crash):
@@ -291,7 +289,7 @@ def raise_to(services: Services, rid: int, severity: str, source: str) -> None:
 def test_raised_severity_reaches_the_ticket_priority(services: Services, fake: FakeTracker) -> None:
     """A severity raised after opening sets the ticket's priority, once per raise."""
     rid = add_recovery(services, severity="sev3")
-    open_recoveries_once(services, sleep=no_sleep)
+    open_recoveries_once(services)
     assert fake.issues["SUP-1"].priority == "Medium"
     raise_to(services, rid, "sev1", "mail:reply-1")
     assert raise_priorities_once(services) == 1
@@ -304,7 +302,7 @@ def test_raise_before_the_ticket_exists_waits_for_it(services: Services, fake: F
     rid = add_recovery(services, severity="sev3")
     raise_to(services, rid, "sev2", "mail:reply-1")
     assert raise_priorities_once(services) == 0
-    open_recoveries_once(services, sleep=no_sleep)
+    open_recoveries_once(services)
     assert fake.issues["SUP-1"].priority == "High"
     assert raise_priorities_once(services) == 1
 
@@ -314,12 +312,12 @@ def test_a_raise_is_not_held_up_by_a_refused_create(services: Services, fake: Fa
     refused = add_recovery(services, "mail:<a@x>", severity="sev3")
     opened = add_recovery(services, "mail:<b@x>", severity="sev3")
     fake.fail("create_issue", RequestRejected("priority is not valid"))
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
     raise_to(services, refused, "sev1", "mail:reply-a")
     raise_to(services, opened, "sev2", "mail:reply-b")
     assert raise_priorities_once(services) == 1
     assert fake.issues["SUP-1"].priority == "High"
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
     assert fake.issues["SUP-5"].priority == "Highest"
 
 
@@ -331,13 +329,13 @@ def test_refused_recoveries_are_given_up_and_make_way(
     fake.fail("create_issue", RequestRejected("owner is not assignable"), times=3 * MAX_ATTEMPTS)
     with capture_logs() as logs:
         for _ in range(MAX_ATTEMPTS + 1):
-            assert open_recoveries_once(services, limit=3, sleep=no_sleep) == 0
+            assert open_recoveries_once(services, limit=3) == 0
     assert [e["recovery_id"] for e in logs if e["event"] == "recovery.given_up"] == refused
     with services.store.transaction() as conn:
         assert {recoveries.get(conn, rid).state for rid in refused} == {recoveries.GAVE_UP}  # type: ignore[union-attr]
         assert recoveries.pending(conn) == []
     good = add_recovery(services, "mail:<good@x>", severity="sev1")
-    assert open_recoveries_once(services, limit=3, sleep=no_sleep) == 1
+    assert open_recoveries_once(services, limit=3) == 1
     with services.store.transaction() as conn:
         assert recoveries.get(conn, good).state == recoveries.OPEN  # type: ignore[union-attr]
     assert fake.calls["create_issue"] == 3 * MAX_ATTEMPTS + 1
@@ -348,8 +346,8 @@ def test_a_throttled_create_made_nothing_to_wait_for(services: Services, fake: F
     add_recovery(services)
     fake.fail("create_issue", RateLimited("slow down", retry_after=1))
     with pytest.raises(RateLimited):
-        open_recoveries_once(services, sleep=no_sleep)
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+        open_recoveries_once(services)
+    assert open_recoveries_once(services) == 1
     assert fake.calls["create_issue"] == 2
 
 
@@ -359,10 +357,10 @@ def test_only_refusals_count_towards_giving_up(services: Services, fake: FakeTra
     fake.fail("create_issue", ServerUnavailable("HTTP 503"), times=MAX_ATTEMPTS + 1)
     for _ in range(MAX_ATTEMPTS + 1):
         with pytest.raises(ServerUnavailable):
-            open_recoveries_once(services, sleep=no_sleep)
+            open_recoveries_once(services)
     fake.fail("create_issue", RequestRejected("owner is not assignable"))
-    assert open_recoveries_once(services, sleep=no_sleep) == 0
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 0
+    assert open_recoveries_once(services) == 1
     with services.store.transaction() as conn:
         assert recoveries.get(conn, rid).state == recoveries.OPEN  # type: ignore[union-attr]
 
@@ -375,8 +373,8 @@ def test_subtasks_refused_every_time_do_not_keep_the_recovery_from_opening(
     fake.fail("create_issues", RequestRejected("no such issue type"), times=MAX_ATTEMPTS)
     with capture_logs() as logs:
         for _ in range(MAX_ATTEMPTS):
-            assert open_recoveries_once(services, sleep=no_sleep) == 0
-        assert open_recoveries_once(services, sleep=no_sleep) == 1
+            assert open_recoveries_once(services) == 0
+        assert open_recoveries_once(services) == 1
     assert [e["event"] for e in logs].count("recovery.subtasks_given_up") == 1
     assert fake.calls["create_issue"] == 1
     with services.store.transaction() as conn:
@@ -404,7 +402,7 @@ def test_a_throttled_open_is_raised_to_the_supervisor_after_saving_progress(
     first = add_recovery(services, "mail:<a@x>")
     add_recovery(services, "mail:<b@x>")
     fail_second_call(fake, "create_issue", RateLimited("slow down", retry_after=300))
-    step = Step("open_recoveries", lambda: open_recoveries_once(services, sleep=no_sleep),
+    step = Step("open_recoveries", lambda: open_recoveries_once(services),
                 timedelta(seconds=5))  # fmt: skip
     with capture_logs() as logs:
         assert Supervisor([step], clock).run_step(step) is False
@@ -425,17 +423,17 @@ def test_a_flicker_after_progress_ends_the_pass_without_failing_the_step(
     add_recovery(services, "mail:<a@x>")
     add_recovery(services, "mail:<b@x>")
     fail_second_call(fake, "create_issue", ServerUnavailable("HTTP 503"))
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
     fake.fail("create_issue", ServerUnavailable("HTTP 503"))
     with pytest.raises(ServerUnavailable):
-        open_recoveries_once(services, sleep=no_sleep)
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+        open_recoveries_once(services)
+    assert open_recoveries_once(services) == 1
 
 
 def two_replies_on_an_open_recovery(services: Services) -> None:
     """A recovery open in Jira with two client replies waiting: imap:INBOX:7, then :8."""
     rid = add_recovery(services)
-    open_recoveries_once(services, sleep=no_sleep)
+    open_recoveries_once(services)
     add_reply(services, rid, "imap:INBOX:7")
     add_reply(services, rid, "imap:INBOX:8")
 
@@ -458,7 +456,7 @@ def test_a_throttled_raise_is_raised_after_saving_the_ones_made(
 ) -> None:
     """A raise made before the 429 is not made again; the error carries Jira's Retry-After."""
     rid = add_recovery(services, severity="sev3")
-    open_recoveries_once(services, sleep=no_sleep)
+    open_recoveries_once(services)
     raise_to(services, rid, "sev2", "mail:reply-1")
     raise_to(services, rid, "sev1", "mail:reply-2")
     fail_second_call(fake, "set_priority", RateLimited("slow down", retry_after=300))
@@ -488,7 +486,7 @@ def test_a_stop_request_ends_the_open_pass_after_the_recovery_in_hand(
     first = add_recovery(services, "mail:<a@x>")
     second = add_recovery(services, "mail:<b@x>")
     stop_after_first_call(services, fake, "create_issue")
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
     assert fake.calls["create_issues"] == 1
     with services.store.transaction() as conn:
         assert recoveries.get(conn, first).state == recoveries.OPEN  # type: ignore[union-attr]
@@ -513,7 +511,7 @@ def test_a_stop_during_a_retry_wait_is_no_failure_of_the_pass(
     add_recovery(services)
     fake.fail("create_issue", Interrupted("the worker is stopping"))
     with capture_logs() as logs, pytest.raises(Interrupted):
-        open_recoveries_once(services, sleep=no_sleep)
+        open_recoveries_once(services)
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == []
     errors = services.metrics.registry.get_sample_value(
         "recovery_worker_errors_total", {"step": "open_recoveries", "kind": "Interrupted"}
@@ -527,3 +525,66 @@ def test_the_steps_pause_is_cut_by_a_stop_request(services: Services) -> None:
     services.stopping.set()
     with pytest.raises(Interrupted):
         services.pause(30)
+
+
+# --- a client writing again and again ---------------------------------------------------
+
+
+def test_a_reply_flood_is_a_bounded_number_of_comments(
+    services: Services, fake: FakeTracker, clock: FrozenClock
+) -> None:
+    """60 replies in a row: at most max_reply_comments comments an hour, the last a digest;
+    every reply is kept in the store and counted posted."""
+    rid = add_recovery(services)
+    open_recoveries_once(services)
+    for n in range(60):
+        add_reply(services, rid, f"imap:INBOX:{100 + n}")
+    cap = services.settings.jira.max_reply_comments
+    while post_replies_once(services):
+        pass
+    comments = fake.comment_log["SUP-1"]
+    assert len(comments) == cap
+    assert "56 more mails in this thread" in comments[-1].body
+    assert "... and 31 more." in comments[-1].body
+    with services.store.transaction() as conn:
+        assert replies.unposted(conn) == []
+    # The next reply waits for the window, then gets its comment.
+    add_reply(services, rid, "imap:INBOX:999")
+    assert post_replies_once(services) == 0
+    clock.advance(services.settings.jira.reply_comment_window)
+    assert post_replies_once(services) == 1
+    assert len(fake.comment_log["SUP-1"]) == cap + 1
+
+
+def test_a_digest_lost_before_its_replies_are_marked_is_not_sent_again(
+    services: Services, fake: FakeTracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rid = add_recovery(services)
+    open_recoveries_once(services)
+    for n in range(10):
+        add_reply(services, rid, f"imap:INBOX:{100 + n}")
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise Crash
+
+    real = replies.mark_posted
+    marked = 0
+
+    def mark_then_crash(*args: object, **kwargs: object) -> None:
+        nonlocal marked
+        marked += 1
+        if marked == 5:  # the first mark of the digest's replies
+            crash()
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(replies, "mark_posted", mark_then_crash)
+    with pytest.raises(Crash):
+        post_replies_once(services)
+    monkeypatch.setattr(replies, "mark_posted", real)
+    for _ in range(3):
+        post_replies_once(services)
+    bodies = [c.body for c in fake.comment_log["SUP-1"]]
+    assert sum("more mails in this thread" in b for b in bodies) == 1
+    assert len(bodies) == services.settings.jira.max_reply_comments
+    with services.store.transaction() as conn:
+        assert replies.unposted(conn) == []

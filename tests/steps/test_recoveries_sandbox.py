@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from structlog.testing import capture_logs
 
 from tests.conftest import REPO
 from tests.sandbox.conftest import checked_sandbox
-from tests.tracker.conftest import jira_tracker
+from tests.tracker.conftest import jira_tracker, no_sleep_retry
 from worker.clock import FrozenClock
 from worker.errors import OutcomeUnknown
 from worker.mail.model import AttachmentInfo
@@ -31,16 +32,15 @@ from worker.settings import JiraSettings, Settings
 from worker.steps import Services
 from worker.steps.recoveries import (
     open_recoveries_once,
-    post_replies_once,
     raise_priorities_once,
-    reply_marker,
 )
+from worker.steps.replies import post_replies_once, reply_marker
 from worker.store import Store, events, recoveries, replies
 from worker.store.events import EventKind, RecoveryEvent
-from worker.store.ledger import SEARCH_LAG
 from worker.tracker import markup
 from worker.tracker.base import NewIssue
 from worker.tracker.document import Document
+from worker.tracker.jira import JiraTracker
 
 HOSTILE_SUMMARY = 'Export "broken" {code}x{code} [~admin] || AND labels = x \\ OR'
 HOSTILE_EXCERPT = (
@@ -128,7 +128,7 @@ def test_happy_path_in_three_calls(services: Services, sandbox: RunningSandbox) 
     services.tracker.subtask_issue_type("SUP")  # type: ignore[union-attr]
     add_recovery(services)
     sandbox.reset_calls()
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
     assert sum(sandbox.calls.values()) == 2
     assert_one_complete_recovery(sandbox)
     parent = issues_in(sandbox)["SUP-1"]
@@ -140,7 +140,7 @@ def test_hostile_text_arrives_escaped(services: Services, sandbox: RunningSandbo
     """Client text in summary and description arrives as text: escaped wiki, or ADF text."""
     add_recovery(services, summary=HOSTILE_SUMMARY, excerpt=HOSTILE_EXCERPT,
                  client="x'); DROP <evil@acme.example>")  # fmt: skip
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
     parent = issues_in(sandbox)["SUP-1"]
     assert parent["summary"] == "Recovery: " + HOSTILE_SUMMARY
     description = parent["description"]
@@ -172,10 +172,10 @@ def test_crash_after_create_is_adopted(services: Services, sandbox: RunningSandb
     add_recovery(services)
     crash_after(services, "create_issue", Crash())
     with pytest.raises(Crash):
-        open_recoveries_once(services, sleep=no_sleep)
+        open_recoveries_once(services)
     assert len(issues_in(sandbox)) == 1
     with capture_logs() as logs:
-        assert open_recoveries_once(services, sleep=no_sleep) == 1
+        assert open_recoveries_once(services) == 1
     assert_one_complete_recovery(sandbox)
     assert any(e["event"] == "recovery.adopted" for e in logs)
 
@@ -185,9 +185,9 @@ def test_crash_after_subtasks_is_adopted(services: Services, sandbox: RunningSan
     add_recovery(services)
     crash_after(services, "create_issues", Crash())
     with pytest.raises(Crash):
-        open_recoveries_once(services, sleep=no_sleep)
+        open_recoveries_once(services)
     assert len(issues_in(sandbox)) == 4
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
     assert_one_complete_recovery(sandbox)
 
 
@@ -199,11 +199,9 @@ def test_lost_create_is_found_despite_search_lag(
     sandbox.faults.search_lag(calls=2)
     crash_after(services, "create_issue", Crash())
     with pytest.raises(Crash):
-        open_recoveries_once(services, sleep=no_sleep)
-    slept: list[float] = []
-    passes = [open_recoveries_once(services, sleep=slept.append) for _ in range(3)]
+        open_recoveries_once(services)
+    passes = [open_recoveries_once(services) for _ in range(3)]
     assert passes == [0, 0, 1]
-    assert slept == []
     assert_one_complete_recovery(sandbox)
 
 
@@ -216,7 +214,7 @@ def test_rate_limited_create_waits_as_told(
     after = 30 if form == "seconds" else clock.now() + timedelta(seconds=30)
     sandbox.faults.rate_limit(after, f"POST /rest/api/{version}/issue")
     add_recovery(services)
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
     assert waits == [30.0]
     assert_one_complete_recovery(sandbox)
 
@@ -228,7 +226,7 @@ def test_unavailable_bulk_is_retried(
     version = "3" if sandbox.dialect == "cloud" else "2"
     sandbox.faults.server_error(503, f"POST /rest/api/{version}/issue/bulk", retry_after=4)
     add_recovery(services)
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
     assert waits == [4.0]
     assert_one_complete_recovery(sandbox)
 
@@ -241,12 +239,12 @@ def test_dropped_connection_on_create_is_looked_for_then_made_once(
     sandbox.faults.drop_connection(f"POST /rest/api/{version}/issue")
     add_recovery(services)
     with capture_logs() as logs, pytest.raises(OutcomeUnknown):
-        open_recoveries_once(services, sleep=no_sleep)
+        open_recoveries_once(services)
     deferred = [e for e in logs if e["event"] == "recovery.open_deferred"]
     assert deferred[0]["error"] == "OutcomeUnknown"
     assert issues_in(sandbox) == {}
-    clock.advance(SEARCH_LAG)
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    clock.advance(services.settings.jira.visibility_window)
+    assert open_recoveries_once(services) == 1
     assert sandbox.calls[f"POST /rest/api/{version}/issue"] == 2
     assert_one_complete_recovery(sandbox)
 
@@ -259,16 +257,12 @@ def test_lost_create_is_not_made_again_while_search_lags(
     sandbox.faults.search_lag(seconds=10)
     crash_after(services, "create_issue", OutcomeUnknown("read timed out"))
     with pytest.raises(OutcomeUnknown):
-        open_recoveries_once(services, sleep=no_sleep)
+        open_recoveries_once(services)
     clock.advance(timedelta(seconds=1))
-
-    def sleep(seconds: float) -> None:
-        clock.advance(timedelta(seconds=seconds))
-
-    assert open_recoveries_once(services, sleep=sleep) == 0  # not in search yet: not made again
+    assert open_recoveries_once(services) == 0  # not in search yet: not made again
     assert len(issues_in(sandbox)) == 1
-    clock.advance(SEARCH_LAG)
-    assert open_recoveries_once(services, sleep=sleep) == 1
+    clock.advance(services.settings.jira.visibility_window)
+    assert open_recoveries_once(services) == 1
     assert_one_complete_recovery(sandbox)
 
 
@@ -281,7 +275,7 @@ def test_jira_source_is_linked(services: Services, sandbox: RunningSandbox) -> N
     add_recovery(services, source_key=f"jira:{source.key}", source_kind="jira",
                  source_ref=source.key)  # fmt: skip
     sandbox.reset_calls()
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
     assert sum(sandbox.calls.values()) == 3
     assert [(link["inward"], link["outward"]) for link in sandbox.state.links] == [
         ("SUP-1", source.key)
@@ -296,7 +290,7 @@ def test_refused_source_link_still_opens_the_recovery(
     rid = add_recovery(services, source_key="jira:OPS-999", source_kind="jira",
                        source_ref="OPS-999", severity="sev3")  # fmt: skip
     with capture_logs() as logs:
-        assert open_recoveries_once(services, sleep=no_sleep) == 1
+        assert open_recoveries_once(services) == 1
     (failed,) = [e for e in logs if e["event"] == "recovery.link_failed"]
     assert (failed["jira_key"], failed["error"]) == ("SUP-1", "NotFound")
     assert sandbox.state.links == []
@@ -327,7 +321,7 @@ def test_long_punctuated_reply_is_one_comment_after_a_lost_answer(
     """A reply at the stored maximum is cut to fit the comment, its marker kept, so a lost
     answer is recognised and the reply posted once."""
     rid = add_recovery(services)
-    open_recoveries_once(services, sleep=no_sleep)
+    open_recoveries_once(services)
     text = (PUNCTUATED * (replies.MAX_TEXT // len(PUNCTUATED) + 1))[: replies.MAX_TEXT]
     with services.store.transaction() as conn:
         replies.add(conn, message_key="imap:INBOX:9", recovery_id=rid, author="jane@acme.example",
@@ -351,7 +345,7 @@ def test_reply_is_one_comment_even_after_a_lost_answer(
 ) -> None:
     """A thread reply becomes one comment; a lost answer is recognised by its marker."""
     rid = add_recovery(services)
-    open_recoveries_once(services, sleep=no_sleep)
+    open_recoveries_once(services)
     with services.store.transaction() as conn:
         replies.add(conn, message_key="imap:INBOX:9", recovery_id=rid, author="jane@acme.example",
                     author_name="Jane", sent_at=services.clock.now(), text="Still {code}broken",
@@ -422,5 +416,72 @@ def test_sigkill_at_each_crash_point_creates_nothing_twice(
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     before = len(issues_in(sandbox))
     assert before == (1 if point == "create_issue" else 4)
-    assert open_recoveries_once(services, sleep=no_sleep) == 1
+    assert open_recoveries_once(services) == 1
+    assert_one_complete_recovery(sandbox)
+
+
+# --- answers lost before the write lands -----------------------------------------------
+
+#: The client gives up on an answer after this long ...
+IMPATIENT = 0.3
+#: ... while the sandbox takes this long before it writes and answers.
+LATE = 1.0
+
+
+def impatient_services(sandbox: RunningSandbox, store: Store, clock: FrozenClock) -> Services:
+    """Services whose Jira calls give up before a slow write lands."""
+    tracker = JiraTracker.connect(
+        sandbox.url,
+        timeouts=(2.0, IMPATIENT),
+        retry=no_sleep_retry(clock),
+        clock=clock,
+        **sandbox.credentials,
+    )
+    settings = Settings(jira=JiraSettings(url=sandbox.url, **sandbox.credentials))
+    return Services(settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=tracker)
+
+
+def landed(condition: Callable[[], bool], within: float = 10.0) -> None:
+    """Return once the slow write has landed in the sandbox."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "the slow write never landed"
+        time.sleep(0.02)
+
+
+def test_a_reply_whose_answer_is_lost_before_it_lands_is_one_comment(
+    sandbox: RunningSandbox, store: Store, clock: FrozenClock
+) -> None:
+    """The retry comes before the comment exists: it waits for Jira instead of writing twice."""
+    services = impatient_services(sandbox, store, clock)
+    rid = add_recovery(services)
+    assert open_recoveries_once(services) == 1
+    with services.store.transaction() as conn:
+        replies.add(conn, message_key="imap:INBOX:9", recovery_id=rid, author="jane@acme.example",
+                    author_name="Jane", sent_at=clock.now(), text="Still broken.", attachments=[],
+                    now=clock.now())  # fmt: skip
+    version = "3" if sandbox.dialect == "cloud" else "2"
+    sandbox.faults.latency(LATE, f"POST /rest/api/{version}/issue/{{issueIdOrKey}}/comment")
+    with pytest.raises(OutcomeUnknown):
+        post_replies_once(services)
+    assert post_replies_once(services) == 0  # not there yet: not written again
+    landed(lambda: len(sandbox.state.comments("SUP-1")) == 1)
+    clock.advance(services.settings.jira.visibility_window)
+    assert post_replies_once(services) == 1
+    assert len(sandbox.state.comments("SUP-1")) == 1
+
+
+def test_subtasks_whose_answer_is_lost_before_they_land_are_made_once(
+    sandbox: RunningSandbox, store: Store, clock: FrozenClock
+) -> None:
+    services = impatient_services(sandbox, store, clock)
+    add_recovery(services)
+    version = "3" if sandbox.dialect == "cloud" else "2"
+    sandbox.faults.latency(LATE, f"POST /rest/api/{version}/issue/bulk")
+    with pytest.raises(OutcomeUnknown):
+        open_recoveries_once(services)
+    assert open_recoveries_once(services) == 0  # none there yet: none made again
+    landed(lambda: len(issues_in(sandbox)) == 4)
+    clock.advance(services.settings.jira.visibility_window)
+    assert open_recoveries_once(services) == 1
     assert_one_complete_recovery(sandbox)

@@ -2,7 +2,9 @@
 
 The sandbox tests switch this on for every exchange (`ContractRecorder`), and adapter unit tests
 can call `check_request` / `check_response` on the payloads they stub. Specs are loaded once
-per process; compiled validators are cached per schema location.
+per process; compiled validators are cached per schema location. The Cloud spec is in
+tests/data; the Data Center spec may not be redistributed and is looked up as
+tests/support/data.py says.
 
 Where a spec is known to be wrong about what Jira does, the exception is written out below,
 narrowly, with the reason.
@@ -19,16 +21,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+import pytest
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from tests.support.ci import unavailable
+from tests.support.data import CLOUD_SPEC, require_dc_spec
 from worker.sandbox import Exchange
 
 Dialect = Literal["cloud", "datacenter"]
-SPECS = Path(__file__).resolve().parents[2] / ".." / "shared" / "jira-openapi"
-SPEC_FILES = {"cloud": "jira-cloud-platform-v3.json", "datacenter": "jira-datacenter-10.3.json"}
 # The Data Center spec's servers entry ends in /rest; its paths start at /api/2.
 PATH_PREFIX = {"cloud": "", "datacenter": "/rest"}
 URI = "urn:jira-openapi:{dialect}"
@@ -45,19 +46,28 @@ class Operation:
     pattern: re.Pattern[str]
 
 
-def require_specs() -> None:
-    """Fail in CI, skip elsewhere, when the spec files are not beside the repository."""
-    missing = [name for name in SPEC_FILES.values() if not (SPECS / name).exists()]
-    if missing:
-        unavailable(f"Jira OpenAPI specs missing from {SPECS.resolve()}: {', '.join(missing)}")
+def require_specs(*dialects: Dialect) -> None:
+    """Check that the specs of these dialects are here, before a sandbox checks against them.
+
+    A missing Data Center spec skips the test (fails it under CI=true) with the way to get
+    it; the Cloud spec is part of the repository, so its absence always fails.
+    """
+    for dialect in dialects:
+        _spec_path(dialect)
+
+
+def _spec_path(dialect: Dialect) -> Path:
+    if dialect == "datacenter":
+        return require_dc_spec()
+    if not CLOUD_SPEC.is_file():
+        pytest.fail(f"vendored Jira Cloud spec missing: {CLOUD_SPEC}", pytrace=False)
+    return CLOUD_SPEC
 
 
 @cache
 def load_spec(dialect: Dialect) -> dict[str, Any]:
-    """The parsed OpenAPI document for a dialect."""
-    path = SPECS / SPEC_FILES[dialect]
-    if not path.exists():
-        raise FileNotFoundError(f"Jira OpenAPI spec missing: {path.resolve()}")
+    """The parsed OpenAPI document for a dialect (a missing one skips or fails the test)."""
+    path = _spec_path(dialect)
     document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return document
 

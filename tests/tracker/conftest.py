@@ -51,7 +51,9 @@ def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[Runn
         yield running
 
 
-@pytest.fixture(params=["fake", *DIALECTS])
+@pytest.fixture(
+    params=["fake", *(pytest.param(d, marks=pytest.mark.integration) for d in DIALECTS)]
+)
 def tracker(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[Tracker]:
     """Every Tracker implementation in turn: the same tests hold for all of them."""
     if request.param == "fake":

@@ -12,6 +12,8 @@ from worker.commands.check import FAILED, OK, check_jira
 from worker.sandbox import Dialect
 from worker.settings import JiraSettings, Settings
 
+pytestmark = pytest.mark.integration
+
 
 def settings_for(url: str, **jira: object) -> Settings:
     return Settings(jira=JiraSettings(url=url, **jira))

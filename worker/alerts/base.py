@@ -16,6 +16,7 @@ from worker.clock import Clock
 from worker.core.alerting import Alert, AlertKind, Subject
 from worker.core.sla import ClockKind
 from worker.errors import ConnectionFailed, RateLimited, RequestRejected, ServerUnavailable
+from worker.logs import error_excerpt
 from worker.retry import parse_retry_after
 
 __all__ = [
@@ -123,7 +124,7 @@ def post(
         retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
         raise ServerUnavailable(f"{what}: HTTP {status}", retry_after=retry_after)
     if status >= 300:
-        raise RequestRejected(f"{what}: HTTP {status} {response.text[:200]}")
+        raise RequestRejected(f"{what}: HTTP {status} {error_excerpt(response.text, 200, [url])}")
     return response
 
 

@@ -7,10 +7,9 @@ answer, and again before any later attempt at the same alert.
 
 from __future__ import annotations
 
-import hashlib
-
 from worker.core.alerting import Alert, AlertKind
 from worker.errors import NotFound, OutcomeUnknown
+from worker.outbox import Outbox, Write, marker
 from worker.tracker import Tracker
 from worker.tracker.base import find_marked_comment
 from worker.tracker.document import Document, Inline, Mention, Paragraph, Text, paragraph
@@ -18,8 +17,7 @@ from worker.tracker.document import Document, Inline, Mention, Paragraph, Text, 
 
 def alert_marker(alert: Alert) -> str:
     """A token written into the alert's comment, the same for every attempt at it."""
-    name = f"{alert.deadline_id}#{alert.key}"
-    return "rw-alert-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+    return marker("alert", f"{alert.deadline_id}#{alert.key}")
 
 
 class JiraChannel:
@@ -34,8 +32,12 @@ class JiraChannel:
         breach_label: str,
         manager: str = "",
         escalation_priority: str | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self._tracker = tracker
+        #: Where the comment is made exactly once; without one, a lost answer is looked for
+        #: once, right after it.
+        self._outbox = outbox
         self._breach_label = breach_label
         self._manager = manager
         self._escalation_priority = escalation_priority
@@ -56,12 +58,22 @@ class JiraChannel:
             self._tracker.add_labels(key, [self._breach_label])
         if alert.kind is AlertKind.ESCALATION and self._escalation_priority:
             self._tracker.set_priority(key, self._escalation_priority)
-        marker = alert_marker(alert)
-        body = Document((Paragraph(tuple(parts)), paragraph(f"ref: {marker}")))
+        token = alert_marker(alert)
+        body = Document((Paragraph(tuple(parts)), paragraph(f"ref: {token}")))
+        if self._outbox is not None:
+            return self._outbox.make(
+                Write(
+                    f"alert:{token}",
+                    "alert_comment",
+                    send=lambda: self._tracker.add_comment(key, body).id,
+                    find=lambda: find_marked_comment(self._tracker, key, token),
+                    recovery_id=alert.recovery_id,
+                )
+            )
         try:
             return self._tracker.add_comment(key, body).id
         except OutcomeUnknown:
-            made = find_marked_comment(self._tracker, key, marker)
+            made = find_marked_comment(self._tracker, key, token)
             if made is None:
                 raise
             return made

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +16,16 @@ from sqlalchemy.engine.url import make_url
 from worker.clock import Clock, SystemClock
 from worker.commands import add_config_option
 from worker.core.alerting import AlertKind
-from worker.core.report import Report, build_report, sla_judge, to_csv, to_json, to_table
+from worker.core.report import (
+    NO_RECOVERIES,
+    Report,
+    as_dict,
+    build_report,
+    sla_judge,
+    to_csv,
+    to_json,
+    to_table,
+)
 from worker.settings import Settings, load_settings, parse_duration
 from worker.steps.clocks import sla_setup
 from worker.store import Store, events, recoveries
@@ -118,6 +130,21 @@ def _missing_sqlite_file(url: str) -> bool:
     return not Path(parsed.database).exists()
 
 
+def render(report: Report, fmt: str, store: str, *, created: bool = True) -> str:
+    """The report in a format, naming the store it was read from."""
+    if fmt == "json":
+        return json.dumps({"store": store, **as_dict(report)}, indent=2)
+    if fmt == "csv":
+        head, _, rest = to_csv(report).partition("\n")
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(("store", "location", store))
+        return f"{head}\n{buffer.getvalue()}{rest}"
+    head, _, rest = to_table(report).partition("\n")
+    if report.recoveries == 0:
+        rest = rest.replace(f"{NO_RECOVERIES}.", f"{NO_RECOVERIES} in {store}.", 1)
+    return f"{head}\nStore: {store}{'' if created else ' (not created yet)'}\n{rest}"
+
+
 def handle(args: argparse.Namespace, clock: Clock | None = None) -> int:
     settings = load_settings(args.config)
     now = (clock or SystemClock()).now()
@@ -126,13 +153,15 @@ def handle(args: argparse.Namespace, clock: Clock | None = None) -> int:
     except ValueError as exc:
         print(f"recovery-worker report: {exc}", file=sys.stderr)
         return 2
+    location = settings.store.location()
     if _missing_sqlite_file(settings.store.url):
-        sys.stdout.write(FORMATS[args.format](build_report([], {}, [], now, since=since)))
+        empty = build_report([], {}, [], now, since=since)
+        sys.stdout.write(render(empty, args.format, location, created=False))
         return 0
     store = Store(settings.store.url)
     try:
         report = load_report(store, now, since, settings)
     finally:
         store.close()
-    sys.stdout.write(FORMATS[args.format](report))
+    sys.stdout.write(render(report, args.format, location))
     return 0

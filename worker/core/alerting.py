@@ -30,6 +30,9 @@ class Rules:
 
     remind_every: timedelta = timedelta(hours=1)
     escalate_after: int = 3
+    #: Reminders of one breached deadline; after the last, escalation and the breach label
+    #: carry it (an ops channel is not paged every hour for a week).
+    max_reminders: int = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,7 @@ def due_alerts(
                 continue
             number = reminder_number(clock, rules, now)
             key = f"{AlertKind.REMINDER}:{number}"
-            if number >= 1 and (clock.deadline_id, key) not in sent:
+            if 1 <= number <= rules.max_reminders and (clock.deadline_id, key) not in sent:
                 result.append(make(AlertKind.REMINDER, key, len(breached_ids)))
     return result
 
@@ -134,7 +137,9 @@ def next_check(clocks: Iterable[Clock], rules: Rules, now: datetime) -> datetime
             moments.append(clock.warn_at)
         elif now < clock.deadline:
             moments.append(clock.deadline)
-        elif rules.remind_every > timedelta(0):
+        elif rules.remind_every > timedelta(0) and (
+            reminder_number(clock, rules, now) < rules.max_reminders
+        ):
             moments.append(
                 clock.deadline + rules.remind_every * (reminder_number(clock, rules, now) + 1)
             )

@@ -20,8 +20,9 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from worker.core.detection import Assessment, Detector
+from worker.mail.auth import authenticated
 from worker.mail.model import ParsedMail
-from worker.mail.noise import noise_reason
+from worker.mail.noise import OWN_ADDRESS, noise_reason
 
 RECOVERY = "recovery"
 THREAD = "thread"
@@ -50,6 +51,12 @@ class DecisionPolicy:
     flood_window: timedelta = timedelta(minutes=10)
     #: Skip mail the receiving server marked as spam.
     skip_spam: bool = True
+    #: Who may join a recovery by naming its Jira key: its client's "address" or "domain".
+    key_join: str = "domain"
+    #: The team's own mail in the inbox counts only with passing Authentication-Results.
+    team_mail_auth: bool = True
+    #: Authentication-Results of these servers only (empty: the topmost header).
+    trusted_servers: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +97,10 @@ class DecisionContext(Protocol):
 
     def severity_of(self, recovery_id: int) -> str | None: ...
 
+    def client_of(self, recovery_id: int) -> str | None:
+        """The address of the client the recovery is for."""
+        ...
+
 
 def thread_root(mail: ParsedMail) -> str:
     """The first message of the mail's thread as far as its headers tell."""
@@ -102,17 +113,39 @@ def jira_keys_in(subject: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_JIRA_KEY.findall(subject[:1_000])))[:5]
 
 
-def thread_recovery(mail: ParsedMail, context: DecisionContext) -> tuple[int | None, str]:
-    """The recovery whose thread a mail is in, by its reply headers or a Jira key in its subject."""
+def thread_recovery(
+    mail: ParsedMail, context: DecisionContext, policy: DecisionPolicy | None = None
+) -> tuple[int | None, str]:
+    """The recovery whose thread a mail is in, by its reply headers or a Jira key in its subject.
+
+    With a policy, a Jira key joins only a recovery of the sender's own (``key_join``): anyone
+    can write "[SUP-12]" in a subject. Without one (the team's own, authenticated mail), any.
+    """
     ids = [i for i in (mail.in_reply_to, *reversed(mail.references)) if i]
     recovery_id = context.recovery_for_message_ids(ids) if ids else None
     if recovery_id is not None:
         return recovery_id, "reply in a recovery's thread"
+    refused = []
     for key in jira_keys_in(mail.subject):
         recovery_id = context.recovery_for_jira_key(key)
-        if recovery_id is not None:
+        if recovery_id is None:
+            continue
+        if policy is None or may_join(mail.sender.email, context.client_of(recovery_id), policy):
             return recovery_id, f"subject names the recovery's issue {key}"
+        refused.append(key)
+    if refused:
+        return None, f"subject names {', '.join(refused)}, a recovery of another client: not joined"
     return None, ""
+
+
+def may_join(sender: str, client: str | None, policy: DecisionPolicy) -> bool:
+    """Whether ``sender`` may join a recovery for ``client`` by naming its key."""
+    sender, client = sender.strip().lower(), (client or "").strip().lower()
+    if not sender or not client:
+        return False
+    if sender == client:
+        return True
+    return policy.key_join == "domain" and sender.rpartition("@")[2] == client.rpartition("@")[2]
 
 
 def arrival_time(mail: ParsedMail, received: datetime | None, now: datetime) -> datetime:
@@ -163,6 +196,9 @@ def decide(
         ignore_senders=policy.ignore_senders,
         skip_spam=policy.skip_spam,
     )
+    if noise == OWN_ADDRESS and policy.team_mail_auth:
+        # Only reached when the mail did not pass as the team's (see is_team_mail).
+        noise = f"{OWN_ADDRESS}, but not authenticated by the receiving server"
     if noise:
         return Decision(SKIPPED, noise, thread_root=root)
 
@@ -188,7 +224,9 @@ def decide(
         )
 
     keys = jira_keys_in(mail.subject)
-    recovery_id, reason = thread_recovery(mail, context)
+    recovery_id, reason = thread_recovery(mail, context, policy)
+    if recovery_id is None and reason:
+        assessment = replace(assessment, reasons=(*assessment.reasons, reason))
     if recovery_id is None and sender:
         recovery_id = context.latest_recovery_from(sender, since, arrived)
         reason = f"sender's recovery from the last {_minutes(policy.flood_window)}"
@@ -201,6 +239,12 @@ def decide(
     if assessment.is_complaint:
         return scored(RECOVERY, "complaint")
     return scored(NOT_COMPLAINT, f"score {assessment.score:g} below the complaint threshold")
+
+
+def is_team_mail(mail: ParsedMail, policy: DecisionPolicy) -> bool:
+    """Sent from one of the team's own addresses, not automatic, and vouched for when required."""
+    own = noise_reason(mail, own_addresses=policy.own_addresses) == OWN_ADDRESS
+    return own and (not policy.team_mail_auth or authenticated(mail, policy.trusted_servers))
 
 
 def _raise_to(assessment: Assessment, current: str | None) -> str | None:
@@ -237,6 +281,7 @@ class MemoryContext:
         self.seen: list[_Seen] = []
         self.jira_keys: dict[str, int] = {}
         self.severities: dict[int, str] = {}
+        self.clients: dict[int, str] = {}
         self._keys: set[str] = set()
         self._recovery_of_message: dict[str, int] = {}
         #: Each sender's mails in order of arrival.
@@ -274,6 +319,9 @@ class MemoryContext:
     def severity_of(self, recovery_id: int) -> str | None:
         return self.severities.get(recovery_id)
 
+    def client_of(self, recovery_id: int) -> str | None:
+        return self.clients.get(recovery_id)
+
     def remember(
         self,
         mail: ParsedMail,
@@ -290,6 +338,7 @@ class MemoryContext:
             recovery_id = self._next_recovery
             self._next_recovery += 1
             self.severities[recovery_id] = decision.severity or "sev3"
+            self.clients[recovery_id] = mail.sender.email
         elif decision.raise_to and recovery_id is not None:
             self.severities[recovery_id] = decision.raise_to
         arrived = arrival_time(mail, received, at)

@@ -12,6 +12,7 @@ its own.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -121,6 +122,23 @@ class Assessment:
 
 # --- loading -------------------------------------------------------------------------
 
+#: What a rules file may hold at its top level, as each is written; then each table's keys.
+TOP_LEVEL = {
+    "thresholds": "[thresholds]",
+    "rules": "[[rules]]",
+    "accounts": "[[accounts]]",
+    "complaint_addresses": "complaint_addresses",
+    "repeat_contact": "[repeat_contact]",
+    "sentiment": "[sentiment]",
+}
+# A key written below [thresholds] belongs to that table in TOML, and the shipped file
+# lists complaint_addresses there: both places are read.
+THRESHOLD_KEYS = ("complaint", "sev2", "sev1", "evidence", "complaint_addresses")
+RULE_KEYS = ("name", "weight", "phrases", "pattern", "min_severity", "ignore_when")
+ACCOUNT_KEYS = ("name", "match", "weight", "min_severity")
+REPEAT_KEYS = ("weight", "max")
+SENTIMENT_KEYS = ("words", "negators", "intensifiers", "threshold", "scale", "max")
+
 
 def default_signals_text() -> str:
     return (resources.files("worker") / "defaults" / "signals.toml").read_text(encoding="utf-8")
@@ -143,7 +161,9 @@ def parse_signals(text: str, source: str = "signals.toml") -> Signals:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{source}: not valid TOML: {exc}") from None
+    _refuse_unknown_tables(data, source)
     thresholds = _table(data, "thresholds", source)
+    _refuse_unknown_keys(thresholds, THRESHOLD_KEYS, f"{source} [thresholds]")
     complaint = _number(thresholds, "complaint", f"{source} [thresholds]", 3.0)
     sev2 = _number(thresholds, "sev2", f"{source} [thresholds]", complaint * 2)
     sev1 = _number(thresholds, "sev1", f"{source} [thresholds]", complaint * 3)
@@ -160,10 +180,12 @@ def parse_signals(text: str, source: str = "signals.toml") -> Signals:
     accounts = tuple(
         _account(item, i, source) for i, item in enumerate(_list(data, "accounts", source))
     )
-    addresses = data.get("complaint_addresses", [])
-    if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
-        raise ConfigurationError(f"{source}: complaint_addresses must be a list of addresses")
+    addresses = [
+        *_addresses(data, source),
+        *_addresses(thresholds, f"{source} [thresholds]"),
+    ]
     repeat = _table(data, "repeat_contact", source)
+    _refuse_unknown_keys(repeat, REPEAT_KEYS, f"{source} [repeat_contact]")
     return Signals(
         complaint=complaint,
         sev2=sev2,
@@ -176,6 +198,46 @@ def parse_signals(text: str, source: str = "signals.toml") -> Signals:
         repeat_max=_number(repeat, "max", f"{source} [repeat_contact]", 2.0),
         sentiment=_sentiment(data.get("sentiment"), source),
     )
+
+
+def _shape(key: str, value: Any) -> str:
+    """How a key reads in the file: ``[table]``, ``[[array of tables]]`` or a plain key."""
+    if isinstance(value, dict):
+        return f"table [{key}]"
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return f"table [[{key}]]"
+    return f"key {key}"
+
+
+def _refuse_unknown_tables(data: Mapping[str, Any], source: str) -> None:
+    """A misspelled table would leave its rules out without a word: refuse it."""
+    unknown = sorted(set(data) - set(TOP_LEVEL))
+    if not unknown:
+        return
+    described = []
+    for key in unknown:
+        text = _shape(key, data[key])
+        close = difflib.get_close_matches(key, list(TOP_LEVEL), n=1)
+        described.append(f"{text} (did you mean {TOP_LEVEL[close[0]]}?)" if close else text)
+    raise ConfigurationError(
+        f"{source}: unknown {', '.join(described)}; a rules file holds "
+        + ", ".join(TOP_LEVEL.values())
+    )
+
+
+def _refuse_unknown_keys(table: Mapping[str, Any], known: Sequence[str], where: str) -> None:
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ConfigurationError(
+            f"{where}: unknown keys {', '.join(unknown)} (known: {', '.join(known)})"
+        )
+
+
+def _addresses(table: Mapping[str, Any], where: str) -> list[str]:
+    addresses = table.get("complaint_addresses", [])
+    if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
+        raise ConfigurationError(f"{where}: complaint_addresses must be a list of addresses")
+    return addresses
 
 
 def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
@@ -212,9 +274,7 @@ def _rule(item: Mapping[str, Any], index: int, source: str) -> Rule:
     where = f"{source} rule #{index + 1}" + (f" {name!r}" if isinstance(name, str) else "")
     if not isinstance(name, str) or not name.strip():
         raise ConfigurationError(f"{where}: needs a name")
-    unknown = set(item) - {"name", "weight", "phrases", "pattern", "min_severity", "ignore_when"}
-    if unknown:
-        raise ConfigurationError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+    _refuse_unknown_keys(item, RULE_KEYS, where)
     if "weight" not in item:
         raise ConfigurationError(f"{where}: needs a weight")
     weight = _number(item, "weight", where, 0.0)
@@ -260,6 +320,7 @@ def phrases_pattern(phrases: Sequence[str]) -> str:
 
 def _account(item: Mapping[str, Any], index: int, source: str) -> Account:
     where = f"{source} account #{index + 1}"
+    _refuse_unknown_keys(item, ACCOUNT_KEYS, where)
     match = item.get("match")
     if not isinstance(match, str) or not match.strip():
         raise ConfigurationError(f"{where}: needs match (an address, @domain or *.domain)")
@@ -280,6 +341,7 @@ def _sentiment(value: Any, source: str) -> Sentiment | None:
     where = f"{source} [sentiment]"
     if not isinstance(value, dict):
         raise ConfigurationError(f"{where}: must be a table")
+    _refuse_unknown_keys(value, SENTIMENT_KEYS, where)
     words = value.get("words", {})
     if not isinstance(words, dict):
         raise ConfigurationError(f"{where}: words must be a table of word = weight")

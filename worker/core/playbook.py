@@ -7,6 +7,7 @@ issues to create. Nothing here talks to Jira or reads the clock.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -26,11 +27,14 @@ from worker.tracker.document import (
     Quote,
     Text,
     bullets,
+    cut_to_units,
     paragraph,
 )
 
 #: The three subtasks, in the order they are created.
 STAGES = ("know", "have", "do")
+#: The keys of each subtask's section.
+STAGE_KEYS = ("summary", "purpose", "checklist")
 #: Jira's limit on a summary.
 MAX_SUMMARY = 255
 
@@ -67,11 +71,28 @@ def parse_playbook(text: str, source: str = "playbook") -> Playbook:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{source} is not valid TOML: {exc}") from None
+    # Unknown names first: a misspelled [knwo] is named, not reported as a missing [know].
+    unknown = sorted(set(data) - set(STAGES))
+    if unknown:
+        close = [difflib.get_close_matches(key, STAGES, n=1) for key in unknown]
+        hints = [
+            f"{key} (did you mean [{near[0]}]?)" if near else key
+            for key, near in zip(unknown, close, strict=True)
+        ]
+        raise ConfigurationError(
+            f"{source}: unknown sections {', '.join(hints)}; a playbook holds [know], [have], [do]"
+        )
     stages = []
     for name in STAGES:
         section = data.get(name)
         if not isinstance(section, dict):
             raise ConfigurationError(f"{source}: the [{name}] section is missing")
+        extra = sorted(set(section) - set(STAGE_KEYS))
+        if extra:
+            raise ConfigurationError(
+                f"{source}: [{name}] has unknown keys {', '.join(extra)} "
+                f"(known: {', '.join(STAGE_KEYS)})"
+            )
         summary = section.get("summary")
         purpose = section.get("purpose", "")
         checklist = section.get("checklist")
@@ -86,9 +107,6 @@ def parse_playbook(text: str, source: str = "playbook") -> Playbook:
         ):
             raise ConfigurationError(f"{source}: [{name}] needs a checklist of text items")
         stages.append(Stage(name, summary.strip(), purpose.strip(), tuple(checklist)))
-    unknown = sorted(set(data) - set(STAGES))
-    if unknown:
-        raise ConfigurationError(f"{source}: unknown sections {', '.join(unknown)}")
     return Playbook(tuple(stages))
 
 
@@ -146,7 +164,7 @@ def priority_for(jira: JiraSettings, severity: str) -> str | None:
 def _summary(text: str, prefix: str = "") -> str:
     flat = " ".join(text.split()) or "Client complaint"
     full = f"{prefix}{flat}"
-    return full if len(full) <= MAX_SUMMARY else full[: MAX_SUMMARY - 1] + "…"
+    return cut_to_units(full, MAX_SUMMARY)
 
 
 def _when(moment: datetime | None) -> str:

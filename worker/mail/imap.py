@@ -174,6 +174,7 @@ class ImapInbox:
         monotonic: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
         max_backoff: timedelta = timedelta(minutes=5),
+        readonly: bool = False,
     ) -> None:
         if not settings.host:
             raise ConfigurationError("imap.host is not set")
@@ -187,6 +188,8 @@ class ImapInbox:
         self.sleep = sleep
         self.monotonic = monotonic
         self.backoff = Backoff(self.clock, cap=max_backoff, rand=rand)
+        #: A dry run: every folder is opened with EXAMINE, and nothing is flagged or moved.
+        self.readonly = readonly
         self._client: IMAPClient | None = None
         self._capabilities: frozenset[bytes] = frozenset()
         self._selected: tuple[str, bool] | None = None
@@ -365,7 +368,8 @@ class ImapInbox:
     # --- folders -----------------------------------------------------------------------
 
     def select(self, folder: str, *, readonly: bool = False) -> FolderState:
-        """SELECT (or EXAMINE when readonly) a folder and return its UIDVALIDITY."""
+        """SELECT (or EXAMINE when readonly, or the inbox is) a folder; its UIDVALIDITY."""
+        readonly = readonly or self.readonly
         client = self._connection()
         with self._translate(f"select {folder}"):
             response = client.select_folder(folder, readonly=readonly)
@@ -403,7 +407,7 @@ class ImapInbox:
             or (write and current[1])
             or self._state is None
         ):
-            self.select(folder, readonly=False)
+            self.select(folder, readonly=self.readonly)
         assert self._client is not None
         assert self._state is not None
         return self._client, self._state.uidvalidity
@@ -503,7 +507,7 @@ class ImapInbox:
 
     def mark_handled(self, folder: str, uids: Sequence[int]) -> None:
         """Set the handled keyword; then move the mails when a folder is configured."""
-        if not uids:
+        if not uids or self.readonly:
             return
         client, _ = self._ensure_selected(folder, write=True)
         with self._translate(f"store {folder}"):
@@ -547,7 +551,7 @@ class ImapInbox:
 
     def mark_quarantined(self, folder: str, uids: Sequence[int]) -> None:
         """Set the quarantine keyword on mails that could not be read."""
-        if not uids:
+        if not uids or self.readonly:
             return
         client, _ = self._ensure_selected(folder, write=True)
         with self._translate(f"store {folder}"):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from worker.errors import ConnectionFailed
 from worker.mail.model import AttachmentInfo
+from worker.mail.parse import MAX_MESSAGE_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,18 +28,26 @@ class MaildirMessage:
 
 
 class MaildirInbox:
-    """Reads ``new/`` in delivery order and files handled mail into ``cur/``."""
+    """Reads ``new/`` in delivery order and files handled mail into ``cur/``.
 
-    def __init__(self, path: Path, *, max_bytes: int = 64 * 1024 * 1024) -> None:
+    ``readonly`` (a dry run) reads the same way but creates no folder and moves no file.
+    """
+
+    def __init__(
+        self, path: Path, *, max_bytes: int = MAX_MESSAGE_BYTES + 1, readonly: bool = False
+    ) -> None:
         self.path = path
         self.max_bytes = max_bytes
+        self.readonly = readonly
 
     @property
     def source(self) -> str:
         return f"maildir:{self.path}"
 
     def ensure(self) -> None:
-        """Create the Maildir folders if they are missing."""
+        """Create the Maildir folders if they are missing (not when read-only)."""
+        if self.readonly:
+            return
         for sub in ("new", "cur", "tmp"):
             (self.path / sub).mkdir(parents=True, exist_ok=True)
 
@@ -55,11 +64,17 @@ class MaildirInbox:
         return names[:limit]
 
     def read(self, name: str) -> MaildirMessage:
+        """The mail's bytes, at most ``max_bytes``.
+
+        One byte past the parser's limit is enough for it to tell the mail is too large.
+        """
         with open(self.path / "new" / name, "rb") as handle:
             raw = handle.read(self.max_bytes)
         return MaildirMessage(name=name, raw=raw)
 
     def mark_handled(self, name: str) -> None:
+        if self.readonly:
+            return
         base = name.split(":2,", 1)[0]
         # Missing: already filed by an earlier run that stopped before recording it.
         with contextlib.suppress(FileNotFoundError):

@@ -26,6 +26,12 @@ from worker.mail.quotes import split_reply
 MAX_DEPTH = 32
 #: Parts looked at per mail.
 MAX_PARTS = 500
+#: Largest mail parsed; a bigger one is quarantined unread (its attachments would be held
+#: in memory several times over while parsing). As much as common mail services accept.
+MAX_MESSAGE_BYTES = 25 * 1024 * 1024
+#: Lines that may open a MIME part ("--boundary") before a mail is taken for a part bomb and
+#: quarantined unparsed: 400,000 empty parts in 3 MiB would hold the parser for a minute.
+MAX_DELIMITER_LINES = 5_000
 MAX_HEADERS = 300
 MAX_HEADER_VALUE = 8_192
 #: Address headers are read up to this many characters and this many addresses.
@@ -36,7 +42,10 @@ MAX_ATTACHMENTS = 100
 
 _POLICY = email.policy.default
 _CUT = "text part cut at the size limit"
-_MSGID = re.compile(r"<([^<>\s]{1,900})>")
+_MSGID = re.compile(r"<([^<>\s]+)>")
+#: Longest Message-ID kept as it is; a longer one is replaced by its hash, so that two ids
+#: sharing a long prefix stay two ids (and still fit the store's column).
+MAX_ID_LENGTH = 900
 _SPACES = re.compile(r"\s+")
 
 #: Charset names seen in real mail that Python does not know, mapped to what they mean.
@@ -70,6 +79,15 @@ def parse_message(
     data = bytes(raw)
     if not data.strip():
         raise MessageUnparseable("empty message")
+    # Checked before parsing: the parser's cost is what these limits are there to bound.
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise MessageUnparseable(f"too large: more than {MAX_MESSAGE_BYTES:,} bytes")
+    delimiters = data.count(b"\n--")
+    if delimiters > MAX_DELIMITER_LINES:
+        raise MessageUnparseable(
+            f"too many MIME parts: {delimiters:,} part delimiters, at most "
+            f"{MAX_DELIMITER_LINES:,} read"
+        )
     try:
         return _parse(data, tuple(attachments), max_text_bytes)
     except MessageUnparseable:
@@ -106,11 +124,23 @@ def normalise_message_id(value: str | None) -> str | None:
     """The id inside the first <...>, or the bare token; None when there is none."""
     if not value:
         return None
-    found = _MSGID.search(value[:2_000])
+    found = _MSGID.search(value[:MAX_HEADER_VALUE])
     if found:
-        return found.group(1)
+        return canonical_id(found.group(1))
     token = value.strip().split()[0] if value.strip() else ""
-    return token[:900] or None
+    return canonical_id(token) if token else None
+
+
+def canonical_id(message_id: str) -> str:
+    """A Message-ID as the worker records it: itself, or the hash of the whole of a long one."""
+    if len(message_id) <= MAX_ID_LENGTH:
+        return message_id
+    return "id-sha256:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
+
+
+def reference_ids(value: str) -> tuple[str, ...]:
+    """The ids of a References header, oldest first, each as canonical_id records it."""
+    return tuple(canonical_id(i) for i in _MSGID.findall(value[:MAX_HEADER_VALUE]))
 
 
 def _parse(raw: bytes, given: tuple[AttachmentInfo, ...], max_text_bytes: int) -> ParsedMail:
@@ -145,9 +175,7 @@ def _parse(raw: bytes, given: tuple[AttachmentInfo, ...], max_text_bytes: int) -
         reply_to=_addresses(headers.get("reply-to", "")),
         date=_date(headers.get("date")),
         in_reply_to=normalise_message_id(headers.get("in-reply-to")),
-        references=tuple(_MSGID.findall(headers.get("references", "")[:MAX_HEADER_VALUE]))[
-            -MAX_REFERENCES:
-        ],
+        references=reference_ids(headers.get("references", ""))[-MAX_REFERENCES:],
         headers=headers,
         content_type=_content_type(message),
         text=text,

@@ -35,9 +35,12 @@ from worker.sandbox.state import (
     status_by_id,
     user_by_account,
 )
+from worker.tracker.document import utf16_units
 
 BULK_LIMIT = 50
 SUMMARY_LIMIT = 255
+#: The comment property by which Service Management keeps a comment from the customer.
+INTERNAL_PROPERTY = "sd.public.comment"
 SEARCH_LIMIT = 100
 REMOVED_SEARCH = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
@@ -406,7 +409,7 @@ class JiraApi:
             summary = fields["summary"]
             if not isinstance(summary, str) or not summary.strip():
                 errors["summary"] = "You must specify a summary of the issue."
-            elif len(summary) > SUMMARY_LIMIT:
+            elif utf16_units(summary) > SUMMARY_LIMIT:  # Jira counts UTF-16 units
                 errors["summary"] = "Summary must be less than 255 characters."
             elif "\n" in summary or "\r" in summary:
                 errors["summary"] = "The summary is invalid because it contains newline characters."
@@ -630,7 +633,9 @@ class JiraApi:
 
     # --- comments, transitions, links, properties -----------------------------
 
-    def store_comment(self, issue: dict[str, Any], body: Any, user: User) -> dict[str, Any]:
+    def store_comment(
+        self, issue: dict[str, Any], body: Any, user: User, *, internal: bool = False
+    ) -> dict[str, Any]:
         if body is None or (isinstance(body, str) and not body.strip()):
             raise Invalid({"comment": "Comment body can not be empty!"})
         with self.state.lock:
@@ -640,6 +645,7 @@ class JiraApi:
                 "author": user.account_id,
                 "body": body,
                 "created": self.clock.now(),
+                "internal": internal,
             }
             issue["comments"].append(comment)
         return comment
@@ -661,7 +667,16 @@ class JiraApi:
         if not isinstance(request.body, dict):
             raise Invalid(messages=["Can not deserialize the comment."])
         body = self.rich_text("comment", request.body.get("body"))
-        comment = self.store_comment(issue, body, request.user)
+        properties = request.body.get("properties") or []
+        if not isinstance(properties, list) or not all(isinstance(p, dict) for p in properties):
+            raise Invalid({"properties": "Properties must be a list of key and value."})
+        internal = any(
+            p.get("key") == INTERNAL_PROPERTY
+            and isinstance(p.get("value"), dict)
+            and p["value"].get("internal") is True
+            for p in properties
+        )
+        comment = self.store_comment(issue, body, request.user, internal=internal)
         with self.state.lock:
             issue["updated"] = self.clock.now()
         self.state.save()

@@ -192,7 +192,9 @@ class Renderer:
             "updated": jira_time(comment["created"]),
         }
         if self.cloud:
-            body["jsdPublic"] = True
+            # Service Management keeps a comment from the customer when the sd.public.comment
+            # property says it is internal.
+            body["jsdPublic"] = not comment.get("internal", False)
         return body
 
     def links_json(self, issue: dict[str, Any]) -> list[dict[str, Any]]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from worker.clock import Clock
 from worker.errors import Interrupted, TransientError
 from worker.metrics import Metrics
+from worker.outbox import Outbox
+from worker.outbox.alerts import AlertOutbox
 from worker.settings import Settings
 from worker.store import Store
 from worker.tracker import Tracker
@@ -29,6 +31,18 @@ class Services:
     tracker: Tracker | None = None
     #: Set when the worker is asked to stop: steps look at it between items and in waits.
     stopping: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def outbox(self) -> Outbox:
+        """Where the steps make their outside writes, each exactly once."""
+        return Outbox(self.store, self.clock, window=self.settings.jira.visibility_window)
+
+    @property
+    def alert_outbox(self) -> AlertOutbox:
+        """Where planned alert deliveries go out, each claimed, retried and counted."""
+        return AlertOutbox(
+            self.store, self.clock, self.metrics, self.stopping, self.settings.alerts.max_attempts
+        )
 
     def pause(self, seconds: float) -> None:
         """Wait ``seconds``; Interrupted when the worker is asked to stop meanwhile."""

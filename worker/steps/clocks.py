@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from worker.alerts.base import Channel, FindsSent, alert_from_payload, alert_payload
+from worker.alerts.base import Channel, alert_payload
 from worker.alerts.jira import JiraChannel
 from worker.alerts.log import LogChannel
 from worker.alerts.slack import SlackChannel
@@ -35,10 +35,8 @@ from worker.errors import (
     Interrupted,
     PermanentError,
     TransientError,
-    WorkerError,
 )
 from worker.logs import get_logger
-from worker.retry import RetryPolicy
 from worker.settings import Settings, SlaSettings
 from worker.steps import Services
 from worker.store import alerts as ledger
@@ -83,7 +81,11 @@ def sla_setup(settings: Settings) -> SlaSetup:
     setup = SlaSetup(
         policies=policies_from(settings.sla),
         calendars=calendars_from(settings.sla),
-        rules=Rules(settings.alerts.remind_every, settings.alerts.escalate_after),
+        rules=Rules(
+            settings.alerts.remind_every,
+            settings.alerts.escalate_after,
+            settings.alerts.max_reminders,
+        ),
         warn_at=settings.alerts.warn_at,
     )
     _SETUPS.clear()
@@ -137,6 +139,7 @@ def channels_from(services: Services) -> list[Channel]:
                 breach_label=alerts.breach_label,
                 manager=alerts.manager,
                 escalation_priority=services.settings.jira.priorities.get("sev1"),
+                outbox=services.outbox,
             )
         )
     if alerts.slack_webhook_url is not None:
@@ -198,7 +201,7 @@ def _sweep(services: Services, channels: Sequence[Channel] | None) -> int:
             if update is not None:
                 jira_updates.append(update)
         ledger.save_clocks(conn, rows, now)
-    delivered = _deliver(services, chosen, now)
+    delivered = services.alert_outbox.deliver(chosen, now, step="sweep_clocks")
     _update_jira(services, jira_updates, now)
     _update_metrics(services, now)
     return delivered
@@ -220,12 +223,15 @@ def _evaluate_one(
     subject = Subject(item.recovery_id, item.severity, item.jira_key, item.owner, item.summary)
     labelled = item.breach_labelled
     for alert in due_alerts(subject, clocks, sent, setup.rules, now):
+        # Reminders stay out of Jira, so the ticket is not flooded: no delivery is planned
+        # there, rather than one counted as sent that wrote nothing.
+        wanted = [c for c in channels if not (alert.kind is AlertKind.REMINDER and c == "jira")]
         new = ledger.plan(
             conn,
             recovery_id=item.recovery_id,
             deadline_id=alert.deadline_id,
             alert_key=alert.key,
-            channels=channels,
+            channels=wanted,
             payload=alert_payload(alert),
             now=now,
         )
@@ -265,101 +271,6 @@ def _evaluate_one(
         first_contact_seen=seen,
     )
     return row, update
-
-
-def _deliver(services: Services, channels: Sequence[Channel], now: datetime) -> int:
-    """Send every pending delivery; one channel failing never stops the others."""
-    by_name = {c.name: c for c in channels}
-    policy = RetryPolicy(clock=services.clock, max_wait=600.0)
-    done = 0
-    while True:
-        with services.store.transaction() as conn:
-            pending = ledger.to_deliver(conn, now)
-        if not pending or services.stopping.is_set():
-            return done
-        done += _deliver_batch(services, by_name, policy, pending, now)
-
-
-def _deliver_batch(
-    services: Services,
-    by_name: dict[str, Channel],
-    policy: RetryPolicy,
-    pending: Sequence[ledger.Delivery],
-    now: datetime,
-) -> int:
-    alerts = services.settings.alerts
-    done = 0
-    for delivery in pending:
-        if services.stopping.is_set():
-            break  # the rest stay pending for the next start
-        channel = by_name.get(delivery.channel)
-        if channel is None:
-            with services.store.transaction() as conn:
-                ledger.mark_failed(conn, delivery.id, "channel no longer configured", None)
-            continue
-        with services.store.transaction() as conn:
-            ledger.mark_sending(conn, delivery.id)
-        attempt = delivery.attempts + 1
-        try:
-            result = _send_once(channel, delivery)
-        except Interrupted as exc:
-            # Stopped while waiting to retry a call that did not land: due at the next start,
-            # neither given up nor left 'sending' to be taken for an alert of unknown fate.
-            with services.store.transaction() as conn:
-                ledger.put_back(conn, delivery.id, f"{type(exc).__name__}: {exc}", now)
-            raise
-        except WorkerError as exc:
-            give_up = isinstance(exc, PermanentError) or attempt >= alerts.max_attempts
-            retry_at = None
-            if not give_up:
-                # At least a second: a retry is never due within the sweep that failed.
-                retry_at = now + timedelta(seconds=max(1.0, policy.wait_for(exc, attempt)))
-            services.metrics.errors.labels(step="sweep_clocks", kind=type(exc).__name__).inc()
-            outcome = "failed" if retry_at else "given_up"
-            services.metrics.alert_deliveries.labels(
-                channel=delivery.channel, outcome=outcome
-            ).inc()
-            log.warning(
-                "alert.delivery_failed" if retry_at else "alert.given_up",
-                channel=delivery.channel,
-                deadline_id=delivery.deadline_id,
-                alert=delivery.alert_key,
-                recovery_id=delivery.recovery_id,
-                attempt=attempt,
-                error=type(exc).__name__,
-                detail=str(exc)[:300],
-            )
-            with services.store.transaction() as conn:
-                ledger.mark_failed(conn, delivery.id, f"{type(exc).__name__}: {exc}", retry_at)
-            continue
-        with services.store.transaction() as conn:
-            ledger.mark_sent(conn, delivery.id, result, services.clock.now())
-            if delivery.channel == "jira" and delivery.alert_key == str(AlertKind.BREACH):
-                # A retried breach may have put the label back after the clock was met again.
-                ledger.breach_labelled(conn, delivery.recovery_id, now)
-        services.metrics.alert_deliveries.labels(channel=delivery.channel, outcome="sent").inc()
-        done += 1
-    return done
-
-
-def _send_once(channel: Channel, delivery: ledger.Delivery) -> str:
-    """Send the delivery's alert; a retry first looks for what an earlier attempt left."""
-    alert = alert_from_payload(delivery.payload)
-    if delivery.attempts and isinstance(channel, FindsSent):
-        # An earlier attempt may have arrived with its answer lost, even when the look
-        # right after it found nothing yet: look again before writing.
-        found = channel.find_sent(alert)
-        if found is not None:
-            log.info(
-                "alert.adopted",
-                channel=delivery.channel,
-                deadline_id=delivery.deadline_id,
-                alert=delivery.alert_key,
-                recovery_id=delivery.recovery_id,
-                result=found,
-            )
-            return found
-    return channel.send(alert)
 
 
 def _update_jira(services: Services, updates: Sequence[_JiraUpdate], now: datetime) -> None:

@@ -8,26 +8,23 @@ an intent first, the write, then the result, so a crash never writes twice.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 
-from worker.alerts.base import Channel
+from worker.alerts.base import Channel, alert_payload
 from worker.core.alerting import Alert, AlertKind, Subject
 from worker.core.followup import due_date, followup_label, plan_followup, root_cause_gaps
 from worker.core.sla import ClockKind
 from worker.errors import (
-    Deferred,
-    OutcomeUnknown,
     PermanentError,
-    WorkerError,
 )
 from worker.logs import get_logger
-from worker.metrics import Metrics
+from worker.outbox import Write, marker
 from worker.steps import Services
 from worker.steps.clocks import channels_from
+from worker.store import alerts as alert_store
 from worker.store import events, ledger, recoveries
 from worker.store import followups as store
 from worker.store.events import EventKind, RecoveryEvent
@@ -73,15 +70,18 @@ class AlertSink(Protocol):
 class ChannelAlerts:
     """Alerts as a log event, then through the configured alert channels (Slack, Teams, webhook).
 
-    An overdue follow-up goes out as a missed update (a breach); a missing root
-    cause as a warning. A failing channel is logged and never blocks the others.
+    An overdue follow-up goes out as a missed update (a breach); a missing root cause as a
+    warning. Each is planned once per channel in the store and delivered like an SLA alert:
+    sent at once, a failing channel retried by the SLA sweep until it gets through or is
+    given up, never blocking the others.
     """
 
-    def __init__(self, channels: Sequence[Channel], metrics: Metrics) -> None:
+    def __init__(self, channels: Sequence[Channel], services: Services) -> None:
         self.channels = tuple(channels)
-        self._metrics = metrics
+        self._services = services
 
     def send(self, alert: FollowupAlert) -> None:
+        services = self._services
         log.warning(
             FOLLOWUP_OVERDUE if alert.kind == FOLLOWUP_OVERDUE else ROOT_CAUSE_MISSING,
             recovery_id=alert.recovery_id,
@@ -90,19 +90,22 @@ class ChannelAlerts:
             message=alert.message,
             **dict(alert.detail),
         )
-        self._metrics.alerts.labels(kind=alert.kind, severity=alert.severity).inc()
+        services.metrics.alerts.labels(kind=alert.kind, severity=alert.severity).inc()
         converted = channel_alert(alert)
-        for channel in self.channels:
-            try:
-                channel.send(converted)
-            except WorkerError as exc:
-                log.error(
-                    "followup.alert_failed",
-                    channel=channel.name,
-                    recovery_id=alert.recovery_id,
-                    error=f"{type(exc).__name__}: {exc}",
-                )
-                self._metrics.errors.labels(step="followups", kind=type(exc).__name__).inc()
+        now = services.clock.now()
+        with services.store.transaction() as conn:
+            alert_store.plan(
+                conn,
+                recovery_id=alert.recovery_id,
+                deadline_id=converted.deadline_id,
+                alert_key=converted.key,
+                channels=[c.name for c in self.channels],
+                payload=alert_payload(converted),
+                now=now,
+            )
+        services.alert_outbox.deliver(
+            self.channels, now, step="followups", only=(converted.deadline_id, converted.key)
+        )
 
 
 #: Channels that follow-up alerts skip: the step writes its own Jira comments and log events.
@@ -112,7 +115,7 @@ OWN_CHANNELS = frozenset({"jira", "log"})
 def default_alerts(services: Services) -> ChannelAlerts:
     """The configured alert channels, less those the step does itself."""
     channels = [c for c in channels_from(services) if c.name not in OWN_CHANNELS]
-    return ChannelAlerts(channels, services.metrics)
+    return ChannelAlerts(channels, services)
 
 
 def channel_alert(alert: FollowupAlert) -> Alert:
@@ -582,89 +585,57 @@ def _create_once(
 ) -> str:
     """Create the follow-up task unless the ledger or its label says it exists; its key."""
     label = issue.labels[-1]
-    with services.store.transaction() as conn:
-        action = ledger.record_intent(
-            conn, action_key, "followup.create", services.clock.now(), recovery.id
-        )
-    if action.state == ledger.DONE:
-        return action.result
-    if action.attempts > 1:
-        # An earlier attempt may have created it and lost the answer: look before writing.
+
+    def find() -> str | None:
         found = tracker.find_by_label(issue.project, label)
-        if found:
-            key = found[0].key
-            with services.store.transaction() as conn:
-                ledger.complete(conn, action_key, key, services.clock.now())
-            log.info("followup.found", recovery_id=recovery.id, followup_key=key)
-            return key
-        # Search may miss a task for SEARCH_LAG after the create that made it: the wait runs
-        # from the last create sent (for an intent with none recorded, its first attempt).
-        with services.store.transaction() as conn:
-            lag_left = ledger.search_lag_left(
-                conn, action_key, services.clock.now(), unnoted=action.created_at
-            )
-        if lag_left:
-            # Not found may mean not indexed yet: a second create now could make a second task.
-            raise Deferred(
-                f"follow-up {label} not found yet; searching again once Jira's search caught up",
-                retry_after=lag_left.total_seconds(),
-            )
-    with services.store.transaction() as conn:
-        ledger.note_sent(conn, action_key, services.clock.now(), recovery.id)
-    try:
-        ref = tracker.create_issue(issue)
-    except OutcomeUnknown:
-        # The call may have waited long for its answer: the task may be as new as now.
-        with services.store.transaction() as conn:
-            ledger.note_sent(conn, action_key, services.clock.now(), recovery.id)
-        raise
-    except WorkerError as exc:
-        # Throttled, refused, or never arrived: no task was made that search could miss.
-        with services.store.transaction() as conn:
-            ledger.forget_sent(conn, action_key, services.clock.now())
-            if isinstance(exc, PermanentError):
-                ledger.fail(conn, action_key, f"{type(exc).__name__}: {exc}", services.clock.now())
-        raise
-    with services.store.transaction() as conn:
-        ledger.complete(conn, action_key, ref.key, services.clock.now())
-    return ref.key
+        if not found:
+            return None
+        log.info("followup.found", recovery_id=recovery.id, followup_key=found[0].key)
+        return found[0].key
+
+    return services.outbox.make(
+        Write(
+            action_key,
+            "followup.create",
+            send=lambda: tracker.create_issue(issue).key,
+            find=find,
+            recovery_id=recovery.id,
+        )
+    )
 
 
 def _link_once(
     services: Services, tracker: Tracker, action_key: str, recovery_key: str, followup_key: str
 ) -> None:
-    with services.store.transaction() as conn:
-        action = ledger.record_intent(conn, action_key, "followup.link", services.clock.now())
-    if action.state == ledger.DONE:
-        return
-    tracker.link(recovery_key, followup_key, services.settings.followup.link_type)
-    with services.store.transaction() as conn:
-        ledger.complete(conn, action_key, followup_key, services.clock.now())
+    def send() -> str:
+        tracker.link(recovery_key, followup_key, services.settings.followup.link_type)
+        return followup_key
+
+    # Jira keeps one link per type between two issues: a second one changes nothing.
+    services.outbox.make(
+        Write(action_key, "followup.link", send=send, find=lambda: None, idempotent=True)
+    )
 
 
 def comment_marker(action_key: str) -> str:
     """A token written into the comment, the same for every attempt at ``action_key``."""
-    return "rw-note-" + hashlib.sha256(action_key.encode("utf-8")).hexdigest()[:16]
+    return marker("note", action_key)
 
 
 def _comment_once(
     services: Services, tracker: Tracker, action_key: str, issue_key: str, body: Document
 ) -> None:
     """Comment once: after an unknown outcome, the comment carrying its marker counts."""
-    with services.store.transaction() as conn:
-        action = ledger.record_intent(conn, action_key, "followup.comment", services.clock.now())
-    if action.state == ledger.DONE:
-        return
-    marker = comment_marker(action_key)
-    found = find_marked_comment(tracker, issue_key, marker) if action.attempts > 1 else None
-    if found is not None:
-        with services.store.transaction() as conn:
-            ledger.complete(conn, action_key, found, services.clock.now())
-        return
-    marked = Document((*body.blocks, paragraph(f"ref: {marker}")))
-    comment = tracker.add_comment(issue_key, marked)
-    with services.store.transaction() as conn:
-        ledger.complete(conn, action_key, comment.id, services.clock.now())
+    token = comment_marker(action_key)
+    marked = Document((*body.blocks, paragraph(f"ref: {token}")))
+    services.outbox.make(
+        Write(
+            action_key,
+            "followup.comment",
+            send=lambda: tracker.add_comment(issue_key, marked).id,
+            find=lambda: find_marked_comment(tracker, issue_key, token),
+        )
+    )
 
 
 def _alert_once(services: Services, sink: AlertSink, action_key: str, alert: FollowupAlert) -> None:

@@ -17,12 +17,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import (
-    DisconnectionError,
-    InterfaceError,
-    OperationalError,
     SQLAlchemyError,
 )
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from worker.core.calendar import BusinessCalendar
 from worker.core.decision import (
@@ -34,6 +30,7 @@ from worker.core.decision import (
     DecisionPolicy,
     arrival_time,
     decide,
+    is_team_mail,
     sent_time,
     thread_recovery,
 )
@@ -44,13 +41,14 @@ from worker.logs import get_logger
 from worker.mail.imap import ImapInbox
 from worker.mail.maildir import MaildirInbox
 from worker.mail.model import AttachmentInfo, ParsedMail
-from worker.mail.noise import OWN_ADDRESS, noise_reason
+from worker.mail.noise import OWN_ADDRESS
 from worker.mail.parse import content_key, parse_message
 from worker.settings import DetectionSettings
 from worker.steps import Services
 from worker.steps.clocks import sla_setup
 from worker.store import cursors, events, messages, recoveries, replies
 from worker.store.cursors import Cursor
+from worker.store.db import is_store_fault
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.messages import DecisionRecord
 
@@ -60,7 +58,6 @@ log = get_logger()
 BATCH = 200
 #: Failures of the store itself (locked, disk full, connection lost), as opposed to a
 #: mail whose writes fail the same way on every try.
-_STORE_TROUBLE = (StoreError, OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 #: Messages recorded per store transaction (one commit, one fsync).
 COMMIT_EVERY = 50
 #: Bytes of Maildir files held in memory before their decisions are committed.
@@ -144,6 +141,10 @@ class StoreContext:
         found = recoveries.get(self.conn, recovery_id)
         return found.severity if found else None
 
+    def client_of(self, recovery_id: int) -> str | None:
+        found = recoveries.get(self.conn, recovery_id)
+        return found.client if found else None
+
 
 def handle_message(
     services: Services,
@@ -208,9 +209,11 @@ def handle_batch(
         try:
             with services.store.transaction() as conn:
                 return record(conn, item)
-        except _STORE_TROUBLE:
-            raise  # the store, not the mail: tried again with the cursor where it is
         except Exception as exc:
+            if is_store_fault(exc):
+                # The store, not the mail: the intake stops with the cursor where it is and
+                # the step fails (so /readyz says so) until the store records again.
+                raise StoreError(f"the store cannot record decisions: {_brief(exc)}") from exc
             # Whatever in the mail made recording fail would fail the same way on every
             # poll and hold back the folder behind it for good.
             incoming, cursor, mail = item
@@ -258,7 +261,7 @@ def _decide_and_record(
     else:
         try:
             context = StoreContext(conn)
-            team = incoming.sent or _from_team(mail, policy)
+            team = incoming.sent or is_team_mail(mail, policy)
             if team:
                 # In the inbox, the team's own mail is a Bcc of what it sent the client.
                 decision = _decide_sent(mail, context, outside="" if incoming.sent else OWN_ADDRESS)
@@ -305,6 +308,10 @@ def _decide_and_record(
     return outcome
 
 
+def _brief(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+
+
 def _report(services: Services, outcome: Outcome) -> None:
     """Metrics and the log line, once the decision is committed."""
     services.metrics.messages.labels(decision=outcome.decision).inc()
@@ -329,11 +336,6 @@ def _report(services: Services, outcome: Outcome) -> None:
         severity=outcome.severity,
         recovery_id=outcome.recovery_id,
     )
-
-
-def _from_team(mail: ParsedMail, policy: DecisionPolicy) -> bool:
-    """Sent from one of the team's own addresses (and not an automatic mail)."""
-    return noise_reason(mail, own_addresses=policy.own_addresses) == OWN_ADDRESS
 
 
 def _decide_sent(mail: ParsedMail, context: StoreContext, *, outside: str = "") -> Decision:

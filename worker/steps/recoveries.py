@@ -1,4 +1,4 @@
-"""Opening recoveries in Jira and posting thread replies to them, each exactly once.
+"""Opening recoveries in Jira, each exactly once, and carrying raised severities to them.
 
 Every outside write runs under a ledger intent written before it and completed
 after it. An intent found not done means a crash or a lost answer: the step
@@ -9,8 +9,7 @@ it; only what is missing is created.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -20,35 +19,26 @@ from sqlalchemy import Connection
 
 from worker.core.playbook import Playbook, parse_playbook, plan_recovery, priority_for
 from worker.errors import (
-    Deferred,
-    OutcomeUnknown,
     PermanentError,
     RequestRejected,
     TransientError,
-    WorkerError,
 )
 from worker.logs import get_logger
+from worker.outbox import Unconfirmed, Write
 from worker.steps import Services, end_of_pass
-from worker.store import events, ledger, recoveries, replies
+from worker.store import events, ledger, recoveries
 from worker.store.events import EventKind, RecoveryEvent
 from worker.store.recoveries import Recovery
-from worker.store.replies import Reply
 from worker.tracker.base import (
     CreateFailed,
-    Issue,
     IssueRef,
     NewIssue,
     Tracker,
-    find_marked_comment,
 )
-from worker.tracker.document import Block, Document, Paragraph, Quote, Text, bullets, paragraph
 
 log = get_logger()
 
 DEFAULT_PLAYBOOK = Path(__file__).resolve().parent.parent / "defaults" / "playbook.toml"
-#: Searches for a lost create before concluding it never happened (Cloud search lags writes).
-LOOKUP_ATTEMPTS = 4
-LOOKUP_WAIT = 2.0
 #: A create Jira refused this many times is given up; until then a settings fix may cure it.
 MAX_ATTEMPTS = 5
 
@@ -63,20 +53,13 @@ def playbook_for(services: Services) -> Playbook:
     return _read_playbook(services.settings.jira.playbook_file or DEFAULT_PLAYBOOK)
 
 
-class SearchLagging(Deferred):
-    """A create whose answer was lost is not in Jira's search yet: look again after the lag."""
-
-
 @dataclass
 class _Context:
     services: Services
     tracker: Tracker
-    sleep: Callable[[float], None]
 
 
-def open_recoveries_once(
-    services: Services, *, limit: int = 100, sleep: Callable[[float], None] | None = None
-) -> int:
+def open_recoveries_once(services: Services, *, limit: int = 100) -> int:
     """Open every pending recovery in Jira; the number opened.
 
     A transient failure ends the pass, what was opened saved, and goes to the supervisor to
@@ -89,7 +72,7 @@ def open_recoveries_once(
         return 0
     with services.store.transaction() as conn:
         waiting = recoveries.pending(conn, limit)
-    context = _Context(services, tracker, sleep or services.pause)
+    context = _Context(services, tracker)
     opened = 0
     for recovery in waiting:
         if services.stopping.is_set():
@@ -97,7 +80,8 @@ def open_recoveries_once(
         try:
             if _open(context, recovery):
                 opened += 1
-        except SearchLagging as exc:
+        except Unconfirmed as exc:
+            # Waits alone: the others open meanwhile.
             log.info("recovery.search_lagging", recovery_id=recovery.id, detail=str(exc))
         except TransientError as exc:
             services.metrics.errors.labels(step="open_recoveries", kind=type(exc).__name__).inc()
@@ -120,35 +104,15 @@ def open_recoveries_once(
     return opened
 
 
-def _intent(context: _Context, key: str, kind: str, recovery_id: int) -> ledger.Action:
-    with context.services.store.transaction() as conn:
-        return ledger.record_intent(conn, key, kind, context.services.clock.now(), recovery_id)
-
-
-def _complete(context: _Context, key: str, result: str) -> None:
-    with context.services.store.transaction() as conn:
-        ledger.complete(conn, key, result, context.services.clock.now())
-
-
-def _refusals(context: _Context, key: str) -> int:
-    with context.services.store.transaction() as conn:
-        return ledger.refusals(conn, key)
-
-
-def _fail(context: _Context, key: str, error: WorkerError) -> None:
-    with context.services.store.transaction() as conn:
-        ledger.fail(conn, key, f"{type(error).__name__}: {error}", context.services.clock.now())
-
-
 def _open(context: _Context, recovery: Recovery) -> bool:
     services = context.services
     settings = services.settings
     tracker = context.tracker
     bound = log.bind(recovery_id=recovery.id, source=recovery.source_key)
 
+    outbox = services.outbox
     create_key = _create_key(recovery.id)
-    action = _intent(context, create_key, "create_recovery", recovery.id)
-    if action.state == ledger.FAILED and _refusals(context, create_key) >= MAX_ATTEMPTS:
+    if outbox.done(create_key) is None and outbox.refusals(create_key) >= MAX_ATTEMPTS:
         _give_up(context, recovery)
         return False
     subtask_type = settings.jira.subtask_type or tracker.subtask_issue_type(settings.jira.project)
@@ -160,22 +124,35 @@ def _open(context: _Context, recovery: Recovery) -> bool:
         subtask_type=subtask_type,
     )
 
-    # 1. The recovery ticket.
-    if action.state == ledger.DONE:
-        parent_key = action.result
-    else:
-        parent_key = _create_ticket(context, recovery, plan.parent, action)
-        _complete(context, create_key, parent_key)
+    # 1. The recovery ticket, found again by its idempotency label.
+    parent_key = outbox.make(
+        Write(
+            create_key,
+            "create_recovery",
+            send=lambda: tracker.create_issue(plan.parent).key,
+            find=lambda: _find_lost_create(context, recovery),
+            recovery_id=recovery.id,
+        )
+    )
 
-    # 2. The three subtasks, in one bulk call.
+    # 2. The three subtasks, in one bulk call, each found again by its own label.
     subtasks_key = f"subtasks:{recovery.id}"
-    action = _intent(context, subtasks_key, "create_subtasks", recovery.id)
-    if action.state == ledger.FAILED and _refusals(context, subtasks_key) >= MAX_ATTEMPTS:
+    wanted = plan.subtasks_of(parent_key)
+    if outbox.done(subtasks_key) is None and outbox.refusals(subtasks_key) >= MAX_ATTEMPTS:
         # The ticket exists and its clocks matter more than its playbook: open without them.
         bound.error("recovery.subtasks_given_up", jira_key=parent_key, attempts=MAX_ATTEMPTS)
-    elif action.state != ledger.DONE:
-        keys = _create_subtasks(context, plan.subtasks_of(parent_key), parent_key, action)
-        _complete(context, subtasks_key, ",".join(keys))
+    else:
+        # What the last look found: a retry creates only the rest, a first try all three.
+        seen: dict[str, str] = {}
+        outbox.make(
+            Write(
+                subtasks_key,
+                "create_subtasks",
+                send=lambda: _create_subtasks(tracker, wanted, seen),
+                find=lambda: _all_subtasks(tracker, wanted, parent_key, seen),
+                recovery_id=recovery.id,
+            )
+        )
 
     # 3. For a Jira signal, the link to the issue it came from.
     if recovery.source_kind == "jira":
@@ -203,67 +180,28 @@ def _open(context: _Context, recovery: Recovery) -> bool:
     return True
 
 
-def _create_ticket(
-    context: _Context, recovery: Recovery, parent: NewIssue, action: ledger.Action
-) -> str:
-    """The recovery ticket's key: the one a lost create made, else a new one."""
-    services = context.services
-    if action.attempts > 1:
-        with services.store.transaction() as conn:
-            noted = ledger.sends_noted(conn, action.key)
-            lag_left = ledger.search_lag_left(conn, action.key, services.clock.now())
-        # With its sends noted, the lag is waited across passes and one look a pass is
-        # enough; without (a store from before), looks a few seconds apart.
-        found = _find_lost_create(context, recovery, 1 if noted else LOOKUP_ATTEMPTS)
-        if found is not None:
-            log.info(
-                "recovery.adopted",
-                recovery_id=recovery.id,
-                source=recovery.source_key,
-                jira_key=found.key,
-            )
-            return found.key
-        if action.state == ledger.INTENT and lag_left:
-            # Not found may mean not indexed yet: creating again now could make a second one.
-            raise SearchLagging(
-                f"recovery ticket {recovery.idempotency_key} not found yet; "
-                "searching again once Jira's search has caught up",
-                retry_after=lag_left.total_seconds(),
-            )
-    with services.store.transaction() as conn:
-        ledger.note_sent(conn, action.key, services.clock.now(), recovery.id)
-    try:
-        return context.tracker.create_issue(parent).key
-    except OutcomeUnknown:
-        # The call may have waited long for its answer: the ticket may be as new as now.
-        with services.store.transaction() as conn:
-            ledger.note_sent(conn, action.key, services.clock.now(), recovery.id)
-        raise
-    except WorkerError as exc:
-        # Throttled, refused, or never arrived: no ticket was made that search could miss.
-        with services.store.transaction() as conn:
-            ledger.forget_sent(conn, action.key, services.clock.now())
-        if isinstance(exc, PermanentError):
-            _fail(context, action.key, exc)
-        raise
+def _create_subtasks(tracker: Tracker, wanted: Sequence[NewIssue], seen: dict[str, str]) -> str:
+    """Create the subtasks not ``seen`` (by their label); all their keys, comma-joined."""
+    missing = [s for s in wanted if s.labels[-1] not in seen]
+    created: list[IssueRef | CreateFailed] = tracker.create_issues(missing) if missing else []
+    refused = [r for r in created if isinstance(r, CreateFailed)]
+    if refused:
+        raise RequestRejected(f"Jira refused subtasks: {[dict(r.errors) for r in refused]}")
+    return ",".join([*seen.values(), *(r.key for r in created if isinstance(r, IssueRef))])
 
 
-def _create_subtasks(
-    context: _Context, wanted: Sequence[NewIssue], parent_key: str, action: ledger.Action
-) -> list[str]:
-    """The subtasks' keys: those an earlier attempt made, and the rest made now."""
-    tracker = context.tracker
-    existing = _existing_subtasks(tracker, parent_key) if action.attempts > 1 else {}
-    missing = [s for s in wanted if s.labels[-1] not in existing]
-    try:
-        created: list[IssueRef | CreateFailed] = tracker.create_issues(missing) if missing else []
-        refused = [r for r in created if isinstance(r, CreateFailed)]
-        if refused:
-            raise RequestRejected(f"Jira refused subtasks: {[dict(r.errors) for r in refused]}")
-    except PermanentError as exc:
-        _fail(context, action.key, exc)
-        raise
-    return [*existing.values(), *(r.key for r in created if isinstance(r, IssueRef))]
+def _all_subtasks(
+    tracker: Tracker, wanted: Sequence[NewIssue], parent_key: str, seen: dict[str, str]
+) -> str | None:
+    """The subtasks' keys when an earlier attempt made every one of them; else None.
+
+    What it finds is kept in ``seen``, so that the create that follows makes only the rest.
+    """
+    seen.clear()
+    seen.update(_existing_subtasks(tracker, parent_key))
+    if all(s.labels[-1] in seen for s in wanted):
+        return ",".join(seen[s.labels[-1]] for s in wanted)
+    return None
 
 
 def _create_key(recovery_id: int) -> str:
@@ -301,16 +239,25 @@ def _link_source(context: _Context, recovery: Recovery, parent_key: str) -> None
     all the same.
     """
     services = context.services
-    link_key = f"link:{recovery.id}"
-    action = _intent(context, link_key, "link_source", recovery.id)
-    if action.state == ledger.DONE:
-        return
     source_issue = recovery.source_ref or recovery.source_key.removeprefix("jira:")
+
+    def send() -> str:
+        context.tracker.link(parent_key, source_issue, "Relates")
+        return source_issue
+
     try:
         # Jira keeps one link per type between two issues, so a repeated link is harmless.
-        context.tracker.link(parent_key, source_issue, "Relates")
+        services.outbox.make(
+            Write(
+                f"link:{recovery.id}",
+                "link_source",
+                send=send,
+                find=lambda: None,
+                recovery_id=recovery.id,
+                idempotent=True,
+            )
+        )
     except PermanentError as exc:
-        _fail(context, link_key, exc)
         services.metrics.errors.labels(step="open_recoveries", kind=type(exc).__name__).inc()
         log.error(
             "recovery.link_failed",
@@ -320,21 +267,23 @@ def _link_source(context: _Context, recovery: Recovery, parent_key: str) -> None
             error=type(exc).__name__,
             detail=str(exc),
         )
-        return
-    _complete(context, link_key, source_issue)
 
 
-def _find_lost_create(context: _Context, recovery: Recovery, lookups: int) -> Issue | None:
-    """The ticket an earlier, unconfirmed create made, if any, in up to ``lookups`` searches."""
+def _find_lost_create(context: _Context, recovery: Recovery) -> str | None:
+    """The ticket an earlier, unconfirmed create made, if Jira's search shows it."""
     project = context.services.settings.jira.project
-    for attempt in range(lookups):
-        found = context.tracker.find_by_label(project, recovery.idempotency_key)
-        if found:
-            # Two would mean an earlier bug; adopt the oldest, the others stay visible in Jira.
-            return min(found, key=lambda issue: (issue.created_at, issue.key))
-        if attempt + 1 < lookups:
-            context.sleep(LOOKUP_WAIT)
-    return None
+    found = context.tracker.find_by_label(project, recovery.idempotency_key)
+    if not found:
+        return None
+    # Two would mean an earlier bug; adopt the oldest, the others stay visible in Jira.
+    oldest = min(found, key=lambda issue: (issue.created_at, issue.key))
+    log.info(
+        "recovery.adopted",
+        recovery_id=recovery.id,
+        source=recovery.source_key,
+        jira_key=oldest.key,
+    )
+    return oldest.key
 
 
 def _existing_subtasks(tracker: Tracker, parent_key: str) -> dict[str, str]:
@@ -344,88 +293,6 @@ def _existing_subtasks(tracker: Tracker, parent_key: str) -> dict[str, str]:
         for label in tracker.get_issue(key).labels:
             found.setdefault(label, key)
     return found
-
-
-# --- thread replies ------------------------------------------------------------------
-
-
-def reply_marker(message_key: str) -> str:
-    """A token written into the comment, so a lost answer can be recognised in Jira."""
-    return "rw-reply-" + hashlib.sha256(message_key.encode("utf-8")).hexdigest()[:16]
-
-
-def _size(size: int) -> str:
-    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
-        if size >= factor:
-            return f"{size / factor:.1f} {unit}"
-    return f"{size} bytes"
-
-
-def reply_document(reply: Reply) -> tuple[Block, ...]:
-    """The comment for a client reply: who, when, the new text, the attachments, the marker."""
-    when = reply.sent_at.strftime("%Y-%m-%d %H:%M UTC") if reply.sent_at else "an unknown time"
-    who = f"{reply.author_name} <{reply.author}>" if reply.author_name else reply.author
-    blocks: list[Block] = [
-        Paragraph((Text("Client reply from "), Text(who or "unknown sender", strong=True),
-                   Text(f", sent {when}:"))),
-        Quote(reply.text or "(no new text)"),
-    ]  # fmt: skip
-    if reply.attachments:
-        blocks.append(paragraph("Attachments:"))
-        blocks.append(
-            bullets(f"{a.filename or 'unnamed'} ({_size(a.size)})" for a in reply.attachments)
-        )
-    blocks.append(paragraph(f"ref: {reply_marker(reply.message_key)}"))
-    return tuple(blocks)
-
-
-def post_replies_once(services: Services, *, limit: int = 100) -> int:
-    """Post each unposted thread reply as one comment on its recovery; the number posted.
-
-    A transient failure ends the pass, what was posted saved (see end_of_pass).
-    """
-    tracker = services.tracker
-    if tracker is None:
-        return 0
-    with services.store.transaction() as conn:
-        waiting = [(r, recoveries.get(conn, r.recovery_id)) for r in replies.to_post(conn, limit)]
-    posted = 0
-    for reply, recovery in waiting:
-        if services.stopping.is_set():
-            break
-        if recovery is None or recovery.jira_key is None:
-            continue  # not open in Jira yet; the reply waits for its ticket
-        key = f"comment:{reply.message_key}"
-        bound = log.bind(message_key=reply.message_key, jira_key=recovery.jira_key)
-        try:
-            with services.store.transaction() as conn:
-                action = ledger.record_intent(conn, key, "post_reply", services.clock.now(),
-                                              recovery.id)  # fmt: skip
-            comment_id = action.result if action.state == ledger.DONE else None
-            if comment_id is None and action.attempts > 1:
-                marker = reply_marker(reply.message_key)
-                comment_id = find_marked_comment(tracker, recovery.jira_key, marker)
-                if comment_id is not None:
-                    bound.info("reply.adopted", comment_id=comment_id)
-            if comment_id is None:
-                comment_id = tracker.add_comment(
-                    recovery.jira_key, Document(reply_document(reply))
-                ).id
-            with services.store.transaction() as conn:
-                ledger.complete(conn, key, comment_id, services.clock.now())
-                replies.mark_posted(conn, reply.id, comment_id)
-        except TransientError as exc:
-            services.metrics.errors.labels(step="post_replies", kind=type(exc).__name__).inc()
-            bound.warning("reply.post_deferred", error=type(exc).__name__, detail=str(exc))
-            end_of_pass(exc, progressed=posted > 0)
-            break
-        except PermanentError as exc:
-            services.metrics.errors.labels(step="post_replies", kind=type(exc).__name__).inc()
-            bound.error("reply.post_failed", error=type(exc).__name__, detail=str(exc))
-            continue
-        posted += 1
-        bound.info("reply.posted", comment_id=comment_id)
-    return posted
 
 
 # --- severity raised after opening ------------------------------------------------------

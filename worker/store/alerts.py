@@ -93,19 +93,24 @@ def plan(
     return len(new)
 
 
-def to_deliver(conn: Connection, now: datetime, limit: int = 500) -> list[Delivery]:
-    """Pending deliveries and failed ones whose retry time has come, oldest first."""
-    rows = conn.execute(
-        select(alerts_sent)
-        .where(
-            or_(
-                alerts_sent.c.state == PENDING,
-                and_(alerts_sent.c.state == FAILED, alerts_sent.c.next_attempt_at <= now),
-            )
+def to_deliver(
+    conn: Connection, now: datetime, limit: int = 500, *, alert: tuple[str, str] | None = None
+) -> list[Delivery]:
+    """Pending deliveries and failed ones whose retry time has come, oldest first.
+
+    With ``alert`` (deadline id, alert key), only that alert's.
+    """
+    query = select(alerts_sent).where(
+        or_(
+            alerts_sent.c.state == PENDING,
+            and_(alerts_sent.c.state == FAILED, alerts_sent.c.next_attempt_at <= now),
         )
-        .order_by(alerts_sent.c.id)
-        .limit(limit)
-    ).mappings()
+    )
+    if alert is not None:
+        query = query.where(
+            alerts_sent.c.deadline_id == alert[0], alerts_sent.c.alert_key == alert[1]
+        )
+    rows = conn.execute(query.order_by(alerts_sent.c.id).limit(limit)).mappings()
     return [
         Delivery(
             id=row["id"],
@@ -123,12 +128,15 @@ def to_deliver(conn: Connection, now: datetime, limit: int = 500) -> list[Delive
     ]
 
 
-def mark_sending(conn: Connection, delivery_id: int) -> None:
-    conn.execute(
+def claim(conn: Connection, delivery_id: int, seen_state: str) -> bool:
+    """Take the delivery for sending, if it is still as it was read; False when another
+    worker on the same store took it first (one conditional update, so only one wins)."""
+    taken = conn.execute(
         update(alerts_sent)
-        .where(alerts_sent.c.id == delivery_id)
+        .where(alerts_sent.c.id == delivery_id, alerts_sent.c.state == seen_state)
         .values(state=SENDING, attempts=alerts_sent.c.attempts + 1)
     )
+    return taken.rowcount == 1
 
 
 def mark_sent(conn: Connection, delivery_id: int, result: str, now: datetime) -> None:

@@ -10,7 +10,17 @@ from typing import Any
 from sqlalchemy import Connection, create_engine, event, insert, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DatabaseError,
+    DataError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from worker.errors import StoreError
 from worker.store import schema
@@ -21,6 +31,21 @@ from worker.store import schema
 Migration = Callable[[Connection], None]
 MIGRATIONS: dict[int, Migration] = {}
 LATEST_VERSION = 1
+
+
+def is_store_fault(exc: BaseException) -> bool:
+    """Whether ``exc`` says the store itself is in trouble (down, full, corrupt, locked).
+
+    Not a record the store refused (IntegrityError, DataError) nor a bug in a query
+    (ProgrammingError): those are about what was written, not about the store.
+    """
+    if isinstance(exc, StoreError | InterfaceError | DisconnectionError | PoolTimeout):
+        return True
+    if isinstance(exc, IntegrityError | DataError | ProgrammingError):
+        return False
+    # OperationalError (locked, disk full, server gone) and the plain DatabaseError SQLite
+    # raises for "database disk image is malformed" or "file is not a database".
+    return isinstance(exc, DatabaseError)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -37,13 +62,13 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         try:
+            parsed = make_url(url)
             self.engine: Engine = create_engine(url)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StoreError(f"cannot open the state store: {exc}") from None
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            _make_folder(Path(parsed.database).parent)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
@@ -117,6 +142,16 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _make_folder(folder: Path) -> None:
+    """Create the folder of a SQLite store, readable by its owner only (it holds client mail)."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the folder of the state store {folder}: {exc.strerror}"
+        ) from None
 
 
 def _version_of(conn: Connection) -> int:

@@ -7,10 +7,11 @@ writing again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from worker.store.schema import actions
 
@@ -118,15 +119,27 @@ def save_event_cursor(conn: Connection, name: str, event_id: int, now: datetime)
     complete(conn, name, str(event_id), now)
 
 
-#: How long after a create Jira Cloud's search may still miss the new issue.
-SEARCH_LAG = timedelta(seconds=30)
+def done_since(conn: Connection, recovery_id: int, kinds: Sequence[str], since: datetime) -> int:
+    """How many writes of these kinds were completed for the recovery after ``since``."""
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(actions)
+            .where(
+                actions.c.recovery_id == recovery_id,
+                actions.c.kind.in_(list(kinds)),
+                actions.c.state == DONE,
+                actions.c.updated_at > since,
+            )
+        ).scalar_one()
+    )
 
 
 def note_sent(conn: Connection, key: str, now: datetime, recovery_id: int | None = None) -> None:
-    """Record that the create of action ``key`` goes out at ``now``.
+    """Record that write ``key`` goes out at ``now``.
 
-    After a lost answer, a search that finds nothing proves nothing until SEARCH_LAG
-    has passed since the last create sent, not since the first attempt.
+    After a lost answer, a search that finds nothing proves nothing until Jira's
+    visibility window has passed since the last send, not since the first attempt.
     """
     sent_key = f"{key}#sent"
     record_intent(conn, sent_key, "sent", now, recovery_id)
@@ -134,7 +147,7 @@ def note_sent(conn: Connection, key: str, now: datetime, recovery_id: int | None
 
 
 def forget_sent(conn: Connection, key: str, now: datetime) -> None:
-    """The create of action ``key`` was refused or never reached Jira: nothing to wait for.
+    """Write ``key`` was refused or never reached Jira: nothing to wait for.
 
     Safe to forget: a send goes out only once the wait for any earlier one is over.
     """
@@ -143,24 +156,6 @@ def forget_sent(conn: Connection, key: str, now: datetime) -> None:
 
 
 def last_sent(conn: Connection, key: str) -> datetime | None:
-    """When the create of action ``key`` last went out; None when none is recorded."""
+    """When write ``key`` last went out; None when none is recorded."""
     sent = get(conn, f"{key}#sent")
     return datetime.fromisoformat(sent.result) if sent is not None and sent.result else None
-
-
-def sends_noted(conn: Connection, key: str) -> bool:
-    """Whether the creates of action ``key`` are noted at all (a store from before is not)."""
-    return get(conn, f"{key}#sent") is not None
-
-
-def search_lag_left(
-    conn: Connection, key: str, now: datetime, *, unnoted: datetime | None = None
-) -> timedelta:
-    """How much longer search may miss what the last create of ``key`` made; zero if nothing.
-
-    ``unnoted`` stands in for the time of a create whose send is not recorded.
-    """
-    sent = last_sent(conn, key) or unnoted
-    if sent is None:
-        return timedelta(0)
-    return max(timedelta(0), SEARCH_LAG - (now - sent))

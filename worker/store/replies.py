@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from worker.mail.model import AttachmentInfo
 from worker.store.schema import recoveries, replies
@@ -72,19 +72,52 @@ def unposted(conn: Connection, limit: int = 100) -> list[Reply]:
     return [_from_row(row) for row in rows]
 
 
-def to_post(conn: Connection, limit: int = 100) -> list[Reply]:
+def to_post(conn: Connection, limit: int = 100, per_recovery: int | None = None) -> list[Reply]:
     """Replies with no comment yet whose recovery has its ticket, oldest first.
 
-    A reply to a recovery not in Jira yet, or never to be, takes no place in line.
+    A reply to a recovery not in Jira yet, or never to be, takes no place in line; with
+    ``per_recovery``, neither do more than that many of one recovery's (a flood).
     """
-    rows = conn.execute(
-        select(replies)
+    waiting = (
+        select(
+            replies.c.id,
+            func.row_number()
+            .over(partition_by=replies.c.recovery_id, order_by=replies.c.id)
+            .label("place"),
+        )
         .join(recoveries, recoveries.c.id == replies.c.recovery_id)
         .where(replies.c.comment_id.is_(None), recoveries.c.jira_key.is_not(None))
+        .subquery()
+    )
+    query = select(replies).join(waiting, waiting.c.id == replies.c.id)
+    if per_recovery is not None:
+        query = query.where(waiting.c.place <= per_recovery)
+    rows = conn.execute(query.order_by(replies.c.id).limit(limit)).mappings()
+    return [_from_row(row) for row in rows]
+
+
+def waiting_for(conn: Connection, recovery_id: int, first_id: int, last_id: int) -> list[Reply]:
+    """The recovery's replies with no comment yet whose ids lie in [first_id, last_id]."""
+    rows = conn.execute(
+        select(replies)
+        .where(
+            replies.c.recovery_id == recovery_id,
+            replies.c.comment_id.is_(None),
+            replies.c.id.between(first_id, last_id),
+        )
         .order_by(replies.c.id)
-        .limit(limit)
     ).mappings()
     return [_from_row(row) for row in rows]
+
+
+def last_waiting_id(conn: Connection, recovery_id: int) -> int | None:
+    """The id of the recovery's newest reply with no comment yet."""
+    found = conn.execute(
+        select(func.max(replies.c.id)).where(
+            replies.c.recovery_id == recovery_id, replies.c.comment_id.is_(None)
+        )
+    ).scalar_one_or_none()
+    return int(found) if found is not None else None
 
 
 def mark_posted(conn: Connection, reply_id: int, comment_id: str) -> None:

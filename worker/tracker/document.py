@@ -92,3 +92,22 @@ def bullets(items: Iterable[str], *, checklist: bool = False) -> BulletList:
 
 def document(*blocks: Block) -> Document:
     return Document(tuple(blocks))
+
+
+def utf16_units(text: str) -> int:
+    """How long Jira counts ``text``: in UTF-16 code units, two for a character past U+FFFF."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def cut_to_units(text: str, limit: int, marker: str = "…") -> str:
+    """``text`` itself when Jira would accept its length, else cut with ``marker`` to fit."""
+    if utf16_units(text) <= limit:
+        return text
+    budget = limit - utf16_units(marker)
+    kept = []
+    for char in text:
+        budget -= 2 if ord(char) > 0xFFFF else 1
+        if budget < 0:
+            break
+        kept.append(char)
+    return "".join(kept) + marker

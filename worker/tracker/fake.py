@@ -26,7 +26,7 @@ from worker.tracker.base import (
     NewIssue,
     StatusCategory,
 )
-from worker.tracker.document import Document
+from worker.tracker.document import Document, cut_to_units
 
 PROJECTS = ("SUP", "OPS")
 ISSUE_TYPES = ("Task", "Bug")
@@ -138,7 +138,7 @@ class FakeTracker:
             id=str(self._next_id),
             project=issue.project,
             issue_type=issue.issue_type,
-            summary=issue.summary.replace("\n", " ")[:255],
+            summary=cut_to_units(issue.summary.replace("\n", " "), 255),
             status="To Do",
             status_category=StatusCategory.TODO,
             created_at=now,

@@ -36,7 +36,7 @@ from worker.errors import (
     ServerUnavailable,
     WorkerError,
 )
-from worker.logs import get_logger
+from worker.logs import error_excerpt, get_logger
 from worker.retry import RetryPolicy, parse_retry_after
 from worker.settings import JiraSettings
 from worker.tracker import markup
@@ -51,12 +51,14 @@ from worker.tracker.base import (
     NewIssue,
     StatusCategory,
 )
-from worker.tracker.document import Document
+from worker.tracker.document import Document, cut_to_units
 from worker.tracker.jql import all_of, eq
 
 T = TypeVar("T")
 
 log = get_logger()
+#: The comment property that makes a comment internal on Service Management projects.
+INTERNAL_COMMENT = {"key": "sd.public.comment", "value": {"internal": True}}
 
 #: Jira creates at most 50 issues per bulk call.
 BULK_LIMIT = 50
@@ -81,14 +83,14 @@ def _messages(response: requests.Response | None) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300]
+        return error_excerpt(response.text, 300)
     if not isinstance(body, dict):
-        return str(body)[:300]
+        return error_excerpt(str(body), 300)
     parts = [str(m) for m in body.get("errorMessages") or []]
     errors = body.get("errors") or {}
     if isinstance(errors, dict):
         parts += [f"{name}: {text}" for name, text in errors.items()]
-    return "; ".join(parts)[:1000]
+    return error_excerpt("; ".join(parts), 1000)
 
 
 def map_error(exc: Exception, clock: Clock, *, write: bool = False) -> WorkerError:
@@ -100,7 +102,7 @@ def map_error(exc: Exception, clock: Clock, *, write: bool = False) -> WorkerErr
     if isinstance(exc, JIRAError):
         status = exc.status_code
         response = exc.response
-        detail = _messages(response) or str(exc.text or "")[:300]
+        detail = _messages(response) or error_excerpt(str(exc.text or ""), 300)
         header = response.headers.get("Retry-After") if response is not None else None
         after = parse_retry_after(header, clock.now())
         if status == 429:
@@ -299,7 +301,7 @@ class JiraTracker:
         fields: dict[str, Any] = {
             "project": {"key": issue.project},
             "issuetype": {"name": issue.issue_type},
-            "summary": issue.summary.replace("\n", " ")[:255],
+            "summary": cut_to_units(issue.summary.replace("\n", " "), 255),
             "description": self._rich(issue.description),
         }
         if issue.labels:
@@ -510,8 +512,11 @@ class JiraTracker:
         return list(self.search(all_of(eq("project", project), eq("labels", label))))
 
     def add_comment(self, key: str, body: Document) -> Comment:
-        rich = self._rich(body)
-        raw = self._write(lambda: self._send("POST", f"issue/{key}/comment", {"body": rich}))
+        # Internal on Service Management projects: the worker's notes, alerts and the client's
+        # own mail are for the team, never shown on the customer portal. Elsewhere Jira keeps
+        # the property and nothing changes.
+        payload = {"body": self._rich(body), "properties": [INTERNAL_COMMENT]}
+        raw = self._write(lambda: self._send("POST", f"issue/{key}/comment", payload))
         return self._comment(key, raw)
 
     def comments(self, key: str) -> list[Comment]:

@@ -21,9 +21,11 @@ from worker.tracker.document import (
     Paragraph,
     Quote,
     Text,
+    cut_to_units,
+    utf16_units,
 )
 
-#: Jira refuses rich-text fields longer than 32,767 characters; keep well inside.
+#: Jira refuses rich-text fields longer than 32,767 UTF-16 units; keep well inside.
 MAX_RICH_TEXT = 30_000
 TRUNCATED = " … truncated"
 CHECKBOX = "\u2610 "  # a ballot box: a thing to tick off, in either markup
@@ -77,12 +79,12 @@ def _cap_blocks(blocks: tuple[Block, ...], limit: int) -> tuple[Block, ...]:
 
 
 def _inline_size(parts: tuple[Inline, ...]) -> int:
-    return sum(len(p.text) if isinstance(p, Text) else len(p.user) + 4 for p in parts)
+    return sum(utf16_units(p.text) if isinstance(p, Text) else len(p.user) + 4 for p in parts)
 
 
 def _block_size(block: Block) -> int:
     if isinstance(block, Heading | Quote):
-        return len(block.text) + 16
+        return utf16_units(block.text) + 16
     if isinstance(block, Paragraph):
         return _inline_size(block.parts) + 4
     return sum(_inline_size(item) + 4 for item in block.items)
@@ -90,14 +92,20 @@ def _block_size(block: Block) -> int:
 
 def _cut(block: Block, size: int) -> Block:
     if isinstance(block, Quote):
-        return Quote(block.text[:size] + TRUNCATED)
+        return Quote(cut_to_units(block.text, size + len(TRUNCATED), TRUNCATED))
     if isinstance(block, Heading):
-        return Heading(block.text[:size] + TRUNCATED, block.level)
+        return Heading(cut_to_units(block.text, size + len(TRUNCATED), TRUNCATED), block.level)
     text = Document((block,)).plain_text()
-    return Paragraph((Text(text[:size] + TRUNCATED),))
+    return Paragraph((Text(cut_to_units(text, size + len(TRUNCATED), TRUNCATED)),))
 
 
 # --- wiki markup (Data Center) ------------------------------------------------
+
+
+def mention_name(user: str) -> str:
+    """A user name as a wiki mention needs it: whole, "_" and "-" included (escaping them
+    would name another user); only what would end the mention or the line is dropped."""
+    return "".join(char for char in user if char not in "[]|~\r\n")
 
 
 def escape_wiki(text: str) -> str:
@@ -125,7 +133,7 @@ def _wiki_inline(parts: tuple[Inline, ...]) -> str:
     out = []
     for part in parts:
         if isinstance(part, Mention):
-            out.append(f"[~{escape_wiki(part.user)}]")
+            out.append(f"[~{mention_name(part.user)}]")
         elif part.strong and part.text.strip():
             # Bold only holds when the asterisks touch the text: keep the spaces outside.
             core = part.text.strip()
