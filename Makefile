@@ -2,11 +2,15 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast reliability-report setup lint bench docs
+.PHONY: demo local test test-fast reliability-report setup lint bench docs
 
 ## Set up a virtual environment and run the demo on embedded defaults.
 demo: setup
 	$(BIN)/recovery-worker demo
+
+## Run the real service on embedded defaults until Ctrl-C: drop .eml files into its inbox.
+local: setup
+	$(BIN)/recovery-worker run --local
 
 ## Set up everything the tests need (Debian packages included) and run lint, types and tests.
 test: setup

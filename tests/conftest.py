@@ -36,10 +36,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Run every test in its own directory with no RECOVERY_WORKER_* variables leaking in."""
+    """Run every test in its own directory with no RECOVERY_WORKER_* variables leaking in.
+
+    The default store lives in the platform's state folder: each test gets its own, so no
+    test reads or writes the store of the machine's user, nor another test's.
+    """
     for name in list(os.environ):
         if name.startswith("RECOVERY_WORKER_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.chdir(tmp_path)
 
 

@@ -87,7 +87,7 @@ def _serve(home: Path, inbox: MaildirInbox, out: TextIO, *, once: bool) -> int:
         settings = local_settings(home, sandbox)
         new = inbox.path / "new"
         print(
-            f"recovery-worker on embedded defaults, in {home} (Ctrl-C stops it)\n"
+            f"The service on embedded defaults, in {home} (Ctrl-C stops it)\n"
             f"  drop .eml files into:  {new}\n"
             f"  issues in Jira:        {sandbox.url}/   (a read-only page of the Jira sandbox)\n"
             f"  state store:           {home / 'state.db'}\n"

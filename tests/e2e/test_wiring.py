@@ -140,7 +140,9 @@ def test_steps_follow_the_settings(
         assert names[0] == "inbox.maildir"
         assert names[-1] == "sla.sweep"
         assert "jira.open_recoveries" in names
-        assert set(with_jira.dependencies) == {"jira"}
+        # A Maildir that is not being read makes the worker not ready, as Jira down does.
+        assert set(with_jira.dependencies) == {"jira", "maildir"}
+        assert with_jira.dependencies["maildir"] == ("inbox.maildir",)
         assert "jira.open_recoveries" in with_jira.dependencies["jira"]
         assert "jira.watch_signals" in with_jira.dependencies["jira"]
     finally:
@@ -169,7 +171,7 @@ def test_readiness_follows_jira_reached_by_any_of_its_steps(
     try:
         assert state.ready()[1]["jira"] == "not contacted yet"
         assert worker.supervisor.run_once()
-        assert state.ready() == (True, {"store": "ok", "jira": "ok"})
+        assert state.ready() == (True, {"store": "ok", "jira": "ok", "maildir": "ok"})
 
         search = "POST /rest/api/3/search/jql" if sandbox.dialect == "cloud" else None
         sandbox.faults.server_error(503, search or "GET /rest/api/2/search", times=None)

@@ -159,7 +159,7 @@ def test_the_table_shows_each_mail_with_its_reasons_within_the_terminal_width(
     lines = out.splitlines()
     assert lines[0].split() == ["SOURCE", "DECISION", "SCORE", "SEVERITY", "REASONS"]
     assert all(len(line) <= width for line in lines), out
-    assert lines[-1] == "5 mail(s): 1 recovery, 1 not_complaint, 2 skipped, 1 thread"
+    assert lines[-1] == "6 mail(s): 1 recovery, 1 not_complaint, 2 skipped, 2 thread"
     angry = next(line for line in lines if " recovery " in line)
     assert angry.split()[1:5] == ["recovery", "22.5", "sev1", "complaint"]
     # Every reason of the JSON output is in the table, wrapped but whole.

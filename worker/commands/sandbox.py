@@ -53,6 +53,7 @@ def handle(args: argparse.Namespace) -> int:
         print(f"Jira sandbox ({sandbox.dialect}) at {sandbox.url}", flush=True)
         for name, value in sandbox.credentials.items():
             print(f"  {name}: {value}", flush=True)
+        print(f"  issues, read-only in a browser: {sandbox.url}/", flush=True)
         print("  faults and call counts: /_sandbox/faults, /_sandbox/calls", flush=True)
         stop.wait()
     return 0

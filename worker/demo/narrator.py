@@ -6,14 +6,18 @@ have done: each line below is rendered from one event the steps emitted.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TextIO
 
 import structlog
+from sqlalchemy import select
 
 from worker.clock import Clock
+from worker.store import Store
+from worker.store.schema import messages
 
 Render = Callable[[dict[str, Any]], str]
 
@@ -72,15 +76,38 @@ RENDERERS: dict[str, Render] = {
         f"follow-up task created: {e.get('followup_key')} for {e.get('key')}"
     ),
     "recovery.closed": lambda e: f"recovery closed after follow-up {e.get('followup_key')}",
+    "recovery.reopen_sent": lambda e: (
+        f"complaint after resolution: {e.get('key')} moved out of Done"
+    ),
+    "recovery.reopened": lambda e: (
+        f"recovery {e.get('key')} reopened (reopen {e.get('reopen_count')}), clocks running "
+        f"again; follow-up {str(e.get('followup') or 'unchanged').replace('_', ' ')}"
+    ),
 }
+#: Where the reasons are indented to: under the text of the decision line.
+_WHY = " " * 10
+
+
+def reasons_in(store: Store, message_key: str) -> list[str]:
+    """The detection rules that matched a mail, with their weights, as the store keeps them."""
+    with store.transaction() as conn:
+        found = conn.execute(
+            select(messages.c.reasons).where(messages.c.key == message_key)
+        ).scalar_one_or_none()
+    return [str(reason) for reason in json.loads(found or "[]")]
 
 
 class Narrator:
-    """A structlog processor: renders the events the story needs, drops the rest."""
+    """A structlog processor: renders the events the story needs, drops the rest.
+
+    Once ``store`` is set, a decided mail's line is followed by the rules that matched it:
+    the event is logged after the decision is committed, so the store holds them.
+    """
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.seen: list[str] = []
+        self.store: Store | None = None
 
     def __call__(self, _logger: Any, _name: str, event_dict: Any) -> str:
         name = str(event_dict.get("event", ""))
@@ -88,7 +115,13 @@ class Narrator:
         if render is None:
             raise structlog.DropEvent
         self.seen.append(name)
-        return f"   {self.clock.now():%H:%M}  {render(dict(event_dict))}"
+        line = f"   {self.clock.now():%H:%M}  {render(dict(event_dict))}"
+        if name == "message.decided" and self.store is not None:
+            reasons = reasons_in(self.store, str(event_dict.get("key")))
+            line += "".join(
+                f"\n{_WHY}{'why: ' if n == 0 else '     '}{r}" for n, r in enumerate(reasons)
+            )
+        return line
 
 
 def narrate(clock: Clock, stream: TextIO) -> Narrator:

@@ -3,8 +3,10 @@
 A Monday morning at a support desk. Four mails arrive; one is an angry client.
 The worker opens the recovery; the client writes again; nobody answers in time,
 so a warning and then a breach alert go out; the owner calls the client and logs
-the update; the team writes down the root cause and resolves the recovery; the
-worker plans the follow-up call a month later.
+the update, promising the next one; the team writes down the root cause and
+resolves the recovery; the worker plans the follow-up call a month later. With
+``reopen``, the client then writes that it is down again, and the worker reopens the
+recovery and puts the follow-up on hold.
 
 Time is a :class:`FrozenClock` that the scenario moves forward in five-minute
 ticks from wherever the clock stands, running one round of every step at each
@@ -23,7 +25,9 @@ from importlib import resources
 from worker.app import Worker
 from worker.clock import FrozenClock
 from worker.demo.team import TeamDesk
-from worker.tracker import Issue, Tracker
+from worker.store import events, recoveries
+from worker.store.events import EventKind
+from worker.tracker import Issue, StatusCategory, Tracker
 from worker.tracker.document import Heading, document, paragraph
 from worker.tracker.jql import all_of, eq
 
@@ -37,6 +41,7 @@ FIRST_MAILS = (
     "05-newsletter.eml",
 )
 THREAD_REPLY = "04-thread-follow-up.eml"
+DOWN_AGAIN = "06-down-again.eml"
 
 #: Hands a sample mail to the inbox under test: a Maildir for the demo, Dovecot in the tests.
 Deliver = Callable[[str, bytes], object]
@@ -58,6 +63,9 @@ class Lifecycle:
     recovery_key: str = ""
     subtask_keys: list[str] = field(default_factory=list)
     followup_key: str = ""
+    #: The next update the owner promised, as the worker read it from the comment.
+    promised: datetime | None = None
+    reopened: bool = False
     rounds: int = 0
 
 
@@ -71,6 +79,8 @@ class Scenario:
         team: TeamDesk,
         deliver: Deliver,
         say: Say = lambda _line: None,
+        *,
+        reopen: bool = False,
     ) -> None:
         self.worker = worker
         self.clock = clock
@@ -78,6 +88,7 @@ class Scenario:
         self.team = team
         self.deliver = deliver
         self.say = say
+        self.reopen = reopen
         self.result = Lifecycle()
 
     @property
@@ -133,6 +144,10 @@ class Scenario:
             ),
         )
         self.run_until(self.start + timedelta(hours=1, minutes=20))
+        self.result.promised = self._promised(parent.key)
+        if self.result.promised is not None:
+            due = self.result.promised.astimezone(self.clock.now().tzinfo)
+            self.say(f"   the time read from that promise: next update by {due:%H:%M}")
 
         self.scene("the team writes down the root cause and resolves the recovery")
         have = self._subtask("HAVE")
@@ -151,6 +166,19 @@ class Scenario:
         self.result.followup_key = self._followup_key(parent.key)
         followup = self.tracker.get_issue(self.result.followup_key)
         self.say(f"   follow-up {followup.key}: {followup.summary}; due {followup.due}")
+        if not self.reopen:
+            return self.result
+
+        self.run_until(self.start + timedelta(hours=1, minutes=35))
+        self.scene("the client writes again: the portal is down again")
+        self.deliver(DOWN_AGAIN, sample_mail(DOWN_AGAIN, self.clock.now()))
+        self.run_until(self.start + timedelta(hours=1, minutes=45))
+        reopened = self.tracker.get_issue(parent.key)
+        self.result.reopened = reopened.status_category is not StatusCategory.DONE
+        if self.result.reopened:
+            self.say(f"   {parent.key} is {reopened.status} again")
+        else:
+            self.say(f"   {parent.key} is still {reopened.status}: the reopen did not go through")
         return self.result
 
     def _recovery(self) -> Issue:
@@ -159,6 +187,14 @@ class Scenario:
         if len(found) != 1:
             raise RuntimeError(f"expected one recovery in Jira, found {len(found)}")
         return self.tracker.get_issue(found[0].key)
+
+    def _promised(self, recovery_key: str) -> datetime | None:
+        """The latest next update promised on the recovery, as the store recorded it."""
+        with self.worker.store.transaction() as conn:
+            recovery = recoveries.by_jira_key(conn, recovery_key)
+            history = events.for_recovery(conn, recovery.id) if recovery is not None else []
+        promises = [e for e in history if e.kind is EventKind.PROMISE and "due" in e.detail]
+        return datetime.fromisoformat(str(promises[-1].detail["due"])) if promises else None
 
     def _subtask(self, stage: str) -> Issue:
         for key in self.result.subtask_keys:

@@ -1,4 +1,8 @@
-"""The HTTP side of the sandbox: auth, routing, call counting, faults, and the exchange hook."""
+"""The HTTP side of the sandbox: auth, routing, call counting, faults, and the exchange hook.
+
+Besides the Jira API and the control surface under /_sandbox/, it serves a read-only page
+of the issues for people at ``/`` (see pages.py), without credentials.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from worker.clock import Clock, SystemClock
 from worker.sandbox.api import Invalid, JiraApi, Reply, Request
 from worker.sandbox.faults import Fault, FaultRule, Faults
+from worker.sandbox.pages import PAGE_PATHS, issues_page
 from worker.sandbox.state import USERS, Dialect, SandboxState, User
 
 CLOUD_EMAIL = USERS[0].email
@@ -142,6 +147,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send(Reply(413, {"errorMessages": ["Request entity too large."], "errors": {}}))
             return
         raw = self.rfile.read(length) if length else b""
+        if url.path in PAGE_PATHS:
+            self.send_page(method)
+            return
         if url.path.startswith(ADMIN_PREFIX):
             self.send(admin(self.server, method, url.path, raw))
             return
@@ -236,6 +244,25 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if payload:
             self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def send_page(self, method: str) -> None:
+        """The read-only page of the issues, for people; no credentials, and no writes."""
+        if method != "GET":
+            self.send_text(405, "text/plain", b"This page is read-only.\n", {"Allow": "GET"})
+            return
+        page = issues_page(self.server.api.state, rest_path=f"/rest/api/{self.server.api.version}")
+        self.send_text(200, "text/html", page.encode("utf-8"), {"Cache-Control": "no-store"})
+
+    def send_text(
+        self, status: int, kind: str, payload: bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", f"{kind}; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
