@@ -54,6 +54,13 @@ ATTACKS = (
         "recovery, every mail decided once, no IMAP write but our keywords (`test_floods.py`)",
     ),
     (
+        "strangers and floods in a thread",
+        "a stranger naming a recovery's Jira key, a mail forging the team's address without the "
+        "receiving server's authentication, the client's colleague, and 60 replies in one "
+        "thread: a decision of their own, no update to the client, one join, and at most "
+        "`jira.max_reply_comments` comments (`test_attacks.py`)",
+    ),
+    (
         "secrets",
         "wrong IMAP password, wrong Jira credentials, 401s, 500s, a failing OAuth token "
         "endpoint, invalid settings and a store broken under the running worker: no secret, "

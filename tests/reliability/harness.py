@@ -492,6 +492,9 @@ def worker_settings(
             "poll_interval": "1s",
             "connect_timeout": "2s",
             "read_timeout": "5s",
+            # Longer than the sandbox's search lag and a slow write's landing, shorter than a
+            # test's patience.
+            "visibility_window": "15s",
         },
         "detection": {"own_addresses": [USER]},
         "alerts": {

@@ -169,6 +169,8 @@ def test_thousand_auto_replies_and_a_one_sender_flood_open_at_most_one_recovery(
     assert sum(decisions.values()) == 2 * 1000
     assert per_key == 0
     assert len(tickets) <= 1
+    # The flood's mails into its recovery are a bounded number of comments, the rest digested.
+    assert sum(len(t["comments"]) for t in tickets) <= settings.jira.max_reply_comments
     assert all("A0" not in t["summary"] for t in tickets)
     assert stray == []
     assert writes, "the relay saw no flags being set: the commands were not recorded"
