@@ -18,6 +18,8 @@ from pathlib import Path
 
 from bench.report import write_section
 from worker.clock import SystemClock
+from worker.domain.document import Document
+from worker.domain.issue import NewIssue
 from worker.metrics import Metrics
 from worker.sandbox import Dialect, start_sandbox
 from worker.settings import JiraSettings, Settings
@@ -25,8 +27,6 @@ from worker.steps import Services
 from worker.steps.recoveries import open_recoveries_once
 from worker.steps.replies import post_replies_once
 from worker.store import Store, recoveries, replies
-from worker.tracker.base import NewIssue
-from worker.tracker.document import Document
 from worker.tracker.jira import JiraTracker
 
 DIALECTS: tuple[Dialect, ...] = ("cloud", "datacenter")

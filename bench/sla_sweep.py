@@ -14,15 +14,16 @@ from sqlalchemy import insert
 from bench.report import median_ms, timed, write_section
 from worker.alerts.jira import JiraChannel
 from worker.clock import FrozenClock
+from worker.domain.events import EventKind
+from worker.domain.issue import Issue, StatusCategory
+from worker.domain.recovery import OPEN, idempotency_key
 from worker.metrics import Metrics
 from worker.settings import Settings
 from worker.steps import Services
 from worker.steps.clocks import sweep_clocks_once
-from worker.store import Store, recoveries
-from worker.store.events import EventKind
+from worker.store import Store
 from worker.store.schema import recoveries as recoveries_table
 from worker.store.schema import recovery_events
-from worker.tracker.base import Issue, StatusCategory
 from worker.tracker.fake import FakeTracker
 
 START = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)  # a Wednesday, within business hours
@@ -43,13 +44,13 @@ def populate(services: Services, tracker: FakeTracker, count: int, rng: random.R
                 "id": n,
                 "source_key": f"bench:{n}",
                 "source_kind": "mail",
-                "idempotency_key": recoveries.idempotency_key(f"bench:{n}"),
+                "idempotency_key": idempotency_key(f"bench:{n}"),
                 "client": "client@example.com",
                 "owner": "alice",
                 "severity": rng.choice(SEVERITIES),
                 "summary": f"Complaint {n}",
                 "jira_key": key,
-                "state": recoveries.OPEN,
+                "state": OPEN,
                 "opened_at": opened,
                 "reopen_count": 0,
                 "source_ref": "",

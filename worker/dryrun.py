@@ -31,15 +31,8 @@ from sqlalchemy.engine.url import make_url
 from worker.alerts.base import Alert, Channel
 from worker.app import build_worker
 from worker.clock import Clock, SystemClock
-from worker.errors import ConfigurationError
-from worker.logs import configure_logging
-from worker.retry import RetryPolicy
-from worker.settings import Settings
-from worker.steps import Services
-from worker.steps.clocks import channels_from
-from worker.store import Store
-from worker.store.schema import messages
-from worker.tracker.base import (
+from worker.domain.document import Document
+from worker.domain.issue import (
     CheckItem,
     Comment,
     CreateFailed,
@@ -48,9 +41,16 @@ from worker.tracker.base import (
     IssueRef,
     NewIssue,
     StatusCategory,
-    Tracker,
 )
-from worker.tracker.document import Document
+from worker.errors import ConfigurationError
+from worker.logs import configure_logging
+from worker.retry import RetryPolicy
+from worker.settings import Settings
+from worker.steps import Services
+from worker.steps.clocks import channels_from
+from worker.store import Store
+from worker.store.schema import messages
+from worker.tracker.base import Tracker
 from worker.tracker.jira import JiraTracker
 
 #: Keys of the issues a dry run pretends to create; never sent to Jira.

@@ -40,16 +40,16 @@ from sqlalchemy.exc import ArgumentError
 
 from worker.core.calendar import parse_hours
 from worker.core.decision import DecisionPolicy
+from worker.domain.followup import ROOT_CAUSE_HEADINGS, RootCausePart
+from worker.domain.recovery import SEVERITIES, Severity
 from worker.errors import ConfigurationError
 from worker.logs import basic_credentials
 
 ENV_PREFIX = "RECOVERY_WORKER_"
 ENV_NESTED_DELIMITER = "__"
 
-Severity = Literal["sev1", "sev2", "sev3"]
 #: Days from resolution to the follow-up's due date when a severity has none configured.
 FOLLOWUP_DAYS = 30
-SEVERITIES: tuple[Severity, ...] = ("sev1", "sev2", "sev3")
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -549,9 +549,6 @@ class SlaSettings(Section):
         return self
 
 
-RootCausePart = Literal["but_for_cause", "systemic_cause", "fix", "remediation"]
-
-
 class FollowupSettings(Section):
     """The positive-touchpoint task after resolution."""
 
@@ -581,12 +578,7 @@ class FollowupSettings(Section):
         ),
     )
     root_cause_headings: dict[RootCausePart, list[str]] = Field(
-        {
-            "but_for_cause": ["but-for cause", "but for cause", "direct cause"],
-            "systemic_cause": ["systemic cause", "underlying cause"],
-            "fix": ["fix", "the fix"],
-            "remediation": ["remediation", "preventive measures"],
-        },
+        {part: list(labels) for part, labels in ROOT_CAUSE_HEADINGS.items()},
         description="Labels that open each root-cause section in the HAVE subtask's text.",
     )
 

@@ -20,6 +20,8 @@ from worker.alerts.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookCha
 from worker.clock import FrozenClock
 from worker.core.alerting import Alert, AlertKind, Subject, describe
 from worker.core.sla import Clock, ClockKind, ClockState
+from worker.domain.document import document, paragraph
+from worker.domain.issue import NewIssue
 from worker.errors import (
     ConnectionFailed,
     NotFound,
@@ -28,8 +30,6 @@ from worker.errors import (
     RequestRejected,
     ServerUnavailable,
 )
-from worker.tracker.base import NewIssue
-from worker.tracker.document import document, paragraph
 from worker.tracker.fake import FakeTracker
 
 NOW = datetime(2026, 3, 2, 10, 5, tzinfo=UTC)

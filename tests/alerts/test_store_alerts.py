@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from worker.domain.events import EventKind, RecoveryEvent
 from worker.store import Store, events, recoveries
 from worker.store import alerts as ledger
-from worker.store.events import EventKind, RecoveryEvent
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -15,9 +15,9 @@ from worker.cli import main
 from worker.clock import FrozenClock
 from worker.commands.report import load_report, parse_since
 from worker.core.report import to_table
+from worker.domain.events import EventKind, RecoveryEvent
 from worker.store import Store, events, recoveries
 from worker.store import followups as fstore
-from worker.store.events import EventKind, RecoveryEvent
 from worker.store.schema import alerts_sent
 
 H = timedelta(hours=1)

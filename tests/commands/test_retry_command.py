@@ -9,6 +9,7 @@ import pytest
 from tests.steps.test_recoveries import add_recovery, add_reply
 from worker.cli import main
 from worker.clock import FrozenClock
+from worker.domain.recovery import GAVE_UP, PENDING
 from worker.errors import RequestRejected
 from worker.metrics import Metrics
 from worker.settings import JiraSettings, Settings
@@ -67,8 +68,8 @@ def test_refusals_count_from_zero_again(
     for _ in range(MAX_ATTEMPTS - 1):
         assert open_recoveries_once(services) == 0
     with services.store.transaction() as conn:
-        assert recoveries.get(conn, ids[0]).state == recoveries.PENDING  # type: ignore[union-attr]
-        assert recoveries.get(conn, ids[1]).state == recoveries.GAVE_UP  # type: ignore[union-attr]
+        assert recoveries.get(conn, ids[0]).state == PENDING  # type: ignore[union-attr]
+        assert recoveries.get(conn, ids[1]).state == GAVE_UP  # type: ignore[union-attr]
     assert open_recoveries_once(services) == 1
 
 

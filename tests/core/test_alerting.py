@@ -18,7 +18,7 @@ from worker.core.alerting import (
 )
 from worker.core.calendar import BusinessCalendar
 from worker.core.sla import DEFAULT_POLICIES, Clock, ClockKind, evaluate
-from worker.store.events import EventKind, RecoveryEvent
+from worker.domain.events import EventKind, RecoveryEvent
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ALWAYS = BusinessCalendar.around_the_clock()

@@ -23,7 +23,7 @@ from worker.core.decision import (
     thread_root,
 )
 from worker.core.detection import Account, Assessment, Detector, load_signals
-from worker.mail.model import ParsedMail
+from worker.domain.mail import ParsedMail
 from worker.mail.parse import parse_message
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from worker.core.detection import Detector, load_signals, sentiment_balance
-from worker.mail.model import ParsedMail
+from worker.domain.mail import ParsedMail
 from worker.mail.parse import parse_message
 
 

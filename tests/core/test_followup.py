@@ -15,10 +15,10 @@ from worker.core.followup import (
     root_cause,
     root_cause_gaps,
 )
+from worker.domain.document import BulletList, Quote
+from worker.domain.issue import Issue, StatusCategory
+from worker.domain.recovery import OPEN, Recovery
 from worker.settings import FollowupSettings, Settings
-from worker.store.recoveries import OPEN, Recovery
-from worker.tracker.base import Issue, StatusCategory
-from worker.tracker.document import BulletList, Quote
 
 RESOLVED_AT = datetime(2026, 3, 10, 16, 30, tzinfo=UTC)
 NOW = datetime(2026, 3, 10, 16, 31, tzinfo=UTC)

@@ -19,10 +19,10 @@ from worker.core.playbook import (
     point_of_contact,
     promised_cadence,
 )
+from worker.domain.document import BulletList, Quote
+from worker.domain.recovery import Recovery, idempotency_key
 from worker.errors import ConfigurationError
 from worker.settings import JiraSettings, Settings
-from worker.store.recoveries import Recovery, idempotency_key
-from worker.tracker.document import BulletList, Quote
 
 DEFAULTS = REPO / "worker" / "defaults" / "playbook.toml"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -21,11 +21,11 @@ from worker.core.report import (
     to_json,
     to_table,
 )
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.followup import CREATED, DONE, ON_HOLD, Followup
+from worker.domain.recovery import GAVE_UP, OPEN, Recovery
 from worker.settings import SlaSettings
 from worker.steps.clocks import calendars_from, policies_from
-from worker.store.events import EventKind, RecoveryEvent
-from worker.store.followups import CREATED, DONE, ON_HOLD, Followup
-from worker.store.recoveries import GAVE_UP, OPEN, Recovery
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from worker.core.calendar import BusinessCalendar, holiday_dates, office_hours
 from worker.core.sla import DEFAULT_POLICIES, ClockKind, ClockState, Policy, evaluate
-from worker.store.events import EventKind, RecoveryEvent
+from worker.domain.events import EventKind, RecoveryEvent
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from worker.core.calendar import BusinessCalendar, holiday_dates, office_hours
 from worker.core.sla import DEFAULT_POLICIES, ClockState, evaluate
-from worker.store.events import EventKind, RecoveryEvent
+from worker.domain.events import EventKind, RecoveryEvent
 
 T0 = datetime(2026, 3, 20, 8, 0, tzinfo=UTC)
 CALENDARS = [

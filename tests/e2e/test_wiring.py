@@ -14,14 +14,15 @@ import pytest
 from tests.sandbox.conftest import checked_sandbox
 from worker.app import build_worker
 from worker.clock import FrozenClock
+from worker.domain.events import EventKind
+from worker.domain.issue import StatusCategory
+from worker.domain.recovery import OPEN
 from worker.health import HealthState
 from worker.retry import RetryPolicy
 from worker.sandbox import RunningSandbox
 from worker.sandbox.state import status_by_id
 from worker.settings import Settings
 from worker.store import events, recoveries
-from worker.store.events import EventKind
-from worker.tracker.base import StatusCategory
 from worker.tracker.jira import JiraTracker
 
 pytestmark = pytest.mark.integration
@@ -111,7 +112,7 @@ def test_a_complaint_after_resolution_reopens_the_recovery(
         with worker.store.transaction() as conn:
             recovery = recoveries.by_jira_key(conn, parent["key"])
             assert recovery is not None
-            assert recovery.state == recoveries.OPEN
+            assert recovery.state == OPEN
             kinds = [e.kind for e in events.for_recovery(conn, recovery.id)]
         assert kinds.count(EventKind.REOPEN_ASKED) == 1
         assert kinds.count(EventKind.REOPENED) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.mail.auth import authenticated
+from worker.core.auth import authenticated
 from worker.mail.parse import parse_message
 
 

@@ -15,7 +15,7 @@ from worker.cli import main
 from worker.commands import classify as classify_command
 from worker.core import decision
 from worker.core.decision import Decision
-from worker.mail.model import ParsedMail
+from worker.domain.mail import ParsedMail
 
 DEMO = REPO / "worker" / "demo" / "mails"
 FIELDS = {

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.data import MAIL, vendored
+from worker.core.noise import noise_reason, sender_matches
+from worker.domain.mail import ParsedMail
 from worker.errors import MessageUnparseable
-from worker.mail.model import ParsedMail
-from worker.mail.noise import noise_reason, sender_matches
 from worker.mail.parse import parse_message
 
 DEMO = Path(__file__).resolve().parents[2] / "worker" / "demo" / "mails"

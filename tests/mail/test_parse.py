@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.data import MAIL, vendored
+from worker.domain.mail import AttachmentInfo
 from worker.errors import MessageUnparseable
-from worker.mail.model import AttachmentInfo
 from worker.mail.parse import content_key, decode_text, normalise_message_id, parse_message
 
 DEMO = Path(__file__).resolve().parents[2] / "worker" / "demo" / "mails"

@@ -20,11 +20,11 @@ from tests.reliability.hostile import (
     wiki_problems,
 )
 from tests.support.dovecot import CountingProxy, Dovecot, plain_settings
+from worker.domain.document import document, paragraph
 from worker.errors import MessageUnparseable
 from worker.mail.imap import ImapInbox
 from worker.mail.parse import parse_message
 from worker.sandbox import Dialect
-from worker.tracker.document import document, paragraph
 from worker.tracker.markup import to_adf, to_wiki
 
 pytestmark = pytest.mark.integration

@@ -15,6 +15,9 @@ from worker.alerts.log import LogChannel
 from worker.clock import FrozenClock
 from worker.core.alerting import Alert
 from worker.core.promises import find_promise
+from worker.domain.document import document, paragraph
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.issue import Comment, Issue, NewIssue, StatusCategory
 from worker.errors import (
     Interrupted,
     RateLimited,
@@ -33,10 +36,7 @@ from worker.steps.clocks import (
 )
 from worker.store import Store, events, recoveries
 from worker.store import alerts as ledger
-from worker.store.events import EventKind, RecoveryEvent
 from worker.store.schema import alerts_sent
-from worker.tracker.base import Comment, Issue, NewIssue, StatusCategory
-from worker.tracker.document import document, paragraph
 from worker.tracker.fake import FakeTracker
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday

@@ -15,6 +15,9 @@ from tests.tracker.conftest import jira_tracker
 from worker.alerts.jira import JiraChannel
 from worker.alerts.log import LogChannel
 from worker.clock import FrozenClock
+from worker.domain.document import document, paragraph
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.issue import NewIssue, StatusCategory
 from worker.metrics import Metrics
 from worker.retry import RetryPolicy
 from worker.sandbox import Dialect, RunningSandbox
@@ -22,10 +25,8 @@ from worker.settings import CalendarSettings, JiraSettings, Settings, SlaSetting
 from worker.steps import Services
 from worker.steps.clocks import channels_from, sweep_clocks_once, sync_recoveries_once
 from worker.store import Store, events, recoveries
-from worker.store.events import EventKind, RecoveryEvent
 from worker.store.schema import alerts_sent
-from worker.tracker.base import NewIssue, StatusCategory, Tracker
-from worker.tracker.document import document, paragraph
+from worker.tracker.base import Tracker
 from worker.tracker.jira import JiraTracker
 
 

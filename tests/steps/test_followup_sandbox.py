@@ -10,6 +10,11 @@ import pytest
 from tests.sandbox.conftest import checked_sandbox
 from tests.tracker.conftest import DIALECTS, jira_tracker, user_id
 from worker.clock import FrozenClock
+from worker.domain.document import Heading, document, paragraph
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.followup import DONE
+from worker.domain.issue import Issue, NewIssue, StatusCategory
+from worker.domain.recovery import CLOSED, Recovery
 from worker.errors import Deferred, OutcomeUnknown, RateLimited
 from worker.metrics import Metrics
 from worker.sandbox import RunningSandbox
@@ -19,10 +24,6 @@ from worker.steps.followup import check_followups_once, plan_followups_once
 from worker.steps.recoveries import raise_priorities_once
 from worker.store import Store, events, recoveries
 from worker.store import followups as fstore
-from worker.store.events import EventKind, RecoveryEvent
-from worker.store.recoveries import Recovery
-from worker.tracker.base import Issue, NewIssue, StatusCategory
-from worker.tracker.document import Heading, document, paragraph
 from worker.tracker.jira import JiraTracker
 from worker.tracker.jql import all_of, eq
 
@@ -183,9 +184,9 @@ def test_followup_lifecycle_in_jira(
         closed = recoveries.get(conn, recovery.id)
         row = fstore.get(conn, recovery.id)
     assert closed is not None
-    assert closed.state == recoveries.CLOSED
+    assert closed.state == CLOSED
     assert row is not None
-    assert row.state == fstore.DONE
+    assert row.state == DONE
     assert row.done_at is not None
     assert row.done_at.date() <= row.due
     # the ticket, its three subtasks and one follow-up: nothing created twice

@@ -11,6 +11,11 @@ from worker.clock import FrozenClock
 from worker.core.alerting import Alert, AlertKind
 from worker.core.followup import followup_label
 from worker.core.sla import ClockKind
+from worker.domain.document import document, paragraph
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.followup import CANCELLED, CREATED, DONE, ON_HOLD, PLANNED, Followup
+from worker.domain.issue import Issue, NewIssue, StatusCategory
+from worker.domain.recovery import CLOSED, OPEN, RESOLVED, Recovery
 from worker.errors import ConnectionFailed, OutcomeUnknown, TransientError
 from worker.metrics import Metrics
 from worker.settings import AlertSettings, FollowupSettings, Settings
@@ -28,10 +33,6 @@ from worker.steps.followup import (
 from worker.steps.recoveries import raise_priorities_once
 from worker.store import Store, events, ledger, recoveries
 from worker.store import followups as fstore
-from worker.store.events import EventKind, RecoveryEvent
-from worker.store.recoveries import Recovery
-from worker.tracker.base import Issue, NewIssue, StatusCategory
-from worker.tracker.document import document, paragraph
 from worker.tracker.fake import FakeTracker
 
 FILLED_HAVE = """\
@@ -161,7 +162,7 @@ def resolved_with_followup(services: Services, tracker: FakeTracker) -> tuple[Re
     return recovery, task
 
 
-def current(services: Services, recovery: Recovery) -> tuple[Recovery, fstore.Followup | None]:
+def current(services: Services, recovery: Recovery) -> tuple[Recovery, Followup | None]:
     with services.store.transaction() as conn:
         now = recoveries.get(conn, recovery.id)
         followup = fstore.get(conn, recovery.id)
@@ -189,10 +190,10 @@ def test_resolution_creates_one_linked_followup(
     assert alerts.sent == []
     assert tracker.comment_log.get(recovery.jira_key or "", []) == []
     now, followup = current(services, recovery)
-    assert now.state == recoveries.RESOLVED
+    assert now.state == RESOLVED
     assert now.resolved_at == clock.now()
     assert followup is not None
-    assert (followup.state, followup.jira_key) == (fstore.CREATED, task.key)
+    assert (followup.state, followup.jira_key) == (CREATED, task.key)
 
 
 def test_resolution_while_the_worker_was_down_counts_from_jira(
@@ -218,7 +219,7 @@ def test_lost_create_answer_is_found_by_label(
         plan_followups_once(services)
     _, followup = current(services, recovery)
     assert followup is not None
-    assert followup.state == fstore.PLANNED
+    assert followup.state == PLANNED
 
     clock.advance(timedelta(minutes=1))
     assert plan_followups_once(services) == 1
@@ -227,7 +228,7 @@ def test_lost_create_answer_is_found_by_label(
     assert tracker.calls["find_by_label"] == 1
     _, followup = current(services, recovery)
     assert followup is not None
-    assert (followup.state, followup.jira_key) == (fstore.CREATED, task.key)
+    assert (followup.state, followup.jira_key) == (CREATED, task.key)
     assert tracker.links == [("Relates", recovery.jira_key, task.key)]
 
 
@@ -361,10 +362,10 @@ def test_reopen_holds_the_followup_and_resolution_resumes_it(
     assert "followup-on-hold" in held.labels
     assert "is on hold" in tracker.comment_log[task.key][0].body
     now, followup = current(services, recovery)
-    assert (now.state, now.reopen_count, now.severity) == (recoveries.OPEN, 1, "sev2")
+    assert (now.state, now.reopen_count, now.severity) == (OPEN, 1, "sev2")
     assert now.resolved_at is None
     assert followup is not None
-    assert followup.state == fstore.ON_HOLD
+    assert followup.state == ON_HOLD
 
     clock.advance(timedelta(days=3))
     resolve(services, tracker, recovery)
@@ -375,7 +376,7 @@ def test_reopen_holds_the_followup_and_resolution_resumes_it(
     assert len(followups_in(tracker)) == 1
     _, followup = current(services, recovery)
     assert followup is not None
-    assert (followup.state, followup.due) == (fstore.CREATED, date(2026, 4, 6))
+    assert (followup.state, followup.due) == (CREATED, date(2026, 4, 6))
 
 
 def test_second_reopen_raises_severity(services: Services, tracker: FakeTracker) -> None:
@@ -424,7 +425,7 @@ def test_reopen_can_cancel_and_a_new_resolution_plans_anew(
     assert "cancelled" in tracker.comment_log[first.key][0].body
     _, followup = current(services, recovery)
     assert followup is not None
-    assert followup.state == fstore.CANCELLED
+    assert followup.state == CANCELLED
 
     assert check_followups_once(services) == 0  # a cancelled task does not close the recovery
     clock.advance(timedelta(days=1))
@@ -447,9 +448,9 @@ def test_done_followup_closes_the_recovery(
     tracker.transition(task.key, StatusCategory.DONE)
     assert check_followups_once(services) == 1
     now, followup = current(services, recovery)
-    assert now.state == recoveries.CLOSED
+    assert now.state == CLOSED
     assert followup is not None
-    assert followup.state == fstore.DONE
+    assert followup.state == DONE
     assert followup.done_at == clock.now()
     assert check_followups_once(services) == 0
 
@@ -468,7 +469,7 @@ def test_a_recovery_reopened_after_its_followup_is_done_gets_a_new_one(
     plan_followups_once(services)
     assert tracker.issues[first.key].status_category == StatusCategory.DONE  # left as it was
     now, _ = current(services, recovery)
-    assert now.state == recoveries.OPEN
+    assert now.state == OPEN
 
     clock.advance(timedelta(days=2))
     resolve(services, tracker, recovery)
@@ -478,7 +479,7 @@ def test_a_recovery_reopened_after_its_followup_is_done_gets_a_new_one(
     assert followup_label(recovery, 1) in second[0].labels
     _, followup = current(services, recovery)
     assert followup is not None
-    assert (followup.state, followup.jira_key) == (fstore.CREATED, second[0].key)
+    assert (followup.state, followup.jira_key) == (CREATED, second[0].key)
     plan_followups_once(services)
     assert len(followups_in(tracker)) == 2
 

@@ -19,9 +19,11 @@ from worker.clock import FrozenClock
 from worker.core import decision
 from worker.core.decision import Decision
 from worker.core.sla import evaluate
+from worker.domain.events import EventKind
+from worker.domain.mail import ParsedMail
+from worker.domain.recovery import CLOSED, OPEN, RESOLVED
 from worker.errors import StoreError
 from worker.mail.maildir import MaildirInbox
-from worker.mail.model import ParsedMail
 from worker.mail.parse import MAX_DELIMITER_LINES, MAX_MESSAGE_BYTES
 from worker.metrics import Metrics
 from worker.settings import (
@@ -38,7 +40,6 @@ from worker.steps.intake import Incoming, handle_batch, handle_message, poll_mai
 from worker.store import Store, cursors, events, followups, recoveries, replies
 from worker.store import messages as message_store
 from worker.store.cursors import Cursor
-from worker.store.events import EventKind
 from worker.store.schema import messages
 
 DEMO = REPO / "worker" / "demo" / "mails"
@@ -618,9 +619,9 @@ def reply_after(services: Services, state: str, body: str) -> list[EventKind]:
     assert first.recovery_id is not None
     with services.store.transaction() as conn:
         recoveries.mark_open(conn, first.recovery_id, "SUP-1")
-        if state != recoveries.OPEN:
+        if state != OPEN:
             followups.resolve_recovery(conn, first.recovery_id, services.clock.now())
-        if state == recoveries.CLOSED:
+        if state == CLOSED:
             followups.close_recovery(conn, first.recovery_id)
     reply = raw_mail(body, mid="b@x", extra="In-Reply-To: <a@x>\r\n")
     assert handle_message(services, Incoming("in", reply)).decision == decision.THREAD
@@ -631,10 +632,10 @@ def reply_after(services: Services, state: str, body: str) -> list[EventKind]:
 @pytest.mark.parametrize(
     ("state", "body", "asked"),
     [
-        (recoveries.RESOLVED, AGAIN, True),
-        (recoveries.CLOSED, AGAIN, True),  # after the follow-up was done
-        (recoveries.RESOLVED, "Thanks, it works now. Have a nice day.", False),
-        (recoveries.OPEN, AGAIN, False),  # nothing to reopen: the clocks run already
+        (RESOLVED, AGAIN, True),
+        (CLOSED, AGAIN, True),  # after the follow-up was done
+        (RESOLVED, "Thanks, it works now. Have a nice day.", False),
+        (OPEN, AGAIN, False),  # nothing to reopen: the clocks run already
     ],
 )
 def test_a_complaint_after_resolution_asks_for_a_reopen(
@@ -652,7 +653,7 @@ def test_reopen_on_complaint_can_be_turned_off(store: Store, clock: FrozenClock)
         jira=JiraSettings(reopen_on_complaint=False),
     )
     services = Services(settings=settings, clock=clock, store=store, metrics=Metrics())
-    assert EventKind.REOPEN_ASKED not in reply_after(services, recoveries.RESOLVED, AGAIN)
+    assert EventKind.REOPEN_ASKED not in reply_after(services, RESOLVED, AGAIN)
 
 
 def test_every_corpus_mail_through_the_intake(services: Services, maildir: MaildirInbox) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from tests.support.dovecot import Dovecot, make_message, plain_settings
 from worker.clock import FrozenClock
+from worker.domain.events import EventKind
 from worker.errors import ConnectionFailed, StoreError
 from worker.mail.imap import ImapInbox
 from worker.metrics import Metrics
@@ -19,7 +20,6 @@ from worker.steps import Services
 from worker.steps.intake import poll_imap_once
 from worker.store import Store, cursors, events, recoveries
 from worker.store import messages as message_store
-from worker.store.events import EventKind
 from worker.store.schema import messages
 
 ANGRY = "This is unacceptable, the portal is still not working."

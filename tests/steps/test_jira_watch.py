@@ -15,6 +15,10 @@ from tests.tracker.conftest import jira_tracker, user_id
 from worker.clock import FrozenClock
 from worker.core.followup import followup_label
 from worker.core.playbook import stage_label
+from worker.domain.document import document, paragraph
+from worker.domain.events import EventKind
+from worker.domain.issue import Comment, Issue, NewIssue, StatusCategory
+from worker.domain.recovery import Recovery, idempotency_key
 from worker.errors import RateLimited, ServerUnavailable
 from worker.metrics import Metrics
 from worker.sandbox import Dialect, RunningSandbox
@@ -22,9 +26,7 @@ from worker.settings import JiraSettings, Settings
 from worker.steps import Services
 from worker.steps.jira_watch import CommentVerdict, watch_jira_once
 from worker.store import Store, events, followups, recoveries
-from worker.store.events import EventKind
-from worker.tracker.base import Comment, Issue, NewIssue, StatusCategory, Tracker
-from worker.tracker.document import document, paragraph
+from worker.tracker.base import Tracker
 
 
 @pytest.fixture(params=["cloud", "datacenter"])
@@ -55,7 +57,7 @@ def ops_issue(services: Services, **fields: object) -> str:
     return tracker_of(services).create_issue(issue).key
 
 
-def pending(services: Services) -> list[recoveries.Recovery]:
+def pending(services: Services) -> list[Recovery]:
     with services.store.transaction() as conn:
         return recoveries.pending(conn)
 
@@ -193,7 +195,7 @@ def test_only_the_workers_own_label_shapes_hide_an_issue(
     services: Services, clock: FrozenClock
 ) -> None:
     """A customer's `rw-billing` label is theirs; the worker's marker labels hide its tickets."""
-    recovery = recoveries.idempotency_key("mail:imap:INBOX:7")
+    recovery = idempotency_key("mail:imap:INBOX:7")
     followup = followup_label(make_recovery(idempotency_key=recovery))
     for label in (recovery, stage_label(recovery, "have"), followup):
         ops_issue(services, labels=("complaint", label))

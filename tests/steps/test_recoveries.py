@@ -8,6 +8,11 @@ import pytest
 from structlog.testing import capture_logs
 
 from worker.clock import FrozenClock
+from worker.domain.document import Document
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.issue import NewIssue
+from worker.domain.mail import AttachmentInfo
+from worker.domain.recovery import GAVE_UP, OPEN, PENDING
 from worker.errors import (
     Interrupted,
     OutcomeUnknown,
@@ -15,7 +20,6 @@ from worker.errors import (
     RequestRejected,
     ServerUnavailable,
 )
-from worker.mail.model import AttachmentInfo
 from worker.metrics import Metrics
 from worker.settings import JiraSettings, Settings
 from worker.steps import Services
@@ -26,10 +30,7 @@ from worker.steps.recoveries import (
 )
 from worker.steps.replies import post_replies_once, reply_marker
 from worker.store import Store, events, ledger, recoveries, replies
-from worker.store.events import EventKind
 from worker.supervisor import Step, Supervisor
-from worker.tracker.base import NewIssue
-from worker.tracker.document import Document
 from worker.tracker.fake import FakeTracker
 
 
@@ -280,7 +281,7 @@ def raise_to(services: Services, rid: int, severity: str, source: str) -> None:
         assert recoveries.raise_severity(conn, rid, severity)
         events.record(
             conn,
-            events.RecoveryEvent(rid, EventKind.SEVERITY_RAISED, services.clock.now(), source,
+            RecoveryEvent(rid, EventKind.SEVERITY_RAISED, services.clock.now(), source,
                                  {"to": severity}),
             services.clock.now(),
         )  # fmt: skip
@@ -332,12 +333,12 @@ def test_refused_recoveries_are_given_up_and_make_way(
             assert open_recoveries_once(services, limit=3) == 0
     assert [e["recovery_id"] for e in logs if e["event"] == "recovery.given_up"] == refused
     with services.store.transaction() as conn:
-        assert {recoveries.get(conn, rid).state for rid in refused} == {recoveries.GAVE_UP}  # type: ignore[union-attr]
+        assert {recoveries.get(conn, rid).state for rid in refused} == {GAVE_UP}  # type: ignore[union-attr]
         assert recoveries.pending(conn) == []
     good = add_recovery(services, "mail:<good@x>", severity="sev1")
     assert open_recoveries_once(services, limit=3) == 1
     with services.store.transaction() as conn:
-        assert recoveries.get(conn, good).state == recoveries.OPEN  # type: ignore[union-attr]
+        assert recoveries.get(conn, good).state == OPEN  # type: ignore[union-attr]
     assert fake.calls["create_issue"] == 3 * MAX_ATTEMPTS + 1
 
 
@@ -362,7 +363,7 @@ def test_only_refusals_count_towards_giving_up(services: Services, fake: FakeTra
     assert open_recoveries_once(services) == 0
     assert open_recoveries_once(services) == 1
     with services.store.transaction() as conn:
-        assert recoveries.get(conn, rid).state == recoveries.OPEN  # type: ignore[union-attr]
+        assert recoveries.get(conn, rid).state == OPEN  # type: ignore[union-attr]
 
 
 def test_subtasks_refused_every_time_do_not_keep_the_recovery_from_opening(
@@ -413,7 +414,7 @@ def test_a_throttled_open_is_raised_to_the_supervisor_after_saving_progress(
         "recovery.open_deferred",
     ]
     with services.store.transaction() as conn:
-        assert recoveries.get(conn, first).state == recoveries.OPEN  # type: ignore[union-attr]
+        assert recoveries.get(conn, first).state == OPEN  # type: ignore[union-attr]
 
 
 def test_a_flicker_after_progress_ends_the_pass_without_failing_the_step(
@@ -489,8 +490,8 @@ def test_a_stop_request_ends_the_open_pass_after_the_recovery_in_hand(
     assert open_recoveries_once(services) == 1
     assert fake.calls["create_issues"] == 1
     with services.store.transaction() as conn:
-        assert recoveries.get(conn, first).state == recoveries.OPEN  # type: ignore[union-attr]
-        assert recoveries.get(conn, second).state == recoveries.PENDING  # type: ignore[union-attr]
+        assert recoveries.get(conn, first).state == OPEN  # type: ignore[union-attr]
+        assert recoveries.get(conn, second).state == PENDING  # type: ignore[union-attr]
 
 
 def test_a_stop_request_ends_the_reply_pass_after_the_comment_in_hand(

@@ -24,8 +24,12 @@ from tests.conftest import REPO
 from tests.sandbox.conftest import checked_sandbox
 from tests.tracker.conftest import jira_tracker, no_sleep_retry
 from worker.clock import FrozenClock
+from worker.domain.document import Document
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.issue import NewIssue
+from worker.domain.mail import AttachmentInfo
+from worker.domain.recovery import OPEN
 from worker.errors import OutcomeUnknown
-from worker.mail.model import AttachmentInfo
 from worker.metrics import Metrics
 from worker.sandbox import Dialect, RunningSandbox
 from worker.settings import JiraSettings, Settings
@@ -36,10 +40,7 @@ from worker.steps.recoveries import (
 )
 from worker.steps.replies import post_replies_once, reply_marker
 from worker.store import Store, events, recoveries, replies
-from worker.store.events import EventKind, RecoveryEvent
 from worker.tracker import markup
-from worker.tracker.base import NewIssue
-from worker.tracker.document import Document
 from worker.tracker.jira import JiraTracker
 
 HOSTILE_SUMMARY = 'Export "broken" {code}x{code} [~admin] || AND labels = x \\ OR'
@@ -297,7 +298,7 @@ def test_refused_source_link_still_opens_the_recovery(
     with services.store.transaction() as conn:
         recovery = recoveries.get(conn, rid)
         assert recovery is not None
-        assert (recovery.state, recovery.jira_key) == (recoveries.OPEN, "SUP-1")
+        assert (recovery.state, recovery.jira_key) == (OPEN, "SUP-1")
         assert [e.kind for e in events.for_recovery(conn, rid)] == [EventKind.OPENED]
         replies.add(conn, message_key="imap:INBOX:9", recovery_id=rid, author="jane@acme.example",
                     author_name="Jane", sent_at=services.clock.now(), text="Any news?",

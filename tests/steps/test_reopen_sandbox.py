@@ -11,6 +11,9 @@ from structlog.testing import capture_logs
 from tests.sandbox.conftest import checked_sandbox
 from tests.tracker.conftest import jira_tracker
 from worker.clock import FrozenClock
+from worker.domain.document import document, paragraph
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.issue import Comment, Issue, NewIssue, StatusCategory
 from worker.errors import RateLimited
 from worker.metrics import Metrics
 from worker.sandbox import Dialect, RunningSandbox
@@ -23,9 +26,6 @@ from worker.steps.jira_watch import CommentVerdict, watch_jira_once
 from worker.steps.recoveries import open_recoveries_once
 from worker.steps.reopen import reopen_recoveries_once
 from worker.store import Store, events, recoveries
-from worker.store.events import EventKind, RecoveryEvent
-from worker.tracker.base import Comment, Issue, NewIssue, StatusCategory
-from worker.tracker.document import document, paragraph
 
 
 @pytest.fixture(params=["cloud", "datacenter"])

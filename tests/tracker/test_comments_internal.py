@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from tests.tracker.conftest import jira_tracker
 from worker.clock import FrozenClock
+from worker.domain.document import Document, Mention, Paragraph, Text
+from worker.domain.issue import NewIssue
 from worker.sandbox import RunningSandbox
 from worker.tracker import markup
-from worker.tracker.base import NewIssue
-from worker.tracker.document import Document, Mention, Paragraph, Text
 
 
 def test_comments_are_kept_from_the_customer(sandbox: RunningSandbox, clock: FrozenClock) -> None:

@@ -14,10 +14,10 @@ import pytest
 from tests.sandbox.conftest import checked_sandbox
 from tests.tracker.conftest import DIALECTS, jira_tracker
 from worker.clock import FrozenClock
+from worker.domain.document import document, paragraph
+from worker.domain.issue import NewIssue, StatusCategory
 from worker.retry import RetryPolicy
 from worker.sandbox import RunningSandbox
-from worker.tracker.base import NewIssue, StatusCategory
-from worker.tracker.document import document, paragraph
 from worker.tracker.jira import JiraTracker
 
 #: Shorter than the injected latency, so the answer comes after the client gave up.

@@ -18,6 +18,8 @@ import responses
 from tests.support.jira_contract import check_request, check_response
 from tests.tracker.conftest import no_sleep_retry
 from worker.clock import FrozenClock
+from worker.domain.document import Quote, document, paragraph
+from worker.domain.issue import Dialect, NewIssue
 from worker.errors import (
     AuthenticationFailed,
     ConnectionFailed,
@@ -26,8 +28,6 @@ from worker.errors import (
     RateLimited,
     RequestRejected,
 )
-from worker.tracker.base import Dialect, NewIssue
-from worker.tracker.document import Quote, document, paragraph
 from worker.tracker.jira import JiraTracker
 
 BASE = "https://jira.example.test"

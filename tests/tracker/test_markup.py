@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.tracker import markup
-from worker.tracker.document import (
+from worker.domain.document import (
     BulletList,
     Document,
     Heading,
@@ -21,6 +20,7 @@ from worker.tracker.document import (
     document,
     paragraph,
 )
+from worker.tracker import markup
 
 HOSTILE = [
     "{code}rm -rf /{code}",

@@ -12,6 +12,8 @@ from structlog.testing import capture_logs
 
 from tests.tracker.conftest import jira_tracker
 from worker.clock import FrozenClock
+from worker.domain.document import document, paragraph
+from worker.domain.issue import NewIssue
 from worker.errors import (
     ConnectionFailed,
     Interrupted,
@@ -22,8 +24,6 @@ from worker.errors import (
 )
 from worker.retry import RetryPolicy, backoff, parse_retry_after
 from worker.sandbox import RunningSandbox
-from worker.tracker.base import NewIssue
-from worker.tracker.document import document, paragraph
 
 
 class Flaky:

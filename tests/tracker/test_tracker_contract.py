@@ -7,10 +7,11 @@ from datetime import date
 import pytest
 
 from tests.tracker.conftest import user_id
+from worker.domain.document import Quote, document, paragraph
+from worker.domain.issue import CreateFailed, IssueRef, NewIssue, StatusCategory
 from worker.errors import NotFound, RequestRejected
 from worker.tracker import jql
-from worker.tracker.base import CreateFailed, IssueRef, NewIssue, StatusCategory, Tracker
-from worker.tracker.document import Quote, document, paragraph
+from worker.tracker.base import Tracker
 
 
 def new(summary: str = "Export failed again", **fields: object) -> NewIssue:

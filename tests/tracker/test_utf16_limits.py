@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from worker.domain.document import Document, Paragraph, Text, cut_to_units, utf16_units
 from worker.tracker import markup
-from worker.tracker.document import Document, Paragraph, Text, cut_to_units, utf16_units
 
 EMOJI = "\U0001f620"  # one code point, two UTF-16 units
 

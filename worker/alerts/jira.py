@@ -8,11 +8,11 @@ answer, and again before any later attempt at the same alert.
 from __future__ import annotations
 
 from worker.core.alerting import Alert, AlertKind
+from worker.domain.document import Document, Inline, Mention, Paragraph, Text, paragraph
 from worker.errors import NotFound, OutcomeUnknown
 from worker.outbox import Outbox, Write, marker
 from worker.tracker import Tracker
 from worker.tracker.base import find_marked_comment
-from worker.tracker.document import Document, Inline, Mention, Paragraph, Text, paragraph
 
 
 def alert_marker(alert: Alert) -> str:

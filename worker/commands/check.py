@@ -19,13 +19,13 @@ from worker.clock import SystemClock
 from worker.commands import add_config_option
 from worker.core.detection import load_signals
 from worker.core.playbook import parse_playbook
+from worker.domain.issue import CheckItem
 from worker.errors import ConfigurationError, WorkerError
 from worker.logs import configure_logging, redact, register_secrets
 from worker.mail.imap import ImapInbox
 from worker.retry import RetryPolicy
 from worker.settings import Settings, load_settings
 from worker.store import Store
-from worker.tracker.base import CheckItem
 from worker.tracker.jira import JiraTracker
 
 OK, FAILED, SKIPPED = "ok", "FAILED", "skipped"

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from worker.core.auth import authenticated
 from worker.core.detection import Assessment, Detector
-from worker.mail.auth import authenticated
-from worker.mail.model import ParsedMail
-from worker.mail.noise import OWN_ADDRESS, noise_reason
+from worker.core.noise import OWN_ADDRESS, noise_reason
+from worker.domain.mail import ParsedMail
 
 RECOVERY = "recovery"
 THREAD = "thread"

@@ -21,9 +21,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from worker.core.noise import sender_matches
+from worker.domain.mail import ParsedMail
 from worker.errors import ConfigurationError
-from worker.mail.model import ParsedMail
-from worker.mail.noise import sender_matches
 
 SEVERITIES = ("sev1", "sev2", "sev3")  # sev1 is the worst
 #: Characters of a mail's new text that are classified; a complaint says so early.

@@ -12,10 +12,11 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
-from worker.settings import FollowupSettings, RootCausePart, Settings
-from worker.store.recoveries import Recovery
-from worker.tracker.base import Issue, NewIssue
-from worker.tracker.document import Block, Heading, Quote, bullets, document, paragraph
+from worker.core.options import FollowupOptions, Options
+from worker.domain.document import Block, Heading, Quote, bullets, document, paragraph
+from worker.domain.followup import ROOT_CAUSE_HEADINGS, RootCausePart
+from worker.domain.issue import Issue, NewIssue
+from worker.domain.recovery import Recovery
 
 #: The parts of a root-cause analysis, in the order a reader expects them.
 ROOT_CAUSE_PARTS: tuple[RootCausePart, ...] = (
@@ -65,7 +66,7 @@ def followup_label(recovery: Recovery, round_: int = 0) -> str:
     return f"rw-fu-{digest}"
 
 
-def due_date(recovery: Recovery, resolved_at: datetime, settings: FollowupSettings) -> date:
+def due_date(recovery: Recovery, resolved_at: datetime, settings: FollowupOptions) -> date:
     """The follow-up's due date: the resolution day plus the days configured for the severity."""
     by_severity = {str(sev): days for sev, days in settings.due_after_days.items()}
     days = by_severity[recovery.severity]  # the settings hold every severity
@@ -76,7 +77,7 @@ def plan_followup(
     recovery: Recovery,
     parent: Issue,
     have: Issue | None,
-    settings: Settings,
+    settings: Options,
     now: datetime,
     *,
     round_: int = 0,
@@ -153,7 +154,7 @@ def plan_followup(
 def root_cause_gaps(
     have: Issue | None,
     fields: Mapping[str, str],
-    settings: FollowupSettings,
+    settings: FollowupOptions,
 ) -> list[str]:
     """Names of the root-cause parts that are not written down, in their usual order.
 
@@ -167,7 +168,7 @@ def root_cause_gaps(
 def root_cause(
     have: Issue | None,
     fields: Mapping[str, str],
-    settings: FollowupSettings,
+    settings: FollowupOptions,
 ) -> dict[RootCausePart, str]:
     """Each written root-cause part: from its configured custom field, else from the HAVE text."""
     from_text = parse_sections(have.description if have else "", settings)
@@ -182,7 +183,7 @@ def root_cause(
     return result
 
 
-def parse_sections(text: str, settings: FollowupSettings) -> dict[RootCausePart, str]:
+def parse_sections(text: str, settings: FollowupOptions) -> dict[RootCausePart, str]:
     """Labelled sections of a HAVE subtask's plain text, each with what is written under it.
 
     A section opens with a line starting with one of its labels ("Fix:", "h3. Fix",
@@ -214,12 +215,11 @@ def parse_sections(text: str, settings: FollowupSettings) -> dict[RootCausePart,
     return result
 
 
-def _labels(settings: FollowupSettings) -> list[tuple[re.Pattern[str], RootCausePart | None]]:
+def _labels(settings: FollowupOptions) -> list[tuple[re.Pattern[str], RootCausePart | None]]:
     """A pattern per label, longest first so "the fix" wins over "fix"."""
-    defaults = FollowupSettings().root_cause_headings
     pairs: list[tuple[str, RootCausePart | None]] = []
     for part in ROOT_CAUSE_PARTS:
-        labels = settings.root_cause_headings.get(part) or defaults[part]
+        labels = settings.root_cause_headings.get(part) or ROOT_CAUSE_HEADINGS[part]
         pairs += [(label, part) for label in labels]
     pairs += [(label, None) for label in OTHER_SECTIONS]
     pairs.sort(key=lambda pair: len(pair[0]), reverse=True)

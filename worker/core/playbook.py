@@ -13,11 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from worker.errors import ConfigurationError
-from worker.settings import JiraSettings, Settings
-from worker.store.recoveries import Recovery
-from worker.tracker.base import NewIssue
-from worker.tracker.document import (
+from worker.core.options import Options, TicketOptions
+from worker.domain.document import (
     Block,
     BulletList,
     Document,
@@ -30,6 +27,9 @@ from worker.tracker.document import (
     cut_to_units,
     paragraph,
 )
+from worker.domain.issue import NewIssue
+from worker.domain.recovery import Recovery
+from worker.errors import ConfigurationError
 
 #: The three subtasks, in the order they are created.
 STAGES = ("know", "have", "do")
@@ -123,7 +123,7 @@ def duration_text(span: timedelta) -> str:
     return " ".join(parts) or "no time"
 
 
-def promised_cadence(severity: str, settings: Settings) -> str:
+def promised_cadence(severity: str, settings: Options) -> str:
     """The update rhythm promised to the client for this severity, from the SLA policy."""
     policy = next((p for sev, p in settings.sla.policies.items() if sev == severity), None)
     if policy is None:
@@ -142,7 +142,7 @@ def client_domain(client: str) -> str:
     return address.rpartition("@")[2].lower() if "@" in address else ""
 
 
-def point_of_contact(recovery: Recovery, jira: JiraSettings) -> str | None:
+def point_of_contact(recovery: Recovery, jira: TicketOptions) -> str | None:
     """Who owns the recovery: the source's assignee, else the client domain's owner, else the
     default owner; None leaves the ticket unassigned."""
     if recovery.owner:
@@ -156,7 +156,7 @@ def point_of_contact(recovery: Recovery, jira: JiraSettings) -> str | None:
     return jira.default_owner or None
 
 
-def priority_for(jira: JiraSettings, severity: str) -> str | None:
+def priority_for(jira: TicketOptions, severity: str) -> str | None:
     """The Jira priority configured for a severity, if any."""
     return next((name for sev, name in jira.priorities.items() if sev == severity), None)
 
@@ -171,7 +171,7 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown time"
 
 
-def describe(recovery: Recovery, settings: Settings, owner: str | None) -> Document:
+def describe(recovery: Recovery, settings: Options, owner: str | None) -> Document:
     """The recovery ticket's description: client, source, severity, reasons, cadence."""
     blocks: list[Block] = [
         Heading("Complaint"),
@@ -222,7 +222,7 @@ def stage_label(idempotency_key: str, stage: str) -> str:
 
 def plan_recovery(
     recovery: Recovery,
-    settings: Settings,
+    settings: Options,
     now: datetime,
     *,
     playbook: Playbook,

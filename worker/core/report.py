@@ -19,9 +19,9 @@ from typing import Any
 
 from worker.core.calendar import BusinessCalendar
 from worker.core.sla import Clock, ClockKind, ClockState, Policy, evaluate
-from worker.store.events import EventKind, RecoveryEvent
-from worker.store.followups import CANCELLED, CREATED, DONE, ON_HOLD, Followup
-from worker.store.recoveries import GAVE_UP, Recovery
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.followup import CANCELLED, CREATED, DONE, ON_HOLD, Followup
+from worker.domain.recovery import GAVE_UP, Recovery
 
 NO_RECOVERIES = "no recoveries yet"
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from worker.core.calendar import BusinessCalendar
-from worker.store.events import EventKind, RecoveryEvent
+from worker.domain.events import EventKind, RecoveryEvent
 
 
 class ClockKind(StrEnum):

@@ -25,10 +25,10 @@ from importlib import resources
 from worker.app import Worker
 from worker.clock import FrozenClock
 from worker.demo.team import TeamDesk
+from worker.domain.document import Heading, document, paragraph
+from worker.domain.events import EventKind
 from worker.store import events, recoveries
-from worker.store.events import EventKind
 from worker.tracker import Issue, StatusCategory, Tracker
-from worker.tracker.document import Heading, document, paragraph
 from worker.tracker.jql import all_of, eq
 
 TICK = timedelta(minutes=5)

@@ -6,8 +6,8 @@ from typing import Any
 
 import jira
 
+from worker.domain.document import Document
 from worker.sandbox import RunningSandbox
-from worker.tracker.document import Document
 from worker.tracker.markup import to_adf, to_wiki
 
 

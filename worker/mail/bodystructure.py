@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from worker.mail.model import AttachmentInfo
+from worker.domain.mail import AttachmentInfo
 
 #: More text parts than this in one mail is abuse, not correspondence.
 MAX_TEXT_PARTS = 16

@@ -29,6 +29,7 @@ from imapclient import IMAPClient, SocketTimeout
 from imapclient import exceptions as imap_errors
 
 from worker.clock import Clock, SystemClock
+from worker.domain.mail import AttachmentInfo
 from worker.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -40,7 +41,6 @@ from worker.errors import (
 )
 from worker.logs import get_logger
 from worker.mail import bodystructure
-from worker.mail.model import AttachmentInfo
 from worker.mail.oauth2 import TokenProvider, token_provider
 from worker.settings import ImapSettings
 from worker.supervisor import backoff_delay

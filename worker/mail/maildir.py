@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from worker.domain.mail import AttachmentInfo
 from worker.errors import ConnectionFailed
-from worker.mail.model import AttachmentInfo
 from worker.mail.parse import MAX_MESSAGE_BYTES
 
 

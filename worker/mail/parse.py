@@ -17,9 +17,9 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
+from worker.domain.mail import Address, AttachmentInfo, ParsedMail
 from worker.errors import MessageUnparseable
 from worker.mail.html import html_to_text
-from worker.mail.model import Address, AttachmentInfo, ParsedMail
 from worker.mail.quotes import split_reply
 
 #: Deepest nesting of parts read; below it parts are ignored (recorded as a defect).

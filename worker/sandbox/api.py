@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from worker.clock import Clock
+from worker.domain.document import utf16_units
 from worker.sandbox import jql
 from worker.sandbox.faults import Faults
 from worker.sandbox.render import Renderer, adf_text, is_adf, jira_time
@@ -35,7 +36,6 @@ from worker.sandbox.state import (
     status_by_id,
     user_by_account,
 )
-from worker.tracker.document import utf16_units
 
 BULK_LIMIT = 50
 SUMMARY_LIMIT = 255

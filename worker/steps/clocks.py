@@ -30,6 +30,9 @@ from worker.core.alerting import AlertKind, Rules, Subject, due_alerts, next_che
 from worker.core.calendar import WEEKDAY_NAMES, BusinessCalendar, holiday_dates, parse_hours
 from worker.core.promises import find_promise
 from worker.core.sla import ClockState, Policy, evaluate
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.issue import Comment, Issue, StatusCategory
+from worker.domain.recovery import OPEN, RESOLVED, Recovery
 from worker.errors import (
     ConfigurationError,
     Interrupted,
@@ -41,16 +44,15 @@ from worker.settings import Settings, SlaSettings
 from worker.steps import Services
 from worker.store import alerts as ledger
 from worker.store import events, recoveries
-from worker.store.events import EventKind, RecoveryEvent
 from worker.store.schema import jira_cursors, replies, source_cursors
 from worker.tracker import jql
-from worker.tracker.base import Comment, Issue, StatusCategory, Tracker
+from worker.tracker.base import Tracker
 
 log = get_logger()
 
 ALWAYS = "24x7"
 #: Recoveries the sweep looks at: open ones, and resolved ones (a reopen must be noticed).
-SWEPT_STATES = (recoveries.OPEN, recoveries.RESOLVED)
+SWEPT_STATES = (OPEN, RESOLVED)
 CURSOR = "sla:recoveries"
 #: When a Jira update of the sweep failed: look again this soon.
 JIRA_RETRY = timedelta(minutes=1)
@@ -386,7 +388,7 @@ def _sync_issue(
     services: Services,
     tracker: Tracker,
     *,
-    recovery: recoveries.Recovery,
+    recovery: Recovery,
     issue: Issue,
     since: datetime,
     now: datetime,

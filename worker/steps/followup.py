@@ -17,6 +17,11 @@ from worker.alerts.base import Channel, alert_payload
 from worker.core.alerting import Alert, AlertKind, Subject
 from worker.core.followup import due_date, followup_label, plan_followup, root_cause_gaps
 from worker.core.sla import ClockKind
+from worker.domain.document import Document, Inline, Mention, bullets, document, paragraph
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.followup import CANCELLED, CREATED, DONE, ON_HOLD, PLANNED, Followup
+from worker.domain.issue import Issue, NewIssue, StatusCategory
+from worker.domain.recovery import Recovery
 from worker.errors import (
     PermanentError,
 )
@@ -27,10 +32,7 @@ from worker.steps.clocks import channels_from
 from worker.store import alerts as alert_store
 from worker.store import events, ledger, recoveries
 from worker.store import followups as store
-from worker.store.events import EventKind, RecoveryEvent
-from worker.store.recoveries import Recovery
-from worker.tracker.base import Issue, NewIssue, StatusCategory, Tracker, find_marked_comment
-from worker.tracker.document import Document, Inline, Mention, bullets, document, paragraph
+from worker.tracker.base import Tracker, find_marked_comment
 
 log = get_logger()
 
@@ -213,12 +215,12 @@ def _on_resolved(
 
     # A done follow-up followed by a new resolution means the client came back after the
     # touchpoint (a reopen always comes between): that resolution earns a touchpoint of its own.
-    if followup is None or followup.state in (store.PLANNED, store.CANCELLED, store.DONE):
+    if followup is None or followup.state in (PLANNED, CANCELLED, DONE):
         key = _create_followup(
             services, tracker, recovery, followup, parent=parent, have=have, event=event, gaps=gaps
         )
         change = "created"
-    elif followup.state == store.ON_HOLD and followup.jira_key:
+    elif followup.state == ON_HOLD and followup.jira_key:
         key = followup.jira_key
         _resume_followup(services, tracker, recovery, key, recovery_key=recovery_key, event=event)
         change = "resumed"
@@ -259,7 +261,7 @@ def _create_followup(
     services: Services,
     tracker: Tracker,
     recovery: Recovery,
-    followup: store.Followup | None,
+    followup: Followup | None,
     *,
     parent: Issue,
     have: Issue | None,
@@ -268,7 +270,7 @@ def _create_followup(
 ) -> str:
     """Plan, create (exactly once) and link the follow-up task; its key."""
     round_ = 0 if followup is None else followup.round
-    if followup is not None and followup.state in (store.CANCELLED, store.DONE):
+    if followup is not None and followup.state in (CANCELLED, DONE):
         round_ += 1
     now = services.clock.now()
     resolved = replace(recovery, resolved_at=event.at)
@@ -392,9 +394,9 @@ def _on_reopened(
     with services.store.transaction() as conn:
         followup = store.get(conn, recovery.id)
     new_state: str | None = None
-    if followup is not None and followup.state in (store.CREATED, store.PLANNED):
-        new_state = store.ON_HOLD if settings.followup.on_reopen == "hold" else store.CANCELLED
-        if followup.jira_key and new_state == store.ON_HOLD:
+    if followup is not None and followup.state in (CREATED, PLANNED):
+        new_state = ON_HOLD if settings.followup.on_reopen == "hold" else CANCELLED
+        if followup.jira_key and new_state == ON_HOLD:
             tracker.add_labels(followup.jira_key, [settings.followup.hold_label])
             _comment_once(
                 services,
@@ -422,8 +424,8 @@ def _on_reopened(
                 ),
             )
             tracker.transition(followup.jira_key, StatusCategory.DONE)
-        elif new_state == store.ON_HOLD:
-            new_state = store.CANCELLED  # never created: nothing to hold
+        elif new_state == ON_HOLD:
+            new_state = CANCELLED  # never created: nothing to hold
 
     count = recovery.reopen_count + 1
     raised_to = _raised(recovery.severity) if count >= 2 else None
@@ -475,7 +477,7 @@ def check_followups_once(services: Services, alerts: AlertSink | None = None) ->
         return 0
     sink = alerts or default_alerts(services)
     with services.store.transaction() as conn:
-        waiting = store.in_state(conn, store.CREATED)
+        waiting = store.in_state(conn, CREATED)
     changed = 0
     every = services.settings.followup.check_every
     for followup in waiting:
@@ -524,7 +526,7 @@ def _alert_overdue(
     services: Services,
     tracker: Tracker,
     sink: AlertSink,
-    followup: store.Followup,
+    followup: Followup,
     issue: Issue,
 ) -> None:
     with services.store.transaction() as conn:

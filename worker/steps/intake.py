@@ -35,13 +35,15 @@ from worker.core.decision import (
     thread_recovery,
 )
 from worker.core.detection import Detector, load_signals
+from worker.core.noise import OWN_ADDRESS
 from worker.core.promises import find_promise
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.mail import AttachmentInfo, ParsedMail
+from worker.domain.recovery import CLOSED, RESOLVED
 from worker.errors import MessageUnparseable, StoreError
 from worker.logs import get_logger
 from worker.mail.imap import ImapInbox
 from worker.mail.maildir import MaildirInbox
-from worker.mail.model import AttachmentInfo, ParsedMail
-from worker.mail.noise import OWN_ADDRESS
 from worker.mail.parse import content_key, parse_message
 from worker.settings import DetectionSettings
 from worker.steps import Services
@@ -49,7 +51,6 @@ from worker.steps.clocks import sla_setup
 from worker.store import cursors, events, messages, recoveries, replies
 from worker.store.cursors import Cursor
 from worker.store.db import is_store_fault
-from worker.store.events import EventKind, RecoveryEvent
 from worker.store.messages import DecisionRecord
 
 log = get_logger()
@@ -467,7 +468,7 @@ def _ask_reopen(
     worker.steps.reopen, which checks Jira first.
     """
     recovery = recoveries.get(conn, recovery_id)
-    if recovery is not None and recovery.state in (recoveries.RESOLVED, recoveries.CLOSED):
+    if recovery is not None and recovery.state in (RESOLVED, CLOSED):
         events.record(conn, RecoveryEvent(recovery_id, EventKind.REOPEN_ASKED, at, dedupe_key), now)
 
 

@@ -22,14 +22,16 @@ from sqlalchemy import Connection, insert, select, update
 
 from worker.core.detection import Detector, load_signals
 from worker.core.playbook import STAGES
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.issue import Comment, Issue
+from worker.domain.recovery import CLOSED, RESOLVED
 from worker.errors import ConfigurationError, PermanentError, TransientError
 from worker.logs import get_logger
 from worker.steps import Services, end_of_pass
 from worker.store import events, recoveries
-from worker.store.events import EventKind, RecoveryEvent
 from worker.store.schema import jira_cursors, jira_seen
 from worker.tracker import jql
-from worker.tracker.base import Comment, Issue, Tracker
+from worker.tracker.base import Tracker
 
 log = get_logger()
 
@@ -293,7 +295,7 @@ def _record(conn: Connection, signal: Signal, services: Services) -> bool:
             now,
         )
         bound.info("recovery.severity_raised", recovery_id=existing.id, severity=signal.severity)
-    resolved = existing.state in (recoveries.RESOLVED, recoveries.CLOSED)
+    resolved = existing.state in (RESOLVED, CLOSED)
     if resolved and services.settings.jira.reopen_on_complaint:
         # As for a complaint in a resolved recovery's mail thread; the reopen step checks
         # in Jira that the ticket was not resolved after this signal.

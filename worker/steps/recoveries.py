@@ -18,6 +18,9 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from worker.core.playbook import Playbook, parse_playbook, plan_recovery, priority_for
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.issue import CreateFailed, IssueRef, NewIssue
+from worker.domain.recovery import PENDING, Recovery
 from worker.errors import (
     PermanentError,
     RequestRejected,
@@ -27,14 +30,7 @@ from worker.logs import get_logger
 from worker.outbox import Unconfirmed, Write
 from worker.steps import Services, end_of_pass
 from worker.store import events, ledger, recoveries
-from worker.store.events import EventKind, RecoveryEvent
-from worker.store.recoveries import Recovery
-from worker.tracker.base import (
-    CreateFailed,
-    IssueRef,
-    NewIssue,
-    Tracker,
-)
+from worker.tracker.base import Tracker
 
 log = get_logger()
 
@@ -364,7 +360,7 @@ def _awaits_create(recovery: Recovery, create: ledger.Action | None) -> bool:
     given up will have no ticket. Neither holds up the raises after it.
     """
     waiting = create is None or create.state == ledger.INTENT
-    return recovery.state == recoveries.PENDING and waiting
+    return recovery.state == PENDING and waiting
 
 
 def _ticket_key(recovery: Recovery, create: ledger.Action | None) -> str | None:

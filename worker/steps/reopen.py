@@ -8,12 +8,13 @@ steps that already handle a reopen.
 
 from __future__ import annotations
 
+from worker.domain.events import EventKind, RecoveryEvent
+from worker.domain.issue import StatusCategory
 from worker.errors import PermanentError, TransientError
 from worker.logs import get_logger
 from worker.steps import Services, end_of_pass
 from worker.store import events, ledger, recoveries
-from worker.store.events import EventKind, RecoveryEvent
-from worker.tracker.base import StatusCategory, Tracker
+from worker.tracker.base import Tracker
 
 log = get_logger()
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 
+from worker.domain.document import Block, Document, Paragraph, Quote, Text, bullets, paragraph
+from worker.domain.recovery import Recovery
 from worker.errors import PermanentError, TransientError
 from worker.logs import get_logger
 from worker.outbox import Unconfirmed, Write, marker
 from worker.steps import Services, end_of_pass
 from worker.store import ledger, recoveries, replies
-from worker.store.recoveries import Recovery
 from worker.store.replies import Reply
 from worker.tracker.base import Tracker, find_marked_comment
-from worker.tracker.document import Block, Document, Paragraph, Quote, Text, bullets, paragraph
 
 log = get_logger()
 

@@ -9,36 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
-from worker.store.recoveries import CLOSED, OPEN, RESOLVED
+from worker.domain.followup import CREATED, DONE, PLANNED, Followup
+from worker.domain.recovery import CLOSED, OPEN, RESOLVED
 from worker.store.schema import consumers, followups, recoveries
-
-PLANNED = "planned"
-CREATED = "created"
-ON_HOLD = "on_hold"
-CANCELLED = "cancelled"
-DONE = "done"
-
-
-@dataclass(frozen=True, slots=True)
-class Followup:
-    recovery_id: int
-    label: str
-    round: int
-    jira_key: str | None
-    state: str
-    resolved_at: datetime
-    due: date
-    root_cause_gaps: tuple[str, ...]
-    created_at: datetime
-    updated_at: datetime
-    done_at: datetime | None
-    overdue_alerted_at: datetime | None
-    checked_at: datetime | None = None
 
 
 def _from_row(row: RowMapping) -> Followup:

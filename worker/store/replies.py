@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
-from worker.mail.model import AttachmentInfo
+from worker.domain.mail import AttachmentInfo
 from worker.store.schema import recoveries, replies
 
 #: Longest reply text kept for the comment; the client's whole mail stays in the inbox.

@@ -1,6 +1,7 @@
 """The issue tracker side: one interface, a Jira adapter, rich text rendering."""
 
-from worker.tracker.base import (
+from worker.domain.document import Document
+from worker.domain.issue import (
     CheckItem,
     Comment,
     CreateFailed,
@@ -10,9 +11,8 @@ from worker.tracker.base import (
     IssueRef,
     NewIssue,
     StatusCategory,
-    Tracker,
 )
-from worker.tracker.document import Document
+from worker.tracker.base import Tracker
 
 __all__ = [
     "CheckItem",

@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from worker.clock import Clock, SystemClock
-from worker.errors import NotFound, RequestRejected
-from worker.tracker.base import (
+from worker.domain.document import Document, cut_to_units
+from worker.domain.issue import (
     CheckItem,
     Comment,
     CreateFailed,
@@ -26,7 +26,7 @@ from worker.tracker.base import (
     NewIssue,
     StatusCategory,
 )
-from worker.tracker.document import Document, cut_to_units
+from worker.errors import NotFound, RequestRejected
 
 PROJECTS = ("SUP", "OPS")
 ISSUE_TYPES = ("Task", "Bug")

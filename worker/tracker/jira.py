@@ -25,6 +25,18 @@ import requests
 from jira.exceptions import JIRAError
 
 from worker.clock import Clock, SystemClock
+from worker.domain.document import Document, cut_to_units
+from worker.domain.issue import (
+    CheckItem,
+    Comment,
+    CreateFailed,
+    Dialect,
+    FieldChange,
+    Issue,
+    IssueRef,
+    NewIssue,
+    StatusCategory,
+)
 from worker.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -40,18 +52,6 @@ from worker.logs import error_excerpt, get_logger
 from worker.retry import RetryPolicy, parse_retry_after
 from worker.settings import JiraSettings
 from worker.tracker import markup
-from worker.tracker.base import (
-    CheckItem,
-    Comment,
-    CreateFailed,
-    Dialect,
-    FieldChange,
-    Issue,
-    IssueRef,
-    NewIssue,
-    StatusCategory,
-)
-from worker.tracker.document import Document, cut_to_units
 from worker.tracker.jql import all_of, eq
 
 T = TypeVar("T")

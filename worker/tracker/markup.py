@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from worker.tracker.document import (
+from worker.domain.document import (
     Block,
     BulletList,
     Document,

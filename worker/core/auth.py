@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from worker.mail.model import ParsedMail
+from worker.domain.mail import ParsedMail
 
 _PASS = re.compile(r"\b(dkim|dmarc|spf)\s*=\s*pass\b", re.IGNORECASE)
 

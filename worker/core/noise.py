@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from worker.mail.model import ParsedMail
+from worker.domain.mail import ParsedMail
 
 _LIST_HEADERS = (
     "list-id",
