@@ -24,19 +24,16 @@ from worker.steps.followup import (
     check_followups_once,
     plan_followups_once,
 )
-from worker.steps.intake import BATCH, detector_for, poll_imap_once, poll_maildir_once
+from worker.steps.intake import BATCH, poll_imap_once, poll_maildir_once
 from worker.steps.jira_watch import watch_jira_once
-from worker.steps.recoveries import (
-    open_recoveries_once,
-    playbook_for,
-    raise_priorities_once,
-)
+from worker.steps.recoveries import open_recoveries_once, raise_priorities_once
 from worker.steps.reopen import reopen_recoveries_once
 from worker.steps.replies import post_replies_once
 from worker.store import Store
 from worker.supervisor import LoopStatus, Step, Supervisor
 from worker.tracker import Tracker
 from worker.tracker.jira import JiraTracker
+from worker.wiring import detector_for, playbook_for
 
 log = get_logger()
 

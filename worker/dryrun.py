@@ -47,11 +47,11 @@ from worker.logs import configure_logging
 from worker.retry import RetryPolicy
 from worker.settings import Settings
 from worker.steps import Services
-from worker.steps.clocks import channels_from
 from worker.store import Store
 from worker.store.schema import messages
 from worker.tracker.base import Tracker
 from worker.tracker.jira import JiraTracker
+from worker.wiring import channels_from
 
 #: Keys of the issues a dry run pretends to create; never sent to Jira.
 FAKE_PROJECT = "DRYRUN"

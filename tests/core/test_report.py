@@ -25,7 +25,7 @@ from worker.domain.events import EventKind, RecoveryEvent
 from worker.domain.followup import CREATED, DONE, ON_HOLD, Followup
 from worker.domain.recovery import GAVE_UP, OPEN, Recovery
 from worker.settings import SlaSettings
-from worker.steps.clocks import calendars_from, policies_from
+from worker.wiring import calendars_from, policies_from
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)

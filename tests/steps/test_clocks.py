@@ -28,16 +28,12 @@ from worker.errors import (
 from worker.metrics import Metrics
 from worker.settings import AlertSettings, Settings, SlaSettings
 from worker.steps import Services
-from worker.steps.clocks import (
-    calendars_from,
-    is_client_facing,
-    status_events,
-    sweep_clocks_once,
-)
+from worker.steps.clocks import is_client_facing, status_events, sweep_clocks_once
 from worker.store import Store, events, recoveries
 from worker.store import alerts as ledger
 from worker.store.schema import alerts_sent
 from worker.tracker.fake import FakeTracker
+from worker.wiring import calendars_from
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 

@@ -35,12 +35,12 @@ from worker.settings import (
     SlaSettings,
 )
 from worker.steps import Services, intake
-from worker.steps.clocks import sla_setup
 from worker.steps.intake import Incoming, handle_batch, handle_message, poll_maildir_once
 from worker.store import Store, cursors, events, followups, recoveries, replies
 from worker.store import messages as message_store
 from worker.store.cursors import Cursor
 from worker.store.schema import messages
+from worker.wiring import sla_setup
 
 DEMO = REPO / "worker" / "demo" / "mails"
 ANGRY = "This is unacceptable, the portal is still not working."

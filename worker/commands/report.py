@@ -27,12 +27,12 @@ from worker.core.report import (
     to_table,
 )
 from worker.settings import Settings, load_settings, parse_duration
-from worker.steps.clocks import sla_setup
 from worker.store import Store, events, recoveries
 from worker.store import followups as followup_store
 from worker.store.db import LATEST_VERSION
 from worker.store.schema import alerts_sent
 from worker.store.schema import recoveries as recoveries_table
+from worker.wiring import sla_setup
 
 BREACH = str(AlertKind.BREACH)
 

@@ -21,15 +21,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, func, insert, select, update
 
 from worker.alerts.base import Channel, alert_payload
-from worker.alerts.jira import JiraChannel
-from worker.alerts.log import LogChannel
-from worker.alerts.slack import SlackChannel
-from worker.alerts.teams import TeamsChannel
-from worker.alerts.webhook import WebhookChannel
-from worker.core.alerting import AlertKind, Rules, Subject, due_alerts, next_check
-from worker.core.calendar import WEEKDAY_NAMES, BusinessCalendar, holiday_dates, parse_hours
+from worker.core.alerting import AlertKind, Subject, due_alerts, next_check
 from worker.core.promises import find_promise
-from worker.core.sla import ClockState, Policy, evaluate
+from worker.core.sla import ClockState, evaluate
 from worker.domain.events import EventKind, RecoveryEvent
 from worker.domain.issue import Comment, Issue, StatusCategory
 from worker.domain.recovery import OPEN, RESOLVED, Recovery
@@ -40,17 +34,17 @@ from worker.errors import (
     TransientError,
 )
 from worker.logs import get_logger
-from worker.settings import Settings, SlaSettings
+from worker.settings import SlaSettings
 from worker.steps import Services
 from worker.store import alerts as ledger
 from worker.store import events, recoveries
 from worker.store.schema import jira_cursors, replies, source_cursors
 from worker.tracker import jql
 from worker.tracker.base import Tracker
+from worker.wiring import SlaSetup, channels_from, sla_setup
 
 log = get_logger()
 
-ALWAYS = "24x7"
 #: Recoveries the sweep looks at: open ones, and resolved ones (a reopen must be noticed).
 SWEPT_STATES = (OPEN, RESOLVED)
 CURSOR = "sla:recoveries"
@@ -59,102 +53,6 @@ JIRA_RETRY = timedelta(minutes=1)
 
 
 # --- configuration -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SlaSetup:
-    """Policies, calendars and rules read once from the settings."""
-
-    policies: dict[str, Policy]
-    calendars: dict[str, BusinessCalendar]
-    rules: Rules
-    warn_at: float
-
-    def calendar_of(self, severity: str) -> tuple[Policy, BusinessCalendar]:
-        policy = self.policies.get(severity) or self.policies["sev3"]
-        return policy, self.calendars[policy.calendar]
-
-
-def sla_setup(settings: Settings) -> SlaSetup:
-    """The SLA engine's inputs from the settings (calendars built once per settings object)."""
-    cached = _SETUPS.get(id(settings))
-    if cached is not None and cached[0] is settings:
-        return cached[1]
-    setup = SlaSetup(
-        policies=policies_from(settings.sla),
-        calendars=calendars_from(settings.sla),
-        rules=Rules(
-            settings.alerts.remind_every,
-            settings.alerts.escalate_after,
-            settings.alerts.max_reminders,
-        ),
-        warn_at=settings.alerts.warn_at,
-    )
-    _SETUPS.clear()
-    _SETUPS[id(settings)] = (settings, setup)
-    return setup
-
-
-_SETUPS: dict[int, tuple[Settings, SlaSetup]] = {}
-
-
-def calendars_from(sla: SlaSettings) -> dict[str, BusinessCalendar]:
-    result = {ALWAYS: BusinessCalendar.around_the_clock(zone=ZoneInfo(sla.around_the_clock_zone))}
-    for name, cal in sla.calendars.items():
-        hours = {WEEKDAY_NAMES.index(day): parse_hours(text) for day, text in cal.hours.items()}
-        holidays = (
-            holiday_dates(cal.holidays_country, cal.holidays_subdiv)
-            if cal.holidays_country
-            else None
-        )
-        try:
-            result[name] = BusinessCalendar(
-                name, ZoneInfo(cal.time_zone), hours, holidays=holidays, extra_dates=cal.extra_dates
-            )
-        except (ValueError, NotImplementedError) as exc:
-            raise ConfigurationError(f"sla.calendars.{name}: {exc}") from None
-    return result
-
-
-def policies_from(sla: SlaSettings) -> dict[str, Policy]:
-    return {
-        severity: Policy(
-            first_contact=p.first_contact,
-            update_every=p.update_every,
-            resolution=p.resolution,
-            calendar=p.calendar,
-            promises_extend=sla.promises_extend,
-        )
-        for severity, p in sla.policies.items()
-    }
-
-
-def channels_from(services: Services) -> list[Channel]:
-    """The configured channels; the log channel is always there."""
-    alerts = services.settings.alerts
-    timeout = alerts.webhook_timeout
-    channels: list[Channel] = [LogChannel()]
-    if services.tracker is not None and alerts.jira_comment:
-        channels.append(
-            JiraChannel(
-                services.tracker,
-                breach_label=alerts.breach_label,
-                manager=alerts.manager,
-                escalation_priority=services.settings.jira.priorities.get("sev1"),
-                outbox=services.outbox,
-            )
-        )
-    if alerts.slack_webhook_url is not None:
-        url = alerts.slack_webhook_url.get_secret_value()
-        channels.append(SlackChannel(url, services.clock, timeout))
-    if alerts.teams_webhook_url is not None:
-        url = alerts.teams_webhook_url.get_secret_value()
-        channels.append(TeamsChannel(url, services.clock, timeout))
-    if alerts.webhook_url:
-        secret = alerts.resolved_webhook_secret()
-        key = secret.get_secret_value().encode("utf-8") if secret else None
-        channels.append(WebhookChannel(alerts.webhook_url, key, services.clock, timeout))
-    return channels
 
 
 # --- the sweep -----------------------------------------------------------------------

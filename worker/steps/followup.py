@@ -28,11 +28,11 @@ from worker.errors import (
 from worker.logs import get_logger
 from worker.outbox import Write, marker
 from worker.steps import Services
-from worker.steps.clocks import channels_from
 from worker.store import alerts as alert_store
 from worker.store import events, ledger, recoveries
 from worker.store import followups as store
 from worker.tracker.base import Tracker, find_marked_comment
+from worker.wiring import channels_from
 
 log = get_logger()
 

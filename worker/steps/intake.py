@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import (
@@ -34,7 +32,7 @@ from worker.core.decision import (
     sent_time,
     thread_recovery,
 )
-from worker.core.detection import Detector, load_signals
+from worker.core.detection import Detector
 from worker.core.noise import OWN_ADDRESS
 from worker.core.promises import find_promise
 from worker.domain.events import EventKind, RecoveryEvent
@@ -45,13 +43,12 @@ from worker.logs import get_logger
 from worker.mail.imap import ImapInbox
 from worker.mail.maildir import MaildirInbox
 from worker.mail.parse import content_key, parse_message
-from worker.settings import DetectionSettings
 from worker.steps import Services
-from worker.steps.clocks import sla_setup
 from worker.store import cursors, events, messages, recoveries, replies
 from worker.store.cursors import Cursor
 from worker.store.db import is_store_fault
 from worker.store.messages import DecisionRecord
+from worker.wiring import detector_for, policy_for, sla_setup
 
 log = get_logger()
 
@@ -97,20 +94,6 @@ class Outcome:
 
 
 # --- the rules -----------------------------------------------------------------------
-
-
-@cache
-def _detector(signals_file: Path | None, complaint_addresses: tuple[str, ...]) -> Detector:
-    return Detector(load_signals(signals_file), complaint_addresses=complaint_addresses)
-
-
-def detector_for(detection: DetectionSettings) -> Detector:
-    """The detector the settings describe (read once per rules file)."""
-    return _detector(detection.signals_file, tuple(detection.complaint_addresses))
-
-
-def policy_for(detection: DetectionSettings) -> DecisionPolicy:
-    return detection.decision_policy()
 
 
 # --- one message ---------------------------------------------------------------------

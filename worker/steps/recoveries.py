@@ -12,12 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 
 from sqlalchemy import Connection
 
-from worker.core.playbook import Playbook, parse_playbook, plan_recovery, priority_for
+from worker.core.playbook import plan_recovery, priority_for
 from worker.domain.events import EventKind, RecoveryEvent
 from worker.domain.issue import CreateFailed, IssueRef, NewIssue
 from worker.domain.recovery import PENDING, Recovery
@@ -31,22 +29,12 @@ from worker.outbox import Unconfirmed, Write
 from worker.steps import Services, end_of_pass
 from worker.store import events, ledger, recoveries
 from worker.tracker.base import Tracker
+from worker.wiring import playbook_for
 
 log = get_logger()
 
-DEFAULT_PLAYBOOK = Path(__file__).resolve().parent.parent / "defaults" / "playbook.toml"
 #: A create Jira refused this many times is given up; until then a settings fix may cure it.
 MAX_ATTEMPTS = 5
-
-
-@cache
-def _read_playbook(path: Path) -> Playbook:
-    return parse_playbook(path.read_text(encoding="utf-8"), str(path))
-
-
-def playbook_for(services: Services) -> Playbook:
-    """The configured playbook, or the shipped one."""
-    return _read_playbook(services.settings.jira.playbook_file or DEFAULT_PLAYBOOK)
 
 
 @dataclass
