@@ -31,7 +31,7 @@ from worker.steps.followup import (
     plan_followups_once,
 )
 from worker.steps.recoveries import raise_priorities_once
-from worker.store import Store, events, ledger, recoveries
+from worker.store import Store, cursors, events, ledger, recoveries
 from worker.store import followups as fstore
 from worker.tracker.fake import FakeTracker
 
@@ -562,7 +562,7 @@ def test_a_permanent_failure_does_not_block_later_events(
     (task,) = followups_in(tracker)
     assert ("Relates", kept.jira_key, task.key) in tracker.links
     with services.store.transaction() as conn:
-        assert fstore.cursor(conn, "followups") > 0
+        assert cursors.consumed(conn, "followups") > 0
 
 
 def test_without_a_tracker_nothing_is_consumed(store: Store, clock: FrozenClock) -> None:

@@ -29,7 +29,7 @@ from worker.logs import get_logger
 from worker.outbox import Write, marker
 from worker.steps import Services
 from worker.store import alerts as alert_store
-from worker.store import events, ledger, recoveries
+from worker.store import cursors, events, ledger, recoveries
 from worker.store import followups as store
 from worker.tracker.base import Tracker, find_marked_comment
 from worker.wiring import channels_from
@@ -153,7 +153,7 @@ def plan_followups_once(services: Services, alerts: AlertSink | None = None) -> 
         return 0
     sink = alerts or default_alerts(services)
     with services.store.transaction() as conn:
-        after = store.cursor(conn, CONSUMER)
+        after = cursors.consumed(conn, CONSUMER)
         pending = events.since(conn, after, (EventKind.RESOLVED, EventKind.REOPENED))[:BATCH]
     handled = 0
     for event in pending:
@@ -190,7 +190,7 @@ def _handle(services: Services, tracker: Tracker, sink: AlertSink, event: Recove
 def _advance(services: Services, event: RecoveryEvent) -> None:
     assert event.id is not None
     with services.store.transaction() as conn:
-        store.advance(conn, CONSUMER, event.id, services.clock.now())
+        cursors.advance(conn, CONSUMER, event.id, services.clock.now())
 
 
 def _on_resolved(
@@ -242,7 +242,7 @@ def _on_resolved(
             due = due_date(recovery, event.at, settings.followup)
             store.resume(conn, recovery.id, resolved_at=event.at, due=due, now=now)
         assert event.id is not None
-        store.advance(conn, CONSUMER, event.id, now)
+        cursors.advance(conn, CONSUMER, event.id, now)
     if change == "created":
         services.metrics.followups.labels(event="created").inc()
         log.info(
@@ -446,7 +446,7 @@ def _on_reopened(
                 now,
             )
         assert event.id is not None
-        store.advance(conn, CONSUMER, event.id, now)
+        cursors.advance(conn, CONSUMER, event.id, now)
     if new_state is not None:
         services.metrics.followups.labels(event=new_state).inc()
     log.info(

@@ -1,4 +1,4 @@
-"""Follow-up tasks in the store, the event consumers' cursors, and the recovery states they move.
+"""Follow-up tasks in the store, and the recovery states they move.
 
 A follow-up row is written (``planned``) before its Jira task is created and
 moves to ``created`` once the task exists; a reopen puts it ``on_hold`` or
@@ -15,7 +15,7 @@ from sqlalchemy import Connection, RowMapping, insert, select, update
 
 from worker.domain.followup import CREATED, DONE, PLANNED, Followup
 from worker.domain.recovery import CLOSED, OPEN, RESOLVED
-from worker.store.schema import consumers, followups, recoveries
+from worker.store.schema import followups, recoveries
 
 
 def _from_row(row: RowMapping) -> Followup:
@@ -132,28 +132,6 @@ def every(conn: Connection) -> list[Followup]:
 
 def _update(conn: Connection, recovery_id: int, **values: object) -> None:
     conn.execute(update(followups).where(followups.c.recovery_id == recovery_id).values(**values))
-
-
-# --- consumer cursors ----------------------------------------------------------------
-
-
-def cursor(conn: Connection, name: str) -> int:
-    """The last event id the consumer handled (0 before its first)."""
-    row = conn.execute(select(consumers.c.last_event_id).where(consumers.c.name == name)).first()
-    return int(row[0]) if row else 0
-
-
-def advance(conn: Connection, name: str, event_id: int, now: datetime) -> None:
-    """Move the consumer past ``event_id``; never backwards."""
-    if event_id <= cursor(conn, name):
-        return
-    changed = conn.execute(
-        update(consumers)
-        .where(consumers.c.name == name)
-        .values(last_event_id=event_id, updated_at=now)
-    )
-    if changed.rowcount == 0:
-        conn.execute(insert(consumers).values(name=name, last_event_id=event_id, updated_at=now))
 
 
 # --- the recovery states follow-ups move ------------------------------------------------
