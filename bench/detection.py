@@ -25,8 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.report import write_section
-from worker.core.decision import RECOVERY, SKIPPED, DecisionPolicy, MemoryContext, decide
+from worker.core.decision import DecisionPolicy, MemoryContext, decide
 from worker.core.detection import Detector, load_signals
+from worker.domain.decision import RECOVERY, SKIPPED
 from worker.errors import MessageUnparseable
 from worker.mail.parse import parse_message
 

@@ -29,7 +29,7 @@ from worker.mail.imap import ImapInbox
 from worker.metrics import Metrics
 from worker.settings import DetectionSettings, ImapSettings, Settings, StoreSettings
 from worker.steps import Services
-from worker.steps.intake import poll_imap_once
+from worker.steps.imap_intake import poll_imap_once
 from worker.store import Store
 from worker.store.schema import messages
 

@@ -13,20 +13,18 @@ from worker.logs import get_logger
 from worker.mail.imap import ImapInbox
 from worker.mail.maildir import MaildirInbox
 from worker.metrics import Metrics
+from worker.outbox.followup_alerts import OWN_CHANNELS, AlertSink, ChannelAlerts
 from worker.retry import RetryPolicy
 from worker.settings import Settings
 from worker.steps import Services
-from worker.steps.clocks import sweep_clocks_once, sync_recoveries_once
-from worker.steps.followup import (
-    OWN_CHANNELS,
-    AlertSink,
-    ChannelAlerts,
-    check_followups_once,
-    plan_followups_once,
-)
-from worker.steps.intake import BATCH, poll_imap_once, poll_maildir_once
+from worker.steps.clocks import sweep_clocks_once
+from worker.steps.followup import check_followups_once, plan_followups_once
+from worker.steps.imap_intake import BATCH, poll_imap_once
+from worker.steps.jira_sync import sync_recoveries_once
 from worker.steps.jira_watch import watch_jira_once
-from worker.steps.recoveries import open_recoveries_once, raise_priorities_once
+from worker.steps.maildir_intake import poll_maildir_once
+from worker.steps.priorities import raise_priorities_once
+from worker.steps.recoveries import open_recoveries_once
 from worker.steps.reopen import reopen_recoveries_once
 from worker.steps.replies import post_replies_once
 from worker.store import Store

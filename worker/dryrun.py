@@ -15,8 +15,6 @@ What was decided and what would be done are printed once the pass is over.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -25,12 +23,10 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import func, select
-from sqlalchemy.engine.url import make_url
-
 from worker.alerts.base import Alert, Channel
 from worker.app import build_worker
 from worker.clock import Clock, SystemClock
+from worker.domain.decision import Decision
 from worker.domain.document import Document
 from worker.domain.issue import (
     CheckItem,
@@ -42,13 +38,11 @@ from worker.domain.issue import (
     NewIssue,
     StatusCategory,
 )
-from worker.errors import ConfigurationError
 from worker.logs import configure_logging
 from worker.retry import RetryPolicy
 from worker.settings import Settings
 from worker.steps import Services
-from worker.store import Store
-from worker.store.schema import messages
+from worker.store import Store, files, messages
 from worker.tracker.base import Tracker
 from worker.tracker.jira import JiraTracker
 from worker.wiring import channels_from
@@ -339,80 +333,17 @@ def noted_channels(plan: Plan) -> Callable[[Services], Sequence[Channel]]:
 # --- the store ----------------------------------------------------------------------------
 
 
-def copy_store(url: str, target: Path) -> Path | None:
-    """Copy the SQLite store at ``url`` into ``target``; the real file, or None if absent.
+def _last_decision(store: Store) -> int:
+    with store.transaction() as conn:
+        return messages.last_id(conn)
 
-    The real store is read, never written: with no write-ahead log beside it no process
-    has it open and it is read as immutable (nothing is created next to it); with one, the
-    log and its index exist already and a read-only connection reads them.
-    """
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        raise ConfigurationError(
-            f"run --dry-run works on a copy of an SQLite store; store.url names "
-            f"{parsed.get_backend_name()}"
-        )
-    if parsed.database in (None, "", ":memory:"):
-        return None
-    path = Path(str(parsed.database)).absolute()
-    if not path.is_file():
-        return None
-    wal = path.with_name(path.name + "-wal")
-    mode = "ro" if wal.exists() else "ro&immutable=1"
-    try:
-        source = sqlite3.connect(f"{path.as_uri()}?mode={mode}", uri=True)
-        try:
-            copy = sqlite3.connect(target)
-            try:
-                source.backup(copy)
-            finally:
-                copy.close()
-        finally:
-            source.close()
-    except sqlite3.Error as exc:
-        # Said and ended like a setting that is wrong (exit 2): nothing has run yet.
-        raise ConfigurationError(f"cannot read the state store {path}: {exc}") from None
-    return path
+
+def _decided_since(store: Store, after: int) -> list[Decision]:
+    with store.transaction() as conn:
+        return messages.decided_since(conn, after)
 
 
 # --- the command --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Decided:
-    key: str
-    sender: str
-    subject: str
-    decision: str
-    reason: str
-    severity: str | None
-    score: float | None
-    reasons: list[str]
-
-
-def _last_message_id(store: Store) -> int:
-    with store.transaction() as conn:
-        return int(conn.execute(select(func.max(messages.c.id))).scalar_one_or_none() or 0)
-
-
-def _decided_since(store: Store, after: int) -> list[_Decided]:
-    with store.transaction() as conn:
-        rows = conn.execute(
-            select(messages).where(messages.c.id > after).order_by(messages.c.id)
-        ).all()
-    return [
-        _Decided(
-            row.key,
-            row.sender,
-            row.subject,
-            row.decision,
-            row.reason,
-            row.severity,
-            row.score,
-            [str(reason) for reason in json.loads(row.reasons or "[]")],
-        )
-        for row in rows
-    ]
 
 
 def run_dry(settings: Settings, out: TextIO | None = None, clock: Clock | None = None) -> int:
@@ -426,7 +357,7 @@ def run_dry(settings: Settings, out: TextIO | None = None, clock: Clock | None =
     plan = Plan()
     with tempfile.TemporaryDirectory(prefix="recovery-worker-dry-run-") as folder:
         copy = Path(folder) / "store.db"
-        real = copy_store(settings.store.url, copy)
+        real = files.copy_sqlite(settings.store.url, copy)
         dry = settings.model_copy(
             update={"store": settings.store.model_copy(update={"url": f"sqlite:///{copy}"})}
         )
@@ -456,7 +387,7 @@ def run_dry(settings: Settings, out: TextIO | None = None, clock: Clock | None =
             dry, clock, tracker=tracker, readonly_inbox=True, channels=noted_channels(plan)
         )
         try:
-            before = _last_message_id(worker.store)
+            before = _last_decision(worker.store)
             ok = worker.supervisor.run_once()
             decided = _decided_since(worker.store, before)
         finally:
@@ -465,7 +396,7 @@ def run_dry(settings: Settings, out: TextIO | None = None, clock: Clock | None =
     return 0 if ok else 1
 
 
-def _print(out: TextIO, decided: list[_Decided], plan: Plan, ok: bool, *, inbox: bool) -> None:
+def _print(out: TextIO, decided: list[Decision], plan: Plan, ok: bool, *, inbox: bool) -> None:
     print(f"\nMail read: {len(decided)}" if inbox else "\nNo inbox is configured.", file=out)
     for mail in decided:
         print(f"  <{mail.key}> from {mail.sender or '?'}: '{excerpt(mail.subject, 70)}'", file=out)

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
@@ -51,10 +51,69 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (moment - now).total_seconds())
 
 
-def backoff(attempt: int, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with full jitter: a random wait up to base * 2**(attempt-1), capped."""
-    ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
-    return rng.uniform(ceiling / 2, ceiling)
+def backoff(
+    attempt: int,
+    base: float,
+    cap: float,
+    rng: random.Random | Callable[[], float],
+    *,
+    floor: float = 0.5,
+) -> float:
+    """Seconds to wait after ``attempt`` failures: exponential backoff with jitter, capped.
+
+    The ceiling is ``base * 2**(attempt-1)``, at most ``cap``; the wait is drawn evenly
+    between ``floor * ceiling`` and the ceiling. Before any failure there is no wait.
+
+    ``floor`` exists because the callers have always drawn differently, and each keeps its
+    waits: RetryPolicy from half the ceiling, the step loop and the IMAP reconnect from a
+    tenth (see :func:`backoff_delay`). ``rng`` is a seeded Random (RetryPolicy) or a bare
+    draw function (the loop and the inbox, whose tests pass ``lambda: 1.0``).
+    """
+    if attempt <= 0:
+        return 0.0
+    # Failures are counted for as long as an outage lasts; a bounded exponent cannot overflow,
+    # and 2**30 times any base is far past any sensible cap.
+    ceiling = min(cap, base * 2.0 ** min(attempt - 1, 30))
+    draw = rng.random if isinstance(rng, random.Random) else rng
+    low = ceiling * floor
+    # random.uniform's arithmetic, so a seeded RetryPolicy waits to the bit what it always has.
+    return low + (ceiling - low) * draw()
+
+
+def backoff_delay(
+    failures: int,
+    *,
+    base: timedelta = timedelta(seconds=1),
+    cap: timedelta = timedelta(minutes=5),
+    rand: Callable[[], float] = random.random,
+) -> timedelta:
+    """:func:`backoff` for the step loop and the IMAP reconnect, which count in timedeltas.
+
+    The wait is never less than a tenth of the ceiling, so a dead server is not hammered by
+    a zero draw.
+    """
+    seconds = backoff(failures, base.total_seconds(), cap.total_seconds(), rand, floor=0.1)
+    return timedelta(seconds=seconds)
+
+
+def pause(
+    seconds: float,
+    stopping: threading.Event | None,
+    *,
+    sleep: Callable[[float], object] = time.sleep,
+    after: BaseException | None = None,
+    why: str = "",
+) -> None:
+    """Wait ``seconds``; Interrupted at once when the worker is asked to stop meanwhile.
+
+    Without a stop event (tests, one-shot commands) the wait is the injected ``sleep``.
+    """
+    if stopping is None:
+        sleep(seconds)
+        return
+    if stopping.wait(seconds):  # at once when it is set already
+        reason = f" after {type(after).__name__}" if after is not None else ""
+        raise Interrupted(f"the worker is stopping{why}{reason}") from after
 
 
 @dataclass
@@ -86,12 +145,7 @@ class RetryPolicy:
 
     def pause(self, seconds: float, after: BaseException | None = None) -> None:
         """Wait before another attempt; Interrupted when the worker is asked to stop."""
-        if self.stopping is None:
-            self.sleep(seconds)
-            return
-        if self.stopping.is_set() or self.stopping.wait(seconds):
-            reason = f" after {type(after).__name__}" if after is not None else ""
-            raise Interrupted(f"the worker is stopping: not tried again{reason}") from after
+        pause(seconds, self.stopping, sleep=self.sleep, after=after, why=": not tried again")
 
     def _retryable(self, exc: BaseException) -> bool:
         """Transient, with a known outcome, and not asking for a wait past ``max_wait``."""

@@ -35,8 +35,6 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
-from sqlalchemy.engine.url import make_url
-from sqlalchemy.exc import ArgumentError
 
 from worker.core.calendar import parse_hours
 from worker.core.decision import DecisionPolicy
@@ -44,6 +42,7 @@ from worker.domain.followup import ROOT_CAUSE_HEADINGS, RootCausePart
 from worker.domain.recovery import SEVERITIES, Severity
 from worker.errors import ConfigurationError
 from worker.logs import basic_credentials
+from worker.store import files
 
 ENV_PREFIX = "RECOVERY_WORKER_"
 ENV_NESTED_DELIMITER = "__"
@@ -160,15 +159,7 @@ class StoreSettings(Section):
     def location(self) -> str:
         """Where the store is, for people: a SQLite file's absolute path, else the URL
         without its password."""
-        try:
-            parsed = make_url(self.url)
-        except ArgumentError:
-            return self.url
-        if parsed.get_backend_name() == "sqlite":
-            if parsed.database in (None, "", ":memory:"):
-                return "an in-memory SQLite database"
-            return str(Path(parsed.database).absolute())
-        return parsed.render_as_string(hide_password=True)
+        return files.location(self.url)
 
 
 class ImapSettings(Section):

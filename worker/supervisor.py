@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import signal
 import sys
 import threading
@@ -25,27 +24,13 @@ from types import FrameType
 from worker.clock import Clock
 from worker.errors import Deferred, Interrupted, PermanentError, TransientError
 from worker.logs import get_logger
+from worker.retry import backoff_delay
 
 log = get_logger()
 
 
 def _ignore_in_handler(_signum: int, _frame: FrameType | None) -> None:
     """Keep Python from acting on the signal; the wakeup pipe carries it on."""
-
-
-def backoff_delay(
-    failures: int,
-    *,
-    base: timedelta = timedelta(seconds=1),
-    cap: timedelta = timedelta(minutes=5),
-    rand: Callable[[], float] = random.random,
-) -> timedelta:
-    """Full-jitter exponential backoff: a random wait up to ``base * 2**(failures-1)``, capped."""
-    if failures <= 0:
-        return timedelta(0)
-    ceiling = min(cap.total_seconds(), base.total_seconds() * 2 ** min(failures - 1, 30))
-    # Never less than a tenth of the ceiling, so a dead server is not hammered by a zero draw.
-    return timedelta(seconds=ceiling * (0.1 + 0.9 * rand()))
 
 
 @dataclass

@@ -23,6 +23,7 @@ from worker.core.detection import Detector, load_signals
 from worker.core.playbook import Playbook, parse_playbook
 from worker.core.sla import Policy
 from worker.errors import ConfigurationError
+from worker.outbox.followup_alerts import ChannelAlerts, outside_channels
 from worker.settings import DetectionSettings, Settings, SlaSettings
 from worker.steps import Services
 
@@ -150,3 +151,8 @@ def _read_playbook(path: Path) -> Playbook:
 def playbook_for(services: Services) -> Playbook:
     """The configured playbook, or the shipped one."""
     return _read_playbook(services.settings.jira.playbook_file or DEFAULT_PLAYBOOK)
+
+
+def default_alerts(services: Services) -> ChannelAlerts:
+    """The configured alert channels, less those the follow-up steps do themselves."""
+    return ChannelAlerts(outside_channels(channels_from(services)), services)

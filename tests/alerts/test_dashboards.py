@@ -11,7 +11,7 @@ import yaml  # type: ignore[import-untyped]  # PyYAML comes with openapi-core
 
 from worker.core.alerting import AlertKind
 from worker.metrics import Metrics
-from worker.steps.followup import FOLLOWUP_OVERDUE, ROOT_CAUSE_MISSING
+from worker.outbox.followup_alerts import FOLLOWUP_OVERDUE, ROOT_CAUSE_MISSING
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "config" / "prometheus" / "recovery-worker.rules.yml"

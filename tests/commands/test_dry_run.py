@@ -18,10 +18,11 @@ from tests.support.webhooks import Delivery, WebhookReceiver
 from worker.app import build_worker
 from worker.cli import main
 from worker.clock import FrozenClock, SystemClock
-from worker.dryrun import copy_store, run_dry
+from worker.dryrun import run_dry
 from worker.sandbox import Dialect, RunningSandbox
 from worker.settings import Settings
 from worker.store import Store
+from worker.store.files import copy_sqlite as copy_store
 
 MAILS = Path(__file__).resolve().parents[2] / "worker" / "demo" / "mails"
 ANGRY = "This is unacceptable, the portal is still not working and nobody answers us."

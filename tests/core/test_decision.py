@@ -8,12 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from worker.core.decision import (
-    DECISIONS,
-    NOT_COMPLAINT,
-    RECOVERY,
-    SKIPPED,
-    THREAD,
-    Decision,
     DecisionPolicy,
     MemoryContext,
     arrival_time,
@@ -23,6 +17,7 @@ from worker.core.decision import (
     thread_root,
 )
 from worker.core.detection import Account, Assessment, Detector, load_signals
+from worker.domain.decision import DECISIONS, NOT_COMPLAINT, RECOVERY, SKIPPED, THREAD, Decision
 from worker.domain.mail import ParsedMail
 from worker.mail.parse import parse_message
 

@@ -75,6 +75,18 @@ def test_adapters_know_nothing_of_steps_outbox_or_commands(adapter: str) -> None
     assert bad == []
 
 
+def test_the_outbox_knows_nothing_of_steps_wiring_or_commands() -> None:
+    outer = ("worker.steps", "worker.wiring", "worker.commands", "worker.app", "worker.supervisor")
+    bad = [
+        f"{name} imports {imported}"
+        for name, path in MODULES.items()
+        if _within(name, "worker.outbox")
+        for imported in _imports(path)
+        if _within(imported, *outer)
+    ]
+    assert bad == []
+
+
 def test_no_step_imports_another_step() -> None:
     bad = [
         f"{name} imports {imported}"

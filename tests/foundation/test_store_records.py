@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from worker.domain.decision import Decision
 from worker.domain.recovery import idempotency_key
 from worker.store import Store, cursors, messages, recoveries
-from worker.store.messages import DecisionRecord
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def decision(key: str, **overrides: object) -> DecisionRecord:
+def decision(key: str, **overrides: object) -> Decision:
     fields: dict[str, object] = {
         "key": key,
         "message_id": key,
@@ -26,7 +26,7 @@ def decision(key: str, **overrides: object) -> DecisionRecord:
         "decision": "not_complaint",
     }
     fields.update(overrides)
-    return DecisionRecord(**fields)  # type: ignore[arg-type]
+    return Decision(**fields)  # type: ignore[arg-type]
 
 
 def test_cursor_round_trip(store: Store) -> None:

@@ -17,7 +17,8 @@ from structlog.testing import capture_logs
 
 from worker.clock import FrozenClock
 from worker.errors import ConnectionFailed, Interrupted, RateLimited, RequestRejected
-from worker.supervisor import EXIT_FORCED, Step, Supervisor, backoff_delay
+from worker.retry import backoff_delay
+from worker.supervisor import EXIT_FORCED, Step, Supervisor
 
 
 def test_backoff_grows_then_caps() -> None:

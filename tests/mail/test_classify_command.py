@@ -14,7 +14,7 @@ from tests.support.data import MAIL, vendored
 from worker.cli import main
 from worker.commands import classify as classify_command
 from worker.core import decision
-from worker.core.decision import Decision
+from worker.domain.decision import Decision
 from worker.domain.mail import ParsedMail
 
 DEMO = REPO / "worker" / "demo" / "mails"

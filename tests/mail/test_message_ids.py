@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from worker.core.decision import RECOVERY, THREAD, MemoryContext, decide
+from worker.core.decision import MemoryContext, decide
 from worker.core.detection import Detector, load_signals
+from worker.domain.decision import RECOVERY, THREAD
 from worker.mail.parse import MAX_ID_LENGTH, parse_message
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -124,3 +124,33 @@ def test_an_idempotent_write_never_waits(outbox: Outbox, jira: Jira) -> None:
     with pytest.raises(OutcomeUnknown):
         outbox.make(write(jira, find=lambda: None, idempotent=True))
     assert outbox.make(write(jira, find=lambda: None, idempotent=True)) == "R-2"
+
+
+def test_a_write_that_never_reached_jira_is_looked_for_once_without_waiting(
+    outbox: Outbox, jira: Jira
+) -> None:
+    searches: list[str | None] = []
+
+    def find() -> str | None:
+        searches.append(jira.find())
+        return searches[-1]
+
+    jira.failures += [ConnectionFailed("refused"), ConnectionFailed("refused")]
+    for _ in range(2):
+        with pytest.raises(ConnectionFailed):
+            outbox.make(write(jira, find=find))
+    # No time has passed: a write that made nothing is not held for the visibility window.
+    assert outbox.make(write(jira, find=find)) == "R-3"
+    assert searches == [None, None]  # one look per attempt after the first, never a poll
+
+
+def test_a_write_whose_send_is_not_recorded_is_looked_for_first(
+    outbox: Outbox, jira: Jira, store: Store
+) -> None:
+    # An intent without a recorded send (a crash before it, or a ledger from before sends
+    # were recorded) proves nothing: what it may have made is looked for.
+    jira.visible.append("R-0")
+    with store.transaction() as conn:
+        ledger.record_intent(conn, "comment:1", "comment", outbox.clock.now())
+    assert outbox.make(write(jira)) == "R-0"
+    assert jira.sent == 0

@@ -50,12 +50,26 @@ class Mailbag:
         self.expected_replies = {f"R{r:04d}" for r in range(self.replies)}
         self.expected_cases = {f"C{n:04d}" for n in range(self.complaints)}
 
-    def deliver(self, rig: Rig, batches: int, pause: threading.Event) -> threading.Thread:
-        """Append the mails in `batches`, waiting on `pause` between them, in a thread."""
+    def deliver(
+        self,
+        rig: Rig,
+        batches: int,
+        pause: threading.Event,
+        *,
+        hold_at: int | None = None,
+        gate: threading.Event | None = None,
+    ) -> threading.Thread:
+        """Append the mails in `batches`, waiting on `pause` between them, in a thread.
+
+        With `hold_at` and `gate`, the batches past `hold_at` mails wait for `gate`: the
+        burst is still arriving whenever the test acts before it opens the gate.
+        """
         size = -(-len(self.raws) // batches)
 
         def run() -> None:
             for start in range(0, len(self.raws), size):
+                if gate is not None and hold_at is not None and start >= hold_at:
+                    gate.wait()
                 chunk = self.raws[start : start + size]
                 rig.dovecot.append_many(chunk)
                 self.delivered += len(chunk)

@@ -30,7 +30,7 @@ from worker.metrics import Metrics
 from worker.sandbox import RunningSandbox
 from worker.settings import JiraSettings, Settings, StoreSettings
 from worker.steps import Services
-from worker.steps.intake import poll_imap_once
+from worker.steps.imap_intake import poll_imap_once
 from worker.steps.recoveries import open_recoveries_once
 from worker.steps.replies import post_replies_once
 from worker.store import Store

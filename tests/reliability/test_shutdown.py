@@ -36,7 +36,10 @@ def test_sigterm_during_a_burst_exits_cleanly_and_loses_nothing(
     rig = make_rig("cloud")
     bag = Mailbag(BURST, 0, seed=8)
     rig.worker.start_and_wait()
-    bag.deliver(rig, batches=15, pause=threading.Event())
+    # The last stops must land while mail still arrives, however fast the worker drains:
+    # the rest of the burst waits until they are done.
+    last_stop = threading.Event()
+    bag.deliver(rig, batches=15, pause=threading.Event(), hold_at=STOP_AT[-1] + 40, gate=last_stop)
     for count in STOP_AT:
         wait_until(at_least(rig, count), 60, f"{count} mails decided")
         code, seconds = rig.worker.terminate(timeout=10)
@@ -45,6 +48,7 @@ def test_sigterm_during_a_burst_exits_cleanly_and_loses_nothing(
         assert not bag.done.is_set(), "the burst was over before the stop: make it longer"
         rig.worker.start_and_wait()
         deadline.check(f"stop at {count}")
+    last_stop.set()
     wait_until(bag.done.is_set, 60, "the whole burst is delivered")
     wait_until(at_least(rig, BURST), deadline.left() - 20, "every mail decided")
     wait_until(lambda: settled(rig), deadline.left() - 10, "the worker settles", interval=0.5)

@@ -28,7 +28,8 @@ from worker.errors import (
 from worker.metrics import Metrics
 from worker.settings import AlertSettings, Settings, SlaSettings
 from worker.steps import Services
-from worker.steps.clocks import is_client_facing, status_events, sweep_clocks_once
+from worker.steps.clocks import sweep_clocks_once
+from worker.steps.jira_sync import is_client_facing, status_events
 from worker.store import Store, events, recoveries
 from worker.store import alerts as ledger
 from worker.store.schema import alerts_sent

@@ -23,7 +23,8 @@ from worker.retry import RetryPolicy
 from worker.sandbox import Dialect, RunningSandbox
 from worker.settings import CalendarSettings, JiraSettings, Settings, SlaSettings
 from worker.steps import Services
-from worker.steps.clocks import sweep_clocks_once, sync_recoveries_once
+from worker.steps.clocks import sweep_clocks_once
+from worker.steps.jira_sync import sync_recoveries_once
 from worker.store import Store, events, recoveries
 from worker.store.schema import alerts_sent
 from worker.tracker.base import Tracker

@@ -21,7 +21,7 @@ from worker.sandbox import RunningSandbox
 from worker.settings import FollowupSettings, Settings
 from worker.steps import Services
 from worker.steps.followup import check_followups_once, plan_followups_once
-from worker.steps.recoveries import raise_priorities_once
+from worker.steps.priorities import raise_priorities_once
 from worker.store import Store, events, recoveries
 from worker.store import followups as fstore
 from worker.tracker.jira import JiraTracker

@@ -18,22 +18,21 @@ from worker.domain.issue import Issue, NewIssue, StatusCategory
 from worker.domain.recovery import CLOSED, OPEN, RESOLVED, Recovery
 from worker.errors import ConnectionFailed, OutcomeUnknown, TransientError
 from worker.metrics import Metrics
-from worker.settings import AlertSettings, FollowupSettings, Settings
-from worker.steps import Services
-from worker.steps.clocks import sweep_clocks_once
-from worker.steps.followup import (
+from worker.outbox.followup_alerts import (
     FOLLOWUP_OVERDUE,
     ROOT_CAUSE_MISSING,
     ChannelAlerts,
     FollowupAlert,
-    check_followups_once,
-    default_alerts,
-    plan_followups_once,
 )
-from worker.steps.recoveries import raise_priorities_once
+from worker.settings import AlertSettings, FollowupSettings, Settings
+from worker.steps import Services
+from worker.steps.clocks import sweep_clocks_once
+from worker.steps.followup import check_followups_once, plan_followups_once
+from worker.steps.priorities import raise_priorities_once
 from worker.store import Store, cursors, events, ledger, recoveries
 from worker.store import followups as fstore
 from worker.tracker.fake import FakeTracker
+from worker.wiring import default_alerts
 
 FILLED_HAVE = """\
 Work out what actually went wrong and what can be offered.

@@ -17,12 +17,13 @@ from tests.conftest import REPO
 from tests.support.data import MAIL, vendored
 from worker.clock import FrozenClock
 from worker.core import decision
-from worker.core.decision import Decision
 from worker.core.sla import evaluate
+from worker.domain.decision import THREAD, Decision
 from worker.domain.events import EventKind
-from worker.domain.mail import ParsedMail
+from worker.domain.mail import Incoming, ParsedMail
 from worker.domain.recovery import CLOSED, OPEN, RESOLVED
 from worker.errors import StoreError
+from worker.intake import handle_batch, handle_message
 from worker.mail.maildir import MaildirInbox
 from worker.mail.parse import MAX_DELIMITER_LINES, MAX_MESSAGE_BYTES
 from worker.metrics import Metrics
@@ -34,11 +35,12 @@ from worker.settings import (
     Settings,
     SlaSettings,
 )
-from worker.steps import Services, intake
-from worker.steps.intake import Incoming, handle_batch, handle_message, poll_maildir_once
+from worker.steps import Services, maildir_intake
+from worker.steps.maildir_intake import poll_maildir_once
 from worker.store import Store, cursors, events, followups, recoveries, replies
 from worker.store import messages as message_store
 from worker.store.cursors import Cursor
+from worker.store.intake import open_pending
 from worker.store.schema import messages
 from worker.wiring import sla_setup
 
@@ -138,15 +140,15 @@ def test_maildir_chunks_are_bounded_in_bytes(
     """Maildir files hold their attachments: a few large ones are committed a few at a time."""
     for n in range(5):
         deliver(maildir, raw_mail(f"{ANGRY} {'x' * 4000}", mid=f"{n}@x", sender=f"c{n}@y"))
-    monkeypatch.setattr(intake, "MAILDIR_CHUNK_BYTES", 8000)
-    real_batch = intake.handle_batch
+    monkeypatch.setattr(maildir_intake, "MAILDIR_CHUNK_BYTES", 8000)
+    real_batch = handle_batch
     chunks: list[int] = []
 
     def counting(services: Services, items: Any, **kwargs: Any) -> Any:
         chunks.append(len(items))
         return real_batch(services, items, **kwargs)
 
-    monkeypatch.setattr(intake, "handle_batch", counting)
+    monkeypatch.setattr("worker.steps.maildir_intake.handle_batch", counting)
     assert poll_maildir_once(services, maildir) == 5
     assert chunks == [2, 2, 1]
     assert count(services.store) == 5
@@ -388,7 +390,7 @@ def decide_failing_on(monkeypatch: pytest.MonkeyPatch, key: str, error: Exceptio
             raise error
         return real_decide(mail, *args, **kwargs)
 
-    monkeypatch.setattr(intake, "decide", decide)
+    monkeypatch.setattr("worker.intake.decide", decide)
 
 
 def imap_batch(count: int, source: str = "imap:x/INBOX") -> list[tuple[Incoming, Cursor | None]]:
@@ -435,14 +437,14 @@ def test_a_mail_that_cannot_be_recorded_is_quarantined_and_the_cursor_passes_it(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A failure after the decision, in the mail's own writes, must not wedge the folder."""
-    real_open = intake._open
+    real_open = open_pending
 
     def open_failing_on_2(conn: Any, mail: ParsedMail, *args: Any, **kwargs: Any) -> Any:
         if mail.key == "2@x":
             raise OverflowError("date value out of range")
         return real_open(conn, mail, *args, **kwargs)
 
-    monkeypatch.setattr(intake, "_open", open_failing_on_2)
+    monkeypatch.setattr("worker.intake.open_pending", open_failing_on_2)
     outcomes = handle_batch(services, imap_batch(3))
     assert [o.decision for o in outcomes] == ["recovery", "quarantined", "recovery"]
     assert outcomes[1].reason == "unrecordable: OverflowError: date value out of range"
@@ -624,7 +626,7 @@ def reply_after(services: Services, state: str, body: str) -> list[EventKind]:
         if state == CLOSED:
             followups.close_recovery(conn, first.recovery_id)
     reply = raw_mail(body, mid="b@x", extra="In-Reply-To: <a@x>\r\n")
-    assert handle_message(services, Incoming("in", reply)).decision == decision.THREAD
+    assert handle_message(services, Incoming("in", reply)).decision == THREAD
     with services.store.transaction() as conn:
         return [e.kind for e in events.for_recovery(conn, first.recovery_id)]
 

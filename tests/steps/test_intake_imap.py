@@ -17,7 +17,7 @@ from worker.mail.imap import ImapInbox
 from worker.metrics import Metrics
 from worker.settings import DetectionSettings, Settings
 from worker.steps import Services
-from worker.steps.intake import poll_imap_once
+from worker.steps.imap_intake import poll_imap_once
 from worker.store import Store, cursors, events, recoveries
 from worker.store import messages as message_store
 from worker.store.schema import messages

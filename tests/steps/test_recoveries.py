@@ -23,11 +23,8 @@ from worker.errors import (
 from worker.metrics import Metrics
 from worker.settings import JiraSettings, Settings
 from worker.steps import Services
-from worker.steps.recoveries import (
-    MAX_ATTEMPTS,
-    open_recoveries_once,
-    raise_priorities_once,
-)
+from worker.steps.priorities import raise_priorities_once
+from worker.steps.recoveries import MAX_ATTEMPTS, open_recoveries_once
 from worker.steps.replies import post_replies_once, reply_marker
 from worker.store import Store, events, ledger, recoveries, replies
 from worker.supervisor import Step, Supervisor
@@ -95,6 +92,35 @@ def test_opens_parent_and_three_subtasks(services: Services, fake: FakeTracker) 
     assert any(e["event"] == "recovery.opened" and e["jira_key"] == "SUP-1" for e in logs)
     assert open_recoveries_once(services) == 0
     assert len(fake.issues) == 4
+
+
+def test_opening_keeps_the_owner_chosen_for_the_ticket(
+    store: Store, clock: FrozenClock, fake: FakeTracker
+) -> None:
+    """A mail names no owner: the one the ticket is assigned (by client domain, else the
+    default) is kept with the recovery, for the comments of the steps after it."""
+    settings = Settings(
+        jira=JiraSettings(
+            url="http://jira.invalid", owners={"acme.example": "alice"}, default_owner="bob"
+        )
+    )
+    services = Services(
+        settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=fake
+    )
+    by_domain = add_recovery(services)
+    by_default = add_recovery(
+        services,
+        "mail:<m2@other.example>",
+        client="joe@other.example",
+        source_ref="<m2@other.example>",
+    )
+    assert open_recoveries_once(services) == 2
+    with services.store.transaction() as conn:
+        opened = [recoveries.get(conn, rid) for rid in (by_domain, by_default)]
+    assert [(r.owner, fake.issues[r.jira_key].assignee) for r in opened if r and r.jira_key] == [
+        ("alice", "alice"),
+        ("bob", "bob"),
+    ]
 
 
 def test_crash_after_create_before_ledger_adopts_the_ticket(

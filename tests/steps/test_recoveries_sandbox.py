@@ -34,10 +34,8 @@ from worker.metrics import Metrics
 from worker.sandbox import Dialect, RunningSandbox
 from worker.settings import JiraSettings, Settings
 from worker.steps import Services
-from worker.steps.recoveries import (
-    open_recoveries_once,
-    raise_priorities_once,
-)
+from worker.steps.priorities import raise_priorities_once
+from worker.steps.recoveries import open_recoveries_once
 from worker.steps.replies import post_replies_once, reply_marker
 from worker.store import Store, events, recoveries, replies
 from worker.tracker import markup

@@ -20,8 +20,8 @@ from worker.sandbox import Dialect, RunningSandbox
 from worker.sandbox.state import status_by_id
 from worker.settings import JiraSettings, Settings
 from worker.steps import Services
-from worker.steps.clocks import sync_recoveries_once
 from worker.steps.followup import plan_followups_once
+from worker.steps.jira_sync import sync_recoveries_once
 from worker.steps.jira_watch import CommentVerdict, watch_jira_once
 from worker.steps.recoveries import open_recoveries_once
 from worker.steps.reopen import reopen_recoveries_once

@@ -2,11 +2,14 @@
 
 A channel sends one alert and returns what it produced (a comment id, say), or
 raises an error of :mod:`worker.errors`: transient ones are retried later by
-the sweep, permanent ones are recorded and given up.
+the sweep, permanent ones are recorded and given up. A channel that writes to Jira
+is given a :class:`CommentsOnce` (the outbox) to make its comments exactly once, and
+marks them with :func:`marker` so that a comment whose answer was lost is found again.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -15,20 +18,33 @@ import requests
 from worker.clock import Clock
 from worker.core.alerting import Alert, AlertKind, Subject
 from worker.core.sla import ClockKind
+from worker.domain.document import Document
 from worker.errors import ConnectionFailed, RateLimited, RequestRejected, ServerUnavailable
 from worker.logs import error_excerpt
 from worker.retry import parse_retry_after
+from worker.tracker import Tracker
 
 __all__ = [
     "Alert",
     "AlertKind",
     "Channel",
+    "CommentsOnce",
     "FindsSent",
     "HttpChannel",
     "alert_from_payload",
     "alert_payload",
+    "marker",
     "post",
 ]
+
+
+def marker(kind: str, name: str) -> str:
+    """The token a write carries (a comment's last line, a label) so it can be found again.
+
+    The same for every attempt at one write: ``kind`` says what is marked (``alert``,
+    ``note``, ``reply``...), ``name`` which one.
+    """
+    return f"rw-{kind}-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
 
 
 class Channel(Protocol):
@@ -48,6 +64,25 @@ class FindsSent(Protocol):
 
     def find_sent(self, alert: Alert) -> str | None:
         """The reference ``send`` would have returned, if that alert arrived; else None."""
+        ...
+
+
+class CommentsOnce(Protocol):
+    """Makes a Jira comment exactly once (the outbox does): the write is in the ledger, and
+    after a lost answer the comment carrying ``token`` on the issue counts as made."""
+
+    def comment_once(
+        self,
+        key: str,
+        tracker: Tracker,
+        issue_key: str,
+        body: Document,
+        *,
+        kind: str = "comment",
+        token: str | None = None,
+        recovery_id: int | None = None,
+    ) -> str:
+        """The comment's id: ``body`` with a ``ref: <token>`` line, made unless it exists."""
         ...
 
 

@@ -7,10 +7,10 @@ answer, and again before any later attempt at the same alert.
 
 from __future__ import annotations
 
+from worker.alerts.base import CommentsOnce, marker
 from worker.core.alerting import Alert, AlertKind
 from worker.domain.document import Document, Inline, Mention, Paragraph, Text, paragraph
 from worker.errors import NotFound, OutcomeUnknown
-from worker.outbox import Outbox, Write, marker
 from worker.tracker import Tracker
 from worker.tracker.base import find_marked_comment
 
@@ -32,11 +32,11 @@ class JiraChannel:
         breach_label: str,
         manager: str = "",
         escalation_priority: str | None = None,
-        outbox: Outbox | None = None,
+        outbox: CommentsOnce | None = None,
     ) -> None:
         self._tracker = tracker
-        #: Where the comment is made exactly once; without one, a lost answer is looked for
-        #: once, right after it.
+        #: Where the comment is made exactly once (the outbox); without one, a lost answer is
+        #: looked for once, right after it.
         self._outbox = outbox
         self._breach_label = breach_label
         self._manager = manager
@@ -59,19 +59,21 @@ class JiraChannel:
         if alert.kind is AlertKind.ESCALATION and self._escalation_priority:
             self._tracker.set_priority(key, self._escalation_priority)
         token = alert_marker(alert)
-        body = Document((Paragraph(tuple(parts)), paragraph(f"ref: {token}")))
+        text = Document((Paragraph(tuple(parts)),))
         if self._outbox is not None:
-            return self._outbox.make(
-                Write(
-                    f"alert:{token}",
-                    "alert_comment",
-                    send=lambda: self._tracker.add_comment(key, body).id,
-                    find=lambda: find_marked_comment(self._tracker, key, token),
-                    recovery_id=alert.recovery_id,
-                )
+            return self._outbox.comment_once(
+                f"alert:{token}",
+                self._tracker,
+                key,
+                text,
+                kind="alert_comment",
+                token=token,
+                recovery_id=alert.recovery_id,
             )
         try:
-            return self._tracker.add_comment(key, body).id
+            return self._tracker.add_comment(
+                key, Document((*text.blocks, paragraph(f"ref: {token}")))
+            ).id
         except OutcomeUnknown:
             made = find_marked_comment(self._tracker, key, token)
             if made is None:

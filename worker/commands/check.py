@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from worker.clock import SystemClock
 from worker.commands import add_config_option
 from worker.core.detection import load_signals
@@ -26,6 +24,7 @@ from worker.mail.imap import ImapInbox
 from worker.retry import RetryPolicy
 from worker.settings import Settings, load_settings
 from worker.store import Store
+from worker.store.db import is_store_error
 from worker.tracker.jira import JiraTracker
 
 OK, FAILED, SKIPPED = "ok", "FAILED", "skipped"
@@ -55,7 +54,9 @@ def check_store(settings: Settings) -> Outcome:
         return Outcome(OK, f"{store.engine.dialect.name}, schema version {version}, in {where}")
     except WorkerError as exc:
         return Outcome(FAILED, f"{where}: {exc}")
-    except SQLAlchemyError as exc:
+    except Exception as exc:
+        if not is_store_error(exc):
+            raise
         # Not a database at all (a stray file at that path), or one the driver refuses.
         return Outcome(FAILED, f"{where}: not a usable store: {getattr(exc, 'orig', None) or exc}")
     finally:

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from worker.clock import Clock, SystemClock
-from worker.core.decision import QUARANTINED, DecisionPolicy, MemoryContext, decide
+from worker.core.decision import DecisionPolicy, MemoryContext, decide
 from worker.core.detection import Detector, load_signals
+from worker.domain.decision import QUARANTINED
 from worker.errors import MessageUnparseable
 from worker.mail.files import iter_mail
 from worker.mail.parse import parse_message

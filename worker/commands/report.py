@@ -8,10 +8,6 @@ import io
 import json
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-from sqlalchemy import Connection, distinct, func, select
-from sqlalchemy.engine.url import make_url
 
 from worker.clock import Clock, SystemClock
 from worker.commands import add_config_option
@@ -27,11 +23,9 @@ from worker.core.report import (
     to_table,
 )
 from worker.settings import Settings, load_settings, parse_duration
-from worker.store import Store, events, recoveries
+from worker.store import Store, events, files, recoveries, reports
 from worker.store import followups as followup_store
 from worker.store.db import LATEST_VERSION
-from worker.store.schema import alerts_sent
-from worker.store.schema import recoveries as recoveries_table
 from worker.wiring import sla_setup
 
 BREACH = str(AlertKind.BREACH)
@@ -93,14 +87,11 @@ def load_report(
     if store.version() < LATEST_VERSION:
         store.migrate()
     with store.transaction() as conn:
-        query = select(recoveries_table.c.id).order_by(recoveries_table.c.id)
-        if since is not None:
-            query = query.where(recoveries_table.c.opened_at >= since)
-        ids = [int(row[0]) for row in conn.execute(query)]
+        ids = reports.recovery_ids(conn, since)
         chosen = [r for r in (recoveries.get(conn, i) for i in ids) if r is not None]
         by_recovery = events.for_recoveries(conn, ids)
         followups = followup_store.every(conn)
-        breaches = _breaches(conn)
+        breaches = reports.breach_counts(conn, BREACH)
     return build_report(
         chosen,
         by_recovery,
@@ -112,22 +103,10 @@ def load_report(
     )
 
 
-def _breaches(conn: Connection) -> dict[int, int]:
-    """Per recovery, the deadlines a breach alert was raised for (on any channel)."""
-    query = (
-        select(alerts_sent.c.recovery_id, func.count(distinct(alerts_sent.c.deadline_id)))
-        .where(alerts_sent.c.alert_key == BREACH)
-        .group_by(alerts_sent.c.recovery_id)
-    )
-    return {int(rid): int(count) for rid, count in conn.execute(query)}
-
-
 def _missing_sqlite_file(url: str) -> bool:
     """A SQLite store that does not exist yet: report nothing rather than create it."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return False
-    return not Path(parsed.database).exists()
+    path = files.sqlite_file(url)
+    return path is not None and not path.exists()
 
 
 def render(report: Report, fmt: str, store: str, *, created: bool = True) -> str:

@@ -15,21 +15,21 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from worker.core.auth import authenticated
 from worker.core.detection import Assessment, Detector
 from worker.core.noise import OWN_ADDRESS, noise_reason
+from worker.domain.decision import (
+    NOT_COMPLAINT,
+    RECOVERY,
+    SKIPPED,
+    THREAD,
+    Decision,
+)
 from worker.domain.mail import ParsedMail
-
-RECOVERY = "recovery"
-THREAD = "thread"
-NOT_COMPLAINT = "not_complaint"
-SKIPPED = "skipped"
-QUARANTINED = "quarantined"
-DECISIONS = (RECOVERY, THREAD, NOT_COMPLAINT, SKIPPED, QUARANTINED)
 
 #: A Jira issue key in a subject: "[SUP-12]", "SUP-12:", "re: SUP-12".
 _JIRA_KEY = re.compile(r"(?<![A-Za-z0-9_-])([A-Z][A-Z0-9_]{1,9}-[1-9][0-9]{0,8})(?![A-Za-z0-9_-])")
@@ -57,25 +57,6 @@ class DecisionPolicy:
     team_mail_auth: bool = True
     #: Authentication-Results of these servers only (empty: the topmost header).
     trusted_servers: Sequence[str] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What happens to one message, and why."""
-
-    decision: str
-    reason: str
-    is_complaint: bool = False
-    score: float | None = None
-    severity: str | None = None
-    reasons: tuple[str, ...] = ()
-    #: The recovery a thread message joins.
-    recovery_id: int | None = None
-    #: The message the thread started with: a new recovery's source is "mail:<this>".
-    thread_root: str = ""
-    #: A thread message angrier than its recovery raises the recovery to this severity.
-    raise_to: str | None = None
-    jira_keys: tuple[str, ...] = field(default_factory=tuple)
 
 
 class DecisionContext(Protocol):
@@ -189,7 +170,9 @@ def decide(
     policy = policy or DecisionPolicy()
     root = thread_root(mail)
     if context.is_recorded(mail.key):
-        return Decision(SKIPPED, "duplicate: this message is already decided", thread_root=root)
+        return Decision(
+            SKIPPED, "duplicate: this message is already decided", thread_root=root, duplicate=True
+        )
     noise = noise_reason(
         mail,
         own_addresses=policy.own_addresses,

@@ -6,18 +6,15 @@ have done: each line below is rendered from one event the steps emitted.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TextIO
 
 import structlog
-from sqlalchemy import select
 
 from worker.clock import Clock
-from worker.store import Store
-from worker.store.schema import messages
+from worker.store import Store, messages
 
 Render = Callable[[dict[str, Any]], str]
 
@@ -91,10 +88,7 @@ _WHY = " " * 10
 def reasons_in(store: Store, message_key: str) -> list[str]:
     """The detection rules that matched a mail, with their weights, as the store keeps them."""
     with store.transaction() as conn:
-        found = conn.execute(
-            select(messages.c.reasons).where(messages.c.key == message_key)
-        ).scalar_one_or_none()
-    return [str(reason) for reason in json.loads(found or "[]")]
+        return messages.reasons_of(conn, message_key)
 
 
 class Narrator:

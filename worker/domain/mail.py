@@ -53,3 +53,17 @@ class ParsedMail:
     #: Problems the parser recovered from (bad charset, broken boundary, ...).
     defects: tuple[str, ...] = ()
     truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message as a mail source delivers it."""
+
+    source: str
+    raw: bytes
+    uid: int | None = None
+    uidvalidity: int | None = None
+    attachments: tuple[AttachmentInfo, ...] = ()
+    received: datetime | None = None
+    #: From the team's Sent folder: an update to the client, not a client's mail.
+    sent: bool = False

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from worker.alerts.base import Channel, FindsSent, alert_from_payload
+from worker.alerts.base import Channel, FindsSent, alert_from_payload, alert_payload
 from worker.clock import Clock
-from worker.core.alerting import AlertKind
+from worker.core.alerting import Alert, AlertKind
 from worker.errors import Interrupted, PermanentError, WorkerError
 from worker.logs import get_logger
 from worker.metrics import Metrics
@@ -35,6 +35,25 @@ class AlertOutbox:
     metrics: Metrics
     stopping: threading.Event
     max_attempts: int
+
+    def send_now(self, alert: Alert, channels: Sequence[Channel], *, step: str) -> int:
+        """Plan ``alert`` once per channel and send it at once; how many deliveries went out.
+
+        A channel that fails keeps its delivery pending: the SLA sweep's ``deliver`` retries
+        it like any other. An alert planned before is not planned again.
+        """
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            ledger.plan(
+                conn,
+                recovery_id=alert.recovery_id,
+                deadline_id=alert.deadline_id,
+                alert_key=alert.key,
+                channels=[c.name for c in channels],
+                payload=alert_payload(alert),
+                now=now,
+            )
+        return self.deliver(channels, now, step=step, only=(alert.deadline_id, alert.key))
 
     def deliver(
         self,

@@ -5,22 +5,31 @@ may still land in Jira later, or show in its search only after a while. So befor
 made again, whatever it would have made is looked for (by the label or the comment
 marker it carries), and until Jira's visibility window has passed since the last send,
 not finding it proves nothing: the write waits (:class:`Unconfirmed`) instead of going
-out a second time. Every kind of write (an issue, a bulk of subtasks, a comment, a link)
-goes through :meth:`Outbox.make`; the steps only say what to send and how to find it.
+out a second time; a write the ledger shows never went out (refused, or never reached
+Jira) is looked for once and made at once, without waiting. Every kind of write (an issue,
+a bulk of subtasks, a comment, a link) goes through :meth:`Outbox.make`; the steps only say
+what to send and how to find it. The common Jira writes have their own methods, with the
+marker or label that finds them: :meth:`Outbox.create_once`, :meth:`Outbox.link_once`,
+:meth:`Outbox.comment_once`.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from worker.alerts.base import marker
 from worker.clock import Clock
+from worker.domain.document import Document, paragraph
+from worker.domain.issue import NewIssue
 from worker.errors import Deferred, OutcomeUnknown, PermanentError, WorkerError
 from worker.logs import get_logger
 from worker.store import ledger
 from worker.store.db import Store
+from worker.tracker.base import Tracker, find_marked_comment
+
+__all__ = ["Outbox", "Unconfirmed", "Write", "comment_marker", "marker"]
 
 log = get_logger()
 
@@ -29,9 +38,9 @@ class Unconfirmed(Deferred):
     """An earlier attempt's outcome is unknown and not visible yet: looked for again later."""
 
 
-def marker(kind: str, name: str) -> str:
-    """The token a write carries (a comment's last line, a label) so it can be found again."""
-    return f"rw-{kind}-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+def comment_marker(key: str) -> str:
+    """The token :meth:`Outbox.comment_once` writes into the comment of write ``key``."""
+    return marker("note", key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +107,83 @@ class Outbox:
             raise
         self._complete(write, result)
         return result
+
+    def create_once(
+        self,
+        key: str,
+        tracker: Tracker,
+        issue: NewIssue,
+        *,
+        label: str,
+        kind: str = "issue.create",
+        recovery_id: int | None = None,
+        found: Callable[[str], None] | None = None,
+    ) -> str:
+        """The key of the issue write ``key`` creates; after a lost answer, the one carrying
+        ``label`` (one of ``issue``'s own) counts. ``found`` hears of an adopted one."""
+
+        def find() -> str | None:
+            existing = tracker.find_by_label(issue.project, label)
+            if not existing:
+                return None
+            if found is not None:
+                found(existing[0].key)
+            return existing[0].key
+
+        return self.make(
+            Write(
+                key,
+                kind,
+                send=lambda: tracker.create_issue(issue).key,
+                find=find,
+                recovery_id=recovery_id,
+            )
+        )
+
+    def link_once(
+        self,
+        key: str,
+        tracker: Tracker,
+        inward: str,
+        outward: str,
+        link_type: str,
+        *,
+        kind: str = "issue.link",
+    ) -> str:
+        """Link ``inward`` to ``outward`` unless write ``key`` is done; ``outward``."""
+
+        def send() -> str:
+            tracker.link(inward, outward, link_type)
+            return outward
+
+        # Jira keeps one link per type between two issues: a second one changes nothing.
+        return self.make(Write(key, kind, send=send, find=lambda: None, idempotent=True))
+
+    def comment_once(
+        self,
+        key: str,
+        tracker: Tracker,
+        issue_key: str,
+        body: Document,
+        *,
+        kind: str = "comment",
+        token: str | None = None,
+        recovery_id: int | None = None,
+    ) -> str:
+        """The id of the comment write ``key`` makes on ``issue_key``: ``body`` and a last
+        line ``ref: <token>`` (:func:`comment_marker` of ``key`` unless given), by which a
+        comment whose answer was lost is found."""
+        mark = token or comment_marker(key)
+        marked = Document((*body.blocks, paragraph(f"ref: {mark}")))
+        return self.make(
+            Write(
+                key,
+                kind,
+                send=lambda: tracker.add_comment(issue_key, marked).id,
+                find=lambda: find_marked_comment(tracker, issue_key, mark),
+                recovery_id=recovery_id,
+            )
+        )
 
     def done(self, key: str) -> str | None:
         """The result of write ``key`` once it is made; None before."""

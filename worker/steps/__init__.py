@@ -11,10 +11,11 @@ import threading
 from dataclasses import dataclass, field
 
 from worker.clock import Clock
-from worker.errors import Interrupted, TransientError
+from worker.errors import TransientError
 from worker.metrics import Metrics
 from worker.outbox import Outbox
 from worker.outbox.alerts import AlertOutbox
+from worker.retry import pause
 from worker.settings import Settings
 from worker.store import Store
 from worker.tracker import Tracker
@@ -46,8 +47,7 @@ class Services:
 
     def pause(self, seconds: float) -> None:
         """Wait ``seconds``; Interrupted when the worker is asked to stop meanwhile."""
-        if self.stopping.wait(seconds):
-            raise Interrupted("the worker is stopping")
+        pause(seconds, self.stopping)
 
 
 def end_of_pass(exc: TransientError, *, progressed: bool) -> None:

@@ -14,24 +14,19 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, insert, select, update
-
-from worker.core.detection import Detector, load_signals
+from worker.core.detection import Detector
 from worker.core.playbook import STAGES
-from worker.domain.events import EventKind, RecoveryEvent
 from worker.domain.issue import Comment, Issue
-from worker.domain.recovery import CLOSED, RESOLVED
 from worker.errors import ConfigurationError, PermanentError, TransientError
 from worker.logs import get_logger
 from worker.steps import Services, end_of_pass
-from worker.store import events, recoveries
-from worker.store.schema import jira_cursors, jira_seen
+from worker.store import cursors, signals
+from worker.store.signals import Signal
 from worker.tracker import jql
 from worker.tracker.base import Tracker
+from worker.wiring import detector_for
 
 log = get_logger()
 
@@ -68,24 +63,6 @@ def detector_judge(detector: Detector) -> CommentJudge:
     return judge
 
 
-@cache
-def _configured_judge(signals_file: Path | None, addresses: tuple[str, ...]) -> CommentJudge:
-    return detector_judge(Detector(load_signals(signals_file), complaint_addresses=addresses))
-
-
-@dataclass(frozen=True, slots=True)
-class Signal:
-    """One fired signal: the issue, why, how severe, and the text to quote."""
-
-    name: str
-    issue: Issue
-    at: datetime
-    severity: str
-    reasons: tuple[str, ...]
-    excerpt: str
-    seen: str  # the jira_seen change key
-
-
 def signal_query(signal: str, services: Services) -> str:
     """The JQL a signal polls, before the project and time window are added."""
     jira = services.settings.jira
@@ -118,8 +95,7 @@ def watch_jira_once(services: Services, *, judge: CommentJudge | None = None) ->
         return 0
     zone = _zone(jira.timezone)
     if judge is None and "comment" in jira.watch_signals:
-        detection = services.settings.detection
-        judge = _configured_judge(detection.signals_file, tuple(detection.complaint_addresses))
+        judge = detector_judge(detector_for(services.settings.detection))
     handled = 0
     deferred: TransientError | None = None
     for name in jira.watch_signals:
@@ -147,7 +123,7 @@ def _poll(
     jira = services.settings.jira
     now = services.clock.now()
     with services.store.transaction() as conn:
-        watermark = _watermark(conn, f"signal:{name}")
+        watermark = cursors.jira_watermark(conn, f"signal:{name}")
     since = (watermark or now - jira.watch_lookback) - jira.watch_overlap
     query = jql.order_by(
         jql.all_of(
@@ -170,13 +146,15 @@ def _poll(
             name, issue, since=since, tracker=tracker, judge=judge, services=services
         ):
             with services.store.transaction() as conn:
-                if _seen(conn, issue.key, signal.seen):
+                if signals.seen(conn, issue.key, signal.seen):
                     continue
-                if _record(conn, signal, services):
-                    handled += 1
-                _mark_seen(conn, issue.key, signal.seen, now)
-    with services.store.transaction() as conn:
-        _save_watermark(conn, f"signal:{name}", newest, now)
+                reopen = services.settings.jira.reopen_on_complaint
+                result = signals.record(conn, signal, reopen_on_complaint=reopen, now=now)
+                signals.mark_seen(conn, issue.key, signal.seen, now)
+            handled += _report(services, signal, result)
+    if newest is not None:
+        with services.store.transaction() as conn:
+            cursors.save_jira_watermark(conn, f"signal:{name}", newest, now)
     services.metrics.poll_lag_seconds.labels(source=f"jira:{name}").set(0)
     return handled
 
@@ -256,93 +234,18 @@ def _signal(name: str, issue: Issue, at: datetime, seen: str, reason: str) -> Si
     )
 
 
-def _record(conn: Connection, signal: Signal, services: Services) -> bool:
-    """Record the recovery for the signal's issue, or raise or reopen the one it has; True if so."""
-    issue = signal.issue
-    source_key = f"jira:{issue.key}"
-    now = services.clock.now()
-    existing = recoveries.by_source(conn, source_key)
-    bound = log.bind(jira_key=issue.key, signal=signal.name)
-    if existing is None:
-        recovery = recoveries.create_pending(
-            conn,
-            source_key=source_key,
-            source_kind="jira",
-            client=issue.reporter or "",
-            owner=issue.assignee or "",
-            severity=signal.severity,
-            summary=issue.summary,
-            now=now,
-            source_ref=issue.key,
-            source_at=signal.at,
-            excerpt=signal.excerpt,
-            reasons=signal.reasons,
-        )
+def _report(services: Services, signal: Signal, result: signals.Recorded) -> int:
+    """Log and count what a signal did; 1 when it opened, raised or reopened a recovery."""
+    bound = log.bind(jira_key=signal.issue.key, signal=signal.name)
+    if result.opened:
         services.metrics.messages.labels(decision=f"jira_{signal.name}").inc()
-        bound.info("jira.signal", recovery_id=recovery.id, severity=signal.severity)
-        return True
-    raised = recoveries.raise_severity(conn, existing.id, signal.severity)
-    if raised:
-        events.record(
-            conn,
-            RecoveryEvent(
-                recovery_id=existing.id,
-                kind=EventKind.SEVERITY_RAISED,
-                at=signal.at,
-                dedupe_key=f"jira:{issue.key}#{signal.seen}",
-                detail={"from": existing.severity, "to": signal.severity, "signal": signal.name},
-            ),
-            now,
-        )
-        bound.info("recovery.severity_raised", recovery_id=existing.id, severity=signal.severity)
-    resolved = existing.state in (RESOLVED, CLOSED)
-    if resolved and services.settings.jira.reopen_on_complaint:
-        # As for a complaint in a resolved recovery's mail thread; the reopen step checks
-        # in Jira that the ticket was not resolved after this signal.
-        asked = events.record(
-            conn,
-            RecoveryEvent(
-                existing.id,
-                EventKind.REOPEN_ASKED,
-                signal.at,
-                dedupe_key=f"jira:{issue.key}#{signal.seen}#reopen",
-            ),
-            now,
-        )
-        if asked:
-            bound.info("jira.signal_reopens", recovery_id=existing.id, at=signal.at.isoformat())
-            return True
-    if not raised:
-        bound.info("jira.signal_known", recovery_id=existing.id)
-    return raised
-
-
-# --- the poll's own state -------------------------------------------------------------
-
-
-def _watermark(conn: Connection, name: str) -> datetime | None:
-    row = conn.execute(select(jira_cursors.c.watermark).where(jira_cursors.c.name == name)).first()
-    return row[0] if row else None
-
-
-def _save_watermark(conn: Connection, name: str, watermark: datetime | None, now: datetime) -> None:
-    if watermark is None:
-        return
-    changed = conn.execute(
-        update(jira_cursors)
-        .where(jira_cursors.c.name == name)
-        .values(watermark=watermark, updated_at=now)
-    )
-    if changed.rowcount == 0:
-        conn.execute(insert(jira_cursors).values(name=name, watermark=watermark, updated_at=now))
-
-
-def _seen(conn: Connection, issue_key: str, change: str) -> bool:
-    query = select(jira_seen.c.issue_key).where(
-        jira_seen.c.issue_key == issue_key, jira_seen.c.change == change[:255]
-    )
-    return conn.execute(query).first() is not None
-
-
-def _mark_seen(conn: Connection, issue_key: str, change: str, now: datetime) -> None:
-    conn.execute(insert(jira_seen).values(issue_key=issue_key, change=change[:255], seen_at=now))
+        bound.info("jira.signal", recovery_id=result.recovery_id, severity=signal.severity)
+    if result.raised:
+        bound.info("recovery.severity_raised", recovery_id=result.recovery_id,
+                   severity=signal.severity)  # fmt: skip
+    if result.reopen_asked:
+        bound.info("jira.signal_reopens", recovery_id=result.recovery_id,
+                   at=signal.at.isoformat())  # fmt: skip
+    if not (result.opened or result.raised or result.reopen_asked):
+        bound.info("jira.signal_known", recovery_id=result.recovery_id)
+    return int(result.opened or result.raised or result.reopen_asked)

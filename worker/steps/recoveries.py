@@ -1,4 +1,4 @@
-"""Opening recoveries in Jira, each exactly once, and carrying raised severities to them.
+"""Opening recoveries in Jira, each exactly once.
 
 Every outside write runs under a ledger intent written before it and completed
 after it. An intent found not done means a crash or a lost answer: the step
@@ -11,23 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import Connection
-
-from worker.core.playbook import plan_recovery, priority_for
+from worker.core.playbook import plan_recovery
 from worker.domain.events import EventKind, RecoveryEvent
 from worker.domain.issue import CreateFailed, IssueRef, NewIssue
-from worker.domain.recovery import PENDING, Recovery
-from worker.errors import (
-    PermanentError,
-    RequestRejected,
-    TransientError,
-)
+from worker.domain.recovery import Recovery
+from worker.errors import PermanentError, RequestRejected, TransientError
 from worker.logs import get_logger
 from worker.outbox import Unconfirmed, Write
 from worker.steps import Services, end_of_pass
-from worker.store import events, ledger, recoveries
+from worker.store import events, recoveries
 from worker.tracker.base import Tracker
 from worker.wiring import playbook_for
 
@@ -35,6 +28,8 @@ log = get_logger()
 
 #: A create Jira refused this many times is given up; until then a settings fix may cure it.
 MAX_ATTEMPTS = 5
+#: Puts a given-up recovery back in line, its refusals forgiven (``retry-given-up``).
+requeue_given_up = recoveries.requeue_given_up
 
 
 @dataclass
@@ -95,7 +90,7 @@ def _open(context: _Context, recovery: Recovery) -> bool:
     bound = log.bind(recovery_id=recovery.id, source=recovery.source_key)
 
     outbox = services.outbox
-    create_key = _create_key(recovery.id)
+    create_key = recoveries.create_key(recovery.id)
     if outbox.done(create_key) is None and outbox.refusals(create_key) >= MAX_ATTEMPTS:
         _give_up(context, recovery)
         return False
@@ -142,10 +137,12 @@ def _open(context: _Context, recovery: Recovery) -> bool:
     if recovery.source_kind == "jira":
         _link_source(context, recovery, parent_key)
 
-    # 4. Open in the store: the SLA clocks start from the OPENED event.
+    # 4. Open in the store: the SLA clocks start from the OPENED event. The owner chosen for
+    # the ticket is kept with it, so the later steps' comments address the same person.
     now = services.clock.now()
     with services.store.transaction() as conn:
         recoveries.mark_open(conn, recovery.id, parent_key)
+        recoveries.record_owner(conn, recovery.id, plan.parent.assignee)
         events.record(
             conn,
             RecoveryEvent(
@@ -186,22 +183,6 @@ def _all_subtasks(
     if all(s.labels[-1] in seen for s in wanted):
         return ",".join(seen[s.labels[-1]] for s in wanted)
     return None
-
-
-def _create_key(recovery_id: int) -> str:
-    """The ledger key of a recovery ticket's create."""
-    return f"create:{recovery_id}"
-
-
-def requeue_given_up(conn: Connection, recovery_id: int, now: datetime) -> bool:
-    """Put a given-up recovery back in line, its refusals forgiven; False if not given up.
-
-    For after the cause is fixed in Jira or the settings: the next pass tries it as new.
-    """
-    if not recoveries.requeue(conn, recovery_id):
-        return False
-    ledger.forgive(conn, _create_key(recovery_id), now)
-    return True
 
 
 def _give_up(context: _Context, recovery: Recovery) -> None:
@@ -277,82 +258,3 @@ def _existing_subtasks(tracker: Tracker, parent_key: str) -> dict[str, str]:
         for label in tracker.get_issue(key).labels:
             found.setdefault(label, key)
     return found
-
-
-# --- severity raised after opening ------------------------------------------------------
-
-PRIORITY_CURSOR = "cursor:severity_raised"
-
-
-def raise_priorities_once(services: Services) -> int:
-    """Carry raised severities (a harsher reply, a second signal) to the tickets' priority.
-
-    Reads SEVERITY_RAISED events after the last one handled; a recovery still waiting on
-    its create stops the pass there, so its event is handled once the ticket exists. A
-    transient failure ends the pass, the events handled saved (see end_of_pass).
-    """
-    tracker = services.tracker
-    if tracker is None:
-        return 0
-    with services.store.transaction() as conn:
-        after = ledger.event_cursor(conn, PRIORITY_CURSOR)
-        raised = events.since(conn, after, [EventKind.SEVERITY_RAISED])
-    changed = 0
-    for event in raised:
-        if services.stopping.is_set():
-            break
-        with services.store.transaction() as conn:
-            recovery = recoveries.get(conn, event.recovery_id)
-            create = ledger.get(conn, _create_key(event.recovery_id))
-        if recovery is not None and _awaits_create(recovery, create):
-            break
-        jira_key = _ticket_key(recovery, create) if recovery else None
-        priority = priority_for(services.settings.jira, recovery.severity) if recovery else None
-        if recovery is not None and jira_key and priority:
-            try:
-                tracker.set_priority(jira_key, priority)
-            except TransientError as exc:
-                log.warning(
-                    "recovery.priority_deferred",
-                    recovery_id=recovery.id,
-                    error=type(exc).__name__,
-                    detail=str(exc),
-                )
-                end_of_pass(exc, progressed=changed > 0)
-                break
-            except PermanentError as exc:
-                log.error(
-                    "recovery.priority_failed",
-                    recovery_id=recovery.id,
-                    error=type(exc).__name__,
-                    detail=str(exc),
-                )
-            else:
-                changed += 1
-                log.info(
-                    "recovery.priority_raised",
-                    recovery_id=recovery.id,
-                    jira_key=jira_key,
-                    priority=priority,
-                )
-        assert event.id is not None
-        with services.store.transaction() as conn:
-            ledger.save_event_cursor(conn, PRIORITY_CURSOR, event.id, services.clock.now())
-    return changed
-
-
-def _awaits_create(recovery: Recovery, create: ledger.Action | None) -> bool:
-    """Whether the ticket may yet be made, or have been made with the severity before the raise.
-
-    A refused create made nothing and the next one takes the raised severity; a recovery
-    given up will have no ticket. Neither holds up the raises after it.
-    """
-    waiting = create is None or create.state == ledger.INTENT
-    return recovery.state == PENDING and waiting
-
-
-def _ticket_key(recovery: Recovery, create: ledger.Action | None) -> str | None:
-    """The recovery's ticket: once created and still opening (its subtasks), in the ledger."""
-    if recovery.jira_key is None and create is not None and create.state == ledger.DONE:
-        return create.result
-    return recovery.jira_key

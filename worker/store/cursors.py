@@ -61,6 +61,9 @@ def inbox_polled_at(conn: Connection) -> datetime | None:
 
 # --- Jira searches --------------------------------------------------------------------------
 
+#: The search of recovery issues that brings Jira's changes into recovery events.
+RECOVERY_SYNC = "sla:recoveries"
+
 
 def jira_watermark(conn: Connection, name: str) -> datetime | None:
     """The newest ``updated`` a Jira search has seen, None before its first pass."""

@@ -48,6 +48,11 @@ def is_store_fault(exc: BaseException) -> bool:
     return isinstance(exc, DatabaseError)
 
 
+def is_store_error(exc: BaseException) -> bool:
+    """Whether ``exc`` came from the store at all (a fault of the store or a refused record)."""
+    return isinstance(exc, StoreError | SQLAlchemyError)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer

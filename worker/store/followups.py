@@ -13,8 +13,11 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
+from worker.domain.events import EventKind, RecoveryEvent
 from worker.domain.followup import CREATED, DONE, PLANNED, Followup
 from worker.domain.recovery import CLOSED, OPEN, RESOLVED
+from worker.store import events
+from worker.store import recoveries as recovery_rows
 from worker.store.schema import followups, recoveries
 
 
@@ -160,3 +163,57 @@ def reopen_recovery(conn: Connection, recovery_id: int) -> int:
 
 def close_recovery(conn: Connection, recovery_id: int) -> None:
     conn.execute(update(recoveries).where(recoveries.c.id == recovery_id).values(state=CLOSED))
+
+
+def record_resolution(
+    conn: Connection,
+    recovery_id: int,
+    *,
+    resolved_at: datetime,
+    now: datetime,
+    created: str | None = None,
+    resumed_due: date | None = None,
+) -> None:
+    """The recovery resolved; its follow-up task ``created``, or back from hold, due anew."""
+    resolve_recovery(conn, recovery_id, resolved_at)
+    if created is not None:
+        mark_created(conn, recovery_id, created, now)
+    elif resumed_due is not None:
+        resume(conn, recovery_id, resolved_at=resolved_at, due=resumed_due, now=now)
+
+
+def record_reopen(
+    conn: Connection,
+    reopened: RecoveryEvent,
+    *,
+    followup_state: str | None,
+    severity: str,
+    raised_to: str | None,
+    now: datetime,
+) -> None:
+    """The recovery open again: its follow-up held or cancelled, its severity raised.
+
+    A raise is recorded as a SEVERITY_RAISED event, for the steps that carry it to Jira.
+    """
+    recovery_id = reopened.recovery_id
+    reopen_recovery(conn, recovery_id)
+    if followup_state is not None:
+        set_state(conn, recovery_id, followup_state, now)
+    if raised_to is not None and recovery_rows.raise_severity(conn, recovery_id, raised_to):
+        events.record(
+            conn,
+            RecoveryEvent(
+                recovery_id=recovery_id,
+                kind=EventKind.SEVERITY_RAISED,
+                at=reopened.at,
+                dedupe_key=f"{reopened.dedupe_key}#severity",
+                detail={"from": severity, "to": raised_to, "reason": "reopened"},
+            ),
+            now,
+        )
+
+
+def record_done(conn: Connection, recovery_id: int, done_at: datetime, now: datetime) -> None:
+    """The follow-up call made: the follow-up done, the recovery closed."""
+    mark_done(conn, recovery_id, done_at, now)
+    close_recovery(conn, recovery_id)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, func, insert, select
 
+from worker.domain.decision import Decision
 from worker.store.schema import messages
 
 # Decisions that tie a message to a recovery.
@@ -17,31 +17,11 @@ _LINKED = ("recovery", "thread")
 _ARRIVED = func.coalesce(messages.c.received_at, messages.c.decided_at)
 
 
-@dataclass(frozen=True, slots=True)
-class DecisionRecord:
-    """What is written for one message."""
-
-    key: str
-    message_id: str | None
-    source: str
-    uid: int | None
-    sender: str
-    subject: str
-    #: When the message arrived (the flood window counts on it).
-    received_at: datetime | None
-    decision: str
-    reason: str = ""
-    score: float | None = None
-    severity: str | None = None
-    reasons: Sequence[str] = ()
-    recovery_id: int | None = None
-
-
 def is_recorded(conn: Connection, key: str) -> bool:
     return conn.execute(select(messages.c.id).where(messages.c.key == key)).first() is not None
 
 
-def record(conn: Connection, decision: DecisionRecord, now: datetime) -> int:
+def record(conn: Connection, decision: Decision, now: datetime) -> int:
     """Write the decision; the unique key makes a second write for the same message fail."""
     result = conn.execute(
         insert(messages).values(
@@ -125,3 +105,39 @@ def count_from(conn: Connection, sender: str, since: datetime, until: datetime) 
         .where(messages.c.sender == sender, _arrived_within(since, until))
     ).scalar_one()
     return int(count)
+
+
+def last_id(conn: Connection) -> int:
+    """The id of the newest decision (0 when there is none)."""
+    return int(conn.execute(select(func.max(messages.c.id))).scalar_one_or_none() or 0)
+
+
+def decided_since(conn: Connection, after_id: int) -> list[Decision]:
+    """The decisions recorded after ``after_id``, oldest first."""
+    rows = conn.execute(select(messages).where(messages.c.id > after_id).order_by(messages.c.id))
+    return [
+        Decision(
+            row.decision,
+            row.reason,
+            score=row.score,
+            severity=row.severity,
+            reasons=tuple(str(reason) for reason in json.loads(row.reasons or "[]")),
+            recovery_id=row.recovery_id,
+            key=row.key,
+            message_id=row.message_id,
+            source=row.source,
+            uid=row.uid,
+            sender=row.sender,
+            subject=row.subject,
+            received_at=row.received_at,
+        )
+        for row in rows
+    ]
+
+
+def reasons_of(conn: Connection, key: str) -> list[str]:
+    """The detection rules that matched a mail, with their weights, as recorded."""
+    found = conn.execute(
+        select(messages.c.reasons).where(messages.c.key == key)
+    ).scalar_one_or_none()
+    return [str(reason) for reason in json.loads(found or "[]")]

@@ -17,6 +17,7 @@ from worker.domain.recovery import (
     Recovery,
     idempotency_key,
 )
+from worker.store import ledger
 from worker.store.schema import recoveries
 
 
@@ -119,6 +120,14 @@ def mark_open(conn: Connection, recovery_id: int, jira_key: str) -> None:
     )
 
 
+def record_owner(conn: Connection, recovery_id: int, owner: str | None) -> None:
+    """Keep the owner the ticket was assigned, for the steps that address them later."""
+    if owner:
+        conn.execute(
+            update(recoveries).where(recoveries.c.id == recovery_id).values(owner=owner[:255])
+        )
+
+
 def mark_given_up(conn: Connection, recovery_id: int) -> None:
     conn.execute(
         update(recoveries)
@@ -143,6 +152,22 @@ def requeue(conn: Connection, recovery_id: int) -> bool:
         .values(state=PENDING)
     )
     return changed.rowcount == 1
+
+
+def create_key(recovery_id: int) -> str:
+    """The ledger key of a recovery ticket's create."""
+    return f"create:{recovery_id}"
+
+
+def requeue_given_up(conn: Connection, recovery_id: int, now: datetime) -> bool:
+    """Put a given-up recovery back in line, its refusals forgiven; False if not given up.
+
+    For after the cause is fixed in Jira or the settings: the next pass tries it as new.
+    """
+    if not requeue(conn, recovery_id):
+        return False
+    ledger.forgive(conn, create_key(recovery_id), now)
+    return True
 
 
 def raise_severity(conn: Connection, recovery_id: int, severity: str) -> bool:

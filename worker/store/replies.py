@@ -124,6 +124,16 @@ def mark_posted(conn: Connection, reply_id: int, comment_id: str) -> None:
     conn.execute(update(replies).where(replies.c.id == reply_id).values(comment_id=comment_id))
 
 
+def comment_ids(conn: Connection, recovery_id: int) -> set[str]:
+    """The comments posted for the recovery's replies: the client's own words, not updates."""
+    rows = conn.execute(
+        select(replies.c.comment_id).where(
+            replies.c.recovery_id == recovery_id, replies.c.comment_id.is_not(None)
+        )
+    ).scalars()
+    return {r for r in rows if r}
+
+
 def _from_row(row: RowMapping) -> Reply:
     return Reply(
         id=row["id"],
