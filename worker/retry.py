@@ -116,6 +116,40 @@ def pause(
         raise Interrupted(f"the worker is stopping{why}{reason}") from after
 
 
+class CallBudget:
+    """A pace for calls that can wait: ``per_minute`` on average, up to a minute's worth at
+    once, and none while a server's Retry-After lasts. Time is passed in."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._tokens = float(per_minute)
+        self._at: datetime | None = None
+        self._held_until: datetime | None = None
+
+    def available(self, now: datetime) -> int:
+        """How many calls may be made now."""
+        self._refill(now)
+        if self._held_until is not None and now < self._held_until:
+            return 0
+        return int(self._tokens)
+
+    def spend(self, now: datetime, calls: int) -> None:
+        self._refill(now)
+        self._tokens -= calls
+
+    def hold(self, now: datetime, seconds: float) -> None:
+        """No calls for ``seconds``: the server asked for a pause."""
+        self._held_until = now + timedelta(seconds=seconds)
+
+    def _refill(self, now: datetime) -> None:
+        if self._at is not None:
+            elapsed = max(0.0, (now - self._at).total_seconds())
+            self._tokens = min(
+                float(self.per_minute), self._tokens + elapsed * self.per_minute / 60
+            )
+        self._at = now
+
+
 @dataclass
 class RetryPolicy:
     """How transient failures are retried; ``sleep`` and ``rng`` are injectable for tests.

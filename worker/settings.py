@@ -312,6 +312,16 @@ class JiraSettings(Section):
     reply_comment_window: Duration = Field(
         timedelta(hours=1), description="The window max_reply_comments is counted over."
     )
+    update_calls_per_minute: int = Field(
+        300,
+        ge=1,
+        description=(
+            "Pace of the calls that show deadlines in Jira (due dates, breach labels taken "
+            "off), nearest deadline first; alerts never wait for it. After a first start with "
+            "many open recoveries the rest is shown over the next minutes. Jira's Retry-After "
+            "pauses it."
+        ),
+    )
     visibility_window: Duration = Field(
         timedelta(seconds=90),
         description=(

@@ -20,6 +20,7 @@ from worker.cli import main
 from worker.commands.check import FAILED, OK, check_sources
 from worker.sandbox import RunningSandbox, start_sandbox
 from worker.settings import JiraSettings, MaildirSettings, Settings
+from worker.store.db import LATEST_VERSION
 
 CHECKLIST_LINE = ("[  ok   ] ", "[FAILED ] ", "[skipped] ", "verdict: ")
 
@@ -109,7 +110,7 @@ def test_the_store_line_names_the_default_file_and_its_folder_is_created(
     main(["check"])
     out, _ = checklist(capsys)
     db = state_home / "recovery-worker" / "recovery-worker.db"
-    assert f"[  ok   ] state store: sqlite, schema version 1, in {db}" in out
+    assert f"[  ok   ] state store: sqlite, schema version {LATEST_VERSION}, in {db}" in out
     assert db.is_file()
 
 

@@ -15,7 +15,7 @@ from worker.errors import TransientError
 from worker.metrics import Metrics
 from worker.outbox import Outbox
 from worker.outbox.alerts import AlertOutbox
-from worker.retry import pause
+from worker.retry import CallBudget, pause
 from worker.settings import Settings
 from worker.store import Store
 from worker.tracker import Tracker
@@ -32,6 +32,7 @@ class Services:
     tracker: Tracker | None = None
     #: Set when the worker is asked to stop: steps look at it between items and in waits.
     stopping: threading.Event = field(default_factory=threading.Event)
+    budgets: dict[str, CallBudget] = field(default_factory=dict)
 
     @property
     def outbox(self) -> Outbox:
@@ -44,6 +45,13 @@ class Services:
         return AlertOutbox(
             self.store, self.clock, self.metrics, self.stopping, self.settings.alerts.max_attempts
         )
+
+    def budget(self, name: str, per_minute: int) -> CallBudget:
+        """The pace of the calls called ``name``, kept from one pass to the next."""
+        found = self.budgets.get(name)
+        if found is None or found.per_minute != per_minute:
+            found = self.budgets[name] = CallBudget(per_minute)
+        return found
 
     def pause(self, seconds: float) -> None:
         """Wait ``seconds``; Interrupted when the worker is asked to stop meanwhile."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from worker.alerts.base import Channel, alert_payload
 from worker.core.alerting import Alert, AlertKind, Subject, due_alerts, next_check
@@ -33,18 +33,9 @@ JIRA_RETRY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
-class _JiraUpdate:
-    recovery_id: int
-    key: str
-    remove_label: bool
-    due: date | None
-
-
-@dataclass(frozen=True, slots=True)
 class _Evaluation:
     alerts: list[tuple[Alert, list[str]]]
     row: ledger.ClockRow
-    update: _JiraUpdate | None
 
 
 def sweep_clocks_once(services: Services, channels: Sequence[Channel] | None = None) -> int:
@@ -58,7 +49,6 @@ def _sweep(services: Services, channels: Sequence[Channel] | None) -> int:
     chosen = list(channels) if channels is not None else channels_from(services)
     names = [c.name for c in chosen]
     now = services.clock.now()
-    jira_updates: list[_JiraUpdate] = []
     with services.store.transaction() as conn:
         for lost in ledger.interrupted(conn):
             log.warning("alert.outcome_unknown", channel=lost.channel, deadline_id=lost.deadline_id)
@@ -92,11 +82,10 @@ def _sweep(services: Services, channels: Sequence[Channel] | None) -> int:
                         kind=str(alert.kind), severity=item.severity
                     ).inc()
             rows.append(found.row)
-            if found.update is not None:
-                jira_updates.append(found.update)
         ledger.save_clocks(conn, rows, now)
+    # Alerts first: the Jira updates below wait for their budget, an alert never does.
     delivered = services.alert_outbox.deliver(chosen, now, step="sweep_clocks")
-    _update_jira(services, jira_updates, now)
+    _update_jira(services, now)
     _update_metrics(services, now)
     return delivered
 
@@ -135,12 +124,10 @@ def _evaluate_one(
     is_open = resolution is None or resolution.state is not ClockState.MET
     deadline = clocks.next_deadline
     due_date = deadline.astimezone(calendar.zone).date() if deadline else None
-    update = None
+    remove, show = False, None
     if item.jira_key and services.tracker is not None:
         remove = item.breach_labelled and not breached
         show = due_date if due_date is not None and due_date != item.jira_due else None
-        if remove or show:
-            update = _JiraUpdate(item.recovery_id, item.jira_key, remove, show)
     newest = max((e.id or 0 for e in history), default=0)
     row = ledger.ClockRow(
         recovery_id=item.recovery_id,
@@ -154,32 +141,43 @@ def _evaluate_one(
         breach_labelled=labelled,
         jira_due=item.jira_due,
         first_contact_seen=seen,
+        jira_want_due=show,
+        jira_unlabel=remove,
     )
-    return _Evaluation(alerts, row, update)
+    return _Evaluation(alerts, row)
 
 
-def _update_jira(services: Services, updates: Sequence[_JiraUpdate], now: datetime) -> None:
-    """Remove breach labels of clocks met again and show the next deadline as the due date."""
+def _update_jira(services: Services, now: datetime) -> None:
+    """Show the next deadlines as due dates and take breach labels off clocks met again.
+
+    At the pace ``jira.update_calls_per_minute`` allows and Retry-After asks, the nearest
+    deadline first: after a first start with thousands of recoveries the rest wait in the
+    store for later sweeps, and no sweep is held up by them.
+    """
     tracker = services.tracker
-    if tracker is None or not updates:
+    if tracker is None:
         return
+    budget = services.budget("jira.updates", services.settings.jira.update_calls_per_minute)
+    allowed = budget.available(now)
+    if allowed < 1:
+        return
+    with services.store.transaction() as conn:
+        owed = ledger.jira_updates_owed(conn, allowed)
     label = services.settings.alerts.breach_label
     field = services.settings.sla.due_field
-    done: list[_JiraUpdate] = []
-    failed: list[_JiraUpdate] = []
-    retry_at = now + JIRA_RETRY
-    for index, item in enumerate(updates):
+    done: list[ledger.JiraUpdate] = []
+    given_up: list[ledger.JiraUpdate] = []
+    for item in owed:
         if services.stopping.is_set():
-            failed += updates[index:]  # left for the next start
-            break
+            break  # left owed for the next start
+        budget.spend(now, int(item.remove_label) + int(item.due is not None))
         try:
             if item.remove_label:
                 tracker.remove_labels(item.key, [label])
             if item.due is not None:
                 tracker.set_due(item.key, item.due, field)
         except Interrupted:
-            failed += updates[index:]  # left for the next start, as above
-            break
+            break  # left owed, as above
         except (TransientError, PermanentError) as exc:
             services.metrics.errors.labels(step="sweep_clocks", kind=type(exc).__name__).inc()
             log.warning(
@@ -191,10 +189,9 @@ def _update_jira(services: Services, updates: Sequence[_JiraUpdate], now: dateti
             )
             if isinstance(exc, TransientError):
                 # Jira is busy or away: the rest waits with this one, as long as it asked.
-                retry_at = max(retry_at, now + timedelta(seconds=exc.retry_after or 0))
-                failed += updates[index:]
+                budget.hold(now, max(JIRA_RETRY.total_seconds(), exc.retry_after or 0))
                 break
-            failed.append(item)
+            given_up.append(item)  # refused as it is: tried again when the deadline moves
             continue
         done.append(item)
     # Recorded together: both updates are idempotent, so a crash before this only repeats them.
@@ -203,8 +200,8 @@ def _update_jira(services: Services, updates: Sequence[_JiraUpdate], now: dateti
             ledger.jira_updated(
                 conn, item.recovery_id, due=item.due, label_removed=item.remove_label
             )
-        for item in failed:
-            ledger.retry_jira_update(conn, item.recovery_id, retry_at)
+        for item in given_up:
+            ledger.jira_updated(conn, item.recovery_id, due=None, label_removed=False)
 
 
 def _update_metrics(services: Services, now: datetime) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
-from worker.store.schema import alerts_sent, clock_state, recoveries, recovery_events
+from worker.store.schema import alerts_sent, clock_counts, clock_state, recoveries
 
 PENDING = "pending"
 SENDING = "sending"
@@ -24,6 +24,8 @@ SENT = "sent"
 FAILED = "failed"
 GAVE_UP = "gave_up"
 UNKNOWN = "unknown"
+#: The clock state of a recovery the sweep has not evaluated yet.
+NEW = "new"
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,55 +232,104 @@ class ClockRow:
     breach_labelled: bool
     jira_due: date | None
     first_contact_seen: bool
+    #: The due date Jira should show, when it shows another; the breach label to take off.
+    jira_want_due: date | None = None
+    jira_unlabel: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class JiraUpdate:
+    """A Jira update the sweep owes a recovery."""
+
+    recovery_id: int
+    key: str
+    due: date | None
+    remove_label: bool
 
 
 def due_for_evaluation(conn: Connection, now: datetime, open_states: Sequence[str]) -> list[Due]:
-    """Recoveries that are new to the sweep, have new events, changed severity, or hit a check."""
-    newest = (
-        select(func.max(recovery_events.c.id))
-        .where(recovery_events.c.recovery_id == recoveries.c.id)
-        .scalar_subquery()
-    )
+    """Recoveries whose check time has come: new ones, ones with new events, raised severity,
+    or a threshold reached. One range of the ``next_check`` index, whatever the store holds.
+
+    Every recovery event, a raised severity and the opening itself move ``next_check`` to
+    their moment (see :func:`clock_due`); a recovery found here that the sweep does not
+    evaluate any more (closed, given up) is taken out of the range.
+    """
     query = (
         select(
             recoveries.c.id,
+            recoveries.c.state.label("recovery_state"),
             recoveries.c.severity,
             recoveries.c.jira_key,
             recoveries.c.owner,
             recoveries.c.summary,
-            clock_state.c.recovery_id.label("known"),
+            clock_state.c.state,
             clock_state.c.breach_labelled,
             clock_state.c.jira_due,
             clock_state.c.first_contact_seen,
         )
-        .select_from(
-            recoveries.outerjoin(clock_state, clock_state.c.recovery_id == recoveries.c.id)
-        )
-        .where(recoveries.c.state.in_(list(open_states)))
-        .where(
-            or_(
-                clock_state.c.recovery_id.is_(None),
-                clock_state.c.next_check <= now,
-                clock_state.c.severity != recoveries.c.severity,
-                clock_state.c.events_seen < func.coalesce(newest, 0),
-            )
-        )
+        .select_from(clock_state.join(recoveries, clock_state.c.recovery_id == recoveries.c.id))
+        .where(clock_state.c.next_check <= now)
         .order_by(recoveries.c.id)
     )
-    return [
-        Due(
-            recovery_id=row.id,
-            severity=row.severity,
-            jira_key=row.jira_key,
-            owner=row.owner,
-            summary=row.summary,
-            known=row.known is not None,
-            breach_labelled=bool(row.breach_labelled),
-            jira_due=row.jira_due,
-            first_contact_seen=bool(row.first_contact_seen),
+    due, parked = [], []
+    for row in conn.execute(query):
+        if row.recovery_state not in open_states:
+            parked.append(row.id)
+            continue
+        due.append(
+            Due(
+                recovery_id=row.id,
+                severity=row.severity,
+                jira_key=row.jira_key,
+                owner=row.owner,
+                summary=row.summary,
+                known=row.state != NEW,
+                breach_labelled=bool(row.breach_labelled),
+                jira_due=row.jira_due,
+                first_contact_seen=bool(row.first_contact_seen),
+            )
         )
-        for row in conn.execute(query)
-    ]
+    for start in range(0, len(parked), 500):
+        conn.execute(
+            update(clock_state)
+            .where(clock_state.c.recovery_id.in_(parked[start : start + 500]))
+            .values(next_check=None)
+        )
+    return due
+
+
+def clock_due(conn: Connection, recovery_id: int, at: datetime) -> None:
+    """Have the sweep evaluate the recovery's clocks at ``at`` at the latest.
+
+    The first call for a recovery creates its clock state, not yet counted as open: the
+    evaluation says what it is.
+    """
+    changed = conn.execute(
+        update(clock_state)
+        .where(clock_state.c.recovery_id == recovery_id)
+        .values(next_check=func.min(func.coalesce(clock_state.c.next_check, at), at))
+    )
+    if changed.rowcount == 0:
+        severity = conn.execute(
+            select(recoveries.c.severity).where(recoveries.c.id == recovery_id)
+        ).scalar_one_or_none()
+        if severity is not None:
+            conn.execute(insert(clock_state).values(_placeholder(recovery_id, severity, at)))
+
+
+def _placeholder(recovery_id: int, severity: str, at: datetime) -> dict[str, Any]:
+    return {
+        "recovery_id": recovery_id,
+        "severity": severity,
+        "state": NEW,
+        "is_open": 0,
+        "next_check": at,
+        "events_seen": 0,
+        "breach_labelled": 0,
+        "first_contact_seen": 0,
+        "updated_at": at,
+    }
 
 
 def save_clocks(conn: Connection, rows: Sequence[ClockRow], now: datetime) -> None:
@@ -286,15 +337,18 @@ def save_clocks(conn: Connection, rows: Sequence[ClockRow], now: datetime) -> No
     if not rows:
         return
     ids = [row.recovery_id for row in rows]
-    existing: set[int] = set()
+    before: dict[int, tuple[str, str, int]] = {}
     for start in range(0, len(ids), 500):
-        existing.update(
-            conn.execute(
-                select(clock_state.c.recovery_id).where(
-                    clock_state.c.recovery_id.in_(ids[start : start + 500])
-                )
-            ).scalars()
+        found = conn.execute(
+            select(
+                clock_state.c.recovery_id,
+                clock_state.c.severity,
+                clock_state.c.state,
+                clock_state.c.is_open,
+            ).where(clock_state.c.recovery_id.in_(ids[start : start + 500]))
         )
+        before.update((rid, (severity, state, is_open)) for rid, severity, state, is_open in found)
+    existing = set(before)
     params = [
         {
             "rid": row.recovery_id,
@@ -308,9 +362,13 @@ def save_clocks(conn: Connection, rows: Sequence[ClockRow], now: datetime) -> No
             "jira_due": row.jira_due,
             "first_contact_seen": int(row.first_contact_seen),
             "updated_at": now,
+            "jira_pending": int(row.jira_want_due is not None or row.jira_unlabel),
+            "jira_want_due": row.jira_want_due,
+            "jira_unlabel": int(row.jira_unlabel),
         }
         for row in rows
     ]
+    _count(conn, before, rows)
     columns = [key for key in params[0] if key != "rid"]
     updates = [p for p in params if p["rid"] in existing]
     inserts = [p for p in params if p["rid"] not in existing]
@@ -332,12 +390,34 @@ def save_clock(conn: Connection, row: ClockRow, now: datetime) -> None:
     save_clocks(conn, [row], now)
 
 
+def _count(
+    conn: Connection, before: dict[int, tuple[str, str, int]], rows: Sequence[ClockRow]
+) -> None:
+    """Move the kept counts from each row's last evaluation to this one."""
+    delta: dict[tuple[str, str], int] = {}
+    for row in rows:
+        old = before.get(row.recovery_id)
+        if old is not None and old[2]:
+            delta[(old[0], old[1])] = delta.get((old[0], old[1]), 0) - 1
+        if row.is_open:
+            delta[(row.severity, row.state)] = delta.get((row.severity, row.state), 0) + 1
+    for (severity, state), change in delta.items():
+        if change == 0:
+            continue
+        key = (clock_counts.c.severity == severity) & (clock_counts.c.state == state)
+        moved = conn.execute(
+            update(clock_counts).where(key).values(count=clock_counts.c.count + change)
+        )
+        if moved.rowcount == 0:
+            conn.execute(insert(clock_counts).values(severity=severity, state=state, count=change))
+
+
 def state_counts(conn: Connection) -> list[tuple[str, str, int]]:
     """(severity, clock state, count) over open recoveries."""
     rows = conn.execute(
-        select(clock_state.c.severity, clock_state.c.state, func.count())
-        .where(clock_state.c.is_open == 1)
-        .group_by(clock_state.c.severity, clock_state.c.state)
+        select(clock_counts.c.severity, clock_counts.c.state, clock_counts.c.count)
+        .where(clock_counts.c.count > 0)
+        .order_by(clock_counts.c.severity, clock_counts.c.state)
     ).all()
     return [(r[0], r[1], int(r[2])) for r in rows]
 
@@ -369,18 +449,9 @@ def save_jira_status(
         update(clock_state).where(clock_state.c.recovery_id == recovery_id).values(**values)
     )
     if changed.rowcount == 0:
-        # Not swept yet: a placeholder the next sweep evaluates (no next_check, no events seen).
+        # Not swept yet: a placeholder the next sweep evaluates.
         conn.execute(
-            insert(clock_state).values(
-                recovery_id=recovery_id,
-                severity=severity,
-                state="ok",
-                is_open=1,
-                events_seen=0,
-                breach_labelled=0,
-                first_contact_seen=0,
-                **values,
-            )
+            insert(clock_state).values({**_placeholder(recovery_id, severity, now), **values})
         )
 
 
@@ -388,15 +459,31 @@ def jira_updated(
     conn: Connection, recovery_id: int, *, due: date | None, label_removed: bool
 ) -> None:
     """Jira now shows ``due`` (when given) and no longer has the breach label (when removed)."""
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {"jira_pending": 0, "jira_want_due": None, "jira_unlabel": 0}
     if due is not None:
         values["jira_due"] = due
     if label_removed:
         values["breach_labelled"] = 0
-    if values:
-        conn.execute(
-            update(clock_state).where(clock_state.c.recovery_id == recovery_id).values(**values)
+    conn.execute(
+        update(clock_state).where(clock_state.c.recovery_id == recovery_id).values(**values)
+    )
+
+
+def jira_updates_owed(conn: Connection, limit: int) -> list[JiraUpdate]:
+    """The Jira updates the sweep owes, the nearest deadline first."""
+    rows = conn.execute(
+        select(
+            clock_state.c.recovery_id,
+            recoveries.c.jira_key,
+            clock_state.c.jira_want_due,
+            clock_state.c.jira_unlabel,
         )
+        .select_from(clock_state.join(recoveries, clock_state.c.recovery_id == recoveries.c.id))
+        .where(clock_state.c.jira_pending == 1, recoveries.c.jira_key.is_not(None))
+        .order_by(clock_state.c.next_deadline.is_(None), clock_state.c.next_deadline)
+        .limit(limit)
+    )
+    return [JiraUpdate(rid, key, due, bool(unlabel)) for rid, key, due, unlabel in rows if key]
 
 
 def breach_labelled(conn: Connection, recovery_id: int, now: datetime) -> None:

@@ -23,14 +23,14 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from worker.errors import StoreError
-from worker.store import schema
+from worker.store import migrations, schema
 
 # A fresh database is created from the current schema and stamped LATEST_VERSION.
 # An existing one at version N gets MIGRATIONS[N + 1 ...] applied in order, each in
 # its own transaction; every migration is written against the schema before it.
 Migration = Callable[[Connection], None]
-MIGRATIONS: dict[int, Migration] = {}
-LATEST_VERSION = 1
+MIGRATIONS: dict[int, Migration] = {2: migrations.clocks_by_index}
+LATEST_VERSION = 2
 
 
 def is_store_fault(exc: BaseException) -> bool:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, RowMapping, insert, select
 
 from worker.domain.events import EventKind, RecoveryEvent
+from worker.store.alerts import clock_due
 from worker.store.schema import recovery_events
 
 
@@ -34,6 +35,8 @@ def record(conn: Connection, event: RecoveryEvent, now: datetime) -> bool:
             recorded_at=now,
         )
     )
+    # The clocks this event moves are evaluated at the next sweep.
+    clock_due(conn, event.recovery_id, now)
     return True
 
 

@@ -247,4 +247,22 @@ clock_state = Table(
     Column("jira_done", Integer, nullable=True),
     Column("first_contact_seen", Integer, nullable=False, default=0),
     Column("updated_at", UtcDateTime, nullable=False),
+    # A Jira update the sweep owes (the due date to show, the breach label to take off),
+    # made at the Jira budget's pace, most urgent deadline first.
+    Column("jira_pending", Integer, nullable=False, default=0),
+    Column("jira_want_due", Date, nullable=True),
+    Column("jira_unlabel", Integer, nullable=False, default=0),
+)
+# The nearest deadline over open recoveries is read from the front of this index.
+Index("ix_clock_state_open_deadline", clock_state.c.is_open, clock_state.c.next_deadline)
+Index("ix_clock_state_jira_pending", clock_state.c.jira_pending, clock_state.c.next_deadline)
+
+#: Open recoveries per severity and clock state, kept as evaluations change them, so the
+#: metrics never count over every recovery.
+clock_counts = Table(
+    "clock_counts",
+    metadata,
+    Column("severity", String(8), primary_key=True),
+    Column("state", String(16), primary_key=True),
+    Column("count", Integer, nullable=False),
 )
