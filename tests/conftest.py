@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 import structlog
 
+from tests.sandbox.conftest import checked_sandbox
 from tests.support import data
 from tests.support.dovecot import Dovecot, start_dovecot
 from worker.clock import FrozenClock
+from worker.sandbox import RunningSandbox
 from worker.store import Store
+from worker.tracker.fake import FakeTracker
 
 REPO = Path(__file__).resolve().parents[1]
 #: What may not be redistributed lives beside the repository, or in the folder that
@@ -65,6 +68,7 @@ def dovecot() -> Iterator[Dovecot]:
 
 @pytest.fixture
 def clock() -> FrozenClock:
+    """Monday 2 March 2026, 09:00 UTC, until a test moves it."""
     return FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
 
 
@@ -74,3 +78,16 @@ def store(tmp_path: Path) -> Iterator[Store]:
     db.migrate()
     yield db
     db.close()
+
+
+@pytest.fixture
+def tracker(clock: FrozenClock) -> FakeTracker:
+    """The in-memory tracker, on the test's clock."""
+    return FakeTracker(clock)
+
+
+@pytest.fixture(params=["cloud", "datacenter"])
+def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[RunningSandbox]:
+    """A Jira sandbox of each dialect on the test's clock, held to Atlassian's specs."""
+    with checked_sandbox(request.param, clock=clock) as running:
+        yield running

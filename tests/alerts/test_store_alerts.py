@@ -4,33 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from tests.support.builders import open_recovery
 from worker.domain.events import EventKind, RecoveryEvent
-from worker.store import Store, events, recoveries
+from worker.store import Store, events
 from worker.store import alerts as ledger
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def open_recovery(store: Store, n: int = 1) -> int:
-    with store.transaction() as conn:
-        rec = recoveries.create_pending(
-            conn,
-            source_key=f"mail:{n}",
-            source_kind="mail",
-            client="c@example.com",
-            owner="alice",
-            severity="sev1",
-            summary="Broken",
-            now=T0,
-        )
-        recoveries.mark_open(conn, rec.id, f"SUP-{n}")
-        events.record(conn, RecoveryEvent(rec.id, EventKind.OPENED, T0, f"open:{n}"), T0)
-        return rec.id
-
-
 def test_each_alert_is_planned_once_per_channel(store: Store) -> None:
     """Planning the same alert twice adds nothing; a new channel gets its own row."""
-    rid = open_recovery(store)
+    rid = open_recovery(store, now=T0).id
     with store.transaction() as conn:
 
         def plan(channels: list[str]) -> int:
@@ -53,7 +37,7 @@ def test_each_alert_is_planned_once_per_channel(store: Store) -> None:
 
 def test_delivery_states_retry_and_crash(store: Store) -> None:
     """Failed deliveries come back at their retry time; one left sending is never resent."""
-    rid = open_recovery(store)
+    rid = open_recovery(store, now=T0).id
     with store.transaction() as conn:
         ledger.plan(
             conn,
@@ -82,7 +66,7 @@ def test_delivery_states_retry_and_crash(store: Store) -> None:
 
 def test_only_one_worker_claims_a_delivery(store: Store) -> None:
     """Two workers read the same pending delivery: the conditional claim lets one send it."""
-    rid = open_recovery(store)
+    rid = open_recovery(store, now=T0).id
     with store.transaction() as conn:
         ledger.plan(conn, recovery_id=rid, deadline_id="d", alert_key="breach",
                     channels=["slack"], payload={"text": "x"}, now=T0)  # fmt: skip
@@ -97,7 +81,8 @@ def test_only_one_worker_claims_a_delivery(store: Store) -> None:
 
 def test_clock_state_selects_only_what_needs_evaluating(store: Store) -> None:
     """New recoveries, new events, changed severity or a passed check; nothing else."""
-    first, second = open_recovery(store, 1), open_recovery(store, 2)
+    first = open_recovery(store, n=1, now=T0).id
+    second = open_recovery(store, n=2, now=T0).id
     with store.transaction() as conn:
         due = ledger.due_for_evaluation(conn, T0, ["open"])
         assert [d.recovery_id for d in due] == [first, second]
@@ -132,7 +117,7 @@ def test_clock_state_selects_only_what_needs_evaluating(store: Store) -> None:
 
 def test_jira_status_is_remembered(store: Store) -> None:
     """The sync's last seen status survives, before and after the first sweep."""
-    rid = open_recovery(store)
+    rid = open_recovery(store, now=T0).id
     with store.transaction() as conn:
         assert ledger.jira_status(conn, rid) == (None, None)
         ledger.save_jira_status(

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.steps.test_recoveries import add_recovery, add_reply
+from tests.support.builders import add_recovery, add_reply, make_services
 from worker.cli import main
 from worker.clock import FrozenClock
 from worker.domain.recovery import GAVE_UP, PENDING
 from worker.errors import RequestRejected
-from worker.metrics import Metrics
-from worker.settings import JiraSettings, Settings
+from worker.settings import JiraSettings
 from worker.steps import Services
 from worker.steps.recoveries import MAX_ATTEMPTS, open_recoveries_once
 from worker.steps.replies import post_replies_once
@@ -22,15 +21,17 @@ from worker.tracker.fake import FakeTracker
 
 @pytest.fixture
 def given_up(
-    store: Store, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store,
+    clock: FrozenClock,
+    tracker: FakeTracker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[Services, FakeTracker, list[int]]:
     """Two recoveries Jira refused MAX_ATTEMPTS times each, the command pointed at their store."""
-    fake = FakeTracker(clock)
-    settings = Settings(jira=JiraSettings(url="http://jira.invalid"))
-    services = Services(settings, clock, store, Metrics(), fake)
+    services = make_services(store, clock, tracker, jira=JiraSettings(url="http://jira.invalid"))
     summary = "Export broken\x1b[2J again"
     ids = [add_recovery(services, f"mail:<m{n}@x>", summary=summary) for n in range(2)]
-    fake.fail("create_issue", RequestRejected("customfield_10042 is required"), times=10)
+    tracker.fail("create_issue", RequestRejected("customfield_10042 is required"), times=10)
     for _ in range(MAX_ATTEMPTS + 1):
         open_recoveries_once(services)
     with store.transaction() as conn:
@@ -38,7 +39,7 @@ def given_up(
     add_reply(services, ids[0], "imap:INBOX:9")  # the client writes while it is given up
     monkeypatch.setenv("RECOVERY_WORKER_STORE__URL", f"sqlite:///{tmp_path / 'state.db'}")
     monkeypatch.chdir(tmp_path)
-    return services, fake, ids
+    return services, tracker, ids
 
 
 def test_requeued_recoveries_open_at_the_next_pass(

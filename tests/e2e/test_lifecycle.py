@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from tests.sandbox.conftest import checked_sandbox
 from tests.support.dovecot import Dovecot
 from tests.support.webhooks import WebhookReceiver
 from worker.alerts.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
@@ -30,12 +29,6 @@ from worker.tracker.jql import eq
 pytestmark = pytest.mark.integration
 
 SECRET = "e2e-webhook-secret-5d1e"
-
-
-@pytest.fixture(params=["cloud", "datacenter"])
-def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[RunningSandbox]:
-    with checked_sandbox(request.param, clock=clock) as running:
-        yield running
 
 
 @pytest.fixture

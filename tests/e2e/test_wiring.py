@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from tests.sandbox.conftest import checked_sandbox
 from worker.app import build_worker
 from worker.clock import FrozenClock
 from worker.domain.events import EventKind
@@ -28,12 +26,6 @@ from worker.tracker.jira import JiraTracker
 pytestmark = pytest.mark.integration
 
 MAILS = Path(__file__).resolve().parents[2] / "worker" / "demo" / "mails"
-
-
-@pytest.fixture(params=["cloud", "datacenter"])
-def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[RunningSandbox]:
-    with checked_sandbox(request.param, clock=clock) as running:
-        yield running
 
 
 def settings_for(sandbox: RunningSandbox, tmp_path: Path, **extra: Any) -> Settings:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.builders import open_recovery
 from worker.clock import FrozenClock
 from worker.core.alerting import Alert, AlertKind
 from worker.core.sla import ClockKind
@@ -25,7 +26,7 @@ from worker.outbox.followup_alerts import (
     channel_alert,
     outside_channels,
 )
-from worker.store import Store, recoveries
+from worker.store import Store
 from worker.store import alerts as deliveries
 
 
@@ -62,19 +63,8 @@ class Shared:
 
 @pytest.fixture
 def recovery_id(store: Store, clock: FrozenClock) -> int:
-    with store.transaction() as conn:
-        pending = recoveries.create_pending(
-            conn,
-            source_key="mail:<a@client.example>",
-            source_kind="mail",
-            client="ana@client.example",
-            owner="alice",
-            severity="sev2",
-            summary="Invoices sent twice",
-            now=clock.now(),
-        )
-        recoveries.mark_open(conn, pending.id, "SUP-1")
-    return pending.id
+    """Recovery SUP-1, open: the one the alerts are about."""
+    return open_recovery(store, now=clock.now()).id
 
 
 @pytest.fixture

@@ -24,10 +24,10 @@ def outbox(store: Store, clock: FrozenClock) -> Outbox:
 
 
 @pytest.fixture
-def tracker(clock: FrozenClock) -> FakeTracker:
-    jira = FakeTracker(clock)
-    jira.create_issue(NewIssue("SUP", "Task", "Invoices sent twice", document(paragraph("x"))))
-    return jira
+def tracker(tracker: FakeTracker) -> FakeTracker:
+    """The shared fake tracker, holding the recovery's issue SUP-1."""
+    tracker.create_issue(NewIssue("SUP", "Task", "Invoices sent twice", document(paragraph("x"))))
+    return tracker
 
 
 def followup_task() -> NewIssue:

@@ -9,15 +9,15 @@ import pytest
 from pydantic import ValidationError
 from structlog.testing import capture_logs
 
+from tests.support.builders import make_services, open_recovery
 from worker.alerts.base import Channel
 from worker.alerts.jira import JiraChannel
 from worker.alerts.log import LogChannel
 from worker.clock import FrozenClock
 from worker.core.alerting import Alert
 from worker.core.promises import find_promise
-from worker.domain.document import document, paragraph
 from worker.domain.events import EventKind, RecoveryEvent
-from worker.domain.issue import Comment, Issue, NewIssue, StatusCategory
+from worker.domain.issue import Comment, Issue, StatusCategory
 from worker.errors import (
     Interrupted,
     RateLimited,
@@ -25,12 +25,11 @@ from worker.errors import (
     ServerUnavailable,
     WorkerError,
 )
-from worker.metrics import Metrics
-from worker.settings import AlertSettings, Settings, SlaSettings
+from worker.settings import AlertSettings, SlaSettings
 from worker.steps import Services
 from worker.steps.clocks import sweep_clocks_once
 from worker.steps.jira_sync import is_client_facing, status_events
-from worker.store import Store, events, recoveries
+from worker.store import Store, events
 from worker.store import alerts as ledger
 from worker.store.schema import alerts_sent
 from worker.tracker.fake import FakeTracker
@@ -55,42 +54,11 @@ class FlakyChannel:
 
 
 @pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(T0)
-
-
-@pytest.fixture
-def tracker(clock: FrozenClock) -> FakeTracker:
-    return FakeTracker(clock)
-
-
-@pytest.fixture
 def services(store: Store, clock: FrozenClock, tracker: FakeTracker) -> Services:
-    settings = Settings(alerts=AlertSettings(manager="boss", escalate_after=2))
-    return Services(settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=tracker)
-
-
-def open_recovery(services: Services, severity: str = "sev1", n: int = 1) -> tuple[int, str]:
-    """A recovery opened at the clock's time, with its Jira issue."""
-    assert isinstance(services.tracker, FakeTracker)
-    key = services.tracker.create_issue(
-        NewIssue("SUP", "Task", f"Complaint {n}", document(paragraph("x")), labels=("recovery",))
-    ).key
-    now = services.clock.now()
-    with services.store.transaction() as conn:
-        rec = recoveries.create_pending(
-            conn,
-            source_key=f"mail:{n}",
-            source_kind="mail",
-            client="client@example.com",
-            owner="alice",
-            severity=severity,
-            summary=f"Complaint {n}",
-            now=now,
-        )
-        recoveries.mark_open(conn, rec.id, key)
-        events.record(conn, RecoveryEvent(rec.id, EventKind.OPENED, now, f"open:{n}"), now)
-    return rec.id, key
+    """Alerts escalate to the manager after two breaches."""
+    return make_services(
+        store, clock, tracker, alerts=AlertSettings(manager="boss", escalate_after=2)
+    )
 
 
 def record(services: Services, recovery_id: int, kind: EventKind, at: datetime) -> None:
@@ -235,7 +203,7 @@ def test_jira_asking_to_wait_holds_back_every_jira_update_of_the_sweep(
     services: Services, clock: FrozenClock, tracker: FakeTracker
 ) -> None:
     """A 429 on the first due date: no more Jira calls in that sweep, and none before it ends."""
-    keys = [open_recovery(services, n=n)[1] for n in range(1, 4)]
+    keys = [open_recovery(services, n=n).key for n in range(1, 4)]
     tracker.fail("set_due", RateLimited("HTTP 429", retry_after=300))
     sweep_clocks_once(services, channels(services))
     assert tracker.calls["set_due"] == 1
@@ -345,8 +313,8 @@ def test_metrics_show_states_alerts_and_next_deadline(
     services: Services, clock: FrozenClock
 ) -> None:
     """Open recoveries by severity and state, alerts by kind, seconds to the nearest deadline."""
-    rid, _ = open_recovery(services, "sev1", 1)
-    open_recovery(services, "sev1", 2)
+    rid, _ = open_recovery(services, severity="sev1", n=1)
+    open_recovery(services, severity="sev1", n=2)
     at(clock, 20)
     record(services, rid, EventKind.CLIENT_UPDATE, clock.now())
     at(clock, 50)

@@ -3,74 +3,42 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
-from tests.sandbox.conftest import checked_sandbox
-from tests.tracker.conftest import jira_tracker
+from tests.support.builders import open_recovery, sandbox_services
 from worker.alerts.jira import JiraChannel
 from worker.alerts.log import LogChannel
 from worker.clock import FrozenClock
 from worker.domain.document import document, paragraph
-from worker.domain.events import EventKind, RecoveryEvent
-from worker.domain.issue import NewIssue, StatusCategory
-from worker.metrics import Metrics
+from worker.domain.events import EventKind
+from worker.domain.issue import StatusCategory
 from worker.retry import RetryPolicy
-from worker.sandbox import Dialect, RunningSandbox
-from worker.settings import CalendarSettings, JiraSettings, Settings, SlaSettings
+from worker.sandbox import RunningSandbox
+from worker.settings import CalendarSettings, SlaSettings
 from worker.steps import Services
 from worker.steps.clocks import sweep_clocks_once
 from worker.steps.jira_sync import sync_recoveries_once
-from worker.store import Store, events, recoveries
+from worker.store import Store, events
 from worker.store.schema import alerts_sent
 from worker.tracker.base import Tracker
 from worker.tracker.jira import JiraTracker
 from worker.wiring import channels_from
 
 
-@pytest.fixture(params=["cloud", "datacenter"])
-def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[RunningSandbox]:
-    dialect: Dialect = request.param
-    with checked_sandbox(dialect, clock=clock) as running:
-        yield running
-
-
 @pytest.fixture
 def services(sandbox: RunningSandbox, store: Store, clock: FrozenClock) -> Services:
-    settings = Settings(jira=JiraSettings(url=sandbox.url, project="SUP", **sandbox.credentials))
-    tracker = jira_tracker(sandbox, clock)
-    return Services(settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=tracker)
+    """Services on the sandbox, through the real Jira adapter."""
+    return sandbox_services(sandbox, store, clock)
 
 
 def tracker_of(services: Services) -> Tracker:
     assert services.tracker is not None
     return services.tracker
-
-
-def open_recovery(services: Services, severity: str = "sev1") -> tuple[int, str]:
-    tracker = tracker_of(services)
-    key = tracker.create_issue(
-        NewIssue("SUP", "Task", "Export broken", document(paragraph("x")), labels=("recovery",))
-    ).key
-    now = services.clock.now()
-    with services.store.transaction() as conn:
-        rec = recoveries.create_pending(
-            conn,
-            source_key="mail:1",
-            source_kind="mail",
-            client="client@example.com",
-            owner="",
-            severity=severity,
-            summary="Export broken",
-            now=now,
-        )
-        recoveries.mark_open(conn, rec.id, key)
-        events.record(conn, RecoveryEvent(rec.id, EventKind.OPENED, now, "open:1"), now)
-    return rec.id, key
 
 
 def kinds(services: Services, recovery_id: int) -> list[tuple[EventKind, datetime]]:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from tests.sandbox.conftest import checked_sandbox
-from tests.tracker.conftest import DIALECTS, jira_tracker, user_id
+from tests.support.builders import make_services, open_with_subtasks
+from tests.tracker.conftest import jira_tracker, user_id
 from worker.clock import FrozenClock
 from worker.domain.document import Heading, document, paragraph
 from worker.domain.events import EventKind, RecoveryEvent
 from worker.domain.followup import DONE
-from worker.domain.issue import Issue, NewIssue, StatusCategory
+from worker.domain.issue import Issue, StatusCategory
 from worker.domain.recovery import CLOSED, Recovery
 from worker.errors import Deferred, OutcomeUnknown, RateLimited
-from worker.metrics import Metrics
 from worker.sandbox import RunningSandbox
-from worker.settings import FollowupSettings, Settings
+from worker.settings import FollowupSettings
 from worker.steps import Services
 from worker.steps.followup import check_followups_once, plan_followups_once
 from worker.steps.priorities import raise_priorities_once
@@ -30,62 +28,33 @@ from worker.tracker.jql import all_of, eq
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=DIALECTS)
-def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[RunningSandbox]:
-    with checked_sandbox(request.param, clock=clock) as running:
-        yield running
+#: The HAVE subtask's analysis as the team writes it in Jira: under headings.
+ANALYSIS = document(
+    Heading("Root-cause analysis"),
+    paragraph("But-for cause: the export ran twice after a restart"),
+    paragraph("Systemic cause: nothing stops two runs of one job"),
+    paragraph("Fix: duplicates cancelled and refunded"),
+    Heading("Remediation"),
+    paragraph("A lock around the export job"),
+)
 
 
-def open_in_jira(services: Services, tracker: JiraTracker, owner: str) -> Recovery:
-    """A recovery as the intake opens it: a ticket, its KNOW/HAVE/DO subtasks, the store row."""
-    with services.store.transaction() as conn:
-        pending = recoveries.create_pending(
-            conn,
-            source_key="mail:<invoice@client.example>",
-            source_kind="mail",
-            client="ana@client.example",
-            owner=owner,
-            severity="sev2",
-            summary='Invoices sent twice {code} [~admin] || "quoted"',
-            now=services.clock.now(),
-            excerpt="We were billed twice.\nThird time this year!",
-        )
-    parent = tracker.create_issue(
-        NewIssue(
-            "SUP",
-            "Task",
-            "Recovery: invoices sent twice",
-            document(paragraph("The client was billed twice.")),
-            labels=("recovery", pending.idempotency_key),
-            assignee=owner,
-        )
+@pytest.fixture
+def tracker(sandbox: RunningSandbox, clock: FrozenClock) -> JiraTracker:
+    """The real Jira adapter on the sandbox; the shared ``services`` fixture uses it."""
+    return jira_tracker(sandbox, clock)
+
+
+def open_in_jira(services: Services, owner: str) -> Recovery:
+    """A recovery opened in Jira, its client text full of markup, its analysis under headings."""
+    return open_with_subtasks(
+        services,
+        have=ANALYSIS,
+        owner=owner,
+        source="invoice",
+        summary='Invoices sent twice {code} [~admin] || "quoted"',
+        excerpt="We were billed twice.\nThird time this year!",
     )
-    have = document(
-        Heading("Root-cause analysis"),
-        paragraph("But-for cause: the export ran twice after a restart"),
-        paragraph("Systemic cause: nothing stops two runs of one job"),
-        paragraph("Fix: duplicates cancelled and refunded"),
-        Heading("Remediation"),
-        paragraph("A lock around the export job"),
-    )
-    subtask_type = tracker.subtask_issue_type("SUP")
-    for stage, body in (("know", document()), ("have", have), ("do", document())):
-        tracker.create_issue(
-            NewIssue(
-                "SUP",
-                subtask_type,
-                f"{stage.upper()}: playbook step",
-                body,
-                labels=(f"{pending.idempotency_key}-{stage}",),
-                assignee=owner,
-                parent=parent.key,
-            )
-        )
-    with services.store.transaction() as conn:
-        recoveries.mark_open(conn, pending.id, parent.key)
-        opened = recoveries.get(conn, pending.id)
-    assert opened is not None
-    return opened
 
 
 def move(services: Services, tracker: JiraTracker, recovery: Recovery, done: bool) -> datetime:
@@ -126,13 +95,15 @@ def lose_answer_once(
 
 
 def test_followup_lifecycle_in_jira(
-    sandbox: RunningSandbox, clock: FrozenClock, store: Store
+    services: Services,
+    tracker: JiraTracker,
+    sandbox: RunningSandbox,
+    clock: FrozenClock,
+    store: Store,
 ) -> None:
     """Resolve: one follow-up due in 30 days, linked; reopen: on hold; twice: severity up; done."""
-    tracker = jira_tracker(sandbox, clock)
-    services = Services(Settings(), clock, store, Metrics(), tracker)
     owner = user_id(tracker, "alice")
-    recovery = open_in_jira(services, tracker, owner)
+    recovery = open_in_jira(services, owner)
     key = recovery.jira_key or ""
 
     resolved_at = move(services, tracker, recovery, done=True)
@@ -194,13 +165,11 @@ def test_followup_lifecycle_in_jira(
 
 
 def test_missing_root_cause_comment_renders_in_jira(
-    sandbox: RunningSandbox, clock: FrozenClock, store: Store
+    services: Services, tracker: JiraTracker, sandbox: RunningSandbox
 ) -> None:
     """The root-cause comment mentions the owner and lists the gaps, in the dialect's rich text."""
-    tracker = jira_tracker(sandbox, clock)
-    services = Services(Settings(), clock, store, Metrics(), tracker)
     owner = user_id(tracker, "alice")
-    recovery = open_in_jira(services, tracker, owner)
+    recovery = open_in_jira(services, owner)
     key = recovery.jira_key or ""
     have_key = tracker.get_issue(key).subtasks[1]
     # An empty analysis: the HAVE subtask lost its text.
@@ -217,13 +186,11 @@ def _version(sandbox: RunningSandbox) -> str:
 
 
 def test_cancel_on_reopen_and_overdue_in_jira(
-    sandbox: RunningSandbox, clock: FrozenClock, store: Store
+    tracker: JiraTracker, sandbox: RunningSandbox, clock: FrozenClock, store: Store
 ) -> None:
     """Cancel mode closes the task and plans a new one; an overdue one: a reminder, breach label."""
-    tracker = jira_tracker(sandbox, clock)
-    settings = Settings(followup=FollowupSettings(on_reopen="cancel"))
-    services = Services(settings, clock, store, Metrics(), tracker)
-    recovery = open_in_jira(services, tracker, user_id(tracker, "alice"))
+    services = make_services(store, clock, tracker, followup=FollowupSettings(on_reopen="cancel"))
+    recovery = open_in_jira(services, user_id(tracker, "alice"))
     key = recovery.jira_key or ""
 
     move(services, tracker, recovery, done=True)
@@ -255,12 +222,14 @@ def test_cancel_on_reopen_and_overdue_in_jira(
 
 
 def test_lost_create_is_not_repeated_while_search_lags(
-    sandbox: RunningSandbox, clock: FrozenClock, store: Store, monkeypatch: pytest.MonkeyPatch
+    services: Services,
+    tracker: JiraTracker,
+    sandbox: RunningSandbox,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The task was made but its answer lost; search misses it for 20 s: still one task."""
-    tracker = jira_tracker(sandbox, clock)
-    services = Services(Settings(), clock, store, Metrics(), tracker)
-    recovery = open_in_jira(services, tracker, user_id(tracker, "alice"))
+    recovery = open_in_jira(services, user_id(tracker, "alice"))
     move(services, tracker, recovery, done=True)
     (task,) = tasks_after_a_create_lost_while_search_lags(services, sandbox, monkeypatch, clock)
     assert [link["outward"] for link in sandbox.state.links] == [task.key]
@@ -285,13 +254,15 @@ def tasks_after_a_create_lost_while_search_lags(
 
 
 def test_a_create_lost_an_hour_after_a_refused_one_waits_for_search(
-    sandbox: RunningSandbox, clock: FrozenClock, store: Store, monkeypatch: pytest.MonkeyPatch
+    services: Services,
+    tracker: JiraTracker,
+    sandbox: RunningSandbox,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Refused by a 429, then made an hour later with its answer lost: the search lag runs from
     that create, so a look 5 s after it does not create a second task."""
-    tracker = jira_tracker(sandbox, clock)
-    services = Services(Settings(), clock, store, Metrics(), tracker)
-    recovery = open_in_jira(services, tracker, user_id(tracker, "alice"))
+    recovery = open_in_jira(services, user_id(tracker, "alice"))
     move(services, tracker, recovery, done=True)
     sandbox.faults.rate_limit(1, f"POST /rest/api/{_version(sandbox)}/issue", times=5)
     with pytest.raises(RateLimited):
@@ -304,13 +275,15 @@ def test_a_create_lost_an_hour_after_a_refused_one_waits_for_search(
 
 
 def test_an_overdue_comment_whose_answer_was_lost_before_midnight_is_not_repeated(
-    sandbox: RunningSandbox, clock: FrozenClock, store: Store, monkeypatch: pytest.MonkeyPatch
+    services: Services,
+    tracker: JiraTracker,
+    clock: FrozenClock,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The comment says how many days late; the retry after midnight says one more, and still
     finds the first one by its marker."""
-    tracker = jira_tracker(sandbox, clock)
-    services = Services(Settings(), clock, store, Metrics(), tracker)
-    recovery = open_in_jira(services, tracker, user_id(tracker, "alice"))
+    recovery = open_in_jira(services, user_id(tracker, "alice"))
     move(services, tracker, recovery, done=True)
     plan_followups_once(services)
     with store.transaction() as conn:
@@ -330,13 +303,15 @@ def test_an_overdue_comment_whose_answer_was_lost_before_midnight_is_not_repeate
 
 
 def test_a_second_root_cause_comment_on_the_same_day_is_not_taken_for_the_first(
-    sandbox: RunningSandbox, clock: FrozenClock, store: Store, monkeypatch: pytest.MonkeyPatch
+    services: Services,
+    tracker: JiraTracker,
+    sandbox: RunningSandbox,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Resolved twice in a day without a root cause: the second comment, whose first try never
     reached Jira, is written on the retry although the first one reads the same."""
-    tracker = jira_tracker(sandbox, clock)
-    services = Services(Settings(), clock, store, Metrics(), tracker)
-    recovery = open_in_jira(services, tracker, user_id(tracker, "alice"))
+    recovery = open_in_jira(services, user_id(tracker, "alice"))
     key = recovery.jira_key or ""
     sandbox.state.issues[tracker.get_issue(key).subtasks[1]]["description"] = None
     move(services, tracker, recovery, done=True)

@@ -7,24 +7,23 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from tests.support.builders import make_services, open_with_subtasks
 from worker.clock import FrozenClock
 from worker.core.alerting import Alert, AlertKind
 from worker.core.followup import followup_label
 from worker.core.sla import ClockKind
-from worker.domain.document import document, paragraph
 from worker.domain.events import EventKind, RecoveryEvent
 from worker.domain.followup import CANCELLED, CREATED, DONE, ON_HOLD, PLANNED, Followup
-from worker.domain.issue import Issue, NewIssue, StatusCategory
+from worker.domain.issue import Issue, StatusCategory
 from worker.domain.recovery import CLOSED, OPEN, RESOLVED, Recovery
 from worker.errors import ConnectionFailed, OutcomeUnknown, TransientError
-from worker.metrics import Metrics
 from worker.outbox.followup_alerts import (
     FOLLOWUP_OVERDUE,
     ROOT_CAUSE_MISSING,
     ChannelAlerts,
     FollowupAlert,
 )
-from worker.settings import AlertSettings, FollowupSettings, Settings
+from worker.settings import AlertSettings, FollowupSettings
 from worker.steps import Services
 from worker.steps.clocks import sweep_clocks_once
 from worker.steps.followup import check_followups_once, plan_followups_once
@@ -33,14 +32,6 @@ from worker.store import Store, cursors, events, ledger, recoveries
 from worker.store import followups as fstore
 from worker.tracker.fake import FakeTracker
 from worker.wiring import default_alerts
-
-FILLED_HAVE = """\
-Work out what actually went wrong and what can be offered.
-But-for cause: the nightly export ran twice after a scheduler restart
-Systemic cause: nothing stops two runs of the same job
-Fix: duplicate invoices cancelled, the client refunded
-Remediation: a lock around the export job
-"""
 
 TEMPLATE_HAVE = """\
 Work out what actually went wrong and what can be offered.
@@ -59,70 +50,8 @@ class RecordingAlerts:
 
 
 @pytest.fixture
-def tracker(clock: FrozenClock) -> FakeTracker:
-    return FakeTracker(clock)
-
-
-@pytest.fixture
 def alerts() -> RecordingAlerts:
     return RecordingAlerts()
-
-
-def make_services(
-    store: Store, clock: FrozenClock, tracker: FakeTracker, settings: Settings | None = None
-) -> Services:
-    return Services(settings or Settings(), clock, store, Metrics(), tracker)
-
-
-@pytest.fixture
-def services(store: Store, clock: FrozenClock, tracker: FakeTracker) -> Services:
-    return make_services(store, clock, tracker)
-
-
-def open_recovery(
-    services: Services, tracker: FakeTracker, have_text: str = FILLED_HAVE, source: str = "a"
-) -> Recovery:
-    """A recovery in the store and in the tracker, with its three subtasks."""
-    now = services.clock.now()
-    with services.store.transaction() as conn:
-        pending = recoveries.create_pending(
-            conn,
-            source_key=f"mail:<{source}@client.example>",
-            source_kind="mail",
-            client="ana@client.example",
-            owner="alice",
-            severity="sev2",
-            summary="Invoices sent twice this month",
-            now=now,
-            excerpt="We were billed twice.",
-        )
-    parent = tracker.create_issue(
-        NewIssue(
-            "SUP",
-            "Task",
-            "Recovery: Invoices sent twice this month",
-            document(paragraph("The client was billed twice.")),
-            labels=("recovery", pending.idempotency_key),
-            assignee="alice",
-        )
-    )
-    for stage, text in (("know", ""), ("have", have_text), ("do", "")):
-        tracker.create_issue(
-            NewIssue(
-                "SUP",
-                "Sub-task",
-                f"{stage.upper()}: the playbook step - Invoices sent twice",
-                document(*(paragraph(line) for line in text.splitlines())),
-                labels=("recovery", f"{pending.idempotency_key}-{stage}"),
-                assignee="alice",
-                parent=parent.key,
-            )
-        )
-    with services.store.transaction() as conn:
-        recoveries.mark_open(conn, pending.id, parent.key)
-        opened = recoveries.get(conn, pending.id)
-    assert opened is not None
-    return opened
 
 
 def record(services: Services, recovery: Recovery, kind: EventKind, at: datetime) -> None:
@@ -154,7 +83,7 @@ def followups_in(tracker: FakeTracker) -> list[Issue]:
 
 def resolved_with_followup(services: Services, tracker: FakeTracker) -> tuple[Recovery, Issue]:
     """A recovery opened and resolved, and the one follow-up task planned for it."""
-    recovery = open_recovery(services, tracker)
+    recovery = open_with_subtasks(services)
     resolve(services, tracker, recovery)
     plan_followups_once(services)
     (task,) = followups_in(tracker)
@@ -173,7 +102,7 @@ def test_resolution_creates_one_linked_followup(
     services: Services, tracker: FakeTracker, clock: FrozenClock, alerts: RecordingAlerts
 ) -> None:
     """One follow-up task, due 30 days after resolution, owned by the same person, linked."""
-    recovery = open_recovery(services, tracker)
+    recovery = open_with_subtasks(services)
     resolve(services, tracker, recovery)
 
     assert plan_followups_once(services, alerts) == 1
@@ -199,7 +128,7 @@ def test_resolution_while_the_worker_was_down_counts_from_jira(
     services: Services, tracker: FakeTracker, clock: FrozenClock
 ) -> None:
     """A resolution found late is due from its own date, not from when it was seen."""
-    recovery = open_recovery(services, tracker)
+    recovery = open_with_subtasks(services)
     resolve(services, tracker, recovery, at=clock.now() - timedelta(days=10))
     plan_followups_once(services)
     (task,) = followups_in(tracker)
@@ -210,7 +139,7 @@ def test_lost_create_answer_is_found_by_label(
     services: Services, tracker: FakeTracker, clock: FrozenClock
 ) -> None:
     """The create happened but its answer was lost: the next run finds it, never creates twice."""
-    recovery = open_recovery(services, tracker)
+    recovery = open_with_subtasks(services)
     resolve(services, tracker, recovery)
     tracker.fail("create_issue", OutcomeUnknown("read timed out"), after=True)
 
@@ -235,7 +164,7 @@ def test_a_create_that_never_reached_jira_is_made_again_at_once(
     services: Services, tracker: FakeTracker, clock: FrozenClock
 ) -> None:
     """A refused connection made nothing that search could show later: no wait."""
-    recovery = open_recovery(services, tracker)
+    recovery = open_with_subtasks(services)
     resolve(services, tracker, recovery)
     tracker.fail("create_issue", ConnectionFailed("refused"))
     with pytest.raises(ConnectionFailed):
@@ -250,7 +179,7 @@ def test_a_lost_create_is_made_again_only_once_jira_could_show_it(
     services: Services, tracker: FakeTracker, clock: FrozenClock
 ) -> None:
     """Not found by label right after a lost answer: Jira's search may lag, so it waits."""
-    recovery = open_recovery(services, tracker)
+    recovery = open_with_subtasks(services)
     resolve(services, tracker, recovery)
     window = services.settings.jira.visibility_window
     tracker.fail("create_issue", OutcomeUnknown("read timed out"))
@@ -275,7 +204,7 @@ def test_crash_after_the_create_does_not_create_again(
     services: Services, tracker: FakeTracker
 ) -> None:
     """The create is in the ledger: a failure later in the event's handling never repeats it."""
-    recovery = open_recovery(services, tracker)
+    recovery = open_with_subtasks(services)
     resolve(services, tracker, recovery)
     tracker.fail("link", ConnectionFailed("reset"))
     with pytest.raises(ConnectionFailed):
@@ -291,7 +220,7 @@ def test_missing_root_cause_is_flagged_once_and_followup_still_created(
     services: Services, tracker: FakeTracker, alerts: RecordingAlerts
 ) -> None:
     """An untouched HAVE template: a comment naming the gaps, one alert, and the follow-up."""
-    recovery = open_recovery(services, tracker, have_text=TEMPLATE_HAVE)
+    recovery = open_with_subtasks(services, have=TEMPLATE_HAVE)
     resolve(services, tracker, recovery)
     plan_followups_once(services, alerts)
     plan_followups_once(services, alerts)
@@ -315,7 +244,7 @@ def test_a_repeated_resolution_changes_nothing(
     services: Services, tracker: FakeTracker, clock: FrozenClock, alerts: RecordingAlerts
 ) -> None:
     """A second resolution without a reopen between: no new task, comment or alert."""
-    recovery = open_recovery(services, tracker, have_text=TEMPLATE_HAVE)
+    recovery = open_with_subtasks(services, have=TEMPLATE_HAVE)
     resolve(services, tracker, recovery)
     plan_followups_once(services, alerts)
     clock.advance(timedelta(hours=1))
@@ -336,9 +265,10 @@ def test_root_cause_from_configured_fields(
         "fix": "customfield_3",
         "remediation": "customfield_4",
     }
-    settings = Settings(followup=FollowupSettings(root_cause_fields=fields))
-    services = make_services(store, clock, tracker, settings)
-    recovery = open_recovery(services, tracker, have_text=TEMPLATE_HAVE)
+    services = make_services(
+        store, clock, tracker, followup=FollowupSettings(root_cause_fields=fields)
+    )
+    recovery = open_with_subtasks(services, have=TEMPLATE_HAVE)
     key = recovery.jira_key or ""
     values = {"customfield_1": "restart", "customfield_2": "no lock", "customfield_3": "refund"}
     tracker.issues[key] = replace(tracker.issues[key], extra=values)
@@ -380,7 +310,7 @@ def test_reopen_holds_the_followup_and_resolution_resumes_it(
 
 def test_second_reopen_raises_severity(services: Services, tracker: FakeTracker) -> None:
     """The second reopen raises the severity one step, in the store, as an event and in Jira."""
-    recovery = open_recovery(services, tracker)
+    recovery = open_with_subtasks(services)
     for _ in range(2):
         resolve(services, tracker, recovery)
         plan_followups_once(services)
@@ -402,7 +332,7 @@ def test_second_reopen_raises_severity(services: Services, tracker: FakeTracker)
 
 def test_first_reopen_keeps_severity(services: Services, tracker: FakeTracker) -> None:
     """One reopen alone does not raise the severity."""
-    recovery = open_recovery(services, tracker)
+    recovery = open_with_subtasks(services)
     resolve(services, tracker, recovery)
     reopen(services, tracker, recovery)
     plan_followups_once(services)
@@ -415,8 +345,7 @@ def test_reopen_can_cancel_and_a_new_resolution_plans_anew(
     store: Store, clock: FrozenClock, tracker: FakeTracker
 ) -> None:
     """With on_reopen = cancel the task is closed; the next resolution creates a new one."""
-    settings = Settings(followup=FollowupSettings(on_reopen="cancel"))
-    services = make_services(store, clock, tracker, settings)
+    services = make_services(store, clock, tracker, followup=FollowupSettings(on_reopen="cancel"))
     recovery, first = resolved_with_followup(services, tracker)
     reopen(services, tracker, recovery)
     plan_followups_once(services)
@@ -487,7 +416,7 @@ def test_open_followups_are_read_once_per_interval(
     services: Services, tracker: FakeTracker, clock: FrozenClock
 ) -> None:
     """An open task is read from Jira once per check_every, and once more before it is overdue."""
-    recovery = open_recovery(services, tracker)
+    recovery = open_with_subtasks(services)
     resolve(services, tracker, recovery)
     plan_followups_once(services)
     before = tracker.calls["get_issue"]
@@ -507,7 +436,7 @@ def test_overdue_followup_alerts_once(
     services: Services, tracker: FakeTracker, clock: FrozenClock, alerts: RecordingAlerts
 ) -> None:
     """Past its due date and not done: one alert, a comment to the owner, the breach label."""
-    recovery = open_recovery(services, tracker)
+    recovery = open_with_subtasks(services)
     resolve(services, tracker, recovery)
     plan_followups_once(services, alerts)
     (task,) = followups_in(tracker)
@@ -552,8 +481,8 @@ def test_a_permanent_failure_does_not_block_later_events(
     services: Services, tracker: FakeTracker
 ) -> None:
     """A recovery whose ticket is gone is logged and passed; the next one is still handled."""
-    gone = open_recovery(services, tracker, source="gone")
-    kept = open_recovery(services, tracker, source="kept")
+    gone = open_with_subtasks(services, source="gone")
+    kept = open_with_subtasks(services, source="kept")
     resolve(services, tracker, gone)
     resolve(services, tracker, kept)
     del tracker.issues[gone.jira_key or ""]
@@ -566,14 +495,14 @@ def test_a_permanent_failure_does_not_block_later_events(
 
 def test_without_a_tracker_nothing_is_consumed(store: Store, clock: FrozenClock) -> None:
     """With Jira off, events wait for it."""
-    services = Services(Settings(), clock, store, Metrics(), None)
+    services = make_services(store, clock)
     assert plan_followups_once(services) == 0
     assert check_followups_once(services) == 0
 
 
 def test_ledger_holds_one_create_per_recovery(services: Services, tracker: FakeTracker) -> None:
     """The create is recorded under followup:<recovery id>."""
-    recovery = open_recovery(services, tracker)
+    recovery = open_with_subtasks(services)
     resolve(services, tracker, recovery)
     plan_followups_once(services)
     with services.store.transaction() as conn:
@@ -603,7 +532,7 @@ def test_alerts_reach_every_channel_even_when_one_fails(
     broken = RecordingChannel("webhook", error=ConnectionFailed("down"))
     working = RecordingChannel("log")
     alerts = ChannelAlerts([broken, working], services)
-    recovery = open_recovery(services, tracker, have_text=TEMPLATE_HAVE)
+    recovery = open_with_subtasks(services, have=TEMPLATE_HAVE)
     resolve(services, tracker, recovery)
     plan_followups_once(services, alerts)
     clock.advance(timedelta(days=33))
@@ -630,7 +559,7 @@ def test_an_alert_a_channel_missed_is_sent_once_it_is_back(
     """During a webhook outage a follow-up alert is not lost: the SLA sweep retries it."""
     webhook = RecordingChannel("webhook", error=ConnectionFailed("down"))
     alerts = ChannelAlerts([webhook], services)
-    recovery = open_recovery(services, tracker, have_text=TEMPLATE_HAVE)
+    recovery = open_with_subtasks(services, have=TEMPLATE_HAVE)
     resolve(services, tracker, recovery)
     plan_followups_once(services, alerts)
     assert webhook.got == []
@@ -646,8 +575,8 @@ def test_default_alerts_use_the_outside_channels_only(
     store: Store, clock: FrozenClock, tracker: FakeTracker
 ) -> None:
     """Slack, Teams and webhooks get follow-up alerts; Jira comments and logs are the step's own."""
-    settings = Settings(alerts=AlertSettings(webhook_url="https://hooks.example/alerts"))
-    services = make_services(store, clock, tracker, settings)
+    outside = AlertSettings(webhook_url="https://hooks.example/alerts")
+    services = make_services(store, clock, tracker, alerts=outside)
     assert [c.name for c in default_alerts(services).channels] == ["webhook"]
     assert default_alerts(make_services(store, clock, tracker)).channels == ()
 

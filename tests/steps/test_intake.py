@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from tests.conftest import REPO
+from tests.support.builders import make_services
 from tests.support.data import MAIL, vendored
 from worker.clock import FrozenClock
 from worker.core import decision
@@ -26,13 +27,11 @@ from worker.errors import StoreError
 from worker.intake import handle_batch, handle_message
 from worker.mail.maildir import MaildirInbox
 from worker.mail.parse import MAX_DELIMITER_LINES, MAX_MESSAGE_BYTES
-from worker.metrics import Metrics
 from worker.settings import (
     CalendarSettings,
     DetectionSettings,
     JiraSettings,
     PolicySettings,
-    Settings,
     SlaSettings,
 )
 from worker.steps import Services, maildir_intake
@@ -46,6 +45,8 @@ from worker.wiring import sla_setup
 
 DEMO = REPO / "worker" / "demo" / "mails"
 ANGRY = "This is unacceptable, the portal is still not working."
+#: The team's own address: its mail is no complaint.
+TEAM = DetectionSettings(own_addresses=["support@acme.example"])
 
 
 def raw_mail(
@@ -64,8 +65,8 @@ def raw_mail(
 
 @pytest.fixture
 def services(store: Store, clock: FrozenClock) -> Services:
-    settings = Settings(detection=DetectionSettings(own_addresses=["support@acme.example"]))
-    return Services(settings=settings, clock=clock, store=store, metrics=Metrics())
+    """No tracker: the intake only records; the team writes from support@acme.example."""
+    return make_services(store, clock, detection=TEAM)
 
 
 @pytest.fixture
@@ -575,14 +576,11 @@ def test_business_days_promised_in_a_mail_follow_the_policys_calendar(
         resolution=timedelta(hours=40),
         calendar="business",
     )
-    settings = Settings(
-        detection=DetectionSettings(own_addresses=["support@acme.example"]),
-        sla=SlaSettings(
-            policies=dict.fromkeys(("sev1", "sev2", "sev3"), business),
-            calendars={"business": CalendarSettings(extra_dates=[date(2026, 3, 3)])},
-        ),
+    sla = SlaSettings(
+        policies=dict.fromkeys(("sev1", "sev2", "sev3"), business),
+        calendars={"business": CalendarSettings(extra_dates=[date(2026, 3, 3)])},
     )
-    services = Services(settings=settings, clock=clock, store=store, metrics=Metrics())
+    services = make_services(store, clock, detection=TEAM, sla=sla)
     opened = handle_message(services, Incoming("in", raw_mail(ANGRY, mid="a@client.example")))
     assert opened.recovery_id is not None
     update = team_reply("We found the cause. We will update you within 2 business days.")
@@ -650,11 +648,8 @@ def test_a_complaint_after_resolution_asks_for_a_reopen(
 
 
 def test_reopen_on_complaint_can_be_turned_off(store: Store, clock: FrozenClock) -> None:
-    settings = Settings(
-        detection=DetectionSettings(own_addresses=["support@acme.example"]),
-        jira=JiraSettings(reopen_on_complaint=False),
-    )
-    services = Services(settings=settings, clock=clock, store=store, metrics=Metrics())
+    jira = JiraSettings(reopen_on_complaint=False)
+    services = make_services(store, clock, detection=TEAM, jira=jira)
     assert EventKind.REOPEN_ASKED not in reply_after(services, RESOLVED, AGAIN)
 
 

@@ -10,8 +10,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from tests.core.test_followup import make_recovery
-from tests.sandbox.conftest import checked_sandbox
-from tests.tracker.conftest import jira_tracker, user_id
+from tests.support.builders import sandbox_services
+from tests.tracker.conftest import user_id
 from worker.clock import FrozenClock
 from worker.core.followup import followup_label
 from worker.core.playbook import stage_label
@@ -20,29 +20,18 @@ from worker.domain.events import EventKind
 from worker.domain.issue import Comment, Issue, NewIssue, StatusCategory
 from worker.domain.recovery import Recovery, idempotency_key
 from worker.errors import RateLimited, ServerUnavailable
-from worker.metrics import Metrics
-from worker.sandbox import Dialect, RunningSandbox
-from worker.settings import JiraSettings, Settings
+from worker.sandbox import RunningSandbox
+from worker.settings import Settings
 from worker.steps import Services
 from worker.steps.jira_watch import CommentVerdict, watch_jira_once
 from worker.store import Store, events, followups, recoveries
 from worker.tracker.base import Tracker
 
 
-@pytest.fixture(params=["cloud", "datacenter"])
-def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[RunningSandbox]:
-    dialect: Dialect = request.param
-    with checked_sandbox(dialect, clock=clock) as running:
-        yield running
-
-
 @pytest.fixture
 def services(sandbox: RunningSandbox, store: Store, clock: FrozenClock) -> Services:
-    settings = Settings(
-        jira=JiraSettings(url=sandbox.url, watch_projects=["OPS"], **sandbox.credentials)
-    )
-    tracker = jira_tracker(sandbox, clock)
-    return Services(settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=tracker)
+    """Services on the sandbox, watching the OPS project."""
+    return sandbox_services(sandbox, store, clock, watch_projects=["OPS"])
 
 
 def tracker_of(services: Services) -> Tracker:

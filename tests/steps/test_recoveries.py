@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from structlog.testing import capture_logs
 
+from tests.support.builders import add_recovery, add_reply, make_services
 from worker.clock import FrozenClock
 from worker.domain.document import Document
 from worker.domain.events import EventKind, RecoveryEvent
 from worker.domain.issue import NewIssue
-from worker.domain.mail import AttachmentInfo
 from worker.domain.recovery import GAVE_UP, OPEN, PENDING
 from worker.errors import (
     Interrupted,
@@ -20,8 +20,7 @@ from worker.errors import (
     RequestRejected,
     ServerUnavailable,
 )
-from worker.metrics import Metrics
-from worker.settings import JiraSettings, Settings
+from worker.settings import JiraSettings
 from worker.steps import Services
 from worker.steps.priorities import raise_priorities_once
 from worker.steps.recoveries import MAX_ATTEMPTS, open_recoveries_once
@@ -36,52 +35,27 @@ class Crash(BaseException):
 
 
 @pytest.fixture
-def fake(clock: FrozenClock) -> FakeTracker:
-    return FakeTracker(clock)
-
-
-@pytest.fixture
-def services(store: Store, clock: FrozenClock, fake: FakeTracker) -> Services:
-    settings = Settings(
-        jira=JiraSettings(url="http://jira.invalid", owners={"acme.example": "alice"})
-    )
-    return Services(settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=fake)
-
-
-def add_recovery(
-    services: Services, source_key: str = "mail:<m1@acme.example>", **kw: object
-) -> int:
-    values: dict[str, object] = {
-        "source_kind": "mail",
-        "client": "jane@acme.example",
-        "owner": "",
-        "severity": "sev2",
-        "summary": "Invoices export broken again",
-        "now": services.clock.now(),
-        "source_ref": "<m1@acme.example>",
-        "source_at": services.clock.now() - timedelta(minutes=5),
-        "excerpt": "Third time this month.",
-        "reasons": ["repeat complaint"],
-    }
-    values.update(kw)
-    with services.store.transaction() as conn:
-        return recoveries.create_pending(conn, source_key=source_key, **values).id  # type: ignore[arg-type]
+def services(store: Store, clock: FrozenClock, tracker: FakeTracker) -> Services:
+    """Tickets of acme.example's clients go to alice."""
+    jira = JiraSettings(url="http://jira.invalid", owners={"acme.example": "alice"})
+    return make_services(store, clock, tracker, jira=jira)
 
 
 def no_sleep(_: float) -> None:
     pass
 
 
-def test_opens_parent_and_three_subtasks(services: Services, fake: FakeTracker) -> None:
+def test_opens_parent_and_three_subtasks(services: Services, tracker: FakeTracker) -> None:
     """A pending recovery becomes a ticket with KNOW, HAVE, DO in two calls, marked open."""
     rid = add_recovery(services)
     with capture_logs() as logs:
         assert open_recoveries_once(services) == 1
-    parent = fake.issues["SUP-1"]
+    parent = tracker.issues["SUP-1"]
     assert parent.assignee == "alice"
     assert parent.priority == "High"
-    assert [fake.issues[k].summary.split(":")[0] for k in parent.subtasks] == ["KNOW", "HAVE", "DO"]
-    assert (fake.calls["create_issue"], fake.calls["create_issues"]) == (1, 1)
+    stages = [tracker.issues[k].summary.split(":")[0] for k in parent.subtasks]
+    assert stages == ["KNOW", "HAVE", "DO"]
+    assert (tracker.calls["create_issue"], tracker.calls["create_issues"]) == (1, 1)
     with services.store.transaction() as conn:
         rec = recoveries.get(conn, rid)
         assert rec is not None
@@ -91,22 +65,18 @@ def test_opens_parent_and_three_subtasks(services: Services, fake: FakeTracker) 
     assert opened[0].at == services.clock.now() - timedelta(minutes=5)
     assert any(e["event"] == "recovery.opened" and e["jira_key"] == "SUP-1" for e in logs)
     assert open_recoveries_once(services) == 0
-    assert len(fake.issues) == 4
+    assert len(tracker.issues) == 4
 
 
 def test_opening_keeps_the_owner_chosen_for_the_ticket(
-    store: Store, clock: FrozenClock, fake: FakeTracker
+    store: Store, clock: FrozenClock, tracker: FakeTracker
 ) -> None:
     """A mail names no owner: the one the ticket is assigned (by client domain, else the
     default) is kept with the recovery, for the comments of the steps after it."""
-    settings = Settings(
-        jira=JiraSettings(
-            url="http://jira.invalid", owners={"acme.example": "alice"}, default_owner="bob"
-        )
+    jira = JiraSettings(
+        url="http://jira.invalid", owners={"acme.example": "alice"}, default_owner="bob"
     )
-    services = Services(
-        settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=fake
-    )
+    services = make_services(store, clock, tracker, jira=jira)
     by_domain = add_recovery(services)
     by_default = add_recovery(
         services,
@@ -117,76 +87,76 @@ def test_opening_keeps_the_owner_chosen_for_the_ticket(
     assert open_recoveries_once(services) == 2
     with services.store.transaction() as conn:
         opened = [recoveries.get(conn, rid) for rid in (by_domain, by_default)]
-    assert [(r.owner, fake.issues[r.jira_key].assignee) for r in opened if r and r.jira_key] == [
+    assert [(r.owner, tracker.issues[r.jira_key].assignee) for r in opened if r and r.jira_key] == [
         ("alice", "alice"),
         ("bob", "bob"),
     ]
 
 
 def test_crash_after_create_before_ledger_adopts_the_ticket(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """Killed between Jira's answer and the ledger write: the restart finds it, creates no twin."""
     add_recovery(services)
-    fake.fail("create_issue", Crash(), after=True)
+    tracker.fail("create_issue", Crash(), after=True)
     with pytest.raises(Crash):
         open_recoveries_once(services)
-    assert len(fake.issues) == 1
+    assert len(tracker.issues) == 1
     with capture_logs() as logs:
         assert open_recoveries_once(services) == 1
-    assert len(fake.issues) == 4
-    assert fake.calls["create_issue"] == 1
+    assert len(tracker.issues) == 4
+    assert tracker.calls["create_issue"] == 1
     assert any(e["event"] == "recovery.adopted" for e in logs)
 
 
 def test_crash_after_subtasks_before_ledger_creates_none_twice(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """Killed after the bulk create: the restart finds the subtasks by label."""
     add_recovery(services)
-    fake.fail("create_issues", Crash(), after=True)
+    tracker.fail("create_issues", Crash(), after=True)
     with pytest.raises(Crash):
         open_recoveries_once(services)
     assert open_recoveries_once(services) == 1
-    assert len(fake.issues) == 4
-    assert fake.calls["create_issues"] == 1
+    assert len(tracker.issues) == 4
+    assert tracker.calls["create_issues"] == 1
 
 
 def test_unknown_outcome_is_looked_for_on_the_next_pass(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """A create whose answer was lost defers the recovery; the next pass adopts what exists."""
     rid = add_recovery(services)
-    fake.fail("create_issue", OutcomeUnknown("read timed out"), after=True)
+    tracker.fail("create_issue", OutcomeUnknown("read timed out"), after=True)
     with pytest.raises(OutcomeUnknown):
         open_recoveries_once(services)
     with services.store.transaction() as conn:
         assert ledger.get(conn, f"create:{rid}").state == ledger.INTENT  # type: ignore[union-attr]
     assert open_recoveries_once(services) == 1
-    assert len(fake.issues) == 4
+    assert len(tracker.issues) == 4
 
 
 def test_a_create_that_made_nothing_is_looked_for_once_then_made(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """A throttled create: one look for a ticket (none), no waiting, then the create, once."""
     add_recovery(services)
-    fake.fail("create_issue", RateLimited("slow down", retry_after=1))
+    tracker.fail("create_issue", RateLimited("slow down", retry_after=1))
     waits: list[float] = []
     with pytest.raises(RateLimited):
         open_recoveries_once(services)
     assert open_recoveries_once(services) == 1
-    assert fake.calls["find_by_label"] == 1
+    assert tracker.calls["find_by_label"] == 1
     assert waits == []
-    assert len(fake.issues) == 4
+    assert len(tracker.issues) == 4
 
 
 def test_a_recovery_waiting_for_search_does_not_hold_up_the_others(
-    services: Services, fake: FakeTracker, clock: FrozenClock
+    services: Services, tracker: FakeTracker, clock: FrozenClock
 ) -> None:
     """Within the search lag of a lost create no second one is sent, but the others open."""
     add_recovery(services, "mail:<a@x>")
-    fake.fail("create_issue", OutcomeUnknown("read timed out"))
+    tracker.fail("create_issue", OutcomeUnknown("read timed out"))
     with pytest.raises(OutcomeUnknown):
         open_recoveries_once(services)
     add_recovery(services, "mail:<b@x>")
@@ -194,64 +164,49 @@ def test_a_recovery_waiting_for_search_does_not_hold_up_the_others(
     with capture_logs() as logs:
         assert open_recoveries_once(services) == 1  # b, not a
     assert [e["recovery_id"] for e in logs if e["event"] == "recovery.search_lagging"] == [1]
-    assert fake.calls["create_issue"] == 2  # a's first, then b's: a's is not sent again
-    assert len(fake.issues) == 4  # b's ticket and subtasks
+    assert tracker.calls["create_issue"] == 2  # a's first, then b's: a's is not sent again
+    assert len(tracker.issues) == 4  # b's ticket and subtasks
     clock.advance(services.settings.jira.visibility_window)
     assert open_recoveries_once(services) == 1
-    assert fake.calls["create_issue"] == 3
+    assert tracker.calls["create_issue"] == 3
 
 
 def test_a_refused_recovery_does_not_block_the_others(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """A permanent refusal is recorded; the next recovery still opens."""
     first = add_recovery(services, "mail:<a@x>")
     add_recovery(services, "mail:<b@x>")
-    fake.fail("create_issue", RequestRejected("priority is not valid"))
+    tracker.fail("create_issue", RequestRejected("priority is not valid"))
     assert open_recoveries_once(services) == 1
     with services.store.transaction() as conn:
         assert ledger.get(conn, f"create:{first}").state == ledger.FAILED  # type: ignore[union-attr]
 
 
-def test_jira_signal_is_linked_to_its_source(services: Services, fake: FakeTracker) -> None:
+def test_jira_signal_is_linked_to_its_source(services: Services, tracker: FakeTracker) -> None:
     """A recovery from a Jira issue relates to that issue and keeps its assignee."""
-    source = fake.create_issue(
+    source = tracker.create_issue(
         NewIssue("OPS", "Task", "Client says the export is broken", Document(), assignee="bob")
     )
     add_recovery(services, f"jira:{source.key}", source_kind="jira", source_ref=source.key,
                  owner="bob")  # fmt: skip
-    fake.calls.clear()
+    tracker.calls.clear()
     assert open_recoveries_once(services) == 1
-    assert fake.links == [("Relates", "SUP-1", source.key)]
-    assert fake.issues["SUP-1"].assignee == "bob"
+    assert tracker.links == [("Relates", "SUP-1", source.key)]
+    assert tracker.issues["SUP-1"].assignee == "bob"
     # The subtask type is discovered once per process; the recovery itself costs three calls.
-    assert sum(n for call, n in fake.calls.items() if call != "subtask_issue_type") == 3
+    assert sum(n for call, n in tracker.calls.items() if call != "subtask_issue_type") == 3
 
 
-def add_reply(services: Services, rid: int, key: str = "imap:INBOX:7") -> None:
-    with services.store.transaction() as conn:
-        replies.add(
-            conn,
-            message_key=key,
-            recovery_id=rid,
-            author="jane@acme.example",
-            author_name="Jane Roe",
-            sent_at=datetime(2026, 3, 2, 10, 0, tzinfo=UTC),
-            text="Still broken {code}!",
-            attachments=[AttachmentInfo("error.png", "image/png", 204_800)],
-            now=services.clock.now(),
-        )
-
-
-def test_reply_becomes_one_comment(services: Services, fake: FakeTracker) -> None:
+def test_reply_becomes_one_comment(services: Services, tracker: FakeTracker) -> None:
     """A reply is one comment with author, time, text and attachments, posted once."""
     rid = add_recovery(services)
     open_recoveries_once(services)
     add_reply(services, rid)
-    fake.calls.clear()
+    tracker.calls.clear()
     assert post_replies_once(services) == 1
-    assert sum(fake.calls.values()) == 1
-    (comment,) = fake.comment_log["SUP-1"]
+    assert sum(tracker.calls.values()) == 1
+    (comment,) = tracker.comment_log["SUP-1"]
     assert "Jane Roe <jane@acme.example>" in comment.body
     assert "2026-03-02 10:00 UTC" in comment.body
     assert "> Still broken {code}!" in comment.body
@@ -259,7 +214,7 @@ def test_reply_becomes_one_comment(services: Services, fake: FakeTracker) -> Non
     assert post_replies_once(services) == 0
 
 
-def test_reply_waits_for_its_ticket(services: Services, fake: FakeTracker) -> None:
+def test_reply_waits_for_its_ticket(services: Services, tracker: FakeTracker) -> None:
     """A reply to a recovery not yet in Jira is left for a later pass."""
     rid = add_recovery(services)
     add_reply(services, rid)
@@ -269,34 +224,34 @@ def test_reply_waits_for_its_ticket(services: Services, fake: FakeTracker) -> No
 
 
 def test_replies_waiting_for_a_ticket_do_not_hold_up_the_others(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """Replies to a recovery given up (never to have a ticket) leave the line to the rest."""
     stuck = add_recovery(services, "mail:<stuck@x>")
     add_reply(services, stuck, "imap:INBOX:1")
     add_reply(services, stuck, "imap:INBOX:2")
-    fake.fail("create_issue", RequestRejected("owner is not assignable"), times=MAX_ATTEMPTS)
+    tracker.fail("create_issue", RequestRejected("owner is not assignable"), times=MAX_ATTEMPTS)
     for _ in range(MAX_ATTEMPTS + 1):
         open_recoveries_once(services)
     rid = add_recovery(services, "mail:<open@x>")
     open_recoveries_once(services)
     add_reply(services, rid, "imap:INBOX:3")
     assert post_replies_once(services, limit=2) == 1
-    assert [c.body.count("ref: rw-reply-") for c in fake.comment_log["SUP-1"]] == [1]
+    assert [c.body.count("ref: rw-reply-") for c in tracker.comment_log["SUP-1"]] == [1]
 
 
 def test_reply_with_a_lost_answer_is_found_by_its_marker(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """A comment whose answer was lost is recognised by its marker, not posted twice."""
     rid = add_recovery(services)
     open_recoveries_once(services)
     add_reply(services, rid)
-    fake.fail("add_comment", Crash(), after=True)
+    tracker.fail("add_comment", Crash(), after=True)
     with pytest.raises(Crash):
         post_replies_once(services)
     assert post_replies_once(services) == 1
-    (comment,) = fake.comment_log["SUP-1"]
+    (comment,) = tracker.comment_log["SUP-1"]
     assert reply_marker("imap:INBOX:7") in comment.body
     with services.store.transaction() as conn:
         assert replies.unposted(conn) == []
@@ -313,47 +268,53 @@ def raise_to(services: Services, rid: int, severity: str, source: str) -> None:
         )  # fmt: skip
 
 
-def test_raised_severity_reaches_the_ticket_priority(services: Services, fake: FakeTracker) -> None:
+def test_raised_severity_reaches_the_ticket_priority(
+    services: Services, tracker: FakeTracker
+) -> None:
     """A severity raised after opening sets the ticket's priority, once per raise."""
     rid = add_recovery(services, severity="sev3")
     open_recoveries_once(services)
-    assert fake.issues["SUP-1"].priority == "Medium"
+    assert tracker.issues["SUP-1"].priority == "Medium"
     raise_to(services, rid, "sev1", "mail:reply-1")
     assert raise_priorities_once(services) == 1
-    assert fake.issues["SUP-1"].priority == "Highest"
+    assert tracker.issues["SUP-1"].priority == "Highest"
     assert raise_priorities_once(services) == 0
 
 
-def test_raise_before_the_ticket_exists_waits_for_it(services: Services, fake: FakeTracker) -> None:
+def test_raise_before_the_ticket_exists_waits_for_it(
+    services: Services, tracker: FakeTracker
+) -> None:
     """A raise on a recovery still pending is handled after the ticket is opened."""
     rid = add_recovery(services, severity="sev3")
     raise_to(services, rid, "sev2", "mail:reply-1")
     assert raise_priorities_once(services) == 0
     open_recoveries_once(services)
-    assert fake.issues["SUP-1"].priority == "High"
+    assert tracker.issues["SUP-1"].priority == "High"
     assert raise_priorities_once(services) == 1
 
 
-def test_a_raise_is_not_held_up_by_a_refused_create(services: Services, fake: FakeTracker) -> None:
+def test_a_raise_is_not_held_up_by_a_refused_create(
+    services: Services, tracker: FakeTracker
+) -> None:
     """A recovery Jira refused does not stop the raises after it; its ticket takes the raise."""
     refused = add_recovery(services, "mail:<a@x>", severity="sev3")
     opened = add_recovery(services, "mail:<b@x>", severity="sev3")
-    fake.fail("create_issue", RequestRejected("priority is not valid"))
+    tracker.fail("create_issue", RequestRejected("priority is not valid"))
     assert open_recoveries_once(services) == 1
     raise_to(services, refused, "sev1", "mail:reply-a")
     raise_to(services, opened, "sev2", "mail:reply-b")
     assert raise_priorities_once(services) == 1
-    assert fake.issues["SUP-1"].priority == "High"
+    assert tracker.issues["SUP-1"].priority == "High"
     assert open_recoveries_once(services) == 1
-    assert fake.issues["SUP-5"].priority == "Highest"
+    assert tracker.issues["SUP-5"].priority == "Highest"
 
 
 def test_refused_recoveries_are_given_up_and_make_way(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """After MAX_ATTEMPTS refusals a recovery is given up: logged, and no longer taken in turn."""
     refused = [add_recovery(services, f"mail:<bad{n}@x>") for n in range(3)]
-    fake.fail("create_issue", RequestRejected("owner is not assignable"), times=3 * MAX_ATTEMPTS)
+    tracker.fail("create_issue", RequestRejected("owner is not assignable"), times=3 * MAX_ATTEMPTS)
     with capture_logs() as logs:
         for _ in range(MAX_ATTEMPTS + 1):
             assert open_recoveries_once(services, limit=3) == 0
@@ -365,27 +326,29 @@ def test_refused_recoveries_are_given_up_and_make_way(
     assert open_recoveries_once(services, limit=3) == 1
     with services.store.transaction() as conn:
         assert recoveries.get(conn, good).state == OPEN  # type: ignore[union-attr]
-    assert fake.calls["create_issue"] == 3 * MAX_ATTEMPTS + 1
+    assert tracker.calls["create_issue"] == 3 * MAX_ATTEMPTS + 1
 
 
-def test_a_throttled_create_made_nothing_to_wait_for(services: Services, fake: FakeTracker) -> None:
+def test_a_throttled_create_made_nothing_to_wait_for(
+    services: Services, tracker: FakeTracker
+) -> None:
     """Only a lost answer makes the next pass wait for search; a 429 is simply tried again."""
     add_recovery(services)
-    fake.fail("create_issue", RateLimited("slow down", retry_after=1))
+    tracker.fail("create_issue", RateLimited("slow down", retry_after=1))
     with pytest.raises(RateLimited):
         open_recoveries_once(services)
     assert open_recoveries_once(services) == 1
-    assert fake.calls["create_issue"] == 2
+    assert tracker.calls["create_issue"] == 2
 
 
-def test_only_refusals_count_towards_giving_up(services: Services, fake: FakeTracker) -> None:
+def test_only_refusals_count_towards_giving_up(services: Services, tracker: FakeTracker) -> None:
     """Passes that met a Jira outage are no refusals: one refusal after them gives nothing up."""
     rid = add_recovery(services)
-    fake.fail("create_issue", ServerUnavailable("HTTP 503"), times=MAX_ATTEMPTS + 1)
+    tracker.fail("create_issue", ServerUnavailable("HTTP 503"), times=MAX_ATTEMPTS + 1)
     for _ in range(MAX_ATTEMPTS + 1):
         with pytest.raises(ServerUnavailable):
             open_recoveries_once(services)
-    fake.fail("create_issue", RequestRejected("owner is not assignable"))
+    tracker.fail("create_issue", RequestRejected("owner is not assignable"))
     assert open_recoveries_once(services) == 0
     assert open_recoveries_once(services) == 1
     with services.store.transaction() as conn:
@@ -393,24 +356,24 @@ def test_only_refusals_count_towards_giving_up(services: Services, fake: FakeTra
 
 
 def test_subtasks_refused_every_time_do_not_keep_the_recovery_from_opening(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """The ticket exists: after MAX_ATTEMPTS refusals it opens without its subtasks."""
     rid = add_recovery(services)
-    fake.fail("create_issues", RequestRejected("no such issue type"), times=MAX_ATTEMPTS)
+    tracker.fail("create_issues", RequestRejected("no such issue type"), times=MAX_ATTEMPTS)
     with capture_logs() as logs:
         for _ in range(MAX_ATTEMPTS):
             assert open_recoveries_once(services) == 0
         assert open_recoveries_once(services) == 1
     assert [e["event"] for e in logs].count("recovery.subtasks_given_up") == 1
-    assert fake.calls["create_issue"] == 1
+    assert tracker.calls["create_issue"] == 1
     with services.store.transaction() as conn:
         assert recoveries.get(conn, rid).jira_key == "SUP-1"  # type: ignore[union-attr]
 
 
-def fail_second_call(fake: FakeTracker, method: str, error: Exception) -> None:
+def fail_second_call(tracker: FakeTracker, method: str, error: Exception) -> None:
     """The first call of ``method`` goes through; the second raises ``error``."""
-    inner = getattr(fake, method)
+    inner = getattr(tracker, method)
     calls: list[object] = []
 
     def second_fails(*args: object, **kwargs: object) -> object:
@@ -419,16 +382,16 @@ def fail_second_call(fake: FakeTracker, method: str, error: Exception) -> None:
             raise error
         return inner(*args, **kwargs)
 
-    setattr(fake, method, second_fails)
+    setattr(tracker, method, second_fails)
 
 
 def test_a_throttled_open_is_raised_to_the_supervisor_after_saving_progress(
-    services: Services, fake: FakeTracker, clock: FrozenClock
+    services: Services, tracker: FakeTracker, clock: FrozenClock
 ) -> None:
     """Jira's Retry-After reaches the supervisor; the recovery opened before it stays open."""
     first = add_recovery(services, "mail:<a@x>")
     add_recovery(services, "mail:<b@x>")
-    fail_second_call(fake, "create_issue", RateLimited("slow down", retry_after=300))
+    fail_second_call(tracker, "create_issue", RateLimited("slow down", retry_after=300))
     step = Step("open_recoveries", lambda: open_recoveries_once(services),
                 timedelta(seconds=5))  # fmt: skip
     with capture_logs() as logs:
@@ -444,14 +407,14 @@ def test_a_throttled_open_is_raised_to_the_supervisor_after_saving_progress(
 
 
 def test_a_flicker_after_progress_ends_the_pass_without_failing_the_step(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """A 503 with no Retry-After after one recovery opened: the pass ends; before any, it fails."""
     add_recovery(services, "mail:<a@x>")
     add_recovery(services, "mail:<b@x>")
-    fail_second_call(fake, "create_issue", ServerUnavailable("HTTP 503"))
+    fail_second_call(tracker, "create_issue", ServerUnavailable("HTTP 503"))
     assert open_recoveries_once(services) == 1
-    fake.fail("create_issue", ServerUnavailable("HTTP 503"))
+    tracker.fail("create_issue", ServerUnavailable("HTTP 503"))
     with pytest.raises(ServerUnavailable):
         open_recoveries_once(services)
     assert open_recoveries_once(services) == 1
@@ -466,11 +429,11 @@ def two_replies_on_an_open_recovery(services: Services) -> None:
 
 
 def test_a_throttled_reply_is_raised_after_saving_the_ones_posted(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """The reply posted before the 429 is recorded; the error carries Jira's Retry-After."""
     two_replies_on_an_open_recovery(services)
-    fail_second_call(fake, "add_comment", RateLimited("slow down", retry_after=300))
+    fail_second_call(tracker, "add_comment", RateLimited("slow down", retry_after=300))
     with pytest.raises(RateLimited) as raised:
         post_replies_once(services)
     assert raised.value.retry_after == 300
@@ -479,64 +442,64 @@ def test_a_throttled_reply_is_raised_after_saving_the_ones_posted(
 
 
 def test_a_throttled_raise_is_raised_after_saving_the_ones_made(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """A raise made before the 429 is not made again; the error carries Jira's Retry-After."""
     rid = add_recovery(services, severity="sev3")
     open_recoveries_once(services)
     raise_to(services, rid, "sev2", "mail:reply-1")
     raise_to(services, rid, "sev1", "mail:reply-2")
-    fail_second_call(fake, "set_priority", RateLimited("slow down", retry_after=300))
+    fail_second_call(tracker, "set_priority", RateLimited("slow down", retry_after=300))
     with pytest.raises(RateLimited) as raised:
         raise_priorities_once(services)
     assert raised.value.retry_after == 300
     assert raise_priorities_once(services) == 1
-    assert fake.calls["set_priority"] == 2  # the first raise once, then the second
+    assert tracker.calls["set_priority"] == 2  # the first raise once, then the second
 
 
-def stop_after_first_call(services: Services, fake: FakeTracker, method: str) -> None:
+def stop_after_first_call(services: Services, tracker: FakeTracker, method: str) -> None:
     """The first call of ``method`` goes through, and a SIGTERM arrives while it runs."""
-    inner = getattr(fake, method)
+    inner = getattr(tracker, method)
 
     def then_stop(*args: object, **kwargs: object) -> object:
         result = inner(*args, **kwargs)
         services.stopping.set()
         return result
 
-    setattr(fake, method, then_stop)
+    setattr(tracker, method, then_stop)
 
 
 def test_a_stop_request_ends_the_open_pass_after_the_recovery_in_hand(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """The recovery in hand opens with its subtasks; the next waits for the restart."""
     first = add_recovery(services, "mail:<a@x>")
     second = add_recovery(services, "mail:<b@x>")
-    stop_after_first_call(services, fake, "create_issue")
+    stop_after_first_call(services, tracker, "create_issue")
     assert open_recoveries_once(services) == 1
-    assert fake.calls["create_issues"] == 1
+    assert tracker.calls["create_issues"] == 1
     with services.store.transaction() as conn:
         assert recoveries.get(conn, first).state == OPEN  # type: ignore[union-attr]
         assert recoveries.get(conn, second).state == PENDING  # type: ignore[union-attr]
 
 
 def test_a_stop_request_ends_the_reply_pass_after_the_comment_in_hand(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """One reply posted and recorded; the other stays unposted for the restart."""
     two_replies_on_an_open_recovery(services)
-    stop_after_first_call(services, fake, "add_comment")
+    stop_after_first_call(services, tracker, "add_comment")
     assert post_replies_once(services) == 1
     with services.store.transaction() as conn:
         assert [r.message_key for r in replies.unposted(conn)] == ["imap:INBOX:8"]
 
 
 def test_a_stop_during_a_retry_wait_is_no_failure_of_the_pass(
-    services: Services, fake: FakeTracker
+    services: Services, tracker: FakeTracker
 ) -> None:
     """Interrupted goes straight to the supervisor: no deferred warning, no error counted."""
     add_recovery(services)
-    fake.fail("create_issue", Interrupted("the worker is stopping"))
+    tracker.fail("create_issue", Interrupted("the worker is stopping"))
     with capture_logs() as logs, pytest.raises(Interrupted):
         open_recoveries_once(services)
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == []
@@ -558,7 +521,7 @@ def test_the_steps_pause_is_cut_by_a_stop_request(services: Services) -> None:
 
 
 def test_a_reply_flood_is_a_bounded_number_of_comments(
-    services: Services, fake: FakeTracker, clock: FrozenClock
+    services: Services, tracker: FakeTracker, clock: FrozenClock
 ) -> None:
     """60 replies in a row: at most max_reply_comments comments an hour, the last a digest;
     every reply is kept in the store and counted posted."""
@@ -569,7 +532,7 @@ def test_a_reply_flood_is_a_bounded_number_of_comments(
     cap = services.settings.jira.max_reply_comments
     while post_replies_once(services):
         pass
-    comments = fake.comment_log["SUP-1"]
+    comments = tracker.comment_log["SUP-1"]
     assert len(comments) == cap
     assert "56 more mails in this thread" in comments[-1].body
     assert "... and 31 more." in comments[-1].body
@@ -580,11 +543,11 @@ def test_a_reply_flood_is_a_bounded_number_of_comments(
     assert post_replies_once(services) == 0
     clock.advance(services.settings.jira.reply_comment_window)
     assert post_replies_once(services) == 1
-    assert len(fake.comment_log["SUP-1"]) == cap + 1
+    assert len(tracker.comment_log["SUP-1"]) == cap + 1
 
 
 def test_a_digest_lost_before_its_replies_are_marked_is_not_sent_again(
-    services: Services, fake: FakeTracker, monkeypatch: pytest.MonkeyPatch
+    services: Services, tracker: FakeTracker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rid = add_recovery(services)
     open_recoveries_once(services)
@@ -610,7 +573,7 @@ def test_a_digest_lost_before_its_replies_are_marked_is_not_sent_again(
     monkeypatch.setattr(replies, "mark_posted", real)
     for _ in range(3):
         post_replies_once(services)
-    bodies = [c.body for c in fake.comment_log["SUP-1"]]
+    bodies = [c.body for c in tracker.comment_log["SUP-1"]]
     assert sum("more mails in this thread" in b for b in bodies) == 1
     assert len(bodies) == services.settings.jira.max_reply_comments
     with services.store.transaction() as conn:

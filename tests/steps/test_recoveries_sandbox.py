@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -21,8 +21,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from tests.conftest import REPO
-from tests.sandbox.conftest import checked_sandbox
-from tests.tracker.conftest import jira_tracker, no_sleep_retry
+from tests.support.builders import add_recovery, add_reply, sandbox_services
+from tests.tracker.conftest import no_sleep_retry
 from worker.clock import FrozenClock
 from worker.domain.document import Document
 from worker.domain.events import EventKind, RecoveryEvent
@@ -30,9 +30,7 @@ from worker.domain.issue import NewIssue
 from worker.domain.mail import AttachmentInfo
 from worker.domain.recovery import OPEN
 from worker.errors import OutcomeUnknown
-from worker.metrics import Metrics
-from worker.sandbox import Dialect, RunningSandbox
-from worker.settings import JiraSettings, Settings
+from worker.sandbox import RunningSandbox
 from worker.steps import Services
 from worker.steps.priorities import raise_priorities_once
 from worker.steps.recoveries import open_recoveries_once
@@ -48,15 +46,12 @@ HOSTILE_EXCERPT = (
 )
 
 
+#: The log file a client's reply carries.
+LOG = AttachmentInfo("log.txt", "text/plain", 512)
+
+
 class Crash(BaseException):
     """The process dies here."""
-
-
-@pytest.fixture(params=["cloud", "datacenter"])
-def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[RunningSandbox]:
-    dialect: Dialect = request.param
-    with checked_sandbox(dialect, clock=clock) as running:
-        yield running
 
 
 @pytest.fixture
@@ -68,28 +63,8 @@ def waits() -> list[float]:
 def services(
     sandbox: RunningSandbox, store: Store, clock: FrozenClock, waits: list[float]
 ) -> Services:
-    settings = Settings(jira=JiraSettings(url=sandbox.url, **sandbox.credentials))
-    tracker = jira_tracker(sandbox, clock, waits)
-    return Services(settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=tracker)
-
-
-def add_recovery(services: Services, **changes: Any) -> int:
-    values: dict[str, Any] = {
-        "source_key": "mail:<m1@acme.example>",
-        "source_kind": "mail",
-        "client": "jane@acme.example",
-        "owner": "",
-        "severity": "sev1",
-        "summary": "Invoices export broken again",
-        "now": services.clock.now(),
-        "source_ref": "<m1@acme.example>",
-        "source_at": services.clock.now() - timedelta(minutes=3),
-        "excerpt": "Third time this month.",
-        "reasons": ["repeat complaint"],
-    }
-    values.update(changes)
-    with services.store.transaction() as conn:
-        return recoveries.create_pending(conn, **values).id
+    """Services on the sandbox, the adapter's waits recorded in ``waits``."""
+    return sandbox_services(sandbox, store, clock, waits=waits)
 
 
 def issues_in(sandbox: RunningSandbox) -> dict[str, dict[str, Any]]:
@@ -125,7 +100,7 @@ def crash_after(services: Services, method: str, error: BaseException) -> None:
 def test_happy_path_in_three_calls(services: Services, sandbox: RunningSandbox) -> None:
     """A recovery opens with a parent and three subtasks in two calls once the type is known."""
     services.tracker.subtask_issue_type("SUP")  # type: ignore[union-attr]
-    add_recovery(services)
+    add_recovery(services, severity="sev1")
     sandbox.reset_calls()
     assert open_recoveries_once(services) == 1
     assert sum(sandbox.calls.values()) == 2
@@ -298,12 +273,10 @@ def test_refused_source_link_still_opens_the_recovery(
         assert recovery is not None
         assert (recovery.state, recovery.jira_key) == (OPEN, "SUP-1")
         assert [e.kind for e in events.for_recovery(conn, rid)] == [EventKind.OPENED]
-        replies.add(conn, message_key="imap:INBOX:9", recovery_id=rid, author="jane@acme.example",
-                    author_name="Jane", sent_at=services.clock.now(), text="Any news?",
-                    attachments=[], now=services.clock.now())  # fmt: skip
         recoveries.raise_severity(conn, rid, "sev1")
         events.record(conn, RecoveryEvent(rid, EventKind.SEVERITY_RAISED, services.clock.now(),
                                           "mail:reply-9"), services.clock.now())  # fmt: skip
+    add_reply(services, rid)
     assert post_replies_once(services) == 1
     assert raise_priorities_once(services) == 1
     assert len(sandbox.state.comments("SUP-1")) == 1
@@ -322,11 +295,7 @@ def test_long_punctuated_reply_is_one_comment_after_a_lost_answer(
     rid = add_recovery(services)
     open_recoveries_once(services)
     text = (PUNCTUATED * (replies.MAX_TEXT // len(PUNCTUATED) + 1))[: replies.MAX_TEXT]
-    with services.store.transaction() as conn:
-        replies.add(conn, message_key="imap:INBOX:9", recovery_id=rid, author="jane@acme.example",
-                    author_name="Jane", sent_at=services.clock.now(), text=text,
-                    attachments=[AttachmentInfo("log.txt", "text/plain", 512)],
-                    now=services.clock.now())  # fmt: skip
+    add_reply(services, rid, "imap:INBOX:9", text=text, attachments=(LOG,))
     crash_after(services, "add_comment", OutcomeUnknown("read timed out"))
     with pytest.raises(OutcomeUnknown):
         post_replies_once(services)
@@ -345,11 +314,7 @@ def test_reply_is_one_comment_even_after_a_lost_answer(
     """A thread reply becomes one comment; a lost answer is recognised by its marker."""
     rid = add_recovery(services)
     open_recoveries_once(services)
-    with services.store.transaction() as conn:
-        replies.add(conn, message_key="imap:INBOX:9", recovery_id=rid, author="jane@acme.example",
-                    author_name="Jane", sent_at=services.clock.now(), text="Still {code}broken",
-                    attachments=[AttachmentInfo("log.txt", "text/plain", 512)],
-                    now=services.clock.now())  # fmt: skip
+    add_reply(services, rid, text="Still {code}broken", attachments=(LOG,))
     crash_after(services, "add_comment", Crash())
     with pytest.raises(Crash):
         post_replies_once(services)
@@ -436,8 +401,7 @@ def impatient_services(sandbox: RunningSandbox, store: Store, clock: FrozenClock
         clock=clock,
         **sandbox.credentials,
     )
-    settings = Settings(jira=JiraSettings(url=sandbox.url, **sandbox.credentials))
-    return Services(settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=tracker)
+    return sandbox_services(sandbox, store, clock, tracker=tracker)
 
 
 def landed(condition: Callable[[], bool], within: float = 10.0) -> None:
@@ -455,10 +419,7 @@ def test_a_reply_whose_answer_is_lost_before_it_lands_is_one_comment(
     services = impatient_services(sandbox, store, clock)
     rid = add_recovery(services)
     assert open_recoveries_once(services) == 1
-    with services.store.transaction() as conn:
-        replies.add(conn, message_key="imap:INBOX:9", recovery_id=rid, author="jane@acme.example",
-                    author_name="Jane", sent_at=clock.now(), text="Still broken.", attachments=[],
-                    now=clock.now())  # fmt: skip
+    add_reply(services, rid)
     version = "3" if sandbox.dialect == "cloud" else "2"
     sandbox.faults.latency(LATE, f"POST /rest/api/{version}/issue/{{issueIdOrKey}}/comment")
     with pytest.raises(OutcomeUnknown):

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
 
-from tests.sandbox.conftest import checked_sandbox
-from tests.tracker.conftest import jira_tracker
+from tests.support.builders import add_recovery, sandbox_services
 from worker.clock import FrozenClock
 from worker.domain.document import document, paragraph
 from worker.domain.events import EventKind, RecoveryEvent
 from worker.domain.issue import Comment, Issue, NewIssue, StatusCategory
 from worker.errors import RateLimited
-from worker.metrics import Metrics
-from worker.sandbox import Dialect, RunningSandbox
+from worker.sandbox import RunningSandbox
 from worker.sandbox.state import status_by_id
-from worker.settings import JiraSettings, Settings
 from worker.steps import Services
 from worker.steps.followup import plan_followups_once
 from worker.steps.jira_sync import sync_recoveries_once
@@ -28,38 +25,9 @@ from worker.steps.reopen import reopen_recoveries_once
 from worker.store import Store, events, recoveries
 
 
-@pytest.fixture(params=["cloud", "datacenter"])
-def sandbox(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[RunningSandbox]:
-    dialect: Dialect = request.param
-    with checked_sandbox(dialect, clock=clock) as running:
-        yield running
-
-
-def make_services(
-    sandbox: RunningSandbox, store: Store, clock: FrozenClock, **jira: object
-) -> Services:
-    settings = Settings(jira=JiraSettings(url=sandbox.url, **sandbox.credentials, **jira))
-    tracker = jira_tracker(sandbox, clock, [])
-    return Services(settings=settings, clock=clock, store=store, metrics=Metrics(), tracker=tracker)
-
-
 def resolved_recovery(services: Services, clock: FrozenClock) -> tuple[int, str]:
     """A recovery opened in Jira, then resolved there and seen resolved by the watcher."""
-    with services.store.transaction() as conn:
-        recovery_id = recoveries.create_pending(
-            conn,
-            source_key="mail:<m1@client.example>",
-            source_kind="mail",
-            client="jane@client.example",
-            owner="",
-            severity="sev2",
-            summary="Export broken",
-            now=clock.now(),
-            source_ref="<m1@client.example>",
-            source_at=clock.now(),
-            excerpt="The export is broken.",
-            reasons=["complaint"],
-        ).id
+    recovery_id = add_recovery(services)
     assert open_recoveries_once(services) == 1
     with services.store.transaction() as conn:
         recovery = recoveries.get(conn, recovery_id)
@@ -83,10 +51,10 @@ def ask_reopen(services: Services, recovery_id: int, at: datetime, name: str = "
 
 
 def complained_after_resolution(
-    sandbox: RunningSandbox, store: Store, clock: FrozenClock, **jira: object
+    sandbox: RunningSandbox, store: Store, clock: FrozenClock, **jira: Any
 ) -> tuple[Services, int, str]:
     """A resolved recovery whose client complained again a day later, not yet reopened."""
-    services = make_services(sandbox, store, clock, **jira)
+    services = sandbox_services(sandbox, store, clock, **jira)
     recovery_id, key = resolved_recovery(services, clock)
     clock.advance(timedelta(days=1))
     ask_reopen(services, recovery_id, clock.now())
@@ -134,7 +102,7 @@ def test_a_ticket_resolved_again_after_the_mail_stays_resolved(
     sandbox: RunningSandbox, store: Store, clock: FrozenClock
 ) -> None:
     """The team reopened and resolved again after reading the complaint: that resolution stands."""
-    services = make_services(sandbox, store, clock)
+    services = sandbox_services(sandbox, store, clock)
     recovery_id, key = resolved_recovery(services, clock)
     clock.advance(timedelta(days=1))
     sent_at = clock.now()
@@ -205,7 +173,7 @@ def test_a_new_complaint_on_the_source_issue_reopens_a_jira_born_recovery(
     sandbox: RunningSandbox, store: Store, clock: FrozenClock
 ) -> None:
     """Opened from a labelled OPS issue, resolved, then the reporter complains there again."""
-    services = make_services(sandbox, store, clock, watch_projects=["OPS"])
+    services = sandbox_services(sandbox, store, clock, watch_projects=["OPS"])
     tracker = services.tracker
     assert tracker is not None
     source = tracker.create_issue(

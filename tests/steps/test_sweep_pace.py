@@ -6,15 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
+from tests.support.builders import Opened, make_services, open_recovery
 from worker.alerts.log import LogChannel
 from worker.clock import FrozenClock
-from worker.domain.document import document, paragraph
 from worker.domain.events import EventKind, RecoveryEvent
-from worker.domain.issue import NewIssue
 from worker.errors import RateLimited
-from worker.metrics import Metrics
 from worker.retry import CallBudget
-from worker.settings import JiraSettings, Settings
+from worker.settings import JiraSettings
 from worker.steps import Services
 from worker.steps.clocks import sweep_clocks_once
 from worker.store import Store, events, followups, recoveries
@@ -26,38 +24,19 @@ T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday, in business hours (UTC
 
 
 def make(store: Store, per_minute: int = 300) -> tuple[Services, FrozenClock, FakeTracker]:
+    """Services at T0 on the fake tracker, their Jira updates paced at ``per_minute``."""
     clock = FrozenClock(T0)
     tracker = FakeTracker(clock)
-    settings = Settings(jira=JiraSettings(update_calls_per_minute=per_minute))
-    services = Services(settings, clock, store, Metrics(), tracker=tracker)
-    return services, clock, tracker
+    jira = JiraSettings(update_calls_per_minute=per_minute)
+    return make_services(store, clock, tracker, jira=jira), clock, tracker
 
 
-def open_many(services: Services, count: int, severity: str = "sev2") -> list[tuple[int, str]]:
-    """``count`` recoveries opened now, each with its Jira issue and its OPENED event."""
-    assert isinstance(services.tracker, FakeTracker)
-    now = services.clock.now()
-    opened = []
-    with services.store.transaction() as conn:
-        for n in range(count):
-            key = services.tracker.create_issue(
-                NewIssue("SUP", "Task", f"Complaint {n}", document(paragraph("x")))
-            ).key
-            rec = recoveries.create_pending(
-                conn,
-                source_key=f"mail:{n}",
-                source_kind="mail",
-                client="client@example.com",
-                owner="alice",
-                severity=severity,
-                summary=f"Complaint {n}",
-                now=now - timedelta(minutes=n),  # older ones have nearer deadlines
-            )
-            recoveries.mark_open(conn, rec.id, key)
-            event = RecoveryEvent(rec.id, EventKind.OPENED, now - timedelta(minutes=n), f"o{n}")
-            events.record(conn, event, now)
-            opened.append((rec.id, key))
-    return opened
+def open_many(services: Services, count: int, severity: str = "sev2") -> list[Opened]:
+    """``count`` recoveries, each with its Jira issue; older ones have nearer deadlines."""
+    return [
+        open_recovery(services, n=n, severity=severity, ago=timedelta(minutes=n))
+        for n in range(count)
+    ]
 
 
 def recounted(store: Store) -> list[tuple[str, str, int]]:
