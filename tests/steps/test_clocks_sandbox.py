@@ -163,3 +163,23 @@ def test_an_alert_comment_answered_too_late_is_looked_for_before_the_retry(
         (state, result) = conn.execute(select(alerts_sent.c.state, alerts_sent.c.result)).one()
     assert state == "sent"
     assert result == str(sandbox.state.comments(key)[0]["id"])
+
+
+def test_an_unchanged_ticket_is_read_once_however_often_the_windows_overlap(
+    sandbox: RunningSandbox, services: Services, clock: FrozenClock
+) -> None:
+    """Each poll looks back past the last one; a ticket not updated since is not read again."""
+    _, key = open_recovery(services)
+    tracker = tracker_of(services)
+    version = "3" if sandbox.dialect == "cloud" else "2"
+    comments = f"GET /rest/api/{version}/issue/{{issueIdOrKey}}/comment"
+    sync_recoveries_once(services)
+    sandbox.reset_calls()
+    for _ in range(3):
+        clock.advance(timedelta(seconds=30))  # within the window's overlap
+        sync_recoveries_once(services)
+    assert sandbox.calls[comments] == 0
+    tracker.add_comment(key, document(paragraph("We are on it, next update tomorrow.")))
+    clock.advance(timedelta(seconds=30))
+    sync_recoveries_once(services)
+    assert sandbox.calls[comments] == 1

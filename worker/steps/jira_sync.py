@@ -57,11 +57,18 @@ def sync_recoveries_once(services: Services) -> int:
         newest = max(newest or issue.updated_at, issue.updated_at)
         with services.store.transaction() as conn:
             recovery = recoveries.by_jira_key(conn, issue.key)
-        if recovery is None:
+            # The overlapping window finds an issue again on every poll: read it only when
+            # it changed since the last reading (the worker's own writes change it too).
+            unchanged = recovery is not None and (
+                recoveries.jira_read_at(conn, recovery.id) == issue.updated_at
+            )
+        if recovery is None or unchanged:
             continue
         recorded += _sync_issue(
             services, tracker, recovery=recovery, issue=issue, since=since, now=now
         )
+        with services.store.transaction() as conn:
+            recoveries.mark_jira_read(conn, recovery.id, issue.updated_at)
     with services.store.transaction() as conn:
         cursors.save_jira_watermark(conn, CURSOR, newest, now)
     return recorded

@@ -177,3 +177,17 @@ def raise_severity(conn: Connection, recovery_id: int, severity: str) -> bool:
         return False
     conn.execute(update(recoveries).where(recoveries.c.id == recovery_id).values(severity=severity))
     return True
+
+
+def jira_read_at(conn: Connection, recovery_id: int) -> datetime | None:
+    """The ticket's ``updated`` when the Jira sync last read it."""
+    value: datetime | None = conn.execute(
+        select(recoveries.c.jira_updated_at).where(recoveries.c.id == recovery_id)
+    ).scalar_one_or_none()
+    return value
+
+
+def mark_jira_read(conn: Connection, recovery_id: int, updated_at: datetime) -> None:
+    conn.execute(
+        update(recoveries).where(recoveries.c.id == recovery_id).values(jira_updated_at=updated_at)
+    )
