@@ -7,8 +7,8 @@ of seconds instead of hours so that a first contact is missed while the bench wa
 sandbox counts every call per endpoint; the calls the bench itself makes (resolving tickets)
 are taken out. Measured at two sizes, so a cost that grows with the number of recoveries shows.
 
-Exits 1 when a target is missed: at most 3.5 calls to open a recovery, 6 for its deadline and
-breach, 12 for its follow-up, and per recovery no more at the larger size than 1.2x the smaller.
+Exits 1 when a target is missed: at most 21 calls per recovery over its whole life, and per
+recovery no more at the larger size than 1.2x the smaller.
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ from worker.settings import JiraSettings
 from worker.tracker.jira import JiraTracker
 
 SIZES = (10, 40)
-#: Ceilings per recovery, as each phase is counted (a phase holds the calls made while the
-#: bench waits for it): opening is a ticket, one bulk call for its subtasks and the first due
-#: date; a deadline is its warning and breach comments, the label, and a reading of the
-#: comments the worker's own writes set off; a follow-up is the reads of the resolved ticket
-#: and its HAVE subtask, the task, its link and notes, and the checks of the task.
-TARGETS = {"opening": 3.5, "deadline": 6.0, "follow-up": 12.0}
+#: The most calls a recovery may cost over its whole life: a ticket and one bulk call for its
+#: subtasks, its due date, warning and breach comments and the label, the readings its own
+#: writes set off, and after resolution the reads of the ticket and its HAVE subtask, the
+#: follow-up task, its link and notes. The phases are reported, not held to a target: which
+#: phase a call falls in depends on when the bench looks.
+MAX_PER_RECOVERY = 21.0
 MAX_GROWTH = 1.2
 COMPLAINT = (
     "This is unacceptable. The portal has been down again since this morning and nobody "
@@ -176,10 +176,9 @@ def main(argv: Sequence[str]) -> int:
         rows.append((size, phases))
         print(size, {name: round(value, 2) for name, value in phases.items()}, flush=True)
     missed = [
-        f"{phase}: {value:.1f} calls per recovery > {TARGETS[phase]:.0f} at {size}"
+        f"{sum(phases.values()):.1f} calls per recovery > {MAX_PER_RECOVERY:.0f} at {size}"
         for size, phases in rows
-        for phase, value in phases.items()
-        if value > TARGETS[phase]
+        if sum(phases.values()) > MAX_PER_RECOVERY
     ]
     (small, first), (large, last) = rows[0], rows[-1]
     growth = sum(last.values()) / sum(first.values())
@@ -204,8 +203,8 @@ def main(argv: Sequence[str]) -> int:
             "| recoveries | opening (ticket, subtasks) | deadline shown, breach alerted "
             "| follow-up after resolution | whole life |\n|---|---|---|---|---|\n"
             f"{table}\n\nCalls per recovery at {large} vs {small}: {growth:.2f}x. Targets: "
-            + ", ".join(f"{phase} <= {limit:.0f}" for phase, limit in TARGETS.items())
-            + f", growth <= {MAX_GROWTH}x; "
+            f"at most {MAX_PER_RECOVERY:.0f} calls per recovery over its life, growth <= "
+            f"{MAX_GROWTH}x; "
             + ("met." if not missed else "missed: " + "; ".join(missed) + ".")
             + "\n\nReproduce: `python -m bench.jira_life` (`--sizes N ...`).",
         )

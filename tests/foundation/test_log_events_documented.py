@@ -34,6 +34,9 @@ LEVELS = {
     "fatal": "critical",
 }
 LOGGER_FACTORIES = {"get_logger"}
+#: Functions that log the event they are given, by the position of its argument: the steps'
+#: failure handler logs a warning or an error by the kind of failure.
+EVENT_FORWARDERS = {"failed": 2}
 LOGGER_DERIVATIONS = {"bind", "new", "unbind", "try_unbind", "opt"}
 EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 DOC_HEADING = re.compile(r"^#{2,4}\s+`([^`]+)`\s*$", re.MULTILINE)
@@ -332,7 +335,29 @@ class _ModuleScanner:
             found += values
         return found if callers else None
 
+    def forwarded(self) -> Iterator[Emission | str]:
+        """Events handed to a function that logs them (see EVENT_FORWARDERS)."""
+        for node in ast.walk(self.tree):
+            if not isinstance(node, ast.Call):
+                continue
+            position = EVENT_FORWARDERS.get(_callee_name(node.func) or "")
+            if position is None or isinstance(node.func, ast.Attribute):
+                continue
+            where = f"{self.relpath}:{node.lineno}"
+            if len(node.args) <= position:
+                yield f"{where}: a failure handed on without an event name"
+                continue
+            values = self.values(node.args[position])
+            if values is None:
+                source = ast.unparse(node.args[position])
+                yield f"{where}: the event name cannot be read from the source ({source})"
+                continue
+            fields = sorted({k.arg for k in node.keywords if k.arg and k.arg != "logger"})
+            for value in values:
+                yield Emission(value, "warning or error", where, ["detail", "error", *fields])
+
     def emissions(self) -> Iterator[Emission | str]:
+        yield from self.forwarded()
         for node in ast.walk(self.tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
@@ -436,6 +461,21 @@ def test_the_scanner_finds_events_on_every_kind_of_logger() -> None:
     assert levels["a.keyword"] == "error"
     assert levels["a.self"] == "critical"
     assert next(e for e in scan.emissions if e.event == "a.info").fields == ["x"]
+
+
+def test_the_scanner_sees_events_handed_to_the_failure_handler() -> None:
+    scan = _scan_snippet(
+        "from worker.steps import failed\n"
+        "EVENT = 'c.constant'\n"
+        "def step(services, exc):\n"
+        "    failed(services, 'step', 'c.failed', exc, recovery_id=1)\n"
+        "    failed(services, 'step', EVENT, exc)\n"
+        "    services.failed(1, 2, 'not.an.event')\n"
+    )
+    assert scan.unresolved == []
+    assert scan.events() == {"c.failed", "c.constant"}
+    found = next(e for e in scan.emissions if e.event == "c.failed")
+    assert found.fields == ["detail", "error", "recovery_id"]
 
 
 def test_the_scanner_follows_names_built_from_literals() -> None:

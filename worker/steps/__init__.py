@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from worker.clock import Clock
-from worker.errors import TransientError
+from worker.errors import TransientError, WorkerError
+from worker.logs import get_logger
 from worker.metrics import Metrics
 from worker.outbox import Outbox
 from worker.outbox.alerts import AlertOutbox
@@ -19,6 +21,10 @@ from worker.retry import CallBudget, pause
 from worker.settings import Settings
 from worker.store import Store
 from worker.tracker import Tracker
+
+_log = get_logger()
+#: Characters of an error's text a failure's log line keeps (error pages are long).
+_DETAIL = 500
 
 
 @dataclass
@@ -56,6 +62,23 @@ class Services:
     def pause(self, seconds: float) -> None:
         """Wait ``seconds``; Interrupted when the worker is asked to stop meanwhile."""
         pause(seconds, self.stopping)
+
+
+def failed(
+    services: Services,
+    step: str,
+    event: str,
+    exc: WorkerError,
+    *,
+    logger: Any = None,
+    **fields: object,
+) -> None:
+    """Count a failure of ``step`` and log it as ``event``: a transient one as a warning (it is
+    tried again), a permanent one as an error (recorded, not retried)."""
+    services.metrics.errors.labels(step=step, kind=type(exc).__name__).inc()
+    out = logger or _log
+    emit = out.warning if isinstance(exc, TransientError) else out.error
+    emit(event, error=type(exc).__name__, detail=str(exc)[:_DETAIL], **fields)
 
 
 def end_of_pass(exc: TransientError, *, progressed: bool) -> None:

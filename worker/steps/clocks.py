@@ -19,7 +19,7 @@ from worker.domain.events import RecoveryEvent
 from worker.domain.recovery import OPEN, RESOLVED
 from worker.errors import Interrupted, PermanentError, TransientError
 from worker.logs import get_logger
-from worker.steps import Services
+from worker.steps import Services, failed
 from worker.store import alerts as ledger
 from worker.store import cursors, events
 from worker.wiring import SlaSetup, channels_from, sla_setup
@@ -179,13 +179,13 @@ def _update_jira(services: Services, now: datetime) -> None:
         except Interrupted:
             break  # left owed, as above
         except (TransientError, PermanentError) as exc:
-            services.metrics.errors.labels(step="sweep_clocks", kind=type(exc).__name__).inc()
-            log.warning(
+            failed(
+                services,
+                "sweep_clocks",
                 "sla.jira_update_failed",
+                exc,
                 recovery_id=item.recovery_id,
                 jira_key=item.key,
-                error=type(exc).__name__,
-                detail=str(exc)[:300],
             )
             if isinstance(exc, TransientError):
                 # Jira is busy or away: the rest waits with this one, as long as it asked.

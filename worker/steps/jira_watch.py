@@ -21,7 +21,7 @@ from worker.core.playbook import STAGES
 from worker.domain.issue import Comment, Issue
 from worker.errors import ConfigurationError, PermanentError, TransientError
 from worker.logs import get_logger
-from worker.steps import Services, end_of_pass
+from worker.steps import Services, end_of_pass, failed
 from worker.store import cursors, signals
 from worker.store.signals import Signal
 from worker.tracker import jql
@@ -104,14 +104,11 @@ def watch_jira_once(services: Services, *, judge: CommentJudge | None = None) ->
         try:
             handled += _poll(services, tracker, name, zone, judge)
         except TransientError as exc:
-            services.metrics.errors.labels(step="watch_jira", kind=type(exc).__name__).inc()
-            log.warning("jira.watch_deferred", signal=name, error=type(exc).__name__,
-                        detail=str(exc))  # fmt: skip
+            failed(services, "watch_jira", "jira.watch_deferred", exc, signal=name)
             deferred = exc
             break
         except PermanentError as exc:
-            services.metrics.errors.labels(step="watch_jira", kind=type(exc).__name__).inc()
-            log.error("jira.watch_failed", signal=name, error=type(exc).__name__, detail=str(exc))
+            failed(services, "watch_jira", "jira.watch_failed", exc, signal=name)
     if deferred is not None:
         end_of_pass(deferred, progressed=handled > 0)
     return handled

@@ -19,12 +19,14 @@ from worker.domain.recovery import Recovery
 from worker.errors import PermanentError, RequestRejected, TransientError
 from worker.logs import get_logger
 from worker.outbox import Unconfirmed, Write
-from worker.steps import Services, end_of_pass
+from worker.steps import Services, end_of_pass, failed
 from worker.store import events, recoveries
 from worker.tracker.base import Tracker
 from worker.wiring import playbook_for
 
 log = get_logger()
+
+STEP = "open_recoveries"
 
 #: A create Jira refused this many times is given up; until then a settings fix may cure it.
 MAX_ATTEMPTS = 5
@@ -63,23 +65,11 @@ def open_recoveries_once(services: Services, *, limit: int = 100) -> int:
             # Waits alone: the others open meanwhile.
             log.info("recovery.search_lagging", recovery_id=recovery.id, detail=str(exc))
         except TransientError as exc:
-            services.metrics.errors.labels(step="open_recoveries", kind=type(exc).__name__).inc()
-            log.warning(
-                "recovery.open_deferred",
-                recovery_id=recovery.id,
-                error=type(exc).__name__,
-                detail=str(exc),
-            )
+            failed(services, STEP, "recovery.open_deferred", exc, recovery_id=recovery.id)
             end_of_pass(exc, progressed=opened > 0)
             break
         except PermanentError as exc:
-            services.metrics.errors.labels(step="open_recoveries", kind=type(exc).__name__).inc()
-            log.error(
-                "recovery.open_failed",
-                recovery_id=recovery.id,
-                error=type(exc).__name__,
-                detail=str(exc),
-            )
+            failed(services, STEP, "recovery.open_failed", exc, recovery_id=recovery.id)
     return opened
 
 
@@ -223,14 +213,14 @@ def _link_source(context: _Context, recovery: Recovery, parent_key: str) -> None
             )
         )
     except PermanentError as exc:
-        services.metrics.errors.labels(step="open_recoveries", kind=type(exc).__name__).inc()
-        log.error(
+        failed(
+            services,
+            STEP,
             "recovery.link_failed",
+            exc,
             recovery_id=recovery.id,
             jira_key=parent_key,
             source=recovery.source_key,
-            error=type(exc).__name__,
-            detail=str(exc),
         )
 
 

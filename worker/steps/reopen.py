@@ -12,7 +12,7 @@ from worker.domain.events import EventKind, RecoveryEvent
 from worker.domain.issue import StatusCategory
 from worker.errors import PermanentError, TransientError
 from worker.logs import get_logger
-from worker.steps import Services, end_of_pass
+from worker.steps import Services, end_of_pass, failed
 from worker.store import events, ledger, recoveries
 from worker.tracker.base import Tracker
 
@@ -46,12 +46,11 @@ def reopen_recoveries_once(services: Services) -> int:
                 if _reopen(services, tracker, recovery.jira_key, event):
                     reopened += 1
             except TransientError as exc:
-                bound.warning("recovery.reopen_deferred", error=type(exc).__name__, detail=str(exc))
+                failed(services, "reopen", "recovery.reopen_deferred", exc, logger=bound)
                 deferred = exc
                 break  # the same event again next round
             except PermanentError as exc:
-                services.metrics.errors.labels(step="reopen", kind=type(exc).__name__).inc()
-                bound.error("recovery.reopen_failed", error=type(exc).__name__, detail=str(exc))
+                failed(services, "reopen", "recovery.reopen_failed", exc, logger=bound)
         with services.store.transaction() as conn:
             ledger.save_event_cursor(conn, CURSOR, event.id, services.clock.now())
     if deferred is not None:

@@ -16,12 +16,14 @@ from worker.domain.recovery import Recovery
 from worker.errors import PermanentError, TransientError
 from worker.logs import get_logger
 from worker.outbox import Unconfirmed, Write, marker
-from worker.steps import Services, end_of_pass
+from worker.steps import Services, end_of_pass, failed
 from worker.store import ledger, recoveries, replies
 from worker.store.replies import Reply
 from worker.tracker.base import Tracker, find_marked_comment
 
 log = get_logger()
+
+STEP = "post_replies"
 
 #: The ledger kinds of the comments that count towards a recovery's allowance.
 REPLY_KINDS = ("post_reply", "reply_digest")
@@ -131,13 +133,13 @@ def post_replies_once(services: Services, *, limit: int = 100) -> int:
             if len(group) > allowance and not services.stopping.is_set():
                 posted += _post_digest(services, tracker, recovery, group[allowance - 1])
         except TransientError as exc:
-            services.metrics.errors.labels(step="post_replies", kind=type(exc).__name__).inc()
-            log.warning(
+            failed(
+                services,
+                STEP,
                 "reply.post_deferred",
+                exc,
                 recovery_id=recovery_id,
                 jira_key=recovery.jira_key,
-                error=type(exc).__name__,
-                detail=str(exc),
             )
             end_of_pass(exc, progressed=posted > 0)
             break
@@ -163,8 +165,7 @@ def _post_one(services: Services, tracker: Tracker, recovery: Recovery, reply: R
         bound.info("reply.unconfirmed", detail=str(exc))
         return 0
     except PermanentError as exc:
-        services.metrics.errors.labels(step="post_replies", kind=type(exc).__name__).inc()
-        bound.error("reply.post_failed", error=type(exc).__name__, detail=str(exc))
+        failed(services, STEP, "reply.post_failed", exc, logger=bound)
         return 0
     with services.store.transaction() as conn:
         replies.mark_posted(conn, reply.id, comment_id)
@@ -216,8 +217,7 @@ def _post_digest(services: Services, tracker: Tracker, recovery: Recovery, first
         bound.info("reply.unconfirmed", detail=str(exc))
         return 0
     except PermanentError as exc:
-        services.metrics.errors.labels(step="post_replies", kind=type(exc).__name__).inc()
-        bound.error("reply.post_failed", error=type(exc).__name__, detail=str(exc))
+        failed(services, STEP, "reply.post_failed", exc, logger=bound)
         return 0
     with services.store.transaction() as conn:
         for reply in members:

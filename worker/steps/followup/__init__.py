@@ -14,7 +14,7 @@ from worker.domain.events import EventKind, RecoveryEvent
 from worker.errors import PermanentError
 from worker.logs import get_logger
 from worker.outbox.followup_alerts import AlertSink
-from worker.steps import Services
+from worker.steps import Services, failed
 from worker.steps.followup.check import check_followups_once
 from worker.steps.followup.reopen import on_reopened
 from worker.steps.followup.resolution import on_resolved
@@ -52,13 +52,14 @@ def plan_followups_once(services: Services, alerts: AlertSink | None = None) -> 
             _handle(services, tracker, sink, event)
         except PermanentError as exc:
             # A poison event must not hold up the others: recorded, logged, passed.
-            log.error(
+            failed(
+                services,
+                "followups",
                 "followup.failed",
+                exc,
                 recovery_id=event.recovery_id,
                 event_id=event.id,
-                error=f"{type(exc).__name__}: {exc}",
             )
-            services.metrics.errors.labels(step="followups", kind=type(exc).__name__).inc()
             _advance(services, event)
     return handled
 
