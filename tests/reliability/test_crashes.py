@@ -54,7 +54,9 @@ def run_scenario(
         time.sleep(rng.uniform(0.5, 3.0))
         rig.worker.kill()
         deadline.check(f"kill {rig.worker.kills}")
-    rig.worker.start()
+    # Started for good: the SIGTERM at the end must find it running, not still starting up
+    # (the killed runs may have left nothing to do, so the end can come at once).
+    rig.worker.start_and_wait()
     wait_until(bag.done.is_set, deadline.left(), "every mail is delivered")
     feeder.join(timeout=10)
     try:

@@ -38,6 +38,7 @@ class Services:
     tracker: Tracker | None = None
     #: Set when the worker is asked to stop: steps look at it between items and in waits.
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: The pace of the calls that can wait, by name, kept across passes (see ``budget``).
     budgets: dict[str, CallBudget] = field(default_factory=dict)
 
     @property
