@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+import traceback
 
 import bench
 
@@ -19,7 +20,14 @@ def main() -> int:
         if entry is None or not getattr(module, "RUN_WITH_ALL", True):
             continue
         print(f"== bench.{module_info.name}", flush=True)
-        if entry([]) != 0:
+        try:
+            code = entry([])
+        except (Exception, SystemExit) as exc:
+            # One bench that cannot finish (a server that did not start, a deadline passed)
+            # is reported with the others, not left to end the whole run.
+            traceback.print_exception(exc)
+            code = 1
+        if code != 0:
             failed.append(module_info.name)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
