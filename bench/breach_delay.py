@@ -24,7 +24,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.classify import WORKER, write_mails
-from bench.report import write_section
+from bench.report import say_missed, verdict, write_section
+from bench.service import make_maildir
 from worker.domain.events import EventKind, RecoveryEvent
 from worker.sandbox import start_sandbox
 from worker.store import Store, events, recoveries
@@ -70,9 +71,7 @@ def run_once(count: int) -> list[float]:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-breach-") as tmp:
             folder = Path(tmp)
-            for sub in ("new", "cur", "tmp"):
-                (folder / "inbox" / sub).mkdir(parents=True)
-            write_mails(folder / "inbox" / "new", count)
+            write_mails(make_maildir(folder) / "new", count)
             credentials = "".join(
                 f'{name} = "{value}"\n' for name, value in sandbox.credentials.items()
             )
@@ -141,8 +140,7 @@ def main(argv: Sequence[str]) -> int:
         time.sleep(1)  # the sandbox's port is let go before the next size
     missed = [f"a breach alerted {worst:.0f} s late at {size:,}" for size, _, worst in rows
               if worst > MAX_DELAY_S]  # fmt: skip
-    for target in missed:
-        print(f"target missed: {target}", file=sys.stderr)
+    say_missed(missed)
     if not args.no_write:
         table = "\n".join(
             f"| {size:,} | {size:,} | {median:.1f} s | {worst:.1f} s |"
@@ -162,7 +160,7 @@ def main(argv: Sequence[str]) -> int:
             f"{table}\n\nThe sweep runs every `loop.sweep_interval` (15 s); the alerts of a "
             "sweep go out before its Jira updates, and the intake yields to a sweep that is due "
             "between its batches. Targets "
-            + ("met." if not missed else "missed: " + "; ".join(missed) + ".")
+            + verdict(missed)
             + "\n\nReproduce: `python -m bench.breach_delay` (`--sizes N ...`).",
         )
     return 1 if missed else 0

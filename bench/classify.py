@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.report import write_section
+from bench.report import say_missed, verdict, write_section
 
 MAIL_EVAL = Path(__file__).resolve().parent / "data" / "mail_eval" / "mails.jsonl"
 WORKER = Path(sys.executable).with_name("recovery-worker")
@@ -99,8 +99,7 @@ def main(argv: Sequence[str]) -> int:
         missed.append(f"peak memory {peak_mib:.0f} MiB > {MAX_MIB} MiB")
     if growth > MAX_GROWTH:
         missed.append(f"cost per mail grew {growth:.2f}x > {MAX_GROWTH}x")
-    for target in missed:
-        print(f"target missed: {target}", file=sys.stderr)
+    say_missed(missed)
     if not args.no_write:
         table = "\n".join(
             f"| {size:,} | {size / c:.0f} | {c:.2f} s | {size / p:.0f} | {c / p:.2f} |"
@@ -117,7 +116,7 @@ def main(argv: Sequence[str]) -> int:
             "|---|---|---|---|---|\n"
             f"{table}\n\nCost per mail, {large:,} vs {small:,}: {growth:.2f}x; peak memory of "
             f"classify {peak_mib:.0f} MiB (target <= {MAX_MIB} MiB). Targets "
-            + ("met." if not missed else "missed: " + "; ".join(missed) + ".")
+            + verdict(missed)
             + "\n\nReproduce: `python -m bench.classify`.",
         )
     return 1 if missed else 0

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.report import write_section
+from bench.report import say_missed, verdict, write_section
 from worker.core.decision import DecisionPolicy, MemoryContext, decide
 from worker.core.detection import Detector, load_signals
 from worker.domain.decision import RECOVERY, SKIPPED
@@ -189,15 +189,14 @@ def main(argv: Sequence[str]) -> int:
             return 2
         sections.append(_short_complaints(detector, read_rows(args.corpus), missed))
     sections.append(_mail_set(detector, read_mail_eval(args.mail_eval), missed))
-    for target in missed:
-        print(f"target missed: {target}", file=sys.stderr)
+    say_missed(missed)
     if not args.no_write:
         write_section(
             "detection",
             "## Complaint detection\n\n"
             + "\n\n".join(sections)
             + "\n\nTargets "
-            + ("met." if not missed else "missed: " + "; ".join(missed) + ".")
+            + verdict(missed)
             + "\n\nReproduce: `python -m bench.detection` (the mail set); add `--corpus "
             "PATH/complaints-data.csv` for the short complaints.",
         )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -23,7 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.classify import WORKER, run_seconds, write_mails
-from bench.report import write_section
+from bench.report import say_missed, verdict, write_section
+from bench.service import count, make_maildir
 
 SIZES = (1_000, 10_000)
 MAX_RATIO = 2.0
@@ -43,17 +43,7 @@ def config(folder: Path) -> Path:
     return path
 
 
-def decided(store: Path) -> int:
-    if not store.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"{store.as_uri()}?mode=ro", uri=True, timeout=1) as conn:
-            return int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
-    except sqlite3.Error:
-        return 0  # not created yet, or busy: asked again at the next poll
-
-
-def drain_seconds(folder: Path, count: int) -> float:
+def drain_seconds(folder: Path, mails: int) -> float:
     """Start the service on a full inbox; seconds until every mail is filed and recorded."""
     inbox = folder / "inbox"
     new, cur = inbox / "new", inbox / "cur"
@@ -65,7 +55,8 @@ def drain_seconds(folder: Path, count: int) -> float:
     )
     try:
         while True:
-            if not any(os.scandir(new)) and decided(folder / "state.db") >= count:
+            decided = count(folder / "state.db", "SELECT count(*) FROM messages")
+            if not any(os.scandir(new)) and decided >= mails:
                 elapsed = time.perf_counter() - start
                 break
             if worker.poll() is not None:
@@ -76,7 +67,7 @@ def drain_seconds(folder: Path, count: int) -> float:
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-    assert sum(1 for _ in os.scandir(cur)) == count
+    assert sum(1 for _ in os.scandir(cur)) == mails
     return elapsed
 
 
@@ -91,9 +82,7 @@ def main(argv: Sequence[str]) -> int:
         for _ in range(args.runs):
             with tempfile.TemporaryDirectory(prefix="bench-drain-") as tmp:
                 folder = Path(tmp)
-                for sub in ("new", "cur", "tmp"):
-                    (folder / "inbox" / sub).mkdir(parents=True)
-                write_mails(folder / "inbox" / "new", size)
+                write_mails(make_maildir(folder) / "new", size)
                 classifies.append(
                     run_seconds([str(WORKER), "classify", str(folder / "inbox" / "new")], 1)
                 )
@@ -114,8 +103,7 @@ def main(argv: Sequence[str]) -> int:
         missed.append(f"drain {ratio:.2f}x classify's time > {MAX_RATIO}x")
     if growth > MAX_GROWTH:
         missed.append(f"cost per mail grew {growth:.2f}x > {MAX_GROWTH}x")
-    for target in missed:
-        print(f"target missed: {target}", file=sys.stderr)
+    say_missed(missed)
     if not args.no_write:
         table = "\n".join(
             f"| {size:,} | {d:.2f} s | {size / d:.0f} | {c:.2f} s | {d / c:.2f} |"
@@ -134,7 +122,7 @@ def main(argv: Sequence[str]) -> int:
             "| mails | drain | mails/s | classify | drain / classify |\n"
             "|---|---|---|---|---|\n"
             f"{table}\n\nCost per mail, {large:,} vs {small:,}: {growth:.2f}x. Targets "
-            + ("met." if not missed else "missed: " + "; ".join(missed) + ".")
+            + verdict(missed)
             + "\n\nReproduce: `python -m bench.drain`.",
         )
     return 1 if missed else 0

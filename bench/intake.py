@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import re
 import resource
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -23,10 +22,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.report import write_section
+from bench.report import say_missed, verdict, write_section
+from bench.service import count, wait
 from tests.support.dovecot import Dovecot, make_message, start_dovecot
 
 WORKER = Path(sys.executable).with_name("recovery-worker")
@@ -85,20 +86,14 @@ class Service:
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
-            if b'"worker.started"' in line or b"worker.started" in line:
+            if b"worker.started" in line:
                 self.ready.set()
 
     def decided(self, key: str | None = None) -> int:
-        if not self.db.exists():
-            return 0
-        try:
-            with sqlite3.connect(f"{self.db.as_uri()}?mode=ro", uri=True, timeout=1) as conn:
-                if key is None:
-                    return int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
-                row = conn.execute("SELECT 1 FROM messages WHERE key = ?", (key,)).fetchone()
-                return int(row is not None)
-        except sqlite3.Error:
-            return 0  # not created yet, or busy: asked again at the next poll
+        """Decisions recorded so far; with ``key``, 1 when that message's is recorded."""
+        if key is None:
+            return count(self.db, "SELECT count(*) FROM messages")
+        return count(self.db, "SELECT count(*) FROM messages WHERE key = ?", key)
 
     def stop(self) -> None:
         """SIGTERM, as a service manager stops it: the IMAP session logs out."""
@@ -106,27 +101,19 @@ class Service:
         self.process.wait(timeout=30)
 
 
-def wait(condition: Any, seconds: float, what: str) -> None:
-    deadline = time.perf_counter() + seconds
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise SystemExit(f"not within {seconds:.0f} s: {what}")
-        time.sleep(0.002)
-
-
 def measure_latency(server: Dovecot, work: Path, samples: int) -> list[float]:
     """Seconds from APPEND to the recorded decision, the service waiting in IDLE."""
     service = Service(server, work, "INBOX")
     latencies = []
     try:
-        wait(service.ready.is_set, 30, "the service starts")
+        wait(service.ready.is_set, 30, "the service starts", every=0.002)
         time.sleep(1.0)  # into IDLE before the first sample
         for n in range(samples):
             key = f"latency-{n}@customer.test"
             raw = make_message(f"Latency {n}", BODIES[0], message_id=f"<{key}>")
             started = time.perf_counter()
             server.append(raw)
-            wait(lambda key=key: service.decided(key), 10, f"message {n} decided")
+            wait(partial(service.decided, key), 10, f"message {n} decided", every=0.002)
             latencies.append(time.perf_counter() - started)
             time.sleep(0.05)  # back in IDLE before the next one
     finally:
@@ -134,23 +121,23 @@ def measure_latency(server: Dovecot, work: Path, samples: int) -> list[float]:
     return latencies
 
 
-def measure_backlog(server: Dovecot, work: Path, count: int, every: int) -> dict[str, float]:
-    """Drain a folder of ``count`` mails; every ``every``-th carries a 512 KiB attachment."""
-    folder = f"Backlog{count}"
+def measure_backlog(server: Dovecot, work: Path, size: int, every: int) -> dict[str, float]:
+    """Drain a folder of ``size`` mails; every ``every``-th carries a 512 KiB attachment."""
+    folder = f"Backlog{size}"
     server.create_folder(folder)
     attachment = bytes(range(256)) * 2048
     total_size = 0
-    for start in range(0, count, 500):
+    for start in range(0, size, 500):
         raws = [
             _mail(n, attachment if every and n % every == 0 else None)
-            for n in range(start, min(count, start + 500))
+            for n in range(start, min(size, start + 500))
         ]
         server.append_many(raws, folder=folder)
         total_size += sum(len(r) for r in raws)
     logged = server.log.stat().st_size
     service = Service(server, work, folder)
     try:
-        wait(lambda: service.decided() >= count, 600, f"{count} messages decided")
+        wait(lambda: service.decided() >= size, 600, f"{size} messages decided", every=0.002)
         seconds = time.perf_counter() - service.started_at
     finally:
         service.stop()
@@ -158,9 +145,9 @@ def measure_backlog(server: Dovecot, work: Path, count: int, every: int) -> dict
         log.seek(logged)
         sent = sum(int(m) for m in _OUT.findall(log.read().decode(errors="replace")))
     return {
-        "count": float(count),
+        "count": float(size),
         "seconds": seconds,
-        "rate": count / seconds,
+        "rate": size / seconds,
         "fetched_mib": sent / 2**20,
         "size_mib": total_size / 2**20,
     }
@@ -206,8 +193,7 @@ def main(argv: Sequence[str]) -> int:
         missed.append(f"cost per message grew {growth:.2f}x > {MAX_GROWTH}x")
     if fetched > MAX_FETCHED_SHARE:
         missed.append(f"Dovecot sent {fetched:.0%} of the messages' size")
-    for target in missed:
-        print(f"target missed: {target}", file=sys.stderr)
+    say_missed(missed)
     if args.no_write:
         return 1 if missed else 0
     rows = "\n".join(
@@ -236,7 +222,8 @@ def main(argv: Sequence[str]) -> int:
         "and recorded in one transaction together with the cursor, so a crash never moves the "
         "cursor past an unrecorded decision. About 500 ms of the latency is Dovecot's own: it "
         "waits half a second after a change before telling IDLE clients, to batch bursts. "
-        + ("Targets met." if not missed else "Targets missed: " + "; ".join(missed) + ".")
+        + "Targets "
+        + verdict(missed)
         + "\n\nReproduce: `python -m bench.intake` (`--sizes N ...`, `--samples N`).",
     )
     return 1 if missed else 0

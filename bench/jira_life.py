@@ -20,12 +20,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from email.utils import formatdate
 from pathlib import Path
 
 from bench.classify import WORKER
-from bench.report import write_section
+from bench.report import say_missed, verdict, write_section
+from bench.service import count, make_maildir, wait
 from worker.domain.issue import StatusCategory
 from worker.sandbox import RunningSandbox, start_sandbox
 from worker.sandbox.state import USERS
@@ -66,30 +67,13 @@ def config(folder: Path, sandbox: RunningSandbox) -> Path:
     return path
 
 
-def count(db: Path, query: str) -> int:
-    try:
-        with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=1) as conn:
-            return int(conn.execute(query).fetchone()[0])
-    except sqlite3.Error:
-        return 0  # not created yet, or busy: asked again
-
-
-def wait(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"not within {seconds:.0f} s: {what}")
-        time.sleep(0.2)
-
-
 def life(size: int) -> dict[str, float]:
     """Calls per recovery in each phase of its life, for ``size`` recoveries at once."""
     sandbox = start_sandbox("cloud")
     try:
         with tempfile.TemporaryDirectory(prefix="bench-jira-life-") as tmp:
             folder = Path(tmp)
-            for sub in ("new", "cur", "tmp"):
-                (folder / "inbox" / sub).mkdir(parents=True)
+            make_maildir(folder)
             db = folder / "state.db"
             worker = subprocess.Popen(
                 [str(WORKER), "run", "--config", str(config(folder, sandbox))],
@@ -184,8 +168,7 @@ def main(argv: Sequence[str]) -> int:
     growth = sum(last.values()) / sum(first.values())
     if growth > MAX_GROWTH:
         missed.append(f"calls per recovery grew {growth:.2f}x from {small} to {large}")
-    for target in missed:
-        print(f"target missed: {target}", file=sys.stderr)
+    say_missed(missed)
     if not args.no_write:
         table = "\n".join(
             f"| {size} | {p['opening']:.1f} | {p['deadline']:.1f} | {p['follow-up']:.1f} "
@@ -205,7 +188,7 @@ def main(argv: Sequence[str]) -> int:
             f"{table}\n\nCalls per recovery at {large} vs {small}: {growth:.2f}x. Targets: "
             f"at most {MAX_PER_RECOVERY:.0f} calls per recovery over its life, growth <= "
             f"{MAX_GROWTH}x; "
-            + ("met." if not missed else "missed: " + "; ".join(missed) + ".")
+            + verdict(missed)
             + "\n\nReproduce: `python -m bench.jira_life` (`--sizes N ...`).",
         )
     return 1 if missed else 0

@@ -6,6 +6,7 @@ import os
 import platform
 import re
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,17 @@ def timed(action: Callable[[], object], runs: int) -> list[float]:
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
+
+
+def verdict(missed: list[str]) -> str:
+    """The end of a section's text: ``met.``, or ``missed: <each target>.``"""
+    return "met." if not missed else "missed: " + "; ".join(missed) + "."
+
+
+def say_missed(missed: list[str]) -> None:
+    """Name each missed target on stderr, where `make bench` shows it."""
+    for target in missed:
+        print(f"target missed: {target}", file=sys.stderr)
 
 
 def write_section(name: str, body: str, path: Path = PERFORMANCE_MD) -> None:

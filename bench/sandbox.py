@@ -9,7 +9,7 @@ from typing import Any
 
 import jira
 
-from bench.report import median_ms, timed, write_section
+from bench.report import median_ms, say_missed, timed, write_section
 from worker.sandbox import start_sandbox
 
 DIALECTS = ("cloud", "datacenter")
@@ -81,8 +81,7 @@ def main(argv: Sequence[str]) -> int:
         f"of {args.issues} (ms) |\n|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
         "Reproduce: `python -m bench.sandbox`.",
     )
-    for target in missed:
-        print(f"target missed: {target}", file=sys.stderr)
+    say_missed(missed)
     return 1 if missed else 0
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from bench.report import median_ms, timed, write_section
+from bench.report import median_ms, say_missed, timed, verdict, write_section
 from worker.alerts.jira import JiraChannel
 from worker.clock import FrozenClock
 from worker.domain.events import EventKind
@@ -223,7 +222,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         missed.append("the first sweep showed more due dates than a minute's budget")
     small, first = measured[0]
     growth = (top["quiet_ms"] / first["quiet_ms"]) if first["quiet_ms"] else 0.0
-    verdict = "met" if not missed else "missed: " + "; ".join(missed)
     body = f"""
 ## SLA clock sweep
 
@@ -243,13 +241,12 @@ A sweep in which nothing changed costs {growth:.1f}x as much at {largest:,} reco
 opening move a recovery's check to their moment), and the counts behind /metrics are kept as
 evaluations change them. The first sweep alerts every deadline already missed (mostly sev1
 resolution targets of 24 h; one comment and one label each) at once; the due dates follow at
-the configured pace, nearest deadline first. Targets {verdict}.
+the configured pace, nearest deadline first. Targets {verdict(missed)}
 
 Reproduce: `python -m bench.sla_sweep` (`--sizes N ...`).
 """
     print(body.strip())
-    for target in missed:
-        print(f"target missed: {target}", file=sys.stderr)
+    say_missed(missed)
     if not args.no_write:
         write_section("sla_sweep", body)
     return 1 if missed else 0
