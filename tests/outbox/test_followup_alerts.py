@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.builders import open_recovery
+from tests.support.builders import RecordingChannel, open_recovery
 from worker.clock import FrozenClock
-from worker.core.alerting import Alert, AlertKind
+from worker.core.alerting import AlertKind
 from worker.core.sla import ClockKind
 from worker.errors import ConnectionFailed
 from worker.metrics import Metrics
@@ -28,19 +28,6 @@ from worker.outbox.followup_alerts import (
 )
 from worker.store import Store
 from worker.store import alerts as deliveries
-
-
-@dataclass
-class Recording:
-    name: str
-    error: Exception | None = None
-    got: list[Alert] = field(default_factory=list)
-
-    def send(self, alert: Alert) -> str:
-        if self.error is not None:
-            raise self.error
-        self.got.append(alert)
-        return ""
 
 
 @dataclass
@@ -103,8 +90,8 @@ def test_an_alert_is_raised_once_per_key(
 def test_every_channel_gets_the_alert_even_when_one_fails(
     shared: Shared, clock: FrozenClock, recovery_id: int
 ) -> None:
-    broken = Recording("webhook", error=ConnectionFailed("down"))
-    working = Recording("slack")
+    broken = RecordingChannel("webhook", error=ConnectionFailed("down"))
+    working = RecordingChannel("slack")
     ChannelAlerts([broken, working], shared).send(overdue(recovery_id, clock))
     (alert,) = working.got
     assert (alert.kind, alert.clock) == (AlertKind.BREACH, ClockKind.NEXT_UPDATE)
@@ -119,7 +106,7 @@ def test_every_channel_gets_the_alert_even_when_one_fails(
 def test_an_alert_planned_before_is_not_sent_again(
     shared: Shared, clock: FrozenClock, recovery_id: int
 ) -> None:
-    slack = Recording("slack")
+    slack = RecordingChannel("slack")
     for _ in range(2):
         ChannelAlerts([slack], shared).send(overdue(recovery_id, clock))
     assert len(slack.got) == 1
@@ -142,5 +129,5 @@ def test_a_missing_root_cause_is_a_warning_and_the_steps_own_channels_are_left_o
         ClockKind.RESOLUTION,
         None,
     )
-    channels = [Recording("log"), Recording("jira"), Recording("teams")]
+    channels = [RecordingChannel("log"), RecordingChannel("jira"), RecordingChannel("teams")]
     assert [c.name for c in outside_channels(channels)] == ["teams"]

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tests.support.builders import make_services, open_with_subtasks
+from tests.support.builders import RecordingChannel, make_services, open_with_subtasks
 from worker.clock import FrozenClock
-from worker.core.alerting import Alert, AlertKind
+from worker.core.alerting import AlertKind
 from worker.core.followup import followup_label
 from worker.core.sla import ClockKind
 from worker.domain.events import EventKind, RecoveryEvent
@@ -510,19 +510,6 @@ def test_ledger_holds_one_create_per_recovery(services: Services, tracker: FakeT
     assert action is not None
     assert action.state == ledger.DONE
     assert action.result == followups_in(tracker)[0].key
-
-
-@dataclass
-class RecordingChannel:
-    name: str
-    error: Exception | None = None
-    got: list[Alert] = field(default_factory=list)
-
-    def send(self, alert: Alert) -> str:
-        if self.error is not None:
-            raise self.error
-        self.got.append(alert)
-        return ""
 
 
 def test_alerts_reach_every_channel_even_when_one_fails(

@@ -5,11 +5,13 @@ Each builder fills in what a test does not care about; a test passes what it che
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from tests.tracker.conftest import jira_tracker
 from worker.clock import Clock, FrozenClock
+from worker.core.alerting import Alert
 from worker.domain.document import Document, document, paragraph
 from worker.domain.events import EventKind, RecoveryEvent
 from worker.domain.issue import NewIssue
@@ -213,3 +215,18 @@ def add_reply(
             attachments=attachments,
             now=services.clock.now(),
         )
+
+
+@dataclass
+class RecordingChannel:
+    """An alert channel that keeps what it is sent, or fails with ``error``."""
+
+    name: str
+    error: Exception | None = None
+    got: list[Alert] = field(default_factory=list)
+
+    def send(self, alert: Alert) -> str:
+        if self.error is not None:
+            raise self.error
+        self.got.append(alert)
+        return ""

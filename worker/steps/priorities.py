@@ -7,10 +7,12 @@ from worker.domain.events import EventKind
 from worker.domain.recovery import PENDING, Recovery
 from worker.errors import PermanentError, TransientError
 from worker.logs import get_logger
-from worker.steps import Services, end_of_pass
+from worker.steps import Services, end_of_pass, failed
 from worker.store import events, ledger, recoveries
 
 log = get_logger()
+
+STEP = "raise_priorities"
 
 PRIORITY_CURSOR = "cursor:severity_raised"
 
@@ -43,21 +45,11 @@ def raise_priorities_once(services: Services) -> int:
             try:
                 tracker.set_priority(jira_key, priority)
             except TransientError as exc:
-                log.warning(
-                    "recovery.priority_deferred",
-                    recovery_id=recovery.id,
-                    error=type(exc).__name__,
-                    detail=str(exc),
-                )
+                failed(services, STEP, "recovery.priority_deferred", exc, recovery_id=recovery.id)
                 end_of_pass(exc, progressed=changed > 0)
                 break
             except PermanentError as exc:
-                log.error(
-                    "recovery.priority_failed",
-                    recovery_id=recovery.id,
-                    error=type(exc).__name__,
-                    detail=str(exc),
-                )
+                failed(services, STEP, "recovery.priority_failed", exc, recovery_id=recovery.id)
             else:
                 changed += 1
                 log.info(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 from worker.domain.document import Block, Document, Paragraph, Quote, Text, bullets, paragraph
 from worker.domain.recovery import Recovery
@@ -150,22 +151,13 @@ def _post_one(services: Services, tracker: Tracker, recovery: Recovery, reply: R
     """Post one reply as its own comment; 1 when posted, 0 when it waits or was refused."""
     assert recovery.jira_key is not None
     bound = log.bind(message_key=reply.message_key, jira_key=recovery.jira_key)
+    body = Document(reply_document(reply))
     token = reply_marker(reply.message_key)
-    try:
-        comment_id = services.outbox.make(
-            Write(
-                f"comment:{reply.message_key}",
-                "post_reply",
-                send=partial(_comment, tracker, recovery.jira_key, Document(reply_document(reply))),
-                find=partial(find_marked_comment, tracker, recovery.jira_key, token),
-                recovery_id=recovery.id,
-            )
-        )
-    except Unconfirmed as exc:
-        bound.info("reply.unconfirmed", detail=str(exc))
-        return 0
-    except PermanentError as exc:
-        failed(services, STEP, "reply.post_failed", exc, logger=bound)
+    key = f"comment:{reply.message_key}"
+    comment_id = _comment_once(
+        services, tracker, recovery, key, kind="post_reply", body=body, token=token, bound=bound
+    )
+    if comment_id is None:
         return 0
     with services.store.transaction() as conn:
         replies.mark_posted(conn, reply.id, comment_id)
@@ -203,21 +195,11 @@ def _post_digest(services: Services, tracker: Tracker, recovery: Recovery, first
         return 0
     token = marker("digest", key)
     bound = log.bind(recovery_id=recovery.id, jira_key=recovery.jira_key)
-    try:
-        comment_id = services.outbox.make(
-            Write(
-                key,
-                "reply_digest",
-                send=partial(_comment, tracker, recovery.jira_key, digest_document(members, token)),
-                find=partial(find_marked_comment, tracker, recovery.jira_key, token),
-                recovery_id=recovery.id,
-            )
-        )
-    except Unconfirmed as exc:
-        bound.info("reply.unconfirmed", detail=str(exc))
-        return 0
-    except PermanentError as exc:
-        failed(services, STEP, "reply.post_failed", exc, logger=bound)
+    body = digest_document(members, token)
+    comment_id = _comment_once(
+        services, tracker, recovery, key, kind="reply_digest", body=body, token=token, bound=bound
+    )
+    if comment_id is None:
         return 0
     with services.store.transaction() as conn:
         for reply in members:
@@ -226,5 +208,38 @@ def _post_digest(services: Services, tracker: Tracker, recovery: Recovery, first
     return 1
 
 
-def _comment(tracker: Tracker, issue_key: str, body: Document) -> str:
-    return tracker.add_comment(issue_key, body).id
+def _comment_once(
+    services: Services,
+    tracker: Tracker,
+    recovery: Recovery,
+    key: str,
+    *,
+    kind: str,
+    body: Document,
+    token: str,
+    bound: Any,
+) -> str | None:
+    """Make comment write ``key`` on the recovery's ticket, found again by ``token``; its id,
+    or None when it waits for Jira to show it or Jira refused it."""
+    assert recovery.jira_key is not None
+    issue_key = recovery.jira_key
+
+    def send() -> str:
+        return tracker.add_comment(issue_key, body).id
+
+    try:
+        return services.outbox.make(
+            Write(
+                key,
+                kind,
+                send=send,
+                find=partial(find_marked_comment, tracker, issue_key, token),
+                recovery_id=recovery.id,
+            )
+        )
+    except Unconfirmed as exc:
+        bound.info("reply.unconfirmed", detail=str(exc))
+        return None
+    except PermanentError as exc:
+        failed(services, STEP, "reply.post_failed", exc, logger=bound)
+        return None
