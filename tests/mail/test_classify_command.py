@@ -160,11 +160,12 @@ def test_the_table_shows_each_mail_with_its_reasons_within_the_terminal_width(
     assert lines[0].split() == ["SOURCE", "DECISION", "SCORE", "SEVERITY", "REASONS"]
     assert all(len(line) <= width for line in lines), out
     assert lines[-1] == "6 mail(s): 1 recovery, 1 not_complaint, 2 skipped, 2 thread"
-    angry = next(line for line in lines if " recovery " in line)
-    assert angry.split()[1:5] == ["recovery", "22.5", "sev1", "complaint"]
-    # Every reason of the JSON output is in the table, wrapped but whole.
+    # The table's row and every reason of the JSON output in it, wrapped but whole.
     assert main(["classify", str(DEMO / "01-angry-client.eml")]) == 0
-    reasons = json.loads(capsys.readouterr().out)["reasons"]
+    decided = json.loads(capsys.readouterr().out)
+    reasons = decided["reasons"]
+    angry = next(line for line in lines if " recovery " in line)
+    assert angry.split()[1:5] == ["recovery", f"{decided['score']:.1f}", "sev1", "complaint"]
     column = " ".join(line[lines[0].index("REASONS") :] for line in lines[1:])
     flat = " ".join(column.split())
     assert all(" ".join(str(reason).split()) in flat for reason in reasons)

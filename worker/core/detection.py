@@ -13,6 +13,7 @@ its own.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from worker.core.learned import ComplaintModel, load_model
 from worker.core.noise import sender_matches
 from worker.domain.mail import ParsedMail
 from worker.errors import ConfigurationError
@@ -59,6 +61,7 @@ _REPORTED = re.compile(
     re.I,
 )
 _ABOUT_US = re.compile(r"\b(you|your|yours|you'?re|you'?ve)\b", re.I)
+_WRITER = re.compile(r"\b(i|i'?m|i'?ve|i'?d|i'?ll|me|my|mine|we|we'?re|we'?ve|our|ours|us)\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,22 @@ class Signals:
     repeat_weight: float = 1.0
     repeat_max: float = 2.0
     sentiment: Sentiment | None = None
+    learned: LearnedScore | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedScore:
+    """How the learned model's verdict counts: past ``threshold``, up to ``weight`` points."""
+
+    model: ComplaintModel
+    threshold: float = 0.5
+    weight: float = 2.0
+
+    def points(self, probability: float) -> float:
+        """``weight`` scaled by how far the probability is past the threshold."""
+        if probability < self.threshold:
+            return 0.0
+        return self.weight * (probability - self.threshold) / (1.0 - self.threshold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +149,7 @@ TOP_LEVEL = {
     "complaint_addresses": "complaint_addresses",
     "repeat_contact": "[repeat_contact]",
     "sentiment": "[sentiment]",
+    "model": "[model]",
 }
 # A key written below [thresholds] belongs to that table in TOML, and the shipped file
 # lists complaint_addresses there: both places are read.
@@ -138,6 +158,7 @@ RULE_KEYS = ("name", "weight", "phrases", "pattern", "min_severity", "ignore_whe
 ACCOUNT_KEYS = ("name", "match", "weight", "min_severity")
 REPEAT_KEYS = ("weight", "max")
 SENTIMENT_KEYS = ("words", "negators", "intensifiers", "threshold", "scale", "max")
+MODEL_KEYS = ("enabled", "file", "threshold", "weight")
 
 
 def default_signals_text() -> str:
@@ -152,11 +173,14 @@ def load_signals(path: Path | None = None) -> Signals:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"cannot read rules file {path}: {exc}") from None
-    return parse_signals(text, str(path))
+    return parse_signals(text, str(path), base=Path(path).parent)
 
 
-def parse_signals(text: str, source: str = "signals.toml") -> Signals:
-    """Rules from TOML text; a mistake raises ConfigurationError naming the rule."""
+def parse_signals(text: str, source: str = "signals.toml", *, base: Path | None = None) -> Signals:
+    """Rules from TOML text; a mistake raises ConfigurationError naming the rule.
+
+    A ``[model]`` table's ``file`` is read relative to ``base`` (the rules file's folder).
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -197,6 +221,7 @@ def parse_signals(text: str, source: str = "signals.toml") -> Signals:
         repeat_weight=_number(repeat, "weight", f"{source} [repeat_contact]", 1.0),
         repeat_max=_number(repeat, "max", f"{source} [repeat_contact]", 2.0),
         sentiment=_sentiment(data.get("sentiment"), source),
+        learned=_learned(data.get("model"), source, base),
     )
 
 
@@ -364,6 +389,40 @@ def _sentiment(value: Any, source: str) -> Sentiment | None:
     )
 
 
+def _learned(value: Any, source: str, base: Path | None) -> LearnedScore | None:
+    if value is None:
+        return None
+    where = f"{source} [model]"
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"{where}: must be a table")
+    _refuse_unknown_keys(value, MODEL_KEYS, where)
+    enabled = value.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigurationError(f"{where}: enabled must be true or false")
+    if not enabled:
+        return None
+    file = value.get("file", "")
+    if not isinstance(file, str):
+        raise ConfigurationError(f"{where}: file must be a path (empty: the built-in model)")
+    threshold = _number(value, "threshold", where, 0.5)
+    if not 0 < threshold < 1:
+        raise ConfigurationError(f"{where}: threshold must be a probability between 0 and 1")
+    path = Path(file).expanduser() if file else None
+    if path is not None and not path.is_absolute() and base is not None:
+        path = base / path
+    return LearnedScore(
+        builtin_model() if path is None else load_model(path),
+        threshold=threshold,
+        weight=_number(value, "weight", where, 2.0),
+    )
+
+
+@functools.cache
+def builtin_model() -> ComplaintModel:
+    """The shipped model, read once per process."""
+    return load_model()
+
+
 # --- assessing -----------------------------------------------------------------------
 
 
@@ -407,12 +466,16 @@ class Detector:
                 reasons.append(f"{rule.name} {_signed(rule.weight)} ({_quote(found.group(0))})")
                 if rule.min_severity:
                     floors.append(rule.min_severity)
-        if signals.sentiment is not None:
-            balance = sentiment_balance(text, signals.sentiment)
-            if balance <= -signals.sentiment.threshold:
-                weight = min(signals.sentiment.max, -balance * signals.sentiment.scale)
-                score += weight
-                reasons.append(f"sentiment {_signed(weight)} (balance {balance:.1f})")
+        # The sentiment words and the model both read the mood of the text: the larger counts.
+        mood = self._mood(text)
+        if mood:
+            counted = max(mood, key=lambda m: m[0])
+            score += counted[0]
+            for weight, name, detail in mood:
+                if (weight, name, detail) == counted:
+                    reasons.append(f"{name} {_signed(weight)} ({detail})")
+                else:
+                    reasons.append(f"{name} not counted ({detail}; {counted[1]} counts)")
         # Who writes and how often says how bad a complaint is, never whether there is one.
         evidence = score >= signals.evidence
         if repeat_contacts > 0 and signals.repeat_weight:
@@ -447,6 +510,24 @@ class Detector:
             severity = "sev2"
         severity = min([severity, *floors])  # "sev1" < "sev2": the worst wins
         return Assessment(True, score, severity, tuple(reasons))
+
+    def _mood(self, text: str) -> list[tuple[float, str, str]]:
+        """Points, name and detail of the sentiment and the model, where they fire."""
+        signals = self.signals
+        mood = []
+        if signals.sentiment is not None:
+            balance = sentiment_balance(text, signals.sentiment)
+            if balance <= -signals.sentiment.threshold:
+                weight = min(signals.sentiment.max, -balance * signals.sentiment.scale)
+                mood.append((weight, "sentiment", f"balance {balance:.1f}"))
+        if signals.learned is not None:
+            verdict = signals.learned.model.judge(text, skip=_not_own_sentence)
+            weight = signals.learned.points(verdict.probability)
+            if weight > 0:
+                drivers = ", ".join(_quote(p) for p in verdict.phrases)
+                detail = f"p {verdict.probability:.2f}: {_quote(verdict.sentence)}"
+                mood.append((weight, "model", detail + (f" for {drivers}" if drivers else "")))
+        return mood
 
 
 def sentiment_balance(text: str, sentiment: Sentiment) -> float:
@@ -523,6 +604,17 @@ def _ignored(contexts: frozenset[str], text: str, start: int, end: int) -> bool:
     return bool(
         "reported" in contexts and _REPORTED.match(sentence) and not _ABOUT_US.search(sentence)
     )
+
+
+def _not_own_sentence(sentence: str) -> bool:
+    """A sentence the model does not read: one that does not speak of the writer (a harm
+    is done to "me" or "us"), a question ("Was the order charged twice?" asks; it does not
+    say it was), a condition, or a sentence about someone else."""
+    if not _WRITER.search(sentence) or sentence.rstrip().endswith("?"):
+        return True
+    if _CONDITIONAL.match(sentence):
+        return True
+    return bool(_REPORTED.match(sentence) and not _ABOUT_US.search(sentence))
 
 
 def _signed(weight: float) -> str:

@@ -1,0 +1,129 @@
+"""The training script labels each source's rows by the source's own labels, as documented.
+
+Tiny files in each source's format, written here; the script itself needs scikit-learn only
+to fit, so its readers load without it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "complaint_model", REPO / "training" / "complaint_model.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def labels(examples: object) -> list[tuple[str, bool, str]]:
+    return [(e.text, e.complaint, e.split) for e in examples]  # type: ignore[attr-defined]
+
+
+def test_goemotions_anger_annoyance_and_disappointment_are_complaints(
+    script: ModuleType, tmp_path: Path
+) -> None:
+    (tmp_path / "train.tsv").write_text(
+        "so annoyed with this\t3\tid1\nlovely day\t17\tid2\nscared of it\t14\tid3\n"
+        "meh and mad\t2,27\tid4\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "dev.tsv").write_text("let down again\t9\tid5\n", encoding="utf-8")
+    assert labels(script.goemotions(tmp_path)) == [
+        ("so annoyed with this", True, "train"),
+        ("lovely day", False, "train"),
+        ("meh and mad", True, "train"),
+        ("let down again", True, "validation"),
+    ]  # fear (14) reads either way: left out
+
+
+def test_banking77_money_lost_is_a_complaint_and_waiting_is_left_out(
+    script: ModuleType, tmp_path: Path
+) -> None:
+    rows = (
+        "text,category\n"
+        "I was charged twice,transaction_charged_twice\n"
+        "How do I top up?,topping_up_by_card\n"
+        "Is my transfer still pending?,pending_transfer\n"
+        "Where is my refund?,Refund_not_showing_up\n"
+    )
+    (tmp_path / "train.csv").write_text(rows, encoding="utf-8")
+    (tmp_path / "test.csv").write_text("text,category\nMy card broke,card_not_working\n")
+    assert labels(script.banking77(tmp_path)) == [
+        ("I was charged twice", True, "train"),
+        ("How do I top up?", False, "train"),
+        ("Where is my refund?", True, "train"),
+        ("My card broke", False, "validation"),
+    ]
+
+
+def test_clinc_requests_are_routine_but_lost_luggage(script: ModuleType, tmp_path: Path) -> None:
+    data = {
+        "train": [["set a timer", "timer"], ["the airline lost my bag", "lost_luggage"]],
+        "oos_train": [["what is love", "oos"]],
+        "val": [["book a flight", "book_flight"]],
+    }
+    path = tmp_path / "data_full.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert labels(script.clinc(path)) == [
+        ("set a timer", False, "train"),
+        ("the airline lost my bag", True, "train"),
+        ("what is love", False, "train"),
+        ("book a flight", False, "validation"),
+    ]
+
+
+def test_nlupp_requests_are_routine_and_lost_items_are_left_out(
+    script: ModuleType, tmp_path: Path
+) -> None:
+    (tmp_path / "banking-fold3.json").write_text(
+        json.dumps([{"text": "open an account", "intents": ["make_open_apply_setup_get_activate"]},
+                    {"text": "my card was stolen", "intents": ["lost_stolen", "card"]}]),
+        encoding="utf-8",
+    )  # fmt: skip
+    (tmp_path / "hotels-fold17.json").write_text(
+        json.dumps([{"text": "is there parking", "intents": ["parking"]}]), encoding="utf-8"
+    )
+    assert labels(script.nlupp(tmp_path)) == [
+        ("open an account", False, "train"),
+        ("is there parking", False, "validation"),
+    ]
+
+
+def test_uci_negative_sentences_are_complaints(script: ModuleType, tmp_path: Path) -> None:
+    path = tmp_path / "yelp_labelled.txt"
+    path.write_bytes(b"Service was slow.\t0\rLoved it.\t1\r\nno label here\n")
+    assert labels(script.uci([path])) == [
+        ("Service was slow.", True, "validation"),
+        ("Loved it.", False, "train"),
+    ]
+
+
+def test_hotel_reviews_give_a_complaint_and_praise_with_apostrophes_back(
+    script: ModuleType, tmp_path: Path
+) -> None:
+    path = tmp_path / "Hotel_Reviews.csv"
+    path.write_text(
+        "Negative_Review,Positive_Review\n"
+        '" We weren t told the pool was closed ","Great breakfast and friendly staff"\n'
+        '"No Negative"," Lovely quiet room we ve loved it "\n',
+        encoding="utf-8",
+    )
+    assert labels(script.hotels(path)) == [
+        ("We weren't told the pool was closed", True, "validation"),
+        ("Great breakfast and friendly staff", False, "validation"),
+        ("Lovely quiet room we've loved it", False, "train"),
+    ]
