@@ -63,7 +63,6 @@ SOURCE_WEIGHT = {
     "clinc": 0.5,
     "uci": 2.0,
     "nlupp": 1.0,
-    "hotels": 1.0,
     "peps": 1.0,
 }
 #: Regularisation (inverse strength) and the phrases kept in the shipped file.
@@ -116,32 +115,10 @@ def nlupp(folder: Path) -> Iterable[Example]:
             yield Example(row["text"], False, "nlupp", "validation" if fold >= 16 else "train")
 
 
-#: The hotel reviews' text lost its apostrophes ("weren t"); they are put back so that its
-#: words are the words a client writes.
-_LOST_APOSTROPHE = re.compile(r"\b(\w+n) t\b|\b(i|you|we|they) (m|ve|re|ll|d)\b", re.I)
-#: Review halves that say nothing ("No Negative", "nothing", "n a").
-HOTEL_MIN_WORDS = 5
-
-
-def hotels(path: Path) -> Iterable[Example]:
-    """Guests' reviews: the part on what went wrong is dissatisfaction, the other is not."""
-    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-        for n, row in enumerate(csv.DictReader(handle)):
-            split = "validation" if n % 5 == 0 else "train"
-            for column, complaint in (("Negative_Review", True), ("Positive_Review", False)):
-                text = _LOST_APOSTROPHE.sub(_apostrophe, row[column].strip())
-                if len(text.split()) >= HOTEL_MIN_WORDS:
-                    yield Example(text, complaint, "hotels", split)
-
-
-def _apostrophe(match: re.Match[str]) -> str:
-    if match.group(1):
-        return f"{match.group(1)}'t"
-    return f"{match.group(2)}'{match.group(3)}"
-
-
 #: A PEP's licence line; only PEPs that carry one are read.
 _PEP_LICENCE = re.compile(r"placed in the public domain|CC0-1\.0", re.I)
+#: Sentences shorter than this are headings and list items, not prose.
+PEP_MIN_WORDS = 5
 #: Every how many sentences of a PEP one is kept: the PEPs hold 80,000, more than all
 #: the other sources together.
 PEP_EVERY = 4
@@ -159,7 +136,7 @@ def peps(folder: Path) -> Iterable[Example]:
         if not _PEP_LICENCE.search(text):
             continue
         split = "validation" if int(path.stem.split("-")[1]) % 5 == 0 else "train"
-        found = [s for p in _prose(text) for s in sentences(p) if len(s.split()) >= HOTEL_MIN_WORDS]
+        found = [s for p in _prose(text) for s in sentences(p) if len(s.split()) >= PEP_MIN_WORDS]
         for sentence in found[::PEP_EVERY]:
             yield Example(sentence, False, "peps", split)
 
@@ -242,7 +219,6 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--uci", type=Path, nargs="+", required=True, help="amazon_cells and yelp _labelled.txt"
     )
-    parser.add_argument("--hotels", type=Path, required=True, help="hotel reviews CSV (CC0)")
     parser.add_argument("--peps", type=Path, required=True, help="folder of pep-*.rst files")
     parser.add_argument("--nlupp", type=Path, required=True, help="folder of NLU++ fold*.json")
     parser.add_argument(
@@ -255,7 +231,6 @@ def main(argv: Sequence[str]) -> int:
         *clinc(args.clinc),
         *uci(args.uci),
         *nlupp(args.nlupp),
-        *hotels(args.hotels),
         *peps(args.peps),
     ]
     bias, weights = train(examples)

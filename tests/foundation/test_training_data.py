@@ -110,20 +110,3 @@ def test_uci_negative_sentences_are_complaints(script: ModuleType, tmp_path: Pat
         ("Service was slow.", True, "validation"),
         ("Loved it.", False, "train"),
     ]
-
-
-def test_hotel_reviews_give_a_complaint_and_praise_with_apostrophes_back(
-    script: ModuleType, tmp_path: Path
-) -> None:
-    path = tmp_path / "Hotel_Reviews.csv"
-    path.write_text(
-        "Negative_Review,Positive_Review\n"
-        '" We weren t told the pool was closed ","Great breakfast and friendly staff"\n'
-        '"No Negative"," Lovely quiet room we ve loved it "\n',
-        encoding="utf-8",
-    )
-    assert labels(script.hotels(path)) == [
-        ("We weren't told the pool was closed", True, "validation"),
-        ("Great breakfast and friendly staff", False, "validation"),
-        ("Lovely quiet room we've loved it", False, "train"),
-    ]
