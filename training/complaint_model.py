@@ -1,15 +1,20 @@
-"""Rebuild the shipped complaint model (worker/defaults/complaint_model.json) from scratch.
+"""Rebuild the shipped complaint model (worker/defaults/complaint_model.json) from scratch,
+or learn one from a team's own labelled mail.
 
-Needs scikit-learn (``pip install -e '.[training]'``) and the four public sets below, each
-under a licence that allows training and shipping the result (docs/detection.md lists
-them). Every row is labelled by its source's own label, mapped as ``LABELS`` says; nothing
-is labelled by hand, and no evaluation set (bench/data/mail_eval, the Preotiuc-Pietro
-corpus, CFPB narratives, airline tweets, the SpamAssassin corpus) is read.
+Needs scikit-learn (``pip install -e '.[training]'``). The shipped model learns from six
+public sets, each under a licence that allows training and shipping the result
+(training/README.md says where each comes from). Every row is labelled by its source's own
+label, mapped as the constants below say; nothing is labelled by hand, and no evaluation set
+(bench/data/mail_eval, the Preotiuc-Pietro corpus, CFPB narratives, airline tweets, the
+SpamAssassin corpus) is read.
 
-    python training/complaint_model.py --goemotions DIR --banking77 DIR \
-        --clinc data_full.json --uci amazon_cells_labelled.txt [--out FILE]
+    python training/complaint_model.py --goemotions DIR --banking77 DIR --nlupp DIR \
+        --clinc data_full.json --uci amazon_cells_labelled.txt yelp_labelled.txt \
+        --peps DIR [--out FILE]
+    python training/complaint_model.py --labelled my-mail.jsonl --out my-model.json
 
-Deterministic: the same inputs give the same file.
+``--labelled`` reads one JSON object a line, ``{"text": "...", "complaint": true}``, and may be
+given alone or beside the public sets. Deterministic: the same inputs give the same file.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ import csv
 import json
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -58,6 +64,7 @@ CLINC_COMPLAINT = {"lost_luggage"}
 NLUPP_LEFT_OUT = {"lost_stolen", "handoff"}
 #: Weight of each source's rows, so that no one source's style decides alone.
 SOURCE_WEIGHT = {
+    "labelled": 1.0,
     "goemotions": 0.3,
     "banking77": 2.0,
     "clinc": 0.5,
@@ -172,6 +179,24 @@ def uci(paths: Sequence[Path]) -> Iterable[Example]:
                 yield Example(sentence.strip(), label.strip() == "0", "uci", split)
 
 
+def labelled(path: Path) -> Iterable[Example]:
+    """A team's own labelled text; every fifth line is kept for validation."""
+    with open(path, encoding="utf-8") as handle:
+        for n, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text, complaint = row["text"], row["complaint"]
+            except (ValueError, KeyError, TypeError):
+                raise SystemExit(
+                    f'{path} line {n}: not {{"text": ..., "complaint": ...}}'
+                ) from None
+            if not isinstance(text, str) or not isinstance(complaint, bool):
+                raise SystemExit(f"{path} line {n}: text must be text and complaint true/false")
+            yield Example(text, complaint, "labelled", "validation" if n % 5 == 0 else "train")
+
+
 def train(examples: Sequence[Example]) -> tuple[float, dict[str, float]]:
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -213,31 +238,37 @@ def report(examples: Sequence[Example], bias: float, weights: dict[str, float]) 
 
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--goemotions", type=Path, required=True, help="folder with train.tsv")
-    parser.add_argument("--banking77", type=Path, required=True, help="folder with train.csv")
-    parser.add_argument("--clinc", type=Path, required=True, help="oos-eval data_full.json")
-    parser.add_argument(
-        "--uci", type=Path, nargs="+", required=True, help="amazon_cells and yelp _labelled.txt"
-    )
-    parser.add_argument("--peps", type=Path, required=True, help="folder of pep-*.rst files")
-    parser.add_argument("--nlupp", type=Path, required=True, help="folder of NLU++ fold*.json")
+    parser.add_argument("--goemotions", type=Path, help="folder with train.tsv and dev.tsv")
+    parser.add_argument("--banking77", type=Path, help="folder with train.csv and test.csv")
+    parser.add_argument("--nlupp", type=Path, help="folder of NLU++ fold*.json")
+    parser.add_argument("--clinc", type=Path, help="oos-eval data_full.json")
+    parser.add_argument("--uci", type=Path, nargs="+", help="amazon_cells and yelp _labelled.txt")
+    parser.add_argument("--peps", type=Path, help="folder of pep-*.rst files")
+    parser.add_argument("--labelled", type=Path, help="JSON lines of text and complaint")
     parser.add_argument(
         "--out", type=Path, default=REPO / "worker" / "defaults" / "complaint_model.json"
     )
     args = parser.parse_args(list(argv))
-    examples = [
-        *goemotions(args.goemotions),
-        *banking77(args.banking77),
-        *clinc(args.clinc),
-        *uci(args.uci),
-        *nlupp(args.nlupp),
-        *peps(args.peps),
-    ]
+    readers: dict[str, Callable[[Any], Iterable[Example]]] = {
+        "goemotions": goemotions,
+        "banking77": banking77,
+        "nlupp": nlupp,
+        "clinc": clinc,
+        "uci": uci,
+        "peps": peps,
+        "labelled": labelled,
+    }
+    given = [name for name in readers if getattr(args, name) is not None]
+    if not given:
+        parser.error("give at least one set to learn from")
+    examples = [e for name in given for e in readers[name](getattr(args, name))]
+    if len({e.complaint for e in examples if e.split == "train"}) < 2:
+        parser.error("the sets hold only complaints or only other mail: a model needs both")
     bias, weights = train(examples)
     report(examples, bias, weights)
     document = {
         "format": FORMAT,
-        "trained_on": "GoEmotions, Banking77, CLINC150, UCI sentiment (Amazon); see docs",
+        "trained_on": ", ".join(given),
         "bias": round(bias, 4),
         "weights": weights,
     }

@@ -235,3 +235,11 @@ def test_the_shipped_model_reads_stated_harm_as_a_complaint(text: str) -> None:
 )
 def test_the_shipped_model_reads_routine_requests_and_thanks_as_calm(text: str) -> None:
     assert load_model().judge(text).probability < 0.5
+
+
+def test_the_model_says_whether_not_how_bad(tmp_path: Path) -> None:
+    """Past 2.5 points (what the sentiment words may add), the model raises no severity."""
+    detector = toy_detector(tmp_path, '[model]\nfile = "toy-model.json"\nweight = 8.0\n')
+    result = detector.assess_text("I was charged twice for May.")
+    assert result.score >= 6.0  # the rules file's sev2
+    assert result.severity == "sev3"

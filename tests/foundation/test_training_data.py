@@ -110,3 +110,32 @@ def test_uci_negative_sentences_are_complaints(script: ModuleType, tmp_path: Pat
         ("Service was slow.", True, "validation"),
         ("Loved it.", False, "train"),
     ]
+
+
+def test_a_teams_own_labelled_mail_is_read_line_by_line(script: ModuleType, tmp_path: Path) -> None:
+    path = tmp_path / "mine.jsonl"
+    rows = [{"text": f"mail {n}", "complaint": n % 2 == 0} for n in range(1, 6)]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
+    found = labels(script.labelled(path))
+    assert found[0] == ("mail 1", False, "train")
+    assert found[4] == ("mail 5", False, "validation")
+    path.write_text('{"text": "late again", "complaint": "yes"}\n', encoding="utf-8")
+    with pytest.raises(SystemExit, match="line 1: text must be text and complaint true/false"):
+        list(script.labelled(path))
+    path.write_text("not json\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="line 1: not"):
+        list(script.labelled(path))
+
+
+def test_training_needs_a_set_with_both_kinds(
+    script: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        script.main([])
+    assert "give at least one set" in capsys.readouterr().err
+    path = tmp_path / "mine.jsonl"
+    path.write_text('{"text": "late again", "complaint": true}\n', encoding="utf-8")
+    with pytest.raises(SystemExit):
+        script.main(["--labelled", str(path), "--out", str(tmp_path / "model.json")])
+    assert "only complaints or only other mail" in capsys.readouterr().err
+    assert not (tmp_path / "model.json").exists()

@@ -30,6 +30,9 @@ from worker.errors import ConfigurationError
 SEVERITIES = ("sev1", "sev2", "sev3")  # sev1 is the worst
 #: Characters of a mail's new text that are classified; a complaint says so early.
 MAX_CLASSIFIED = 20_000
+#: The most the mood of a text (the sentiment words or the model) adds to how bad a complaint
+#: is: the model says whether a mail is a complaint; the rules say how bad (sev2, sev1).
+MOOD_SEVERITY_MAX = 2.5
 #: Words of text whose sentiment balance counts in full; longer texts are scaled down.
 SENTIMENT_WORDS = 60
 _WORD = re.compile(r"[^\W\d_][\w']*|!{2,}", re.UNICODE)
@@ -468,9 +471,11 @@ class Detector:
                     floors.append(rule.min_severity)
         # The sentiment words and the model both read the mood of the text: the larger counts.
         mood = self._mood(text)
+        beyond_severity = 0.0
         if mood:
             counted = max(mood, key=lambda m: m[0])
             score += counted[0]
+            beyond_severity = max(0.0, counted[0] - MOOD_SEVERITY_MAX)
             for weight, name, detail in mood:
                 if (weight, name, detail) == counted:
                     reasons.append(f"{name} {_signed(weight)} ({detail})")
@@ -504,9 +509,9 @@ class Detector:
         if not is_complaint:
             return Assessment(False, score, None, tuple(reasons))
         severity = "sev3"
-        if score >= signals.sev1:
+        if score - beyond_severity >= signals.sev1:
             severity = "sev1"
-        elif score >= signals.sev2:
+        elif score - beyond_severity >= signals.sev2:
             severity = "sev2"
         severity = min([severity, *floors])  # "sev1" < "sev2": the worst wins
         return Assessment(True, score, severity, tuple(reasons))
