@@ -83,6 +83,7 @@ def test_a_working_set_up_is_ready(
     out, err = checklist(capsys)
     assert "[  ok   ] Jira: login: logged in as " in out
     assert "[  ok   ] rules: signals.toml (built in): " in out
+    assert " rules, model complaint-model (built in)" in out
     assert f"[  ok   ] complaint sources: Maildir {tmp_path / 'inbox'}" in out
     assert "[  ok   ] recoveries: Jira project SUP, issue type Task" in out
     assert "[  ok   ] owners: jane.lead for every client" in out

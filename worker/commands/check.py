@@ -119,7 +119,8 @@ def check_rules(settings: Settings) -> Outcome:
     except ConfigurationError as exc:
         return Outcome(FAILED, str(exc))
     source = path if path is not None else "signals.toml (built in)"
-    return Outcome(OK, f"{source}: {len(signals.rules)} rules")
+    model = "model off" if signals.learned is None else f"model {signals.learned.model.source}"
+    return Outcome(OK, f"{source}: {len(signals.rules)} rules, {model}")
 
 
 def check_sources(settings: Settings) -> Outcome:
