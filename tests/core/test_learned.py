@@ -238,8 +238,14 @@ def test_the_shipped_model_reads_routine_requests_and_thanks_as_calm(text: str) 
 
 
 def test_the_model_says_whether_not_how_bad(tmp_path: Path) -> None:
-    """Past 2.5 points (what the sentiment words may add), the model raises no severity."""
+    """Its points count toward a complaint; the severity is read from the rest of the score."""
     detector = toy_detector(tmp_path, '[model]\nfile = "toy-model.json"\nweight = 8.0\n')
     result = detector.assess_text("I was charged twice for May.")
     assert result.score >= 6.0  # the rules file's sev2
     assert result.severity == "sev3"
+    sentiment = "[sentiment]\nthreshold = 1.0\nscale = 1.0\nmax = 7.0\nwords = { awful = -6.5 }\n"
+    model = '[model]\nfile = "toy-model.json"\nweight = 8.0\n'
+    detector = toy_detector(tmp_path, sentiment + model)
+    result = detector.assess_text("Awful, I was charged twice for May.")
+    assert result.reasons[-1].startswith("model +6.8")  # counted; the sentiment's 6.5 is not
+    assert result.severity == "sev2"  # the sentiment's 6.5 still says how bad

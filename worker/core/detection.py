@@ -30,9 +30,6 @@ from worker.errors import ConfigurationError
 SEVERITIES = ("sev1", "sev2", "sev3")  # sev1 is the worst
 #: Characters of a mail's new text that are classified; a complaint says so early.
 MAX_CLASSIFIED = 20_000
-#: The most the mood of a text (the sentiment words or the model) adds to how bad a complaint
-#: is: the model says whether a mail is a complaint; the rules say how bad (sev2, sev1).
-MOOD_SEVERITY_MAX = 2.5
 #: Words of text whose sentiment balance counts in full; longer texts are scaled down.
 SENTIMENT_WORDS = 60
 _WORD = re.compile(r"[^\W\d_][\w']*|!{2,}", re.UNICODE)
@@ -471,11 +468,14 @@ class Detector:
                     floors.append(rule.min_severity)
         # The sentiment words and the model both read the mood of the text: the larger counts.
         mood = self._mood(text)
-        beyond_severity = 0.0
+        beyond_severity = 0.0  # points that count toward a complaint, not its severity
         if mood:
             counted = max(mood, key=lambda m: m[0])
             score += counted[0]
-            beyond_severity = max(0.0, counted[0] - MOOD_SEVERITY_MAX)
+            if counted[1] == "model":  # says whether, not how bad: severity reads the rest
+                beyond_severity = counted[0] - max(
+                    (w for w, name, _ in mood if name == "sentiment"), default=0.0
+                )
             for weight, name, detail in mood:
                 if (weight, name, detail) == counted:
                     reasons.append(f"{name} {_signed(weight)} ({detail})")
