@@ -360,13 +360,24 @@ def _account(item: Mapping[str, Any], index: int, source: str) -> Account:
     )
 
 
-def _sentiment(value: Any, source: str) -> Sentiment | None:
+def _optional_table(
+    value: Any, key: str, known: Sequence[str], source: str
+) -> tuple[Mapping[str, Any], str] | None:
+    """An optional table of the rules file with the name errors give it, checked for keys."""
     if value is None:
         return None
-    where = f"{source} [sentiment]"
+    where = f"{source} [{key}]"
     if not isinstance(value, dict):
         raise ConfigurationError(f"{where}: must be a table")
-    _refuse_unknown_keys(value, SENTIMENT_KEYS, where)
+    _refuse_unknown_keys(value, known, where)
+    return value, where
+
+
+def _sentiment(value: Any, source: str) -> Sentiment | None:
+    table = _optional_table(value, "sentiment", SENTIMENT_KEYS, source)
+    if table is None:
+        return None
+    value, where = table
     words = value.get("words", {})
     if not isinstance(words, dict):
         raise ConfigurationError(f"{where}: words must be a table of word = weight")
@@ -390,12 +401,10 @@ def _sentiment(value: Any, source: str) -> Sentiment | None:
 
 
 def _learned(value: Any, source: str, base: Path | None) -> LearnedScore | None:
-    if value is None:
+    table = _optional_table(value, "model", MODEL_KEYS, source)
+    if table is None:
         return None
-    where = f"{source} [model]"
-    if not isinstance(value, dict):
-        raise ConfigurationError(f"{where}: must be a table")
-    _refuse_unknown_keys(value, MODEL_KEYS, where)
+    value, where = table
     enabled = value.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ConfigurationError(f"{where}: enabled must be true or false")
