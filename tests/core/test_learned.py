@@ -17,6 +17,7 @@ from worker.core.learned import (
     features,
     load_model,
     parse_model,
+    readable,
     sentences,
     tokens,
 )
@@ -65,6 +66,20 @@ def test_the_words_after_a_negator_are_marked() -> None:
 
 def test_features_are_words_and_word_pairs_each_once() -> None:
     assert features("late late again") == ["late", "again", "late late", "late again"]
+
+
+@pytest.mark.parametrize(
+    ("feature", "shown"),
+    [
+        ("not not_happy", "not happy"),
+        ("not_happy", "not happy"),
+        ("not_at not_all", "not at all"),
+        ("don't not_work", "don't work"),
+        ("charged twice", "charged twice"),
+    ],
+)
+def test_a_phrase_is_shown_as_a_person_reads_it(feature: str, shown: str) -> None:
+    assert readable(feature) == shown
 
 
 def test_a_text_is_cut_at_sentence_ends_and_lines_and_capped() -> None:

@@ -1,4 +1,5 @@
-"""The complaint detector: weighted, explainable rules plus a small sentiment signal.
+"""The complaint detector: weighted, explainable rules, a small sentiment signal and a
+learned model beside them (``worker.core.learned``).
 
 Pure: rules come in as TOML text and a mail as a ParsedMail; no clock, no I/O
 (except `load_signals`, which only reads the rules file). Each rule that fires
@@ -36,6 +37,9 @@ _WORD = re.compile(r"[^\W\d_][\w']*|!{2,}", re.UNICODE)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 #: A reply's or forward's subject repeats the thread's: it is not what the client wrote now.
 _REPLY_SUBJECT = re.compile(r"^\s*(re|aw|sv|antw|vs|ref|rif|tr|wg|fw|fwd)\s*(\[\d+\])?\s*:", re.I)
+#: The probability from which the learned model counts, and its points at probability 1.
+MODEL_THRESHOLD = 0.5
+MODEL_WEIGHT = 4.0
 #: Contexts in which a rule may be told not to fire (its ``ignore_when``).
 CONTEXTS = ("negated", "question", "conditional", "reported")
 _NEGATORS = frozenset(
@@ -119,8 +123,8 @@ class LearnedScore:
     """How the learned model's verdict counts: past ``threshold``, up to ``weight`` points."""
 
     model: ComplaintModel
-    threshold: float = 0.5
-    weight: float = 2.0
+    threshold: float = MODEL_THRESHOLD
+    weight: float = MODEL_WEIGHT
 
     def points(self, probability: float) -> float:
         """``weight`` scaled by how far the probability is past the threshold."""
@@ -413,7 +417,7 @@ def _learned(value: Any, source: str, base: Path | None) -> LearnedScore | None:
     file = value.get("file", "")
     if not isinstance(file, str):
         raise ConfigurationError(f"{where}: file must be a path (empty: the built-in model)")
-    threshold = _number(value, "threshold", where, 0.5)
+    threshold = _number(value, "threshold", where, MODEL_THRESHOLD)
     if not 0 < threshold < 1:
         raise ConfigurationError(f"{where}: threshold must be a probability between 0 and 1")
     path = Path(file).expanduser() if file else None
@@ -422,7 +426,7 @@ def _learned(value: Any, source: str, base: Path | None) -> LearnedScore | None:
     return LearnedScore(
         builtin_model() if path is None else load_model(path),
         threshold=threshold,
-        weight=_number(value, "weight", where, 2.0),
+        weight=_number(value, "weight", where, MODEL_WEIGHT),
     )
 
 

@@ -38,13 +38,17 @@ _NEGATORS = frozenset({"not", "no", "never", "nothing", "without", "hardly", "no
 NEGATED_WORDS = 3
 
 
+def _negates(word: str) -> bool:
+    return word in _NEGATORS or word.endswith("n't")
+
+
 def tokens(sentence: str) -> list[str]:
     """Lower-case words; every number is one token, "0"; the NEGATED_WORDS words after a
     negator are marked ("not disappointed" reads "not not_disappointed")."""
     found = []
     negated = 0
     for word in _TOKEN.findall(sentence.lower().translate(_APOSTROPHES)):
-        if word in _NEGATORS or word.endswith("n't"):
+        if _negates(word):
             found.append(word)
             negated = NEGATED_WORDS
             continue
@@ -59,6 +63,18 @@ def features(sentence: str) -> list[str]:
     words = tokens(sentence)
     seen = dict.fromkeys([*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))])
     return list(seen)
+
+
+def readable(feature: str) -> str:
+    """A feature as a person reads it: "not not_happy" and "not_happy" are "not happy"."""
+    words: list[str] = []
+    negated = False
+    for word in feature.split():
+        was_negated, negated = negated, word.startswith("not_")
+        if negated and not was_negated and not (words and _negates(words[-1])):
+            words.append("not")
+        words.append(word.removeprefix("not_"))
+    return " ".join(words)
 
 
 def sentences(text: str) -> list[str]:
@@ -111,10 +127,10 @@ class ComplaintModel:
         logit, sentence, feats = best
         drivers = sorted(
             (f for f in feats if self.weights.get(f, 0.0) > 0),
-            key=lambda f: self.weights[f],
-            reverse=True,
+            key=lambda f: (-self.weights[f], f),
         )
-        return ModelVerdict(_sigmoid(logit), sentence, tuple(drivers[:QUOTED_PHRASES]))
+        shown = list(dict.fromkeys(readable(f) for f in drivers))
+        return ModelVerdict(_sigmoid(logit), sentence, tuple(shown[:QUOTED_PHRASES]))
 
 
 def _sigmoid(x: float) -> float:
