@@ -32,7 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from worker.core.learned import FORMAT, features, sentences  # noqa: E402
+from worker.core.learned import FORMAT, ComplaintModel, features, sentences  # noqa: E402
 
 #: GoEmotions label ids (its labels.txt order) read as dissatisfaction, and those too
 #: mixed to be either side (sadness, fear, disapproval of anything at all...).
@@ -215,8 +215,6 @@ def train(examples: Sequence[Example]) -> tuple[float, dict[str, float]]:
 
 def report(examples: Sequence[Example], bias: float, weights: dict[str, float]) -> None:
     """Validation figures per source, on rows the model did not learn from."""
-    from worker.core.learned import ComplaintModel
-
     model = ComplaintModel(bias, weights)
     for source in sorted({e.source for e in examples}):
         rows = [e for e in examples if e.split == "validation" and e.source == source]
