@@ -619,9 +619,12 @@ def _ignored(contexts: frozenset[str], text: str, start: int, end: int) -> bool:
     sentence = text[first:last]
     if "conditional" in contexts and _CONDITIONAL.match(sentence):
         return True
-    return bool(
-        "reported" in contexts and _REPORTED.match(sentence) and not _ABOUT_US.search(sentence)
-    )
+    return "reported" in contexts and _about_someone_else(sentence)
+
+
+def _about_someone_else(sentence: str) -> bool:
+    """The sentence speaks of a third party (he, my colleague...) and not of "you"."""
+    return bool(_REPORTED.match(sentence) and not _ABOUT_US.search(sentence))
 
 
 def _not_own_sentence(sentence: str) -> bool:
@@ -630,9 +633,7 @@ def _not_own_sentence(sentence: str) -> bool:
     say it was), a condition, or a sentence about someone else."""
     if not _WRITER.search(sentence) or sentence.rstrip().endswith("?"):
         return True
-    if _CONDITIONAL.match(sentence):
-        return True
-    return bool(_REPORTED.match(sentence) and not _ABOUT_US.search(sentence))
+    return bool(_CONDITIONAL.match(sentence)) or _about_someone_else(sentence)
 
 
 def _signed(weight: float) -> str:
