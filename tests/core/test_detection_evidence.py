@@ -27,6 +27,9 @@ def detector() -> Detector:
         ("I left 6 voicemails and nobody called back.", "unanswered-contact"),
         ("Four emails so far and not a single reply from your team.", "unanswered-contact"),
         ("The portal is down again for the whole office.", "still-not-fixed"),
+        ("Where do I lodge a claim against your company for the damaged sofa?", "claim-against-us"),
+        ("I want to file a customer claim about the missing pallet.", "claim-against-us"),
+        ("I would like to make a reclamation for the wrong colour.", "claim-against-us"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
@@ -44,6 +47,8 @@ def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: 
         "There is a problem with invoice 4411: the VAT line is missing.",
         "How do I get a refund for the unused licence?",
         "Is the site down? I cannot reach the dashboard.",
+        "How do I make a warranty claim for the cracked screen?",
+        "Please send the insurance claim form for the courier.",
     ],
 )
 def test_a_plain_problem_report_is_normal_work(detector: Detector, text: str) -> None:
@@ -61,6 +66,8 @@ def test_a_plain_problem_report_is_normal_work(detector: Detector, text: str) ->
         ("My colleague is furious with her landlord, not with the service.", "disappointment"),
         ("If the payment is charged twice, will the second one be returned?", "harm-to-client"),
         ("Was the order charged twice?", "harm-to-client"),
+        ("We never had to file a customer claim with you in ten years.", "claim-against-us"),
+        ("If a parcel is lost, do we file a claim against the courier?", "claim-against-us"),
     ],
 )
 def test_words_that_are_not_the_clients_own_complaint_do_not_fire(

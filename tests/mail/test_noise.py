@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.data import MAIL, vendored
-from worker.core.noise import noise_reason, sender_matches
+from worker.core.noise import BULK_LINKS, noise_reason, sender_matches
 from worker.domain.mail import ParsedMail
 from worker.errors import MessageUnparseable
 from worker.mail.parse import parse_message
@@ -49,6 +49,13 @@ def test_a_person_writing_is_not_noise() -> None:
 @pytest.mark.parametrize("sender", ["MAILER-DAEMON@mx.example", "postmaster@x.example"])
 def test_system_senders(sender: str) -> None:
     assert (noise_reason(parsed(sender=sender)) or "").startswith("system sender")
+
+
+@pytest.mark.parametrize(
+    "sender", ["Ann Newsome <newsome@client.example>", "Ross Feeder <ross.feeder@client.example>"]
+)
+def test_a_person_whose_name_holds_a_machine_word_is_not_noise(sender: str) -> None:
+    assert noise_reason(mail_with(sender=sender)) is None
 
 
 def test_system_sender_without_address() -> None:
@@ -150,6 +157,9 @@ def test_bounce_auto_reply_and_daemon_subjects(subject: str, expected: str) -> N
         ("Cron Daemon <root@web1.example>", "automated sender (root)"),
         ("users-owner@lists.example", "list server (users-owner)"),
         ("no-reply-billing@vendor.example", "no-reply sender (no-reply-billing)"),
+        ("Daily Headlines <rssfeeds@reader.example>", "automated sender (rssfeeds)"),
+        ("City Paper <news-alerts@paper.example>", "automated sender (news-alerts)"),
+        ("Shop <site.updates@shop.example>", "automated sender (site.updates)"),
     ],
 )
 def test_feed_notification_and_daemon_senders(sender: str, expected: str) -> None:
@@ -181,6 +191,9 @@ def test_mass_mailer_feed_and_report_headers(headers: str, expected: str) -> Non
         "You are receiving this email because you signed up at shop.example.",
         "View this email in your browser",
         "If you no longer wish to receive these mails, reply with REMOVE.",
+        "To be removed from our mailing list, put REMOVE in the subject line.",
+        "If you would like to be removed, answer this mail with one word.",
+        "This message is sent in compliance with the new e-mail bill.",
     ],
 )
 def test_a_newsletter_without_list_headers_is_bulk(footer: str) -> None:
@@ -193,12 +206,36 @@ def test_a_newsletter_without_list_headers_is_bulk(footer: str) -> None:
     assert (noise_reason(mail_with(body=body)) or "").startswith("bulk mail (footer")
 
 
-def test_a_client_who_mentions_unsubscribing_is_not_bulk() -> None:
-    body = (
-        "I asked you to unsubscribe me three times and the mails keep coming. "
-        "This is unacceptable and I want it stopped today."
-    )
+@pytest.mark.parametrize(
+    "complaint",
+    [
+        "I asked you to unsubscribe me three times and the mails keep coming.",
+        "I asked to be removed from the mailing list twice and you still write to me.",
+        "Please make sure I am removed from your mailing list, as I asked in March.",
+    ],
+)
+def test_a_client_who_mentions_unsubscribing_is_not_bulk(complaint: str) -> None:
+    opening = "Hello, this is Ann from the Harbour Street shop, customer number 4411. "
+    body = f"{opening * 3}{complaint} This is unacceptable and I want it stopped today."
     assert noise_reason(mail_with(body=body)) is None
+
+
+def test_a_mail_of_many_links_is_bulk() -> None:
+    offers = "".join(f"Deal {n}: https://deals.example/offer/{n}\r\n" for n in range(BULK_LINKS))
+    assert noise_reason(mail_with(body=offers)) == f"bulk mail ({BULK_LINKS} links)"
+
+
+def test_a_client_pointing_to_a_few_pages_is_not_bulk() -> None:
+    pages = " ".join(f"https://portal.example/tickets/{n}" for n in range(BULK_LINKS - 1))
+    repeated = " ".join(["https://portal.example/status"] * (BULK_LINKS * 2))
+    for links in (pages, repeated):
+        body = f"These tickets are still open after a month, unacceptable: {links}"
+        assert noise_reason(mail_with(body=body)) is None
+
+
+@pytest.mark.parametrize("subject", ["ADV: Lowest mortgage rates in years", "[ADV] New offers"])
+def test_a_subject_marked_as_advertisement_is_bulk(subject: str) -> None:
+    assert noise_reason(mail_with(subject=subject)) == "bulk mail (advertisement subject)"
 
 
 @pytest.mark.parametrize(

@@ -88,6 +88,12 @@ _MACHINE_SENDERS = frozenset(
         "marketing", "promo", "promotions", "offers", "deals",
     }
 )  # fmt: skip
+#: Distinct links in what the sender wrote from which a mail is a mass mailing: a person
+#: points to a page or two, a newsletter or an offer to a dozen.
+BULK_LINKS = 10
+_LINK = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
+_LINKS_READ = 20_000
+_LOCAL_SEPARATORS = re.compile(r"[-_.+]")
 #: Mailing-list software's own addresses: list-owner, list-bounces, list-request.
 _LIST_SERVER_SUFFIXES = ("-owner", "-bounces", "-request", "-admin", "+bounces")
 _REPORTS = frozenset(
@@ -131,9 +137,17 @@ _BULK_FOOTER = re.compile(
     r"do not reply to this (e-?mail|message)|this is an automated (e-?mail|message)|"
     r"(if )?you (no longer|do not|don'?t) (wish|want) to receive|"
     r"remove (yourself|your (e-?mail|address|name)) from (this|our|the) (list|mailing)|"
-    r"you can unsubscribe|this (e-?mail|message|newsletter) was sent to you|you opted in",
+    r"you can unsubscribe|this (e-?mail|message|newsletter) was sent to you|you opted in|"
+    # The removal instructions and legal notes of unsolicited mass mail, in the sender's
+    # voice ("our list"): a client who writes that they asked to be removed is no footer.
+    r"be removed from (all |any of )?our( \w+)? (lists?|mailings?|database)|"
+    r"if you (wish|want|would like|prefer) to be removed|"
+    r"(with|type|put|write) .?remove.? (in|as) the subject|reply with .?remove\b|"
+    r"(sent|mailed) in compliance with|can ?not be considered (spam|unsolicited)",
     re.IGNORECASE,
 )
+#: A subject the sender marks as an advertisement ("ADV:", as several laws ask of it).
+_ADVERTISEMENT_SUBJECT = re.compile(r"^\s*(\[adv\]|adv\s*:)", re.IGNORECASE)
 #: "Unsubscribe" is a footer's only on a line with a link or on a line of its own: a client
 #: may well write that they asked to unsubscribe.
 _UNSUBSCRIBE_LINE = re.compile(
@@ -218,13 +232,21 @@ def _from_machine(mail: ParsedMail) -> str | None:
         return f"system sender ({local or name})"
     if any(marker in local for marker in _NO_REPLY):
         return f"no-reply sender ({local})"
-    if local in _MACHINE_SENDERS:
+    if local in _MACHINE_SENDERS or _machine_words(local):
         return f"automated sender ({local})"
     if local.endswith(_LIST_SERVER_SUFFIXES):
         return f"list server ({local})"
     if name in {"cron daemon", "anacron"}:
         return f"automated sender ({name})"
     return None
+
+
+def _machine_words(local: str) -> bool:
+    """A local part made of a machine's words: "news-alerts", "site.updates", "rssfeeds"."""
+    parts = _LOCAL_SEPARATORS.split(local)
+    if len(parts) > 1 and any(part in _MACHINE_SENDERS for part in parts):
+        return True
+    return local.startswith("rss") or local.endswith(("feed", "feeds"))
 
 
 def _bulk(mail: ParsedMail) -> str | None:
@@ -237,6 +259,11 @@ def _bulk(mail: ParsedMail) -> str | None:
     found = _BULK_MAILERS.search(mailer[:300])
     if found:
         return f"bulk mail (sent with {found.group(0).lower()})"
+    if _ADVERTISEMENT_SUBJECT.match(mail.subject):
+        return "bulk mail (advertisement subject)"
+    links = len(set(_LINK.findall((mail.new_text or mail.text)[:_LINKS_READ])))
+    if links >= BULK_LINKS:
+        return f"bulk mail ({links} links)"
     # The opening of a mail is never its footer: a one-line "how do I unsubscribe?" is a person.
     footer = mail.text[max(_OPENING_CHARS, len(mail.text) - _FOOTER_CHARS) :]
     found = _BULK_FOOTER.search(footer) or _UNSUBSCRIBE_LINE.search(footer)
