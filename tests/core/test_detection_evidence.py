@@ -30,6 +30,7 @@ def detector() -> Detector:
         ("Where do I lodge a claim against your company for the damaged sofa?", "claim-against-us"),
         ("I want to file a customer claim about the missing pallet.", "claim-against-us"),
         ("I would like to make a reclamation for the wrong colour.", "claim-against-us"),
+        ("They charged me twice for the March invoice.", "harm-to-client"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:

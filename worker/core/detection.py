@@ -65,6 +65,7 @@ _REPORTED = re.compile(
     re.I,
 )
 _ABOUT_US = re.compile(r"\b(you|your|yours|you'?re|you'?ve)\b", re.I)
+_DONE_TO_WRITER = re.compile(r"\b(me|us)\b", re.I)
 _WRITER = re.compile(r"\b(i|i'?m|i'?ve|i'?d|i'?ll|me|my|mine|we|we'?re|we'?ve|our|ours|us)\b", re.I)
 
 
@@ -623,8 +624,14 @@ def _ignored(contexts: frozenset[str], text: str, start: int, end: int) -> bool:
 
 
 def _about_someone_else(sentence: str) -> bool:
-    """The sentence speaks of a third party (he, my colleague...) and not of "you"."""
-    return bool(_REPORTED.match(sentence) and not _ABOUT_US.search(sentence))
+    """The sentence speaks of a third party (he, my colleague...), not of "you", and does
+    nothing to the writer: "they charged me twice" is the client's own harm, and "they" is
+    often someone at our end."""
+    return bool(
+        _REPORTED.match(sentence)
+        and not _ABOUT_US.search(sentence)
+        and not _DONE_TO_WRITER.search(sentence)
+    )
 
 
 def _not_own_sentence(sentence: str) -> bool:
