@@ -180,21 +180,33 @@ def uci(paths: Sequence[Path]) -> Iterable[Example]:
 
 
 def labelled(path: Path) -> Iterable[Example]:
-    """A team's own labelled text; every fifth line is kept for validation."""
+    """A team's own labelled text; every fifth line is kept for validation.
+
+    The lines of ``recovery-worker classify --with-text`` can be used as they are once a
+    ``"complaint"`` is added; a line without one (or with null) is not labelled yet and is
+    left out, so a file can be labelled a part at a time.
+    """
+    unlabelled = 0
     with open(path, encoding="utf-8") as handle:
         for n, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
+            not_a_row = f'{path} line {n}: not {{"text": ..., "complaint": ...}}'
             try:
                 row = json.loads(line)
-                text, complaint = row["text"], row["complaint"]
-            except (ValueError, KeyError, TypeError):
-                raise SystemExit(
-                    f'{path} line {n}: not {{"text": ..., "complaint": ...}}'
-                ) from None
+            except ValueError:
+                raise SystemExit(not_a_row) from None
+            if not isinstance(row, dict):
+                raise SystemExit(not_a_row)
+            text, complaint = row.get("text"), row.get("complaint")
+            if complaint is None:
+                unlabelled += 1
+                continue
             if not isinstance(text, str) or not isinstance(complaint, bool):
                 raise SystemExit(f"{path} line {n}: text must be text and complaint true/false")
             yield Example(text, complaint, "labelled", "validation" if n % 5 == 0 else "train")
+    if unlabelled:
+        print(f"{path}: {unlabelled} line(s) without a complaint label left out", file=sys.stderr)
 
 
 def train(examples: Sequence[Example]) -> tuple[float, dict[str, float]]:

@@ -14,6 +14,9 @@ from types import ModuleType
 import pytest
 
 from tests.conftest import REPO
+from worker.cli import main
+
+DEMO = REPO / "worker" / "demo" / "mails"
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +128,25 @@ def test_a_teams_own_labelled_mail_is_read_line_by_line(script: ModuleType, tmp_
     path.write_text("not json\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="line 1: not"):
         list(script.labelled(path))
+
+
+def test_classify_lines_with_text_are_labelled_a_part_at_a_time(
+    script: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `classify --with-text` prints trains a model once a team adds its verdicts."""
+    assert main(["classify", "--with-text", str(DEMO)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    read = [r for r in rows if r["decision"] in ("recovery", "not_complaint")]
+    assert len(read) >= 2
+    verdicts = {r["source"]: r["decision"] == "recovery" for r in read[:2]}
+    path = tmp_path / "ours.jsonl"
+    labelled_rows = [{**r, "complaint": verdicts.get(r["source"])} for r in rows]
+    path.write_text("".join(json.dumps(r) + "\n" for r in labelled_rows), encoding="utf-8")
+    found = labels(script.labelled(path))
+    assert [(text, complaint) for text, complaint, _ in found] == [
+        (r["text"], verdicts[r["source"]]) for r in read[:2]
+    ]
+    assert f"{len(rows) - 2} line(s) without a complaint label left out" in capsys.readouterr().err
 
 
 def test_training_needs_a_set_with_both_kinds(

@@ -172,6 +172,22 @@ def test_the_table_shows_each_mail_with_its_reasons_within_the_terminal_width(
     assert "auto-submitted: auto-replied" in out
 
 
+def test_with_text_adds_what_the_detector_read(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = run(capsys, "--with-text", str(DEMO))
+    by_name = {Path(str(r["source"])).name: r for r in rows}
+    assert all(set(r) == {*FIELDS, "text"} for r in rows)
+    angry = str(by_name["01-angry-client.eml"]["text"])
+    follow_up = str(by_name["04-thread-follow-up.eml"]["text"])
+    raw = (DEMO / "04-thread-follow-up.eml").read_text(encoding="utf-8")
+    assert angry.splitlines()[0] in (DEMO / "01-angry-client.eml").read_text(encoding="utf-8")
+    # A reply's subject repeats the thread's and is not read; quoted history is left out.
+    assert "Re:" in raw
+    assert not follow_up.startswith("Re:")
+    assert follow_up.startswith("Half an hour later")
+    assert "filing deadline" not in follow_up
+    assert all(len(str(r["text"])) <= classify_command.LABEL_TEXT_CHARS for r in rows)
+
+
 def test_json_stays_the_default_format(capsys: pytest.CaptureFixture[str]) -> None:
     path = str(DEMO / "02-polite-question.eml")
     assert main(["classify", path]) == 0

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 from worker.clock import Clock, SystemClock
 from worker.core.decision import DecisionPolicy, MemoryContext, decide
-from worker.core.detection import Detector, load_signals
+from worker.core.detection import Detector, load_signals, text_read
 from worker.domain.decision import QUARANTINED
 from worker.errors import MessageUnparseable
 from worker.mail.files import iter_mail
@@ -31,6 +31,8 @@ from worker.mail.parse import parse_message
 from worker.settings import DetectionSettings, load_settings
 
 FORMATS = ("json", "table")
+#: Characters of a mail's text that --with-text writes: a complaint says so early.
+LABEL_TEXT_CHARS = 4_000
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,6 +65,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "severity and reasons, wrapped to the terminal width",
     )
     parser.add_argument(
+        "--with-text",
+        action="store_true",
+        help="add 'text', what the detector read of each mail (at most "
+        f"{LABEL_TEXT_CHARS:,} characters), so the lines can be labelled to train a model "
+        "of your own (training/README.md)",
+    )
+    parser.add_argument(
         "--complaint-address",
         action="append",
         default=[],
@@ -89,7 +98,7 @@ def handle(args: argparse.Namespace) -> int:
         signals, complaint_addresses=[*detection.complaint_addresses, *args.complaint_address]
     )
     policy = detection.decision_policy()
-    rows = classify(args.paths, detector, policy, SystemClock())
+    rows = classify(args.paths, detector, policy, SystemClock(), with_text=args.with_text)
     try:
         if args.format == "table":
             write_table(rows, sys.stdout, shutil.get_terminal_size().columns)
@@ -198,9 +207,15 @@ def _reasons(row: dict[str, Any]) -> list[str]:
 
 
 def classify(
-    paths: Sequence[Path], detector: Detector, policy: DecisionPolicy, clock: Clock
+    paths: Sequence[Path],
+    detector: Detector,
+    policy: DecisionPolicy,
+    clock: Clock,
+    *,
+    with_text: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """One result per message found under the paths, in order."""
+    """One result per message found under the paths, in order; ``with_text`` adds what the
+    detector read of each mail."""
     context = MemoryContext()
     for item in iter_mail(paths):
         if item.raw is None:
@@ -220,7 +235,7 @@ def classify(
             yield _quarantined(item.source, f"undecidable: {type(exc).__name__}: {str(exc)[:200]}")
             continue
         context.remember(mail, decision, now)
-        yield {
+        row = {
             "source": item.source,
             "message_id": mail.message_id,
             "decision": decision.decision,
@@ -230,6 +245,9 @@ def classify(
             "severity": decision.severity,
             "reasons": list(decision.reasons),
         }
+        if with_text:
+            row["text"] = text_read(mail)[:LABEL_TEXT_CHARS]
+        yield row
 
 
 def _quarantined(source: str, reason: str) -> dict[str, Any]:

@@ -440,6 +440,13 @@ def builtin_model() -> ComplaintModel:
 # --- assessing -----------------------------------------------------------------------
 
 
+def text_read(mail: ParsedMail) -> str:
+    """What the detector reads of a mail: the new text (not quoted history), after the subject
+    unless the subject only repeats a thread's ("Re: ...")."""
+    body = (mail.new_text or mail.text)[:MAX_CLASSIFIED]
+    return body if _REPLY_SUBJECT.match(mail.subject) else f"{mail.subject}\n{body}"
+
+
 class Detector:
     """Scores mails against the rules; ``complaint_addresses`` adds to the file's list."""
 
@@ -451,10 +458,8 @@ class Detector:
 
     def assess(self, mail: ParsedMail, *, repeat_contacts: int = 0) -> Assessment:
         """Score the subject and the new text (not quoted history) of one mail."""
-        body = (mail.new_text or mail.text)[:MAX_CLASSIFIED]
-        text = body if _REPLY_SUBJECT.match(mail.subject) else f"{mail.subject}\n{body}"
         return self.assess_text(
-            text,
+            text_read(mail),
             sender=mail.sender.email,
             recipients=[a.email for a in (*mail.to, *mail.cc)],
             repeat_contacts=repeat_contacts,
