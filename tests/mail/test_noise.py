@@ -173,6 +173,7 @@ def test_feed_notification_and_daemon_senders(sender: str, expected: str) -> Non
         ("X-RSS-Feed: https://blog.example/feed\r\n", "bulk mail (x-rss-feed)"),
         ("X-Cron-Env: <SHELL=/bin/sh>\r\n", "bulk mail (x-cron-env)"),
         ("X-Mailer: MailChimp Mailer - **CID1234**\r\n", "bulk mail (sent with mailchimp)"),
+        ("X-Mailer: Lyris ListManager Web Interface\r\n", "bulk mail (sent with lyris)"),
         (
             "Content-Type: message/feedback-report\r\n",
             "delivery report (message/feedback-report)",
@@ -218,6 +219,15 @@ def test_a_client_who_mentions_unsubscribing_is_not_bulk(complaint: str) -> None
     opening = "Hello, this is Ann from the Harbour Street shop, customer number 4411. "
     body = f"{opening * 3}{complaint} This is unacceptable and I want it stopped today."
     assert noise_reason(mail_with(body=body)) is None
+
+
+def test_a_mailing_to_undisclosed_recipients_is_bulk() -> None:
+    raw = (
+        "From: Mia Shop <mia@shop.example>\r\nTo: undisclosed-recipients:;\r\n"
+        "Subject: This week only\r\nMessage-ID: <u@shop.example>\r\n\r\n"
+        "I am so disappointed you have not tried our new range yet!\r\n"
+    )
+    assert noise_reason(parse_message(raw.encode())) == "bulk mail (undisclosed recipients)"
 
 
 def test_a_mail_of_many_links_is_bulk() -> None:

@@ -124,7 +124,10 @@ _BULK_HEADERS = (
 _BULK_MAILERS = re.compile(
     r"mailchimp|sendinblue|brevo|phplist|mailman|listserv|sympa|constant ?contact|"
     r"campaign ?monitor|hubspot|klaviyo|mailerlite|getresponse|acumbamail|rss2email|"
-    r"feedburner|emarsys|salesforce marketing|exacttarget|mautic|substack",
+    r"feedburner|emarsys|salesforce marketing|exacttarget|mautic|substack|lyris|listmanager|"
+    r"majordomo|ezmlm|groupmail|mailking|sendblaster|atomic mail sender|aweber|icontact|"
+    r"mailjet|activecampaign|sendy|mailpoet|omnisend|convertkit|cheetahmail|responsys|pardot|"
+    r"eloqua|dotdigital|moosend|verticalresponse",
     re.IGNORECASE,
 )
 #: What a bulk mail's footer says and a person's mail does not.
@@ -146,6 +149,7 @@ _BULK_FOOTER = re.compile(
     r"(sent|mailed) in compliance with|can ?not be considered (spam|unsolicited)",
     re.IGNORECASE,
 )
+_UNDISCLOSED = re.compile(r"undisclosed[ -]recipients?|recipient list suppressed", re.IGNORECASE)
 #: A subject the sender marks as an advertisement ("ADV:", as several laws ask of it).
 _ADVERTISEMENT_SUBJECT = re.compile(r"^\s*(\[adv\]|adv\s*:)", re.IGNORECASE)
 #: "Unsubscribe" is a footer's only on a line with a link or on a line of its own: a client
@@ -259,6 +263,9 @@ def _bulk(mail: ParsedMail) -> str | None:
     found = _BULK_MAILERS.search(mailer[:300])
     if found:
         return f"bulk mail (sent with {found.group(0).lower()})"
+    if _UNDISCLOSED.search(headers.get("to", "")[:300]):
+        # A client writes to us; a mailing hides its thousand recipients behind this.
+        return "bulk mail (undisclosed recipients)"
     if _ADVERTISEMENT_SUBJECT.match(mail.subject):
         return "bulk mail (advertisement subject)"
     links = len(set(_LINK.findall((mail.new_text or mail.text)[:_LINKS_READ])))
