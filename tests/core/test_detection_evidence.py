@@ -31,6 +31,8 @@ def detector() -> Detector:
         ("I want to file a customer claim about the missing pallet.", "claim-against-us"),
         ("I would like to make a reclamation for the wrong colour.", "claim-against-us"),
         ("They charged me twice for the March invoice.", "harm-to-client"),
+        ("I have lost all trust in your delivery dates.", "strong-dissatisfaction"),
+        ("Your driver mistreated me at my own door.", "disappointment"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
