@@ -105,6 +105,19 @@ def test_sentiment_is_scaled_by_length() -> None:
     )
 
 
+def test_emoticons_and_angry_emoji_carry_a_mood() -> None:
+    sentiment = load_signals().sentiment
+    assert sentiment is not None
+    plain = "The kiosks are out again at the airport"
+    assert sentiment_balance(plain, sentiment) == 0
+    assert sentiment_balance(plain + " :(", sentiment) < 0
+    assert sentiment_balance(plain + " \U0001f621", sentiment) < sentiment_balance(
+        plain + " :(", sentiment
+    )
+    # A smiley in brackets is no frown: "(see the photo :)" reads nothing.
+    assert sentiment_balance(plain + " (see photo :)", sentiment) == 0
+
+
 def reply(
     subject: str, body: str, *, headers: str = "In-Reply-To: <first@client.example>\r\n"
 ) -> ParsedMail:

@@ -33,7 +33,11 @@ SEVERITIES = ("sev1", "sev2", "sev3")  # sev1 is the worst
 MAX_CLASSIFIED = 20_000
 #: Words of text whose sentiment balance counts in full; longer texts are scaled down.
 SENTIMENT_WORDS = 60
-_WORD = re.compile(r"[^\W\d_][\w']*|!{2,}", re.UNICODE)
+#: Words, runs of "!", and the few emoticons and emoji that carry a mood (":(", angry faces).
+_WORD = re.compile(
+    r"[^\W\d_][\w']*|!{2,}|:-?\(|:'\(|[\U0001F620-\U0001F624\U0001F92C\U0001F44E\U0001F612\U0001F644]",
+    re.UNICODE,
+)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 #: A reply's or forward's subject repeats the thread's: it is not what the client wrote now.
 _REPLY_SUBJECT = re.compile(r"^\s*(re|aw|sv|antw|vs|ref|rif|tr|wg|fw|fwd)\s*(\[\d+\])?\s*:", re.I)
