@@ -33,6 +33,8 @@ def detector() -> Detector:
         ("They charged me twice for the March invoice.", "harm-to-client"),
         ("I have lost all trust in your delivery dates.", "strong-dissatisfaction"),
         ("Your driver mistreated me at my own door.", "disappointment"),
+        ("That is not what your advisor said on the phone last week.", "promise-not-kept"),
+        ("What are you playing at with these delivery dates?", "exasperation"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
@@ -71,6 +73,7 @@ def test_a_plain_problem_report_is_normal_work(detector: Detector, text: str) ->
         ("Was the order charged twice?", "harm-to-client"),
         ("We never had to file a customer claim with you in ten years.", "claim-against-us"),
         ("If a parcel is lost, do we file a claim against the courier?", "claim-against-us"),
+        ("Is that not what your advisor said about the upgrade?", "promise-not-kept"),
     ],
 )
 def test_words_that_are_not_the_clients_own_complaint_do_not_fire(

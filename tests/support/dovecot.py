@@ -36,6 +36,8 @@ from worker.settings import ImapSettings
 USER = "support@example.test"
 PASSWORD = "dovecot-test-password"
 START_TIMEOUT = 20.0
+#: How long a test's APPEND may wait for the server's answer.
+APPEND_TIMEOUT = 90.0
 
 
 def dovecot_binary() -> str | None:
@@ -291,9 +293,11 @@ timeout_msecs = 5000
     # --- mail helpers ----------------------------------------------------------------
 
     @contextlib.contextmanager
-    def client(self) -> Iterator[IMAPClient]:
+    def client(self, read_timeout: float = 30) -> Iterator[IMAPClient]:
         """A logged-in plain IMAP connection for setting up mail."""
-        conn = IMAPClient(self.host, self.imap_port, ssl=False, timeout=SocketTimeout(5, 30))
+        conn = IMAPClient(
+            self.host, self.imap_port, ssl=False, timeout=SocketTimeout(5, read_timeout)
+        )
         try:
             conn.login(self.user, self.password)
             yield conn
@@ -312,12 +316,23 @@ timeout_msecs = 5000
         return int(text.split("]")[0].split()[-1])
 
     def append_many(self, raws: Sequence[bytes], folder: str = "INBOX", chunk: int = 200) -> None:
-        """APPEND many messages over one connection, a chunk per MULTIAPPEND command."""
-        with self.client() as conn:
+        """APPEND many messages over one connection, a chunk per MULTIAPPEND command.
+
+        Right after a crash (kill()) the server may first recover the folder's index before it
+        answers, so an append waits up to APPEND_TIMEOUT; a longer wait fails with the
+        server's log, which says what it was doing.
+        """
+        with self.client(read_timeout=APPEND_TIMEOUT) as conn:
             if not conn.folder_exists(folder):
                 conn.create_folder(folder)
             for start in range(0, len(raws), chunk):
-                conn.multiappend(folder, list(raws[start : start + chunk]))
+                try:
+                    conn.multiappend(folder, list(raws[start : start + chunk]))
+                except TimeoutError:
+                    raise AssertionError(
+                        f"dovecot did not answer an append in {APPEND_TIMEOUT:.0f} s\n"
+                        f"{self.log_tail()}"
+                    ) from None
 
     def create_folder(self, folder: str) -> None:
         with self.client() as conn:
