@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from worker.core.learned import ComplaintModel, load_model
+from worker.core.learned import APOSTROPHES, ComplaintModel, load_model
 from worker.core.noise import sender_matches
 from worker.domain.mail import ParsedMail
 from worker.errors import ConfigurationError
@@ -38,7 +38,6 @@ _WORD = re.compile(
     r"[^\W\d_][\w']*|!{2,}|:-?\(|:'\(|[\U0001F620-\U0001F624\U0001F92C\U0001F44E\U0001F612\U0001F644]",
     re.UNICODE,
 )
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 #: A reply's or forward's subject repeats the thread's: it is not what the client wrote now.
 _REPLY_SUBJECT = re.compile(r"^\s*(re|aw|sv|antw|vs|ref|rif|tr|wg|fw|fwd)\s*(\[\d+\])?\s*:", re.I)
 #: The probability from which the learned model counts, and its points at probability 1.
@@ -347,7 +346,7 @@ def phrases_pattern(phrases: Sequence[str]) -> str:
     """Whole-word alternatives; any spacing between words; an apostrophe may be left out."""
     parts = []
     for phrase in sorted({p.strip().lower() for p in phrases}, key=len, reverse=True):
-        words = [re.escape(w).replace("'", "'?") for w in phrase.translate(_APOSTROPHES).split()]
+        words = [re.escape(w).replace("'", "'?") for w in phrase.translate(APOSTROPHES).split()]
         parts.append(r"\s+".join(words))
     return r"(?<![\w'])(?:" + "|".join(parts) + r")(?![\w'])"
 
@@ -478,7 +477,7 @@ class Detector:
         repeat_contacts: int = 0,
     ) -> Assessment:
         signals = self.signals
-        text = text[: MAX_CLASSIFIED + 1_000].translate(_APOSTROPHES)
+        text = text[: MAX_CLASSIFIED + 1_000].translate(APOSTROPHES)
         score = 0.0
         reasons: list[str] = []
         floors: list[str] = []

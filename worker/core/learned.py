@@ -31,7 +31,8 @@ MAX_SENTENCE = 600
 QUOTED_PHRASES = 3
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+#: Curly quotes and backticks written for an apostrophe; the detector reads text the same way.
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 _NUMBER = re.compile(r"^\d+$")
 _NEGATORS = frozenset({"not", "no", "never", "nothing", "without", "hardly", "nor", "cannot"})
 #: Words after a negator that it turns around.
@@ -47,7 +48,7 @@ def tokens(sentence: str) -> list[str]:
     negator are marked ("not disappointed" reads "not not_disappointed")."""
     found = []
     negated = 0
-    for word in _TOKEN.findall(sentence.lower().translate(_APOSTROPHES)):
+    for word in _TOKEN.findall(sentence.lower().translate(APOSTROPHES)):
         if _negates(word):
             found.append(word)
             negated = NEGATED_WORDS
