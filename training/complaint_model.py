@@ -24,6 +24,7 @@ import csv
 import json
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.detection import Quality  # noqa: E402
 from worker.core.learned import FORMAT, ComplaintModel, features, sentences  # noqa: E402
 
 #: GoEmotions label ids (its labels.txt order) read as dissatisfaction, and those too
@@ -230,18 +232,15 @@ def report(examples: Sequence[Example], bias: float, weights: dict[str, float]) 
     model = ComplaintModel(bias, weights)
     for source in sorted({e.source for e in examples}):
         rows = [e for e in examples if e.split == "validation" and e.source == source]
-        tp = fp = fn = tn = 0
-        for e in rows:
-            flagged = model.judge(e.text).probability >= 0.5
-            tp += flagged and e.complaint
-            fp += flagged and not e.complaint
-            fn += not flagged and e.complaint
-            tn += not flagged and not e.complaint
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
+        counts: Counter[tuple[bool, bool]] = Counter(
+            (model.judge(e.text).probability >= 0.5, e.complaint) for e in rows
+        )
+        quality = Quality(
+            counts[True, True], counts[True, False], counts[False, True], counts[False, False]
+        )
         print(
-            f"{source}: {len(rows)} validation rows, precision {p:.3f}, recall {r:.3f}, "
-            f"others flagged {fp / max(fp + tn, 1):.1%}",
+            f"{source}: {len(rows)} validation rows, precision {quality.precision:.3f}, "
+            f"recall {quality.recall:.3f}, others flagged {quality.flagged_share:.1%}",
             file=sys.stderr,
         )
 
