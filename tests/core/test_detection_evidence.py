@@ -35,6 +35,14 @@ def detector() -> Detector:
         ("Your driver mistreated me at my own door.", "disappointment"),
         ("That is not what your advisor said on the phone last week.", "promise-not-kept"),
         ("What are you playing at with these delivery dates?", "exasperation"),
+        ("Your collectors keep ringing my office and harassing me.", "treated-wrongly"),
+        ("Selling my details on is a violation of my rights to privacy.", "treated-wrongly"),
+        ("You opened a second card in my name without my consent.", "treated-wrongly"),
+        ("Your bank refused to release the lien after the final payment.", "treated-wrongly"),
+        ("I disputed the late fee in April and it was added again in May.", "treated-wrongly"),
+        ("The salesman misled me about the length of the contract.", "treated-wrongly"),
+        ("Charging a fee to close an account is unfair and deceptive.", "treated-wrongly"),
+        ("Your company continues to report the settled loan as overdue.", "treated-wrongly"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
@@ -54,6 +62,12 @@ def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: 
         "Is the site down? I cannot reach the dashboard.",
         "How do I make a warranty claim for the cracked screen?",
         "Please send the insurance claim form for the courier.",
+        "How do I dispute a charge on my statement?",
+        "My card was refused at the checkout this morning, can you check it?",
+        "Could you send me a copy of the signed consent form?",
+        "Our firewall flagged a policy violation when we installed the agent.",
+        "We refused the delivery because nobody ordered it; please arrange a pickup.",
+        "Please continue to send the invoices to the accounts address.",
     ],
 )
 def test_a_plain_problem_report_is_normal_work(detector: Detector, text: str) -> None:
@@ -74,6 +88,10 @@ def test_a_plain_problem_report_is_normal_work(detector: Detector, text: str) ->
         ("We never had to file a customer claim with you in ten years.", "claim-against-us"),
         ("If a parcel is lost, do we file a claim against the courier?", "claim-against-us"),
         ("Is that not what your advisor said about the upgrade?", "promise-not-kept"),
+        ("Nobody has ever harassed us about a late invoice, thank you.", "treated-wrongly"),
+        ("Would it be a breach of the agreement if we moved the server?", "treated-wrongly"),
+        ("If the courier refused to take the parcel, who pays for the return?", "treated-wrongly"),
+        ("My neighbour says the landlord misled her about the deposit.", "treated-wrongly"),
     ],
 )
 def test_words_that_are_not_the_clients_own_complaint_do_not_fire(

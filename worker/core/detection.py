@@ -47,7 +47,8 @@ MODEL_WEIGHT = 4.0
 CONTEXTS = ("negated", "question", "conditional", "reported")
 _NEGATORS = frozenset(
     {
-        "not", "no", "never", "nothing", "without", "hardly", "nor", "neither", "zero",
+        "not", "no", "never", "nothing", "nobody", "noone", "without", "hardly", "nor",
+        "neither", "zero",
         "dont", "cant", "wont", "didnt", "doesnt", "isnt", "arent", "wasnt", "werent",
         "havent", "hasnt", "hadnt", "couldnt", "wouldnt", "shouldnt",
     }
