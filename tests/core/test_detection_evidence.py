@@ -43,12 +43,50 @@ def detector() -> Detector:
         ("The salesman misled me about the length of the contract.", "treated-wrongly"),
         ("Charging a fee to close an account is unfair and deceptive.", "treated-wrongly"),
         ("Your company continues to report the settled loan as overdue.", "treated-wrongly"),
+        ("This loan does not belong to me.", "harm-to-client"),
+        ("You closed my account without any notice.", "treated-wrongly"),
+        ("I was never notified that the direct debit had changed.", "treated-wrongly"),
+        ("I cannot get anyone to look at the leaking boiler.", "unanswered-contact"),
+        ("Nobody can explain the new fees on my bill.", "unanswered-contact"),
+        ("We have been trying to get the invoice corrected since March.", "chasing"),
+        ("I demand a written explanation for the cut-off.", "escalation-request"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
     result = detector.assess_text(text)
     assert any(r.startswith(rule + " ") for r in result.reasons), result.reasons
     assert result.is_complaint, result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please close my account at the end of the month, I am moving abroad.",
+        "Could you cancel my subscription from June onwards?",
+        "I would like to close my account, thank you for the years of service.",
+        "We'd like you to terminate the contract at the renewal date as agreed.",
+        "Kindly cancel my account before the next billing date.",
+    ],
+)
+def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: str) -> None:
+    """Closing an account on request is normal work; a threat to cancel is a complaint."""
+    result = detector.assess_text(text)
+    assert not any(r.startswith("threat-to-cancel ") for r in result.reasons), result.reasons
+    assert not result.is_complaint, result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cancel my account, I have no time for this any more.",
+        "If this is not fixed by Friday we will cancel the contract.",
+        "After this week I will close my account.",
+    ],
+)
+def test_a_threat_to_cancel_is_still_a_complaint(detector: Detector, text: str) -> None:
+    result = detector.assess_text(text)
+    assert any(r.startswith("threat-to-cancel ") for r in result.reasons), result.reasons
+    assert result.severity in ("sev2", "sev1"), result.reasons
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ _REPLY_SUBJECT = re.compile(r"^\s*(re|aw|sv|antw|vs|ref|rif|tr|wg|fw|fwd)\s*(\[\
 MODEL_THRESHOLD = 0.5
 MODEL_WEIGHT = 4.0
 #: Contexts in which a rule may be told not to fire (its ``ignore_when``).
-CONTEXTS = ("negated", "question", "conditional", "reported")
+CONTEXTS = ("negated", "question", "conditional", "reported", "requested")
 _NEGATORS = frozenset(
     {
         "not", "no", "never", "nothing", "nobody", "noone", "without", "hardly", "nor",
@@ -53,6 +53,13 @@ _NEGATORS = frozenset(
         "havent", "hasnt", "hadnt", "couldnt", "wouldnt", "shouldnt",
     }
 )  # fmt: skip
+#: A polite request opens the clause: "please close my account" asks for routine work.
+_POLITE = frozenset({"please", "pls", "plz", "kindly"})
+_REQUEST = re.compile(
+    r"^\W*(and |so )?((could|can|would|will) you( please| kindly)?|(i|we)('d| would) like "
+    r"(you )?to)\b",
+    re.I,
+)
 _CLAUSE_BREAK = re.compile(r"[,;:()]|\b(but|though|although|however|yet)\b", re.I)
 _SENTENCE_END = ".!?\n"
 _CONDITIONAL = re.compile(
@@ -617,13 +624,14 @@ def _ignored(contexts: frozenset[str], text: str, start: int, end: int) -> bool:
         (i for i in (text.find(c, end, end + 400) for c in _SENTENCE_END) if i >= 0),
         default=min(len(text), end + 400),
     )
-    if "negated" in contexts:
-        before = text[first:start]
-        breaks = list(_CLAUSE_BREAK.finditer(before))
-        clause = before[breaks[-1].end() :] if breaks else before
-        words = clause.lower().split()[-3:]
-        if any(w.strip("'\"") in _NEGATORS or w.endswith("n't") for w in words):
-            return True
+    before = text[first:start]
+    breaks = list(_CLAUSE_BREAK.finditer(before))
+    clause = before[breaks[-1].end() :] if breaks else before
+    words = [w.strip("'\"") for w in clause.lower().split()[-3:]]
+    if "negated" in contexts and any(w in _NEGATORS or w.endswith("n't") for w in words):
+        return True
+    if "requested" in contexts and (_POLITE.intersection(words) or _REQUEST.match(clause)):
+        return True
     if "question" in contexts and last < len(text) and text[last] == "?":
         return True
     sentence = text[first:last]
