@@ -45,6 +45,7 @@ def detector() -> Detector:
         ("Your company continues to report the settled loan as overdue.", "treated-wrongly"),
         ("This loan does not belong to me.", "harm-to-client"),
         ("You closed my account without any notice.", "treated-wrongly"),
+        ("My line was cut off without warning on Friday.", "treated-wrongly"),
         ("I was never notified that the direct debit had changed.", "treated-wrongly"),
         ("I cannot get anyone to look at the leaking boiler.", "unanswered-contact"),
         ("Nobody can explain the new fees on my bill.", "unanswered-contact"),
@@ -106,6 +107,8 @@ def test_a_threat_to_cancel_is_still_a_complaint(detector: Detector, text: str) 
         "Our firewall flagged a policy violation when we installed the agent.",
         "We refused the delivery because nobody ordered it; please arrange a pickup.",
         "Please continue to send the invoices to the accounts address.",
+        "Prices on the renewal page are subject to change without notice.",
+        "The trial may be ended without prior notice, says your page.",
     ],
 )
 def test_a_plain_problem_report_is_normal_work(detector: Detector, text: str) -> None:
