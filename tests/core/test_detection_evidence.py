@@ -79,6 +79,46 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
 @pytest.mark.parametrize(
     "text",
     [
+        "Our legal team needs a copy of your data processing agreement.",
+        "Please forward this to your legal department for signature.",
+        "Our lawyers have a few comments on clause 7 of the contract.",
+        "The court date for our customer's case is next week; we need the call logs.",
+        "We are being sued by a former employee and need the access logs.",
+        "The voltage regulator in the unit is rated for 12 volts.",
+        "Please cancel order 5512, I ordered the wrong colour by mistake.",
+        "The delivery was delayed by the snow, no worries, it came today.",
+    ],
+)
+def test_routine_mail_in_a_complaints_words_is_not_a_complaint(
+    detector: Detector, text: str
+) -> None:
+    """Lawyers, courts and wrong orders turn up in everyday support mail."""
+    result = detector.assess_text(text)
+    assert not result.is_complaint, result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "If this is not sorted by Friday I will be taking legal action.",
+        "Our lawyers will be in touch.",
+        "You will be hearing from my solicitor.",
+        "I have spoken to a lawyer about the missing deposit.",
+        "We are reporting you to the regulator.",
+        "I will take you to the small claims court.",
+        "I am going to the ombudsman with this.",
+        "I will sue you for the cost of the repairs.",
+    ],
+)
+def test_a_threat_of_legal_action_is_the_worst_severity(detector: Detector, text: str) -> None:
+    result = detector.assess_text(text)
+    assert any(r.startswith("legal-threat ") for r in result.reasons), result.reasons
+    assert result.severity == "sev1", result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "Cancel my account, I have no time for this any more.",
         "If this is not fixed by Friday we will cancel the contract.",
         "After this week I will close my account.",
