@@ -51,6 +51,8 @@ def detector() -> Detector:
         ("Nobody can explain the new fees on my bill.", "unanswered-contact"),
         ("We have been trying to get the invoice corrected since March.", "chasing"),
         ("I demand a written explanation for the cut-off.", "escalation-request"),
+        ("I have two complaints about the engineer's visit.", "complaint-word"),
+        ("I complained last week and nothing has changed.", "complaint-word"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
@@ -87,6 +89,10 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "The voltage regulator in the unit is rated for 12 volts.",
         "Please cancel order 5512, I ordered the wrong colour by mistake.",
         "The delivery was delayed by the snow, no worries, it came today.",
+        "Can you add a field for the complaint category in the export?",
+        "The new complaint form works great, thanks.",
+        "We received a complaint from one of our users that the widget loads slowly.",
+        "Any complaints or questions, just let me know.",
     ],
 )
 def test_routine_mail_in_a_complaints_words_is_not_a_complaint(
