@@ -61,6 +61,45 @@ def test_signature_after_delimiter_is_removed() -> None:
     assert rest.startswith("-- \nJo Bloggs")
 
 
+NOTICE = (
+    "This email and any attachments are confidential and may be privileged. If you are not\n"
+    "the intended recipient, please notify the sender and delete it; copying it is prohibited."
+)
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        NOTICE,
+        "DISCLAIMER: the views expressed are the author's own.",
+        NOTICE + "\n\nRegistered in England, company number 0123456. Registered office: 1 Quay St.",
+        "Please consider the environment before printing.\n\n" + NOTICE,
+    ],
+)
+def test_a_companys_legal_notice_is_not_what_the_client_wrote(notice: str) -> None:
+    body = f"Could you add Tom to our account?\n\nThanks,\nPriya\n\n{notice}\n"
+    new, rest = split_reply(body)
+    assert new == "Could you add Tom to our account?\n\nThanks,\nPriya"
+    assert rest == notice
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A client's own last paragraph about a mail sent in error, with one or two marks.
+        "Hello,\n\nI am not the intended recipient of invoice 4471; it is not my company.",
+        "Hello,\n\nYour last notice was confidential and reached the wrong person here.",
+        "Hello,\n\nMy confidential file was forwarded by your agent, which is prohibited; I "
+        "hold you to full liability and ask you to notify the sender.",
+        # A notice alone is all the mail there is: nothing is left to read otherwise.
+        NOTICE,
+    ],
+)
+def test_a_clients_own_words_are_not_taken_for_a_notice(body: str) -> None:
+    new, _ = split_reply(body)
+    assert new == body
+
+
 def test_delimiter_inside_a_line_is_not_a_signature() -> None:
     new, _ = split_reply(corpus("email_sig_delimiter_in_middle_of_line.txt"))
     assert "--" in new

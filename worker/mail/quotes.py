@@ -40,6 +40,38 @@ _MOBILE = re.compile(
     r")\s*$",
     re.IGNORECASE,
 )
+#: What a company's legal notice under its mails says and a client's own words rarely do.
+_NOTICE_MARKS = tuple(
+    re.compile(mark, re.IGNORECASE)
+    for mark in (
+        r"\bintended (recipient|addressee|solely for)",
+        r"\breceived (this|the) (e-?mail|message|communication|transmission) in error",
+        r"\bconfidential",
+        r"\bprivileged\b",
+        r"\b(notify|inform|advise) (the sender|us)\b",
+        r"\b(prohibited|not permitted)\b",
+        r"\b(copy|copying|distribut\w+|disclos\w+|dissemin\w+|forward\w*)\b.{0,40}\b(prohibited|"
+        r"not permitted|must not|may not|strictly)|\bmust not (copy|use|disclose|distribute)",
+        r"\b(no|any) (liability|responsibility)\b",
+        r"\bvirus(es)?\b",
+        r"\bauthori[sz]ed and regulated\b|\bregulated by the\b",
+        r"\bviews (or opinions )?expressed\b",
+    )
+)
+#: Lines that are a notice by themselves: a company's registration, a plea not to print.
+_NOTICE_ALONE = re.compile(
+    r"\bregistered (office|in england|in scotland|in ireland|in wales)\b|\bcompany "
+    r"(registration )?(no|number)\b|\benvironment before printing\b",
+    re.IGNORECASE,
+)
+#: A notice is impersonal; a client who writes about confidential data speaks as "I".
+_FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|me|my)\b", re.IGNORECASE)
+#: A heading that opens such a notice.
+_NOTICE_HEADING = re.compile(
+    r"^\W*(disclaimer|confidential(ity)?( notice| note| statement)?|legal notice|important "
+    r"notice|privileged and confidential)\b",
+    re.IGNORECASE,
+)
 
 #: Lines examined per message: enough for any reply; bounds the work on hostile input.
 MAX_LINES = 20_000
@@ -64,6 +96,8 @@ def split_reply(text: str) -> tuple[str, str]:
         else:
             kept.append(line)
     kept, signature = _strip_signature(kept)
+    kept, notice = _strip_legal_notice(kept)
+    signature = notice + signature
     new_text = "\n".join(kept).strip()
     rest = "\n".join(signature + dropped + tail).strip()
     return new_text, rest
@@ -130,3 +164,37 @@ def _strip_signature(lines: list[str]) -> tuple[list[str], list[str]]:
         if _MOBILE.match(line) and len(line.split()) <= 7 and "," not in line:
             return lines[:last], lines[last:]
     return lines, []
+
+
+def _strip_legal_notice(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The confidentiality and legal notices a company puts under every mail.
+
+    Only trailing paragraphs after the first are taken, and only one that reads as a notice:
+    a notice heading and one more mark, three marks ("not the intended recipient",
+    "confidential", "notify the sender"...) in impersonal words, or a company's registration
+    details. A client's last lines about confidential data or a mail sent to them in error
+    stay theirs.
+    """
+    ends = [i for i, line in enumerate(lines) if not line.strip()]
+    cut = len(lines)
+    for start in reversed([i + 1 for i in ends]):
+        paragraph = " ".join(line.strip() for line in lines[start:cut]).strip()
+        if not paragraph:
+            cut = start
+            continue
+        if not _reads_as_notice(paragraph):
+            break
+        cut = start
+    first_text = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    if cut <= first_text:
+        return lines, []
+    return lines[:cut], lines[cut:]
+
+
+def _reads_as_notice(paragraph: str) -> bool:
+    if _NOTICE_ALONE.search(paragraph):
+        return True
+    if _FIRST_PERSON.search(paragraph):
+        return False
+    marks = sum(1 for mark in _NOTICE_MARKS if mark.search(paragraph))
+    return marks >= 3 or (marks >= 1 and _NOTICE_HEADING.match(paragraph) is not None)
