@@ -114,6 +114,9 @@ def test_routine_mail_in_a_complaints_words_is_not_a_complaint(
         "I will take you to the small claims court.",
         "I am going to the ombudsman with this.",
         "I will sue you for the cost of the repairs.",
+        "I contacted the attorney general about the repeated charges.",
+        "We have filed a complaint with the regulator.",
+        "We have retained an attorney.",
     ],
 )
 def test_a_threat_of_legal_action_is_the_worst_severity(detector: Detector, text: str) -> None:
