@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from worker.core.language import foreign_language
 from worker.core.learned import APOSTROPHES, ComplaintModel, load_model
 from worker.core.noise import sender_matches
 from worker.domain.mail import ParsedMail
@@ -531,11 +532,10 @@ class Detector:
                 reasons.append(f"account {_signed(account.weight)} ({account.name})")
                 if account.min_severity and score >= signals.complaint:
                     floors.append(account.min_severity)
-        forced = sorted({r for r in recipients if r and r.lower() in self.complaint_addresses})
-        if forced:
-            reasons.append(f"complaint-address ({forced[0]})")
+        forced = self._forced(recipients, reasons)
+        reasons.extend(_language_note(text))
         score = round(score, 2)
-        is_complaint = bool(forced) or score >= signals.complaint
+        is_complaint = forced or score >= signals.complaint
         if not is_complaint:
             return Assessment(False, score, None, tuple(reasons))
         severity = "sev3"
@@ -545,6 +545,13 @@ class Detector:
             severity = "sev2"
         severity = min([severity, *floors])  # "sev1" < "sev2": the worst wins
         return Assessment(True, score, severity, tuple(reasons))
+
+    def _forced(self, recipients: Sequence[str], reasons: list[str]) -> bool:
+        """Whether the mail went to an address where every mail is a complaint."""
+        forced = sorted({r for r in recipients if r and r.lower() in self.complaint_addresses})
+        if forced:
+            reasons.append(f"complaint-address ({forced[0]})")
+        return bool(forced)
 
     def _mood(self, text: str) -> list[tuple[float, str, str]]:
         """Points, name and detail of the sentiment and the model, where they fire."""
@@ -658,6 +665,14 @@ def _not_own_sentence(sentence: str) -> bool:
     if not _WRITER.search(sentence) or sentence.rstrip().endswith("?"):
         return True
     return bool(_CONDITIONAL.match(sentence)) or _about_someone_else(sentence)
+
+
+def _language_note(text: str) -> list[str]:
+    """A mail the rules could not read is no calm mail: the reasons say so, for a person."""
+    language = foreign_language(text)
+    if language is None:
+        return []
+    return [f"language not read ({language}; the rules and the model read English)"]
 
 
 def _signed(weight: float) -> str:
