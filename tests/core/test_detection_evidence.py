@@ -53,6 +53,9 @@ def detector() -> Detector:
         ("I demand a written explanation for the cut-off.", "escalation-request"),
         ("I have two complaints about the engineer's visit.", "complaint-word"),
         ("I complained last week and nothing has changed.", "complaint-word"),
+        ("We sat on the tarmac for two hours with no air.", "long-wait"),
+        ("Our internet has been out for three days.", "long-wait"),
+        ("It has been almost two weeks and my order has yet to arrive.", "long-wait"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
@@ -93,6 +96,10 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "The new complaint form works great, thanks.",
         "We received a complaint from one of our users that the widget loads slowly.",
         "Any complaints or questions, just let me know.",
+        "I have been using your app for a month and I love it.",
+        "We will be away for two weeks from Friday, please pause deliveries.",
+        "Can I extend the trial for a week?",
+        "Try the premium plan free for a month.",
     ],
 )
 def test_routine_mail_in_a_complaints_words_is_not_a_complaint(
