@@ -56,6 +56,27 @@ def detector() -> Detector:
         ("We sat on the tarmac for two hours with no air.", "long-wait"),
         ("Our internet has been out for three days.", "long-wait"),
         ("It has been almost two weeks and my order has yet to arrive.", "long-wait"),
+        ("This is the fourth email I have sent about the same invoice.", "repeated-failure"),
+        ("It took five calls to change an address.", "repeated-failure"),
+        ("The replacement you sent has the exact same fault.", "repeated-failure"),
+        ("The washing machine you installed leaks every time we use it.", "repeated-failure"),
+        ("I will not be ordering from you again.", "walking-away"),
+        ("We are seriously considering moving to another supplier.", "walking-away"),
+        ("If I do not hear back today I will be taking this further.", "taking-it-further"),
+        ("You switched my tariff without asking me.", "treated-wrongly"),
+        ("My phone bill doubled this month and nobody warned me.", "treated-wrongly"),
+        ("The renewal went through even though I turned auto-renew off.", "treated-wrongly"),
+        ("I was billed for a licence we cancelled in January.", "harm-to-client"),
+        ("The update wiped all my notes overnight.", "harm-to-client"),
+        ("A transfer I made on Tuesday has vanished.", "harm-to-client"),
+        ("The new fridge arrived dented.", "harm-to-client"),
+        ("The parcel came two weeks late.", "long-wait"),
+        ("I have been bounced between billing and tech support all afternoon.", "runaround"),
+        ("Every time I call I am transferred and then cut off.", "runaround"),
+        ("Your policy makes it impossible to speak to a human.", "runaround"),
+        ("Your reply did not answer a single one of my questions.", "runaround"),
+        ("I expected far better from a company I have used for ten years.", "disappointment"),
+        ("We were bumped from a flight we checked in for a day early.", "delay-or-cancellation"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
@@ -100,6 +121,14 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "We will be away for two weeks from Friday, please pause deliveries.",
         "Can I extend the trial for a week?",
         "Try the premium plan free for a month.",
+        "We are considering moving our second office onto the same plan.",
+        "I am thinking about switching the billing to annual, what is the price?",
+        "The ball bounced between the posts as our team celebrated.",
+        "Please book the same engineer as last time, he was great.",
+        "Even though I paid by card, can I get the receipt as a PDF?",
+        "We expected more users this month, so please add ten seats.",
+        "It took two calls to set up but now it works well.",
+        "Please take this further with your product team as a feature request.",
     ],
 )
 def test_routine_mail_in_a_complaints_words_is_not_a_complaint(
@@ -129,6 +158,19 @@ def test_routine_mail_in_a_complaints_words_is_not_a_complaint(
 def test_a_threat_of_legal_action_is_the_worst_severity(detector: Detector, text: str) -> None:
     result = detector.assess_text(text)
     assert any(r.startswith("legal-threat ") for r in result.reasons), result.reasons
+    assert result.severity == "sev1", result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "If this is not fixed by Monday I am going to the press.",
+        "I will share this on social media and warn other customers.",
+    ],
+)
+def test_a_threat_to_go_public_is_the_worst_severity(detector: Detector, text: str) -> None:
+    result = detector.assess_text(text)
+    assert any(r.startswith("going-public ") for r in result.reasons), result.reasons
     assert result.severity == "sev1", result.reasons
 
 
