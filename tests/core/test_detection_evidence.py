@@ -129,6 +129,8 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "We expected more users this month, so please add ten seats.",
         "It took two calls to set up but now it works well.",
         "Please take this further with your product team as a feature request.",
+        "I tried my old password too many times and now I am locked out.",
+        "Are you frustrated with slow replies? Our assistant halves your waiting times.",
     ],
 )
 def test_routine_mail_in_a_complaints_words_is_not_a_complaint(
@@ -231,6 +233,8 @@ def test_a_plain_problem_report_is_normal_work(detector: Detector, text: str) ->
         ("Would it be a breach of the agreement if we moved the server?", "treated-wrongly"),
         ("If the courier refused to take the parcel, who pays for the return?", "treated-wrongly"),
         ("My neighbour says the landlord misled her about the deposit.", "treated-wrongly"),
+        ("In my last job I calmed angry customers every day.", "disappointment"),
+        ("Frustrated users of our app ask us for dark mode.", "disappointment"),
     ],
 )
 def test_words_that_are_not_the_clients_own_complaint_do_not_fire(

@@ -76,6 +76,12 @@ _REPORTED = re.compile(
     r"manager|team ?mate)s?)\b",
     re.I,
 )
+#: An emotion word that describes a group ("angry customers", "frustrated users") is theirs.
+_GROUP_AFTER = re.compile(
+    r"\s+(customers|clients|users|people|callers|guests|passengers|members|staff|employees|"
+    r"colleagues|buyers|shoppers|patients|students|tenants|visitors|subscribers|fans)\b",
+    re.I,
+)
 _ABOUT_US = re.compile(r"\b(you|your|yours|you'?re|you'?ve)\b", re.I)
 _DONE_TO_WRITER = re.compile(r"\b(me|us)\b", re.I)
 _WRITER = re.compile(r"\b(i|i'?m|i'?ve|i'?d|i'?ll|me|my|mine|we|we'?re|we'?ve|our|ours|us)\b", re.I)
@@ -643,6 +649,8 @@ def _ignored(contexts: frozenset[str], text: str, start: int, end: int) -> bool:
         return True
     sentence = text[first:last]
     if "conditional" in contexts and _CONDITIONAL.match(sentence):
+        return True
+    if "reported" in contexts and _GROUP_AFTER.match(text, end):
         return True
     return "reported" in contexts and _about_someone_else(sentence)
 
