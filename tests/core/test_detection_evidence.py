@@ -77,6 +77,10 @@ def detector() -> Detector:
         ("Your reply did not answer a single one of my questions.", "runaround"),
         ("I expected far better from a company I have used for ten years.", "disappointment"),
         ("We were bumped from a flight we checked in for a day early.", "delay-or-cancellation"),
+        ("The engineer's visit fixed nothing.", "still-not-fixed"),
+        ("The broadband speed is a fraction of what I am paying for.", "still-not-fixed"),
+        ("The front desk said nothing could be done.", "runaround"),
+        ("The phone came back with a new crack in the screen.", "harm-to-client"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
@@ -131,6 +135,9 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "Please take this further with your product team as a feature request.",
         "I tried my old password too many times and now I am locked out.",
         "Are you frustrated with slow replies? Our assistant halves your waiting times.",
+        "Nothing has changed on our side, so the old settings still apply.",
+        "The migration took two weeks, as planned, thanks to your team.",
+        "The laptop came back with a new battery fitted, thanks.",
     ],
 )
 def test_routine_mail_in_a_complaints_words_is_not_a_complaint(
