@@ -81,6 +81,11 @@ def detector() -> Detector:
         ("The broadband speed is a fraction of what I am paying for.", "still-not-fixed"),
         ("The front desk said nothing could be done.", "runaround"),
         ("The phone came back with a new crack in the screen.", "harm-to-client"),
+        ("Letters to my late father keep arriving, which is distressing.", "disappointment"),
+        ("Letters for a closed account keep arriving every week.", "treated-wrongly"),
+        ("Both of my requests were closed without a visit.", "no-response"),
+        ("The repair company asked me to pay for a part under guarantee.", "harm-to-client"),
+        ("Our bills are three times higher than last year for the same use.", "harm-to-client"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
