@@ -86,6 +86,8 @@ def detector() -> Detector:
         ("Both of my requests were closed without a visit.", "no-response"),
         ("The repair company asked me to pay for a part under guarantee.", "harm-to-client"),
         ("Our bills are three times higher than last year for the same use.", "harm-to-client"),
+        ("Where are our bags? We landed three hours ago.", "where-is-my"),
+        ("My bag didn't make it to Denver.", "harm-to-client"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
@@ -143,6 +145,8 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "Nothing has changed on our side, so the old settings still apply.",
         "The migration took two weeks, as planned, thanks to your team.",
         "The laptop came back with a new battery fitted, thanks.",
+        "Where is my order 5512?",
+        "Where is the nearest baggage desk at the airport?",
     ],
 )
 def test_routine_mail_in_a_complaints_words_is_not_a_complaint(
