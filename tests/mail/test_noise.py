@@ -195,6 +195,10 @@ def test_mass_mailer_feed_and_report_headers(headers: str, expected: str) -> Non
         "To be removed from our mailing list, put REMOVE in the subject line.",
         "If you would like to be removed, answer this mail with one word.",
         "This message is sent in compliance with the new e-mail bill.",
+        "Having trouble viewing this email? Open it on our site.",
+        "Can't see this email properly? View it online.",
+        "Add news@shop.example to your address book so we never land in spam.",
+        "Forward this email to a friend who loves fabric.",
     ],
 )
 def test_a_newsletter_without_list_headers_is_bulk(footer: str) -> None:
@@ -213,6 +217,8 @@ def test_a_newsletter_without_list_headers_is_bulk(footer: str) -> None:
         "I asked you to unsubscribe me three times and the mails keep coming.",
         "I asked to be removed from the mailing list twice and you still write to me.",
         "Please make sure I am removed from your mailing list, as I asked in March.",
+        "Please add me to your address book and stop sending to my old one.",
+        "I cannot see this email's attachment and your last three were blank too.",
     ],
 )
 def test_a_client_who_mentions_unsubscribing_is_not_bulk(complaint: str) -> None:

@@ -141,6 +141,10 @@ _BULK_FOOTER = re.compile(
     r"(if )?you (no longer|do not|don'?t) (wish|want) to receive|"
     r"remove (yourself|your (e-?mail|address|name)) from (this|our|the) (list|mailing)|"
     r"you can unsubscribe|this (e-?mail|message|newsletter) was sent to you|you opted in|"
+    r"having trouble (viewing|reading|seeing) this (e-?mail|message|newsletter)|"
+    r"(can'?t|cannot|unable to) (see|view|read) this (e-?mail|message|newsletter)( properly)?\?|"
+    r"add (us|\S+@\S+) to your (address book|contacts|safe senders?( list)?)|"
+    r"forward (this (e-?mail|newsletter) )?to a friend|"
     # The removal instructions and legal notes of unsolicited mass mail, in the sender's
     # voice ("our list"): a client who writes that they asked to be removed is no footer.
     r"be removed from (all |any of )?our( \w+)? (lists?|mailings?|database)|"
