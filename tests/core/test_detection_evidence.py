@@ -88,6 +88,11 @@ def detector() -> Detector:
         ("Our bills are three times higher than last year for the same use.", "harm-to-client"),
         ("Where are our bags? We landed three hours ago.", "where-is-my"),
         ("My bag didn't make it to Denver.", "harm-to-client"),
+        ("Thanks to your incompetence I cannot work until Friday.", "service-criticism"),
+        ("Had a really poor shopping experience at your Leeds store.", "service-criticism"),
+        ("You just lost my business.", "walking-away"),
+        ("Stranded in Leeds because the last train never came.", "delay-or-cancellation"),
+        ("Our room was given away although we had paid in full.", "harm-to-client"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
@@ -147,6 +152,7 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "The laptop came back with a new battery fitted, thanks.",
         "Where is my order 5512?",
         "Where is the nearest baggage desk at the airport?",
+        "The last episode of the series is the worst of the year.",
     ],
 )
 def test_routine_mail_in_a_complaints_words_is_not_a_complaint(
