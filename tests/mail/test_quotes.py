@@ -91,6 +91,7 @@ def test_a_companys_legal_notice_is_not_what_the_client_wrote(notice: str) -> No
         "Hello,\n\nYour last notice was confidential and reached the wrong person here.",
         "Hello,\n\nMy confidential file was forwarded by your agent, which is prohibited; I "
         "hold you to full liability and ask you to notify the sender.",
+        "Hello,\n\nMy company number is 0123456 and you have charged us twice for it.",
         # A notice alone is all the mail there is: nothing is left to read otherwise.
         NOTICE,
     ],

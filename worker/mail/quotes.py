@@ -170,10 +170,10 @@ def _strip_legal_notice(lines: list[str]) -> tuple[list[str], list[str]]:
     """The confidentiality and legal notices a company puts under every mail.
 
     Only trailing paragraphs after the first are taken, and only one that reads as a notice:
-    a notice heading and one more mark, three marks ("not the intended recipient",
-    "confidential", "notify the sender"...) in impersonal words, or a company's registration
-    details. A client's last lines about confidential data or a mail sent to them in error
-    stay theirs.
+    impersonal words (no "I" or "my") with a notice heading and one more mark, three marks
+    ("not the intended recipient", "confidential", "notify the sender"...), or a company's
+    registration details. A client's last lines about confidential data, their company number
+    or a mail sent to them in error stay theirs.
     """
     ends = [i for i, line in enumerate(lines) if not line.strip()]
     cut = len(lines)
@@ -192,9 +192,9 @@ def _strip_legal_notice(lines: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _reads_as_notice(paragraph: str) -> bool:
-    if _NOTICE_ALONE.search(paragraph):
-        return True
     if _FIRST_PERSON.search(paragraph):
         return False
+    if _NOTICE_ALONE.search(paragraph):
+        return True
     marks = sum(1 for mark in _NOTICE_MARKS if mark.search(paragraph))
     return marks >= 3 or (marks >= 1 and _NOTICE_HEADING.match(paragraph) is not None)
