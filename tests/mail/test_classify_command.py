@@ -172,6 +172,21 @@ def test_the_table_shows_each_mail_with_its_reasons_within_the_terminal_width(
     assert "auto-submitted: auto-replied" in out
 
 
+def test_the_table_counts_the_mail_no_rule_could_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    german = (
+        "From: Jonas Weber <jonas@kunde.example>\r\nTo: support@example.com\r\n"
+        "Subject: Portal\r\nMessage-ID: <de-1@kunde.example>\r\n\r\n"
+        "Das ist das dritte Mal, dass das Portal ausfällt. Ich bin sehr enttäuscht.\r\n"
+    )
+    (tmp_path / "de.eml").write_bytes(german.encode("utf-8"))
+    assert main(["classify", "--format", "table", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "language not read (German;" in out
+    assert out.splitlines()[-1] == "1 mail(s): 1 not_complaint; 1 in another language, not read"
+
+
 def test_with_text_adds_what_the_detector_read(capsys: pytest.CaptureFixture[str]) -> None:
     rows = run(capsys, "--with-text", str(DEMO))
     by_name = {Path(str(r["source"])).name: r for r in rows}

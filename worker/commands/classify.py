@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 from worker.clock import Clock, SystemClock
 from worker.core.decision import DecisionPolicy, MemoryContext, decide
-from worker.core.detection import Detector, load_signals, text_read
+from worker.core.detection import UNREAD_LANGUAGE, Detector, load_signals, text_read
 from worker.domain.decision import QUARANTINED
 from worker.errors import MessageUnparseable
 from worker.mail.files import iter_mail
@@ -182,6 +182,10 @@ def write_table(rows: Iterable[dict[str, Any]], out: TextIO, width: int) -> None
     out.write(between.join("".join(f"{text}\n" for text in block) for block in blocks))
     counts = Counter(cell[1] for cell in cells)
     summary = ", ".join(f"{count} {decision}" for decision, count in counts.items())
+    # Mail the rules could not read is easy to miss in a long table: the summary counts it.
+    unread = sum(1 for cell in cells if any(r.startswith(UNREAD_LANGUAGE) for r in cell[4]))
+    if unread:
+        summary += f"; {unread} in another language, not read"
     out.write(f"\n{len(cells)} mail(s): {summary}\n" if cells else "no mail found\n")
     out.flush()
 

@@ -44,6 +44,8 @@ _REPLY_SUBJECT = re.compile(r"^\s*(re|aw|sv|antw|vs|ref|rif|tr|wg|fw|fwd)\s*(\[\
 #: The probability from which the learned model counts, and its points at probability 1.
 MODEL_THRESHOLD = 0.5
 MODEL_WEIGHT = 4.0
+#: How a reason starts when the mail is in a language the rules do not read.
+UNREAD_LANGUAGE = "language not read"
 #: Contexts in which a rule may be told not to fire (its ``ignore_when``).
 CONTEXTS = ("negated", "question", "conditional", "reported", "requested")
 _NEGATORS = frozenset(
@@ -680,7 +682,7 @@ def _language_note(text: str) -> list[str]:
     language = foreign_language(text)
     if language is None:
         return []
-    return [f"language not read ({language}; the rules and the model read English)"]
+    return [f"{UNREAD_LANGUAGE} ({language}; the rules and the model read English)"]
 
 
 def _signed(weight: float) -> str:
