@@ -153,6 +153,8 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "Where is my order 5512?",
         "Where is the nearest baggage desk at the airport?",
         "The last episode of the series is the worst of the year.",
+        "In my last job I handled angry customers, escalations and outages for three years, "
+        "and I was the one who called clients back when nobody else would.",
         "Could you send me a copy of the signed consent form?",
         "Our firewall flagged a policy violation when we installed the agent.",
         "We refused the delivery because nobody ordered it; please arrange a pickup.",

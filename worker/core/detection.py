@@ -78,10 +78,16 @@ _REPORTED = re.compile(
     r"manager|team ?mate)s?)\b",
     re.I,
 )
+_GROUPS = (
+    r"(customers|clients|users|people|callers|guests|passengers|members|staff|employees|"
+    r"colleagues|buyers|shoppers|patients|students|tenants|visitors|subscribers|fans)\b"
+)
 #: An emotion word that describes a group ("angry customers", "frustrated users") is theirs.
-_GROUP_AFTER = re.compile(
-    r"\s+(customers|clients|users|people|callers|guests|passengers|members|staff|employees|"
-    r"colleagues|buyers|shoppers|patients|students|tenants|visitors|subscribers|fans)\b",
+_GROUP_AFTER = re.compile(r"\s+" + _GROUPS, re.I)
+#: ... so the sentiment words and the model read the text without it.
+_GROUP_FEELING = re.compile(
+    r"\b(angry|frustrated|unhappy|upset|annoyed|disappointed|dissatisfied|furious|irate|"
+    r"impatient|stressed|worried)\s+(?=" + _GROUPS + ")",
     re.I,
 )
 _ABOUT_US = re.compile(r"\b(you|your|yours|you'?re|you'?ve)\b", re.I)
@@ -564,6 +570,7 @@ class Detector:
     def _mood(self, text: str) -> list[tuple[float, str, str]]:
         """Points, name and detail of the sentiment and the model, where they fire."""
         signals = self.signals
+        text = _GROUP_FEELING.sub("", text)
         mood = []
         if signals.sentiment is not None:
             balance = sentiment_balance(text, signals.sentiment)
