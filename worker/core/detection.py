@@ -63,6 +63,8 @@ _REQUEST = re.compile(
     r"(you )?to)\b",
     re.I,
 )
+#: Contexts read from the words that open the match's clause; the others need no clause.
+_CLAUSE_CONTEXTS = frozenset({"negated", "requested"})
 _CLAUSE_BREAK = re.compile(r"[,;:()]|\b(but|though|although|however|yet)\b", re.I)
 _SENTENCE_END = ".!?\n"
 _CONDITIONAL = re.compile(
@@ -646,22 +648,26 @@ def _ignored(contexts: frozenset[str], text: str, start: int, end: int) -> bool:
         (i for i in (text.find(c, end, end + 400) for c in _SENTENCE_END) if i >= 0),
         default=min(len(text), end + 400),
     )
-    before = text[first:start]
-    breaks = list(_CLAUSE_BREAK.finditer(before))
-    clause = before[breaks[-1].end() :] if breaks else before
-    words = [w.strip("'\"") for w in clause.lower().split()[-3:]]
-    if "negated" in contexts and any(w in _NEGATORS or w.endswith("n't") for w in words):
-        return True
-    if "requested" in contexts and (_POLITE.intersection(words) or _REQUEST.match(clause)):
+    if contexts & _CLAUSE_CONTEXTS and _clause_says(contexts, text[first:start]):
         return True
     if "question" in contexts and last < len(text) and text[last] == "?":
         return True
     sentence = text[first:last]
     if "conditional" in contexts and _CONDITIONAL.match(sentence):
         return True
-    if "reported" in contexts and _GROUP_AFTER.match(text, end):
+    return "reported" in contexts and (
+        _GROUP_AFTER.match(text, end) is not None or _about_someone_else(sentence)
+    )
+
+
+def _clause_says(contexts: frozenset[str], before: str) -> bool:
+    """Whether the clause up to the match is negated or a polite request, as asked."""
+    breaks = list(_CLAUSE_BREAK.finditer(before))
+    clause = before[breaks[-1].end() :] if breaks else before
+    words = [w.strip("'\"") for w in clause.lower().split()[-3:]]
+    if "negated" in contexts and any(w in _NEGATORS or w.endswith("n't") for w in words):
         return True
-    return "reported" in contexts and _about_someone_else(sentence)
+    return "requested" in contexts and bool(_POLITE.intersection(words) or _REQUEST.match(clause))
 
 
 def _about_someone_else(sentence: str) -> bool:
