@@ -62,6 +62,45 @@ def test_encoded_words_and_rfc2231_filename_are_decoded() -> None:
     assert [a.filename for a in parsed.attachments] == ["rapport détail.pdf"]
 
 
+def test_filenames_in_encoded_words_and_in_raw_utf8_are_decoded() -> None:
+    raw = mail(
+        'From: a@b.example\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"',
+        b"--b\r\nContent-Type: text/plain\r\n\r\nBody\r\n"
+        b'--b\r\nContent-Type: application/pdf; name="=?utf-8?B?RmFjdHVyZSDDqXTDqS5wZGY=?="\r\n'
+        b"\r\nJVBER\r\n"
+        b"--b\r\nContent-Type: application/msword\r\n"
+        b'Content-Disposition: attachment; filename="' + "管理.doc".encode() + b'"\r\n'
+        b"\r\nJVBER\r\n--b--\r\n",
+    )
+    parsed = parse_message(raw)
+    assert [a.filename for a in parsed.attachments] == ["Facture été.pdf", "管理.doc"]
+
+
+def test_outlook_boundary_without_quotes_is_read() -> None:
+    # Outlook sends "boundary=----=_NextPart_..." unquoted; the "=" is not allowed there,
+    # but the parts are there all the same and the client's words are in them.
+    raw = mail(
+        "From: a@b.example\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/alternative;\n\tboundary=----=_NextPart_000_0093_01C8.EB75E850",
+        b"------=_NextPart_000_0093_01C8.EB75E850\r\nContent-Type: text/plain\r\n\r\n"
+        b"Still no refund.\r\n"
+        b"------=_NextPart_000_0093_01C8.EB75E850\r\nContent-Type: text/html\r\n\r\n"
+        b"<p>Still no refund.</p>\r\n------=_NextPart_000_0093_01C8.EB75E850--\r\n",
+    )
+    parsed = parse_message(raw)
+    assert parsed.text == "Still no refund."
+    assert parsed.attachments == ()
+
+
+def test_a_digest_part_without_content_type_is_a_mail_of_its_own() -> None:
+    # Read as text, the part would hand its own header lines to the detector.
+    raw = mail(
+        'From: a@b.example\nMIME-Version: 1.0\nContent-Type: multipart/digest; boundary="d"',
+        b"--d\r\n\r\nFrom: c@d.example\r\nSubject: inner\r\n\r\nInner words\r\n--d--\r\n",
+    )
+    assert parse_message(raw).text == "Inner words"
+
+
 def test_unknown_charset_falls_back_to_utf8_then_latin1_with_a_defect() -> None:
     utf8 = mail("From: a@b.example\nContent-Type: text/plain; charset=x-bogus", "Grüße".encode())
     assert parse_message(utf8).text == "Grüße"

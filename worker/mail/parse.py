@@ -1,4 +1,4 @@
-"""Raw mail bytes to a ParsedMail, with the standard library's modern email policy.
+"""Raw mail bytes to a ParsedMail, with the standard library's email parser.
 
 Every input ends either in a ParsedMail or in MessageUnparseable; whatever a
 hostile or broken mail holds, the work is bounded: headers, addresses, text and
@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import codecs
 import email.policy
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from email.message import Message
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import NamedTuple
 
 from worker.domain.mail import Address, AttachmentInfo, ParsedMail
 from worker.errors import MessageUnparseable
@@ -40,7 +42,12 @@ MAX_ADDRESSES = 100
 MAX_REFERENCES = 50
 MAX_ATTACHMENTS = 100
 
-_POLICY = email.policy.default
+#: The structure is read with the plain policy: the modern one parses Content-Type afresh
+#: each of the many times the parser asks for it, which cost more than everything the
+#: detector does. The few headers the worker reads are decoded with the modern policy
+#: (RFC 2047 words, RFC 2231 parameters, address lists), each distinct value once.
+_STRUCTURE = email.policy.compat32
+_HEADERS = email.policy.default
 _CUT = "text part cut at the size limit"
 _MSGID = re.compile(r"<([^<>\s]+)>")
 #: Longest Message-ID kept as it is; a longer one is replaced by its hash, so that two ids
@@ -146,10 +153,10 @@ def reference_ids(value: str) -> tuple[str, ...]:
 def _parse(raw: bytes, given: tuple[AttachmentInfo, ...], max_text_bytes: int) -> ParsedMail:
     defects: list[str] = []
     try:
-        message = BytesParser(policy=_POLICY).parsebytes(raw)
+        message = BytesParser(policy=_STRUCTURE).parsebytes(raw)
     except RecursionError:
         # Nested past Python's stack: keep the header and treat the rest as opaque.
-        message = BytesParser(policy=_POLICY).parsebytes(raw, headersonly=True)
+        message = BytesParser(policy=_STRUCTURE).parsebytes(raw, headersonly=True)
         defects.append("parts nested too deeply; body not read")
         message.set_payload("")
     headers = _raw_headers(message)
@@ -220,7 +227,7 @@ def _decoded(message: Message, name: str, headers: dict[str, str]) -> str:
     if not raw:
         return ""
     try:
-        return clean(_SPACES.sub(" ", str(_POLICY.header_factory(name, raw))).strip())
+        return clean(_SPACES.sub(" ", str(_HEADERS.header_factory(name, raw))).strip())
     except Exception:
         return raw
 
@@ -231,7 +238,7 @@ def _addresses(raw: str) -> tuple[Address, ...]:
     text = raw[:MAX_ADDRESS_TEXT]
     found: list[Address] = []
     try:
-        header = _POLICY.header_factory("to", text)
+        header = _HEADERS.header_factory("to", text)
         for group in getattr(header, "groups", ()):
             for addr in group.addresses:
                 email_addr = addr.addr_spec if addr.username else ""
@@ -268,11 +275,62 @@ def _date(raw: str | None) -> datetime | None:
         return None
 
 
-def _content_type(message: Message) -> str:
+class _Mime(NamedTuple):
+    """What a part's Content-Type and Content-Disposition say, as the modern policy reads them."""
+
+    content_type: str
+    charset: str | None
+    charset_unreadable: bool
+    disposition: str
+    filename: str
+
+
+def _mime(part: Message) -> _Mime:
+    return _mime_of(
+        _first_raw(part, "content-type"),
+        _first_raw(part, "content-disposition"),
+        part.get_default_type(),
+    )
+
+
+def _first_raw(part: Message, name: str) -> str | None:
+    for key, value in part.raw_items():
+        if key.lower() == name:
+            return (value if isinstance(value, str) else str(value))[:MAX_HEADER_VALUE]
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _mime_of(content_type: str | None, disposition: str | None, default_type: str) -> _Mime:
+    # Most parts of most mails share a handful of these headers: each is parsed once.
+    view = EmailMessage(policy=_HEADERS)
+    view.set_default_type(default_type)
+    if content_type is not None:
+        view.set_raw("Content-Type", content_type)
+    if disposition is not None:
+        view.set_raw("Content-Disposition", disposition)
     try:
-        return message.get_content_type()
+        ctype = view.get_content_type()
     except Exception:
-        return "text/plain"
+        ctype = "text/plain"
+    charset, unreadable = None, False
+    try:
+        charset = view.get_content_charset()
+    except Exception:
+        unreadable = True
+    try:
+        kind = (view.get_content_disposition() or "") if disposition is not None else ""
+    except Exception:
+        kind = ""
+    try:
+        filename = clean(str(view.get_filename() or "")[:255])
+    except Exception:
+        filename = ""
+    return _Mime(ctype, charset, unreadable, kind, filename)
+
+
+def _content_type(message: Message) -> str:
+    return _mime(message).content_type
 
 
 def _walk(message: Message, defects: list[str]) -> Iterator[tuple[Message, int]]:
@@ -310,7 +368,8 @@ def _collect(
     for part, _depth in _walk(message, defects):
         if id(part) in skip:
             continue
-        ctype = _content_type(part)
+        mime = _mime(part)
+        ctype = mime.content_type
         if ctype == "multipart/alternative":
             chosen = _pick_alternative(part)
             children = part.get_payload()
@@ -319,22 +378,18 @@ def _collect(
             continue
         if part.is_multipart():
             continue
-        disposition = (part.get_content_disposition() or "") if _has_disposition(part) else ""
-        filename = _filename(part)
-        if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
+        filename = mime.filename
+        readable = ctype in ("text/plain", "text/html") and mime.disposition != "attachment"
+        if readable and not filename:
             # Markup shrinks to text; read more of it, but never without bound.
             limit = max_bytes * 4 if ctype == "text/html" else max_bytes
-            body = _text_of(part, defects, limit)
+            body = _text_of(part, mime, defects, limit)
             bodies.append(html_to_text(body) if ctype == "text/html" else body)
         elif part is not message:
             payload = part.get_payload(decode=False)
             size = len(payload) if isinstance(payload, str | bytes) else 0
             attachments.append(AttachmentInfo(filename or "", ctype, size))
     return bodies, attachments
-
-
-def _has_disposition(part: Message) -> bool:
-    return "content-disposition" in {k.lower() for k in part}
 
 
 def _pick_alternative(part: Message) -> Message | None:
@@ -347,14 +402,7 @@ def _pick_alternative(part: Message) -> Message | None:
     return children[-1] if children else None
 
 
-def _filename(part: Message) -> str:
-    try:
-        return clean(str(part.get_filename() or "")[:255])
-    except Exception:
-        return ""
-
-
-def _text_of(part: Message, defects: list[str], limit: int) -> str:
+def _text_of(part: Message, mime: _Mime, defects: list[str], limit: int) -> str:
     """A text part's payload decoded with its charset, falling back when it lies."""
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
@@ -362,12 +410,9 @@ def _text_of(part: Message, defects: list[str], limit: int) -> str:
     if len(payload) > limit:
         payload = payload[:limit]
         defects.append(_CUT)
-    charset = ""
-    try:
-        charset = (part.get_content_charset() or "").strip().lower()
-    except Exception:
+    if mime.charset_unreadable:
         defects.append("unreadable charset parameter")
-    return decode_text(payload, charset, defects)
+    return decode_text(payload, (mime.charset or "").strip().lower(), defects)
 
 
 def decode_text(payload: bytes, charset: str, defects: list[str]) -> str:
