@@ -161,6 +161,11 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "Please continue to send the invoices to the accounts address.",
         "Prices on the renewal page are subject to change without notice.",
         "The trial may be ended without prior notice, says your page.",
+        "We'd like to escalate our plan to enterprise next quarter.",
+        "How do I configure the escalation policy for the on-call rotation?",
+        "Can your tool auto-escalate alerts after 10 minutes?",
+        "Costs are escalating for everyone this year, so we are reviewing budgets.",
+        "The ticket got escalated and resolved quickly, thanks.",
     ],
 )
 def test_routine_mail_in_a_complaints_words_is_not_a_complaint(
@@ -190,12 +195,18 @@ def test_routine_mail_in_a_complaints_words_is_not_a_complaint(
         ("Cancel my account, I have no time for this any more.", "threat-to-cancel", "sev2"),
         ("If this is not fixed by Friday we will cancel the contract.", "threat-to-cancel", "sev2"),
         ("After this week I will close my account.", "threat-to-cancel", "sev2"),
+        ("Could you escalate this ticket to the second line?", "escalation-request", "sev2"),
+        ("I want this escalated to a manager today.", "escalation-request", "sev2"),
+        ("I am requesting a formal escalation of case 4411.", "escalation-request", "sev2"),
+        ("This has to be escalated, nobody reads my mails.", "escalation-request", "sev2"),
+        ("I want to speak to a manager.", "escalation-request", "sev2"),
     ],
 )
 def test_a_threat_sets_the_severity_at_least(
     detector: Detector, text: str, rule: str, severity: str
 ) -> None:
-    """Legal action and going public are sev1 at once, a threat to cancel sev2 at least."""
+    """Legal action and going public are sev1 at once; a threat to cancel or an escalation
+    asked for is sev2 at least."""
     result = detector.assess_text(text)
     assert any(r.startswith(rule + " ") for r in result.reasons), result.reasons
     assert result.severity is not None, result.reasons
