@@ -93,6 +93,17 @@ def detector() -> Detector:
         ("You just lost my business.", "walking-away"),
         ("Stranded in Leeds because the last train never came.", "delay-or-cancellation"),
         ("Our room was given away although we had paid in full.", "harm-to-client"),
+        ("You took the payment twice and need ten days to return it.", "harm-to-client"),
+        ("Someone opened a credit card in my name last spring.", "harm-to-client"),
+        ("My identity was stolen and the card was used in three shops.", "harm-to-client"),
+        ("They reported me late although I was on an approved payment plan.", "harm-to-client"),
+        ("After the transfer my autopay stopped and I was marked delinquent.", "harm-to-client"),
+        ("The loan servicer lost my application for forgiveness.", "harm-to-client"),
+        ("You are charging me interest on a balance I paid off in May.", "harm-to-client"),
+        ("The bank will not remove the late payment mark.", "treated-wrongly"),
+        ("The company refuses to believe me about the stolen card.", "treated-wrongly"),
+        ("My escrow payment went up by $300 with no explanation.", "treated-wrongly"),
+        ("My order has been processing for twelve days.", "long-wait"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
@@ -161,6 +172,11 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "Please continue to send the invoices to the accounts address.",
         "Prices on the renewal page are subject to change without notice.",
         "The trial may be ended without prior notice, says your page.",
+        "We had enough seats for everyone at the training, thanks.",
+        "I accidentally deleted my files; please restore them from last night's backup.",
+        "We lost our notes when we reinstalled, so please resend the setup guide.",
+        "I won't remove the old integration until the new one is live.",
+        "We offer identity theft cover as an add-on; could you list it on the invoice?",
         "We'd like to escalate our plan to enterprise next quarter.",
         "How do I configure the escalation policy for the on-call rotation?",
         "Can your tool auto-escalate alerts after 10 minutes?",
@@ -252,6 +268,7 @@ def test_a_plain_problem_report_is_normal_work(detector: Detector, text: str) ->
         ("My neighbour says the landlord misled her about the deposit.", "treated-wrongly"),
         ("In my last job I calmed angry customers every day.", "disappointment"),
         ("Frustrated users of our app ask us for dark mode.", "disappointment"),
+        ("My colleague says the bank lost her application twice.", "harm-to-client"),
     ],
 )
 def test_words_that_are_not_the_clients_own_complaint_do_not_fire(

@@ -93,7 +93,7 @@ _GROUP_FEELING = re.compile(
     re.I,
 )
 _ABOUT_US = re.compile(r"\b(you|your|yours|you'?re|you'?ve)\b", re.I)
-_DONE_TO_WRITER = re.compile(r"\b(me|us)\b", re.I)
+_DONE_TO_WRITER = re.compile(r"\b(me|us|my|our)\b", re.I)
 _WRITER = re.compile(r"\b(i|i'?m|i'?ve|i'?d|i'?ll|me|my|mine|we|we'?re|we'?ve|our|ours|us)\b", re.I)
 
 
@@ -672,12 +672,14 @@ def _clause_says(contexts: frozenset[str], before: str) -> bool:
 
 def _about_someone_else(sentence: str) -> bool:
     """The sentence speaks of a third party (he, my colleague...), not of "you", and does
-    nothing to the writer: "they charged me twice" is the client's own harm, and "they" is
-    often someone at our end."""
+    nothing to the writer or what is theirs after naming them: "they charged me twice" and
+    "someone opened a card in my name" are the client's own harm, and "they" is often
+    someone at our end."""
+    subject = _REPORTED.match(sentence)
     return bool(
-        _REPORTED.match(sentence)
+        subject
         and not _ABOUT_US.search(sentence)
-        and not _DONE_TO_WRITER.search(sentence)
+        and not _DONE_TO_WRITER.search(sentence, subject.end())
     )
 
 
