@@ -104,6 +104,11 @@ def detector() -> Detector:
         ("The company refuses to believe me about the stolen card.", "treated-wrongly"),
         ("My escrow payment went up by $300 with no explanation.", "treated-wrongly"),
         ("My order has been processing for twelve days.", "long-wait"),
+        ("We paid for extra legroom and got put in a middle seat.", "harm-to-client"),
+        ("The upgrade we paid for disappeared from the booking.", "harm-to-client"),
+        ("The steward yelled at my son for crying.", "service-criticism"),
+        ("We will never fly with you again after this weekend.", "walking-away"),
+        ("No wifi, no food, not even an apology on a six hour flight.", "treated-wrongly"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
@@ -177,6 +182,11 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "We lost our notes when we reinstalled, so please resend the setup guide.",
         "I won't remove the old integration until the new one is live.",
         "We offer identity theft cover as an add-on; could you list it on the invoice?",
+        "We paid for the annual plan but would like to switch to monthly billing.",
+        "I paid for the upgrade and got the confirmation straight away, thanks.",
+        "I will never use the old export again now that the new one exists, great work.",
+        "Never shopping anywhere else, you are the best.",
+        "No apology needed, it was my mistake.",
         "We'd like to escalate our plan to enterprise next quarter.",
         "How do I configure the escalation policy for the on-call rotation?",
         "Can your tool auto-escalate alerts after 10 minutes?",
