@@ -301,6 +301,14 @@ def test_a_third_party_complaining_about_us_still_counts(detector: Detector) -> 
     assert any(r.startswith("disappointment ") for r in result.reasons), result.reasons
 
 
+def test_invisible_characters_inside_words_are_read_through(detector: Detector) -> None:
+    """Text pasted from a document keeps its soft hyphens and zero-width spaces."""
+    text = "I was charged twice and the re\u00adfund you pro\u200bmised never ar\u2060rived."
+    result = detector.assess_text(text)
+    assert any(r.startswith("money-back ") and "refund" in r for r in result.reasons), result
+    assert result.is_complaint
+
+
 def test_sentiment_is_scaled_by_length() -> None:
     sentiment = load_signals().sentiment
     assert sentiment is not None

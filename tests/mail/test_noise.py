@@ -280,3 +280,28 @@ def test_the_receiving_servers_spam_verdict_is_followed_when_asked(headers: str)
 )
 def test_a_clean_verdict_is_no_noise(headers: str) -> None:
     assert noise_reason(mail_with(headers=headers)) is None
+
+
+def hidden(word: str, mark: str = "\u00ad") -> str:
+    return mark.join(word)
+
+
+@pytest.mark.parametrize("mark", ["\u00ad", "\u200b", "\u2060"])
+def test_letters_split_by_invisible_characters_are_spam(mark: str) -> None:
+    body = (
+        f"Your {hidden('Account', mark)} has been {hidden('locked', mark)}. "
+        f"{hidden('Verify', mark)} your {hidden('details', mark)} within 24 hours "
+        f"or lose {hidden('access', mark)}."
+    )
+    reason = noise_reason(mail_with(body=body))
+    assert reason == "spam (5 words split into letters by invisible characters)"
+    # Whatever the spam-verdict policy: no header says it, the text does.
+    assert noise_reason(mail_with(body=body), skip_spam=False) == reason
+
+
+def test_soft_hyphens_between_syllables_are_a_persons_text() -> None:
+    body = (
+        "The re\u00adfund for the can\u00adcel\u00adled Donau\u00addampf\u00adschiff "
+        "trip has still not ar\u00adrived, and the in\u00advoice is wrong."
+    )
+    assert noise_reason(mail_with(body=body)) is None

@@ -29,6 +29,9 @@ from worker.core.noise import sender_matches
 from worker.domain.mail import ParsedMail
 from worker.errors import ConfigurationError
 
+#: Curly apostrophes straightened, and characters that are there but not seen (soft hyphen,
+#: zero-width space, word joiner, byte order mark) dropped: "re\u00adfund" is read as "refund".
+_READABLE = {**APOSTROPHES, 0xAD: None, 0x200B: None, 0x2060: None, 0xFEFF: None}
 SEVERITIES = ("sev1", "sev2", "sev3")  # sev1 is the worst
 #: Characters of a mail's new text that are classified; a complaint says so early.
 MAX_CLASSIFIED = 20_000
@@ -502,7 +505,7 @@ class Detector:
         repeat_contacts: int = 0,
     ) -> Assessment:
         signals = self.signals
-        text = text[: MAX_CLASSIFIED + 1_000].translate(APOSTROPHES)
+        text = text[: MAX_CLASSIFIED + 1_000].translate(_READABLE)
         score = 0.0
         reasons: list[str] = []
         floors: list[str] = []

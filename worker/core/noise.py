@@ -181,6 +181,15 @@ _SPAM_VERDICTS = (
 OWN_ADDRESS = "our own address"
 
 
+#: Letters set apart one by one with invisible characters (soft hyphen, zero-width space, word
+#: joiner, byte order mark): "A\u00adp\u00adp\u00adl\u00ade". Spam does this to slip its words past
+#: filters; no person types it, and hyphenation puts them between syllables, not letters.
+_SPLIT_WORD = re.compile(r"[A-Za-z](?:[\u00ad\u200b\u2060\ufeff]+[A-Za-z]){2,}")
+#: Words so split before a mail counts as disguised.
+DISGUISED_WORDS = 5
+_DISGUISE_READ = 20_000
+
+
 def noise_reason(
     mail: ParsedMail,
     *,
@@ -193,6 +202,7 @@ def noise_reason(
         _automatic(mail)
         or _from_machine(mail)
         or _bulk(mail)
+        or _disguised(mail)
         or (_spam(mail) if skip_spam else None)
         or _sender_policy(mail, own_addresses, ignore_senders)
     )
@@ -280,6 +290,14 @@ def _bulk(mail: ParsedMail) -> str | None:
     found = _BULK_FOOTER.search(footer) or _UNSUBSCRIBE_LINE.search(footer)
     if found:
         return f"bulk mail (footer: {' '.join(found.group(0).lower().split())[:40]})"
+    return None
+
+
+def _disguised(mail: ParsedMail) -> str | None:
+    """Text whose words are split into letters by invisible characters."""
+    found = len(_SPLIT_WORD.findall(mail.text[:_DISGUISE_READ]))
+    if found >= DISGUISED_WORDS:
+        return f"spam ({found} words split into letters by invisible characters)"
     return None
 
 
