@@ -119,6 +119,7 @@ def detector() -> Detector:
         ("The balance they report is higher than what I ever owed.", "harm-to-client"),
         ("The hard inquiry was not authorized by me.", "harm-to-client"),
         ("You agreed to delete the entry in May, but it is still there.", "promise-not-kept"),
+        ("They agreed to delete the entry in May, but it is still there.", "promise-not-kept"),
         ("The closed account is still being reported on my file.", "promise-not-kept"),
     ],
 )

@@ -77,7 +77,7 @@ _CONDITIONAL = re.compile(
     re.I,
 )
 _REPORTED = re.compile(
-    r"^\W*(and |but |so )?(he|she|they|someone|somebody|people|customers|users|others|"
+    r"^\W*(and |but |so )?(he|she|someone|somebody|people|customers|users|others|"
     r"(my|our|a|his|her|their) (friend|colleague|co-?worker|customer|client|user|neighbou?r|"
     r"wife|husband|partner|son|daughter|mum|mom|dad|mother|father|brother|sister|boss|"
     r"manager|team ?mate)s?)\b",
@@ -675,9 +675,9 @@ def _clause_says(contexts: frozenset[str], before: str) -> bool:
 
 def _about_someone_else(sentence: str) -> bool:
     """The sentence speaks of a third party (he, my colleague...), not of "you", and does
-    nothing to the writer or what is theirs after naming them: "they charged me twice" and
-    "someone opened a card in my name" are the client's own harm, and "they" is often
-    someone at our end."""
+    nothing to the writer or what is theirs after naming them: "someone opened a card in
+    my name" is the client's own harm. "They" is not a third party: in a mail to us it is
+    nearly always someone at our end ("they agreed to delete it, but it is still there")."""
     subject = _REPORTED.match(sentence)
     return bool(
         subject
