@@ -121,6 +121,12 @@ def detector() -> Detector:
         ("You agreed to delete the entry in May, but it is still there.", "promise-not-kept"),
         ("They agreed to delete the entry in May, but it is still there.", "promise-not-kept"),
         ("The closed account is still being reported on my file.", "promise-not-kept"),
+        ("The new dashboard is an absolute joke.", "strong-dissatisfaction"),
+        ("You can never get the order right.", "strong-dissatisfaction"),
+        ("Two thousand pounds down the drain.", "strong-dissatisfaction"),
+        ("Bought it last week. One star, would not recommend.", "strong-dissatisfaction"),
+        ("Can't believe how bad these headphones are.", "exasperation"),
+        ("Your sales team keeps hassling us with calls.", "treated-wrongly"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
@@ -204,6 +210,9 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "We never worked with a reseller before, so how does the partner plan work?",
         "My mum keeps calling me to ask how to use the app, could you send a simple guide?",
         "You agreed to refund me and the money arrived today, thank you.",
+        "Your docs say it is not recommended to run two instances, so we run one.",
+        "Can't believe how good the new update is!",
+        "Sorry to hassle you again, but could you send the invoice?",
         "We'd like to escalate our plan to enterprise next quarter.",
         "How do I configure the escalation policy for the on-call rotation?",
         "Can your tool auto-escalate alerts after 10 minutes?",
