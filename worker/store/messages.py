@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from worker.domain.decision import Decision
 from worker.store.schema import messages
@@ -17,29 +17,36 @@ _LINKED = ("recovery", "thread")
 _ARRIVED = func.coalesce(messages.c.received_at, messages.c.decided_at)
 
 
+# The statements every mail runs are built once, with their values bound at each call:
+# building a statement anew costs more than the query on a small store.
+_IS_RECORDED = select(messages.c.id).where(messages.c.key == bindparam("key"))
+_INSERT = insert(messages)
+
+
 def is_recorded(conn: Connection, key: str) -> bool:
-    return conn.execute(select(messages.c.id).where(messages.c.key == key)).first() is not None
+    return conn.execute(_IS_RECORDED, {"key": key}).first() is not None
 
 
 def record(conn: Connection, decision: Decision, now: datetime) -> int:
     """Write the decision; the unique key makes a second write for the same message fail."""
     result = conn.execute(
-        insert(messages).values(
-            key=decision.key,
-            message_id=decision.message_id[:998] if decision.message_id else None,
-            source=decision.source[:512],
-            uid=decision.uid,
-            sender=decision.sender[:320],
-            subject=decision.subject[:2000],
-            received_at=decision.received_at,
-            decision=decision.decision,
-            reason=decision.reason[:2000],
-            score=decision.score,
-            severity=decision.severity,
-            reasons=json.dumps(list(decision.reasons)),
-            recovery_id=decision.recovery_id,
-            decided_at=now,
-        )
+        _INSERT,
+        {
+            "key": decision.key,
+            "message_id": decision.message_id[:998] if decision.message_id else None,
+            "source": decision.source[:512],
+            "uid": decision.uid,
+            "sender": decision.sender[:320],
+            "subject": decision.subject[:2000],
+            "received_at": decision.received_at,
+            "decision": decision.decision,
+            "reason": decision.reason[:2000],
+            "score": decision.score,
+            "severity": decision.severity,
+            "reasons": json.dumps(list(decision.reasons)),
+            "recovery_id": decision.recovery_id,
+            "decided_at": now,
+        },
     )
     primary_key = result.inserted_primary_key
     assert primary_key is not None
@@ -75,36 +82,40 @@ def recovery_for_message_ids(conn: Connection, message_ids: Sequence[str]) -> in
     return int(row.recovery_id) if row else None
 
 
-def _arrived_within(since: datetime, until: datetime) -> ColumnElement[bool]:
-    return _ARRIVED.between(since, until)
+#: A sender's mails that arrived in [since, until].
+_FROM_SENDER = (
+    messages.c.sender == bindparam("sender"),
+    _ARRIVED.between(
+        bindparam("since", type_=messages.c.decided_at.type),
+        bindparam("until", type_=messages.c.decided_at.type),
+    ),
+)
+_LATEST_RECOVERY_FROM = (
+    select(messages.c.recovery_id)
+    .where(
+        *_FROM_SENDER,
+        messages.c.decision.in_(_LINKED),
+        messages.c.recovery_id.is_not(None),
+    )
+    .order_by(messages.c.id.desc())
+    .limit(1)
+)
+_COUNT_FROM = select(func.count()).select_from(messages).where(*_FROM_SENDER)
 
 
 def latest_recovery_from(
     conn: Connection, sender: str, since: datetime, until: datetime
 ) -> int | None:
     """The newest recovery opened or joined by a sender's mail that arrived in [since, until]."""
-    row = conn.execute(
-        select(messages.c.recovery_id)
-        .where(
-            messages.c.sender == sender,
-            _arrived_within(since, until),
-            messages.c.decision.in_(_LINKED),
-            messages.c.recovery_id.is_not(None),
-        )
-        .order_by(messages.c.id.desc())
-        .limit(1)
-    ).first()
+    window = {"sender": sender, "since": since, "until": until}
+    row = conn.execute(_LATEST_RECOVERY_FROM, window).first()
     return int(row.recovery_id) if row else None
 
 
 def count_from(conn: Connection, sender: str, since: datetime, until: datetime) -> int:
     """How many of a sender's mails arrived in [since, until] (repeat contact, floods)."""
-    count = conn.execute(
-        select(func.count())
-        .select_from(messages)
-        .where(messages.c.sender == sender, _arrived_within(since, until))
-    ).scalar_one()
-    return int(count)
+    window = {"sender": sender, "since": since, "until": until}
+    return int(conn.execute(_COUNT_FROM, window).scalar_one())
 
 
 def last_id(conn: Connection) -> int:
