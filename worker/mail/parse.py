@@ -235,7 +235,12 @@ def _decoded(message: Message, name: str, headers: dict[str, str]) -> str:
 def _addresses(raw: str) -> tuple[Address, ...]:
     if not raw:
         return ()
-    text = raw[:MAX_ADDRESS_TEXT]
+    return _addresses_in(raw[:MAX_ADDRESS_TEXT])
+
+
+@functools.lru_cache(maxsize=512)
+def _addresses_in(text: str) -> tuple[Address, ...]:
+    # The same To (the support address) and the same senders recur through an inbox.
     found: list[Address] = []
     try:
         header = _HEADERS.header_factory("to", text)
