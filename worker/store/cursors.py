@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, func, insert, select, update
+from sqlalchemy import Column, Connection, Table, bindparam, func, insert, select, update
 
 from worker.store.schema import consumers, jira_cursors, source_cursors
 
@@ -41,16 +41,15 @@ def get(conn: Connection, source: str) -> Cursor:
     return Cursor(source, row.uidvalidity, row.last_uid)
 
 
+# The intake moves a folder's cursor with every mail: the statements are built once.
+_MOVE_SOURCE = update(source_cursors).where(source_cursors.c.source == bindparam("cursor"))
+_ADD_SOURCE = insert(source_cursors)
+
+
 def save(conn: Connection, cursor: Cursor, now: datetime) -> None:
-    _upsert(
-        conn,
-        source_cursors,
-        source_cursors.c.source,
-        cursor.source,
-        uidvalidity=cursor.uidvalidity,
-        last_uid=cursor.last_uid,
-        updated_at=now,
-    )
+    values = {"uidvalidity": cursor.uidvalidity, "last_uid": cursor.last_uid, "updated_at": now}
+    if conn.execute(_MOVE_SOURCE, {"cursor": cursor.source, **values}).rowcount == 0:
+        conn.execute(_ADD_SOURCE, {"source": cursor.source, **values})
 
 
 def inbox_polled_at(conn: Connection) -> datetime | None:

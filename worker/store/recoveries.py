@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from worker.domain.recovery import (
     GAVE_UP,
@@ -44,13 +44,19 @@ def _from_row(row: Row[Any]) -> Recovery:
     )
 
 
+# Built once: the intake runs these for every complaint (see messages.py).
+_GET = select(recoveries).where(recoveries.c.id == bindparam("id"))
+_BY_SOURCE = select(recoveries).where(recoveries.c.source_key == bindparam("source_key"))
+_INSERT = insert(recoveries)
+
+
 def get(conn: Connection, recovery_id: int) -> Recovery | None:
-    row = conn.execute(select(recoveries).where(recoveries.c.id == recovery_id)).first()
+    row = conn.execute(_GET, {"id": recovery_id}).first()
     return _from_row(row) if row else None
 
 
 def by_source(conn: Connection, source_key: str) -> Recovery | None:
-    row = conn.execute(select(recoveries).where(recoveries.c.source_key == source_key)).first()
+    row = conn.execute(_BY_SOURCE, {"source_key": source_key}).first()
     return _from_row(row) if row else None
 
 
@@ -79,22 +85,23 @@ def create_pending(
     if existing is not None:
         return existing
     conn.execute(
-        insert(recoveries).values(
-            source_key=source_key,
-            source_kind=source_kind,
-            idempotency_key=idempotency_key(source_key),
-            client=client[:320],
-            owner=owner[:255],
-            severity=severity,
-            summary=summary[:2000],
-            state=PENDING,
-            opened_at=now,
-            reopen_count=0,
-            source_ref=source_ref[:998],
-            source_at=source_at,
-            excerpt=excerpt[:MAX_EXCERPT],
-            reasons=json.dumps(list(reasons)),
-        )
+        _INSERT,
+        {
+            "source_key": source_key,
+            "source_kind": source_kind,
+            "idempotency_key": idempotency_key(source_key),
+            "client": client[:320],
+            "owner": owner[:255],
+            "severity": severity,
+            "summary": summary[:2000],
+            "state": PENDING,
+            "opened_at": now,
+            "reopen_count": 0,
+            "source_ref": source_ref[:998],
+            "source_at": source_at,
+            "excerpt": excerpt[:MAX_EXCERPT],
+            "reasons": json.dumps(list(reasons)),
+        },
     )
     created = by_source(conn, source_key)
     assert created is not None
