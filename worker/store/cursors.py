@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Insert,
+    Table,
+    Update,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from worker.store.schema import consumers, jira_cursors, source_cursors
 
@@ -21,10 +32,18 @@ class Cursor:
     last_uid: int
 
 
+#: Each table's upsert, built once: the intake moves a folder's cursor with every mail.
+_UPSERTS: dict[str, tuple[Update, Insert]] = {}
+
+
 def _upsert(conn: Connection, table: Table, key: Column[Any], name: str, **values: Any) -> None:
-    changed = conn.execute(update(table).where(key == name).values(**values))
-    if changed.rowcount == 0:
-        conn.execute(insert(table).values({key.name: name, **values}))
+    statements = _UPSERTS.get(table.name)
+    if statements is None:
+        statements = (update(table).where(key == bindparam("cursor")), insert(table))
+        _UPSERTS[table.name] = statements
+    move, add = statements
+    if conn.execute(move, {"cursor": name, **values}).rowcount == 0:
+        conn.execute(add, {key.name: name, **values})
 
 
 # --- inbox folders ------------------------------------------------------------------------
@@ -41,15 +60,16 @@ def get(conn: Connection, source: str) -> Cursor:
     return Cursor(source, row.uidvalidity, row.last_uid)
 
 
-# The intake moves a folder's cursor with every mail: the statements are built once.
-_MOVE_SOURCE = update(source_cursors).where(source_cursors.c.source == bindparam("cursor"))
-_ADD_SOURCE = insert(source_cursors)
-
-
 def save(conn: Connection, cursor: Cursor, now: datetime) -> None:
-    values = {"uidvalidity": cursor.uidvalidity, "last_uid": cursor.last_uid, "updated_at": now}
-    if conn.execute(_MOVE_SOURCE, {"cursor": cursor.source, **values}).rowcount == 0:
-        conn.execute(_ADD_SOURCE, {"source": cursor.source, **values})
+    _upsert(
+        conn,
+        source_cursors,
+        source_cursors.c.source,
+        cursor.source,
+        uidvalidity=cursor.uidvalidity,
+        last_uid=cursor.last_uid,
+        updated_at=now,
+    )
 
 
 def inbox_polled_at(conn: Connection) -> datetime | None:
