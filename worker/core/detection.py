@@ -25,13 +25,12 @@ from typing import Any
 
 from worker.core.language import foreign_language
 from worker.core.learned import APOSTROPHES, ComplaintModel, load_model
-from worker.core.noise import sender_matches
+from worker.core.noise import INVISIBLE, sender_matches
 from worker.domain.mail import ParsedMail
 from worker.errors import ConfigurationError
 
-#: Curly apostrophes straightened, and characters that are there but not seen (soft hyphen,
-#: zero-width space, word joiner, byte order mark) dropped: "re\u00adfund" is read as "refund".
-_READABLE = {**APOSTROPHES, 0xAD: None, 0x200B: None, 0x2060: None, 0xFEFF: None}
+#: Curly apostrophes straightened and invisible characters dropped: "re\u00adfund" is "refund".
+_READABLE = {**APOSTROPHES, **dict.fromkeys(map(ord, INVISIBLE))}
 SEVERITIES = ("sev1", "sev2", "sev3")  # sev1 is the worst
 #: Characters of a mail's new text that are classified; a complaint says so early.
 MAX_CLASSIFIED = 20_000

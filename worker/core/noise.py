@@ -181,10 +181,13 @@ _SPAM_VERDICTS = (
 OWN_ADDRESS = "our own address"
 
 
-#: Letters set apart one by one with invisible characters (soft hyphen, zero-width space, word
-#: joiner, byte order mark): "A\u00adp\u00adp\u00adl\u00ade". Spam does this to slip its words past
-#: filters; no person types it, and hyphenation puts them between syllables, not letters.
-_SPLIT_WORD = re.compile(r"[A-Za-z](?:[\u00ad\u200b\u2060\ufeff]+[A-Za-z]){2,}")
+#: Characters that are in the text but not seen: soft hyphen, zero-width space, word joiner,
+#: byte order mark.
+INVISIBLE = "\u00ad\u200b\u2060\ufeff"
+#: Letters set apart one by one with them: "A\u00adp\u00adp\u00adl\u00ade". Spam does this to
+#: slip its words past filters; no person types it, and hyphenation puts them between
+#: syllables, not letters.
+_SPLIT_WORD = re.compile(f"[A-Za-z](?:[{INVISIBLE}]+[A-Za-z]){{2,}}")
 #: Words so split before a mail counts as disguised.
 DISGUISED_WORDS = 5
 _DISGUISE_READ = 20_000
