@@ -26,6 +26,7 @@ from typing import Any
 from worker.core.language import foreign_language
 from worker.core.learned import APOSTROPHES, ComplaintModel, load_model
 from worker.core.noise import INVISIBLE, sender_matches
+from worker.core.prefilter import GatedPattern, fold
 from worker.domain.mail import ParsedMail
 from worker.errors import ConfigurationError
 
@@ -105,10 +106,14 @@ class Rule:
 
     name: str
     weight: float
-    regex: re.Pattern[str]
+    pattern: GatedPattern
     min_severity: str | None = None
     #: Contexts (of CONTEXTS) in which a match is not the client's own complaint.
     ignore_when: frozenset[str] = frozenset()
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return self.pattern.regex
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,7 +368,7 @@ def _rule(item: Mapping[str, Any], index: int, source: str) -> Rule:
     return Rule(
         name.strip(),
         weight,
-        regex,
+        GatedPattern(regex),
         _severity(item.get("min_severity"), where),
         frozenset(ignore_when),
     )
@@ -508,8 +513,9 @@ class Detector:
         score = 0.0
         reasons: list[str] = []
         floors: list[str] = []
+        folded = fold(text)
         for rule in signals.rules:
-            found = _first_own_match(rule, text)
+            found = _first_own_match(rule, text, folded)
             if found:
                 score += rule.weight
                 reasons.append(f"{rule.name} {_signed(rule.weight)} ({_quote(found.group(0))})")
@@ -631,11 +637,12 @@ def sentiment_balance(text: str, sentiment: Sentiment) -> float:
 MAX_MATCHES = 8
 
 
-def _first_own_match(rule: Rule, text: str) -> re.Match[str] | None:
-    """The rule's first match that is not in a context the rule ignores."""
+def _first_own_match(rule: Rule, text: str, folded: str) -> re.Match[str] | None:
+    """The rule's first match that is not in a context the rule ignores; ``folded`` is
+    ``prefilter.fold(text)``."""
     if not rule.ignore_when:
-        return rule.regex.search(text)
-    for n, found in enumerate(rule.regex.finditer(text)):
+        return rule.pattern.search(text, folded)
+    for n, found in enumerate(rule.pattern.finditer(text, folded)):
         if n >= MAX_MATCHES:
             return None
         if not _ignored(rule.ignore_when, text, found.start(), found.end()):
