@@ -15,6 +15,7 @@ read off a pattern (a back-reference, flags written into it, a Python without
 
 from __future__ import annotations
 
+import functools
 import importlib
 import itertools
 import re
@@ -52,10 +53,7 @@ class GatedPattern:
 
     def __init__(self, regex: re.Pattern[str]) -> None:
         self.regex = regex
-        self._alternatives = _top_level_alternatives(regex)
-        needs = [_requirement(alt, regex.flags) for alt in self._alternatives]
-        # Empty when some alternative may match without a known word: then always in full.
-        self._needs = [n for n in needs if n is not None] if None not in needs else []
+        self._alternatives, self._needs = _analysed(regex.pattern, regex.flags)
         self._compiled: list[re.Pattern[str] | None] = [None] * len(self._alternatives)
 
     @property
@@ -86,6 +84,17 @@ class GatedPattern:
         return compiled
 
 
+@functools.lru_cache(maxsize=1024)  # every load of the same rules reads them alike
+def _analysed(pattern: str, flags: int) -> tuple[tuple[str, ...], tuple[frozenset[str], ...]]:
+    """A pattern's top-level alternatives and the words each needs; no words when some
+    alternative may match without a known one (the pattern then always runs in full)."""
+    pieces = _top_level_alternatives(pattern, flags)
+    needs = [_requirement(tree) for _, tree in pieces]
+    if None in needs:
+        return (), ()
+    return tuple(source for source, _ in pieces), tuple(n for n in needs if n is not None)
+
+
 def _merged(alternatives: list[re.Pattern[str]], text: str) -> Iterator[re.Match[str]]:
     """What ``re.compile("|".join(alternatives)).finditer(text)`` finds, without compiling
     it: the leftmost match of any alternative, the first alternative where two start at
@@ -107,24 +116,21 @@ def _merged(alternatives: list[re.Pattern[str]], text: str) -> Iterator[re.Match
         position = best.end()
 
 
-def _top_level_alternatives(regex: re.Pattern[str]) -> list[str]:
-    """The pattern's source split at each ``|`` outside groups and classes; [] when the
-    pieces would not mean what they mean together."""
+def _top_level_alternatives(pattern: str, flags: int) -> list[tuple[str, Any]]:
+    """The pattern's source split at each ``|`` outside groups and classes, each piece with
+    its parse; [] when the pieces would not mean what they mean together."""
     # Flags written into the pattern belong to its first piece alone once it is split.
-    if _PARSER is None or _INLINE_FLAGS.match(regex.pattern):
+    if _PARSER is None or _INLINE_FLAGS.match(pattern):
         return []
-    try:
-        tree = _PARSER.parse(regex.pattern, regex.flags)
-    except re.error:
-        return []
-    if _refers_to_groups(tree):
-        return []
-    pieces = _split_source(regex.pattern)
-    try:
-        for piece in pieces:
-            re.compile(piece, regex.flags)
-    except re.error:
-        return []
+    pieces = []
+    for source in _split_source(pattern):
+        try:
+            tree = _PARSER.parse(source, flags)
+        except re.error:  # a piece that refers to another piece's group
+            return []
+        if _refers_to_groups(tree):  # its group numbers would change
+            return []
+        pieces.append((source, tree))
     return pieces
 
 
@@ -181,10 +187,10 @@ def _children(name: str, av: Any) -> list[Any]:
     return []
 
 
-def _requirement(source: str, flags: int) -> frozenset[str] | None:
-    """Strings one of which (folded) every match of ``source`` holds; None if none is known."""
-    assert _PARSER is not None
-    need = _sequence_need(_PARSER.parse(source, flags))
+def _requirement(tree: Any) -> frozenset[str] | None:
+    """Strings one of which (folded) every match of a parsed pattern holds; None if none is
+    known."""
+    need = _sequence_need(tree)
     return frozenset(need) if need and "" not in need else None
 
 
