@@ -166,6 +166,26 @@ def test_a_rules_file_with_an_unknown_key_is_not_ready(
     assert f"[FAILED ] rules: {rules} [thresholds]: unknown keys sev3" in out
 
 
+def test_a_rule_without_words_to_look_for_is_named(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sandbox: RunningSandbox,
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        "[[rules]]\nname = 'shouting'\nweight = 1\npattern = '[A-Z]{5,}'\n"
+        "[[rules]]\nname = 'refund'\nweight = 1\nphrases = ['refund']\n",
+        encoding="utf-8",
+    )
+    configure_a_working_set_up(monkeypatch, tmp_path, sandbox)
+    setenv(monkeypatch, detection__signals_file=str(rules))
+    assert main(["check"]) == 0
+    out, _ = checklist(capsys)
+    assert f"[  ok   ] rules: {rules}: 2 rules, " in out
+    assert "; tried in full on every mail (no words to look for): shouting\n" in out
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

@@ -120,7 +120,11 @@ def check_rules(settings: Settings) -> Outcome:
         return Outcome(FAILED, str(exc))
     source = path if path is not None else "signals.toml (built in)"
     model = "model off" if signals.learned is None else f"model {signals.learned.model.source}"
-    return Outcome(OK, f"{source}: {len(signals.rules)} rules, {model}")
+    detail = f"{source}: {len(signals.rules)} rules, {model}"
+    ungated = [rule.name for rule in signals.rules if not rule.pattern.gated]
+    if ungated:  # works, but costs every mail a full try: worth knowing while tuning
+        detail += f"; tried in full on every mail (no words to look for): {', '.join(ungated)}"
+    return Outcome(OK, detail)
 
 
 def check_sources(settings: Settings) -> Outcome:
