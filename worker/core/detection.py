@@ -17,7 +17,7 @@ import difflib
 import functools
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any
 from worker.core.language import foreign_language
 from worker.core.learned import APOSTROPHES, ComplaintModel, load_model
 from worker.core.noise import INVISIBLE, sender_matches
-from worker.core.prefilter import GatedPattern, fold
+from worker.core.prefilter import GatedPattern, NeededWords
 from worker.domain.mail import ParsedMail
 from worker.errors import ConfigurationError
 
@@ -490,6 +490,7 @@ class Detector:
         self.complaint_addresses = signals.complaint_addresses | {
             a.strip().lower() for a in complaint_addresses if a.strip()
         }
+        self._needed_words = NeededWords(rule.pattern for rule in signals.rules)
 
     def assess(self, mail: ParsedMail, *, repeat_contacts: int = 0) -> Assessment:
         """Score the subject and the new text (not quoted history) of one mail."""
@@ -513,9 +514,9 @@ class Detector:
         score = 0.0
         reasons: list[str] = []
         floors: list[str] = []
-        folded = fold(text)
+        words = self._needed_words.found_in(text)
         for rule in signals.rules:
-            found = _first_own_match(rule, text, folded)
+            found = _first_own_match(rule, text, words)
             if found:
                 score += rule.weight
                 reasons.append(f"{rule.name} {_signed(rule.weight)} ({_quote(found.group(0))})")
@@ -637,12 +638,12 @@ def sentiment_balance(text: str, sentiment: Sentiment) -> float:
 MAX_MATCHES = 8
 
 
-def _first_own_match(rule: Rule, text: str, folded: str) -> re.Match[str] | None:
-    """The rule's first match that is not in a context the rule ignores; ``folded`` is
-    ``prefilter.fold(text)``."""
+def _first_own_match(rule: Rule, text: str, words: Set[str]) -> re.Match[str] | None:
+    """The rule's first match that is not in a context the rule ignores; ``words`` are the
+    needed strings the text holds."""
     if not rule.ignore_when:
-        return rule.pattern.search(text, folded)
-    for n, found in enumerate(rule.pattern.finditer(text, folded)):
+        return rule.pattern.search(text, words)
+    for n, found in enumerate(rule.pattern.finditer(text, words)):
         if n >= MAX_MATCHES:
             return None
         if not _ignored(rule.ignore_when, text, found.start(), found.end()):

@@ -19,7 +19,8 @@ import functools
 import importlib
 import itertools
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Set
 from types import ModuleType
 from typing import Any
 
@@ -27,6 +28,8 @@ from typing import Any
 MAX_CHOICES = 64
 #: Characters from which a needed string is rare enough in ordinary text.
 SELECTIVE = 5
+#: Length of the pieces needed strings are filed under.
+GRAM = 4
 #: The only characters outside ASCII that ``re.IGNORECASE`` takes for an ASCII letter or
 #: digit (tests/core/test_prefilter.py checks every code point). ``fold`` maps them to it.
 _ASCII_LOOKALIKES = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
@@ -44,7 +47,7 @@ _INLINE_FLAGS = re.compile(r"\(\?[a-zA-Z]+\)")
 
 
 def fold(text: str) -> str:
-    """The text as requirements are looked up in: lower case, look-alikes made ASCII."""
+    """The text as needed strings are looked up in: lower case, look-alikes made ASCII."""
     return text.translate(_ASCII_LOOKALIKES).lower()
 
 
@@ -53,24 +56,25 @@ class GatedPattern:
 
     def __init__(self, regex: re.Pattern[str]) -> None:
         self.regex = regex
-        self._alternatives, self._needs = _analysed(regex.pattern, regex.flags)
+        self._alternatives, self.needs = _analysed(regex.pattern, regex.flags)
         self._compiled: list[re.Pattern[str] | None] = [None] * len(self._alternatives)
 
     @property
     def gated(self) -> bool:
         """Whether texts are checked for words before the pattern runs."""
-        return bool(self._needs)
+        return bool(self.needs)
 
-    def search(self, text: str, folded: str) -> re.Match[str] | None:
-        """``regex.search(text)``; ``folded`` is ``fold(text)``."""
-        return next(self.finditer(text, folded), None)
+    def search(self, text: str, found: Set[str]) -> re.Match[str] | None:
+        """``regex.search(text)``; ``found`` holds the needed strings in the text
+        (``NeededWords.found_in``)."""
+        return next(self.finditer(text, found), None)
 
-    def finditer(self, text: str, folded: str) -> Iterator[re.Match[str]]:
-        """``regex.finditer(text)``; ``folded`` is ``fold(text)``."""
-        if not self._needs:
+    def finditer(self, text: str, found: Set[str]) -> Iterator[re.Match[str]]:
+        """``regex.finditer(text)``; ``found`` as for ``search``."""
+        if not self.needs:
             return self.regex.finditer(text)
-        kept = [i for i, need in enumerate(self._needs) if any(w in folded for w in need)]
-        if len(kept) == len(self._needs):
+        kept = [i for i, need in enumerate(self.needs) if not need.isdisjoint(found)]
+        if len(kept) == len(self.needs):
             return self.regex.finditer(text)
         if len(kept) == 1:
             return self._alternative(kept[0]).finditer(text)
@@ -82,6 +86,38 @@ class GatedPattern:
             compiled = re.compile(self._alternatives[index], self.regex.flags)
             self._compiled[index] = compiled
         return compiled
+
+
+class NeededWords:
+    """Which of the strings some patterns need a text holds, looked up by their 4-grams.
+
+    A rules file needs about two thousand strings; looking for each in every mail cost more
+    than the patterns it spared. Each string is filed under one of its 4-grams instead, and
+    a text is checked only for the strings filed under the 4-grams it has."""
+
+    def __init__(self, patterns: Iterable[GatedPattern]) -> None:
+        strings = {w for pattern in patterns for need in pattern.needs for w in need}
+        self._short = tuple(sorted(w for w in strings if len(w) < GRAM))
+        long = [w for w in strings if len(w) >= GRAM]
+        # Filed under its least shared 4-gram, so a 4-gram a text holds brings few to check.
+        shared = Counter(g for w in long for g in set(_grams(w)))
+        self._by_gram: dict[str, list[str]] = {}
+        for w in sorted(long):
+            gram = min(_grams(w), key=lambda g: (shared[g], g))
+            self._by_gram.setdefault(gram, []).append(w)
+        self._grams = frozenset(self._by_gram)
+
+    def found_in(self, text: str) -> set[str]:
+        """The needed strings that ``fold(text)`` holds."""
+        folded = fold(text)
+        found = {w for w in self._short if w in folded}
+        for gram in self._grams.intersection(_grams(folded)):
+            found.update(w for w in self._by_gram[gram] if w in folded)
+        return found
+
+
+def _grams(text: str) -> Iterator[str]:
+    return (text[i : i + GRAM] for i in range(len(text) - GRAM + 1))
 
 
 @functools.lru_cache(maxsize=1024)  # every load of the same rules reads them alike
@@ -221,7 +257,12 @@ def _sequence_need(items: Any) -> set[str] | None:
         return None
     # Each string costs a look through the text; past SELECTIVE characters a longer one
     # rules out little more, so the fewest strings win.
-    return max(useful, key=lambda need: (min(SELECTIVE, *map(len, need)), -len(need)))
+    return max(useful, key=_selectivity)
+
+
+def _selectivity(need: set[str]) -> tuple[int, int, int]:
+    shortest = min(map(len, need))
+    return min(SELECTIVE, shortest), -len(need), shortest
 
 
 def _item_need(name: str, av: Any) -> set[str] | None:
