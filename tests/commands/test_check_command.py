@@ -64,6 +64,14 @@ def configure_a_working_set_up(
     )
 
 
+def use_rules_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: str) -> Path:
+    """A rules file of the test's own, named in the settings."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text(content, encoding="utf-8")
+    setenv(monkeypatch, detection__signals_file=str(rules))
+    return rules
+
+
 def checklist(capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
     """stdout and stderr; every line on stdout is an item of the checklist or the verdict."""
     captured = capsys.readouterr()
@@ -157,10 +165,8 @@ def test_a_rules_file_with_an_unknown_key_is_not_ready(
     capsys: pytest.CaptureFixture[str],
     sandbox: RunningSandbox,
 ) -> None:
-    rules = tmp_path / "rules.toml"
-    rules.write_text("[thresholds]\ncomplaint = 2\nsev3 = 1\n", encoding="utf-8")
+    rules = use_rules_file(monkeypatch, tmp_path, "[thresholds]\ncomplaint = 2\nsev3 = 1\n")
     configure_a_working_set_up(monkeypatch, tmp_path, sandbox)
-    setenv(monkeypatch, detection__signals_file=str(rules))
     assert main(["check"]) == 1
     out, _ = checklist(capsys)
     assert f"[FAILED ] rules: {rules} [thresholds]: unknown keys sev3" in out
@@ -172,14 +178,13 @@ def test_a_rule_without_words_to_look_for_is_named(
     capsys: pytest.CaptureFixture[str],
     sandbox: RunningSandbox,
 ) -> None:
-    rules = tmp_path / "rules.toml"
-    rules.write_text(
+    rules = use_rules_file(
+        monkeypatch,
+        tmp_path,
         "[[rules]]\nname = 'shouting'\nweight = 1\npattern = '[A-Z]{5,}'\n"
         "[[rules]]\nname = 'refund'\nweight = 1\nphrases = ['refund']\n",
-        encoding="utf-8",
     )
     configure_a_working_set_up(monkeypatch, tmp_path, sandbox)
-    setenv(monkeypatch, detection__signals_file=str(rules))
     assert main(["check"]) == 0
     out, _ = checklist(capsys)
     assert f"[  ok   ] rules: {rules}: 2 rules, " in out
