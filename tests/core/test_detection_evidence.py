@@ -187,6 +187,12 @@ def detector() -> Detector:
         ("Two agencies are trying to collect the same debt.", "treated-wrongly"),
         ("They refuse to provide any proof that I owe this money.", "treated-wrongly"),
         ("They reported it without ever sending me a letter.", "treated-wrongly"),
+        ("You clearly did not read my email: the charge is on the old card.", "exasperation"),
+        ("Did you even read my message? I asked about the invoice.", "exasperation"),
+        ("Your reply does not answer anything I asked.", "exasperation"),
+        ("Honestly, your delivery team needs to get their act together.", "exasperation"),
+        ("I paid 70 pounds extra because of your mistake.", "cost-to-client"),
+        ("The order went out a week late due to an error on your side.", "cost-to-client"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
@@ -304,6 +310,11 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "Can your tool auto-escalate alerts after 10 minutes?",
         "Costs are escalating for everyone this year, so we are reviewing budgets.",
         "The ticket got escalated and resolved quickly, thanks.",
+        "Did you read the release notes yet? The new export is in there.",
+        "If this doesn't answer your question, just reply to this email.",
+        "Sorry, I didn't answer your question yesterday: the invoice is attached.",
+        "We need to get our act together on the onboarding docs before the launch.",
+        "The charge was due to an error on my side, all sorted now.",
     ],
 )
 def test_routine_mail_in_a_complaints_words_is_not_a_complaint(
