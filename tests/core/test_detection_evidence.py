@@ -193,6 +193,12 @@ def detector() -> Detector:
         ("Honestly, your delivery team needs to get their act together.", "exasperation"),
         ("I paid 70 pounds extra because of your mistake.", "cost-to-client"),
         ("The order went out a week late due to an error on your side.", "cost-to-client"),
+        ("Your team never followed up after the engineer visit.", "unanswered-contact"),
+        ("The salesperson duped us into a two-year contract.", "treated-wrongly"),
+        ("I feel cheated by the way this renewal was handled.", "treated-wrongly"),
+        ("Now I have to find another provider for the whole office.", "walking-away"),
+        ("This is the last time I order from you.", "walking-away"),
+        ("We had to stop using your payroll module after the third wrong payslip.", "walking-away"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:
@@ -315,6 +321,13 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "Sorry, I didn't answer your question yesterday: the invoice is attached.",
         "We need to get our act together on the onboarding docs before the launch.",
         "The charge was due to an error on my side, all sorted now.",
+        "I never replied to your survey, sorry; here are my answers.",
+        "If you never replied to the invitation, it expires on Friday.",
+        "The magician duped the whole audience, great show by your venue.",
+        "We are going to find a new provider for our phones, can you port the numbers?",
+        "This is the last time I will bother you today: what is the VAT number?",
+        "Last time I ordered from you it came in two days, so I am ordering again.",
+        "We had to stop using the old API key after the rotation; the new one works.",
     ],
 )
 def test_routine_mail_in_a_complaints_words_is_not_a_complaint(
