@@ -330,7 +330,7 @@ def test_a_future_date_cannot_hide_a_flood(detector: Detector) -> None:
 
 def test_an_angrier_reply_raises_the_recovery_severity(detector: Detector) -> None:
     context = MemoryContext()
-    first = run(context, detector, mail("The export does not work.", mid="a@x"))
+    first = run(context, detector, mail("The export still does not work.", mid="a@x"))
     assert first.severity == "sev3"
     furious = "Still not fixed. Unacceptable. Our lawyers will be in touch."
     reply = run(

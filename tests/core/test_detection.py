@@ -45,6 +45,36 @@ def test_polite_question_is_not_a_complaint(detector: Detector) -> None:
     assert result.severity is None
 
 
+def test_words_read_by_several_rules_count_once(detector: Detector) -> None:
+    # Five rules read "never received a reply"; counted five times it scored 10.5, sev1.
+    result = detector.assess_text("I never received a reply to any of my letters.")
+    assert result.reasons[0] == 'no-response +2.5 ("never received a reply")'
+    assert "chasing not counted (the same words as no-response)" in result.reasons
+    assert (result.score, result.severity) == (2.5, "sev3")
+    # Other words in the same mail still count, each once.
+    both = detector.assess_text("I never received a reply. This is unacceptable.")
+    counted = [r for r in both.reasons if r.split()[1].startswith("+")]
+    assert counted[:2] == [
+        'strong-dissatisfaction +3.0 ("unacceptable")',
+        'no-response +2.5 ("never received a reply")',
+    ]
+
+
+def test_a_rules_floor_holds_when_a_heavier_rule_counted_its_words() -> None:
+    text = (
+        "[thresholds]\ncomplaint = 2\nsev2 = 6\nsev1 = 10\n"
+        "[[rules]]\nname = 'angry'\nweight = 3\nphrases = ['see you in court']\n"
+        "[[rules]]\nname = 'legal'\nweight = 2\nmin_severity = 'sev1'\n"
+        "phrases = ['in court']\n"
+    )
+    result = Detector(parse_signals(text)).assess_text("We will see you in court.")
+    assert result.reasons == (
+        'angry +3.0 ("see you in court")',
+        "legal not counted (the same words as angry)",
+    )
+    assert (result.score, result.severity) == (3.0, "sev1")
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -84,7 +114,7 @@ def test_complaints(detector: Detector, text: str) -> None:
         ("Why hasn't anyone looked at the ticket?", "why-not"),
         ("Another week without invoices #fail", "complaint-hashtag"),
         ("The dashboard is down again for our whole office.", "broken-product"),
-        ("The portal won't let me download the report.", "broken-product"),
+        ("The portal won't let me download the report. Unacceptable.", "broken-product"),
         ("The monitor arrived damaged and the stand came broken.", "broken-product"),
         ("We have been without internet since the upgrade.", "broken-product"),
         ("You lost our configuration during the migration.", "broken-product"),

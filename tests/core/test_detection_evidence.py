@@ -199,6 +199,7 @@ def detector() -> Detector:
         ("Now I have to find another provider for the whole office.", "walking-away"),
         ("This is the last time I order from you.", "walking-away"),
         ("We had to stop using your payroll module after the third wrong payslip.", "walking-away"),
+        ("Now it is broken and you won't honour the warranty.", "treated-wrongly"),
     ],
 )
 def test_calmly_stated_harm_is_a_complaint(detector: Detector, text: str, rule: str) -> None:

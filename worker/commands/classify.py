@@ -162,7 +162,10 @@ def write_table(rows: Iterable[dict[str, Any]], out: TextIO, width: int) -> None
         wrapped = [
             part
             for reason in reasons
-            for part in textwrap.wrap(reason, reasons_width, subsequent_indent="  ")
+            # Rule names hold hyphens: a line breaks between words, never inside a name.
+            for part in textwrap.wrap(
+                reason, reasons_width, subsequent_indent="  ", break_on_hyphens=False
+            )
         ] or ["-"]
         blocks.append(
             [

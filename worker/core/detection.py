@@ -491,6 +491,7 @@ class Detector:
             a.strip().lower() for a in complaint_addresses if a.strip()
         }
         self._needed_words = NeededWords(rule.pattern for rule in signals.rules)
+        self._by_weight = sorted(signals.rules, key=lambda rule: -rule.weight)
 
     def assess(self, mail: ParsedMail, *, repeat_contacts: int = 0) -> Assessment:
         """Score the subject and the new text (not quoted history) of one mail."""
@@ -511,17 +512,7 @@ class Detector:
     ) -> Assessment:
         signals = self.signals
         text = text[: MAX_CLASSIFIED + 1_000].translate(_READABLE)
-        score = 0.0
-        reasons: list[str] = []
-        floors: list[str] = []
-        words = self._needed_words.found_in(text)
-        for rule in signals.rules:
-            found = _first_own_match(rule, text, words)
-            if found:
-                score += rule.weight
-                reasons.append(f"{rule.name} {_signed(rule.weight)} ({_quote(found.group(0))})")
-                if rule.min_severity:
-                    floors.append(rule.min_severity)
+        score, reasons, floors = self._rules(text)
         # The sentiment words and the model both read the mood of the text: the larger counts.
         mood = self._mood(text)
         beyond_severity = 0.0  # points that count toward a complaint, not its severity
@@ -570,6 +561,29 @@ class Detector:
             severity = "sev2"
         severity = min([severity, *floors])  # "sev1" < "sev2": the worst wins
         return Assessment(True, score, severity, tuple(reasons))
+
+    def _rules(self, text: str) -> tuple[float, list[str], list[str]]:
+        """The rules' points, their reasons and the severities they set at least.
+
+        The client's words count once: the heaviest rule that reads a stretch of them takes
+        it, so one sentence read by five rules does not add up to the worst severity."""
+        score = 0.0
+        reasons: list[str] = []
+        floors: list[str] = []
+        words = self._needed_words.found_in(text)
+        taken: list[tuple[int, int, str]] = []
+        for rule in self._by_weight:
+            found, shared_with = _first_own_match(rule, text, words, taken)
+            if found:
+                score += rule.weight
+                reasons.append(f"{rule.name} {_signed(rule.weight)} ({_quote(found.group(0))})")
+                if rule.weight > 0:
+                    taken.append((found.start(), found.end(), rule.name))
+            elif shared_with:
+                reasons.append(f"{rule.name} not counted (the same words as {shared_with})")
+            if (found or shared_with) and rule.min_severity:
+                floors.append(rule.min_severity)  # a threat is one, whichever rule counted it
+        return score, reasons, floors
 
     def _forced(self, recipients: Sequence[str], reasons: list[str]) -> bool:
         """Whether the mail went to an address where every mail is a complaint."""
@@ -638,17 +652,25 @@ def sentiment_balance(text: str, sentiment: Sentiment) -> float:
 MAX_MATCHES = 8
 
 
-def _first_own_match(rule: Rule, text: str, words: Set[str]) -> re.Match[str] | None:
-    """The rule's first match that is not in a context the rule ignores; ``words`` are the
-    needed strings the text holds."""
-    if not rule.ignore_when:
-        return rule.pattern.search(text, words)
+def _first_own_match(
+    rule: Rule, text: str, words: Set[str], taken: Sequence[tuple[int, int, str]]
+) -> tuple[re.Match[str] | None, str | None]:
+    """The rule's first match that is the client's own complaint (not in a context the rule
+    ignores) and not in words another rule has ``taken``; else no match and the name of the
+    rule that took them, if one did. ``words`` are the needed strings the text holds."""
+    shared_with = None
     for n, found in enumerate(rule.pattern.finditer(text, words)):
         if n >= MAX_MATCHES:
-            return None
-        if not _ignored(rule.ignore_when, text, found.start(), found.end()):
-            return found
-    return None
+            break
+        if rule.ignore_when and _ignored(rule.ignore_when, text, found.start(), found.end()):
+            continue
+        if rule.weight <= 0:  # signs against a complaint neither take words nor lose them
+            return found, None
+        owner = next((name for s, e, name in taken if s < found.end() and found.start() < e), None)
+        if owner is None:
+            return found, None
+        shared_with = shared_with or owner
+    return None, shared_with
 
 
 def _ignored(contexts: frozenset[str], text: str, start: int, end: int) -> bool:
