@@ -594,7 +594,7 @@ def test_business_days_promised_in_a_mail_follow_the_policys_calendar(
 
 def test_an_angrier_reply_raises_the_recovery(services: Services, clock: FrozenClock) -> None:
     first = handle_message(
-        services, Incoming("in", raw_mail("The export does not work.", mid="a@x"))
+        services, Incoming("in", raw_mail("The export still does not work.", mid="a@x"))
     )
     clock.advance(timedelta(days=1))
     furious = "Still not fixed. Unacceptable. Our lawyers will be in touch."
