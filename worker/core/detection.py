@@ -573,11 +573,13 @@ class Detector:
         words = self._needed_words.found_in(text)
         taken: list[tuple[int, int, str]] = []
         for rule in self._by_weight:
-            found, shared_with = _first_own_match(rule, text, words, taken)
+            # Signs against a complaint (weight below zero) neither take words nor lose them.
+            claims = rule.weight > 0
+            found, shared_with = _first_own_match(rule, text, words, taken if claims else ())
             if found:
                 score += rule.weight
                 reasons.append(f"{rule.name} {_signed(rule.weight)} ({_quote(found.group(0))})")
-                if rule.weight > 0:
+                if claims:
                     taken.append((found.start(), found.end(), rule.name))
             elif shared_with:
                 reasons.append(f"{rule.name} not counted (the same words as {shared_with})")
@@ -664,8 +666,6 @@ def _first_own_match(
             break
         if rule.ignore_when and _ignored(rule.ignore_when, text, found.start(), found.end()):
             continue
-        if rule.weight <= 0:  # signs against a complaint neither take words nor lose them
-            return found, None
         owner = next((name for s, e, name in taken if s < found.end() and found.start() < e), None)
         if owner is None:
             return found, None

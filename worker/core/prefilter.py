@@ -241,11 +241,7 @@ def _sequence_need(items: Any) -> set[str] | None:
         if exact is not None:
             found.append(run)  # "charged" may serve better than "charged me" and "charged"
             joined = {a + b for a, b in itertools.product(run, exact)}
-            if len(joined) <= MAX_CHOICES:
-                run = joined
-                continue
-            found.append(run)
-            run = exact
+            run = joined if len(joined) <= MAX_CHOICES else exact
             continue
         found.append(run)
         run = {""}

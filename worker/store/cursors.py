@@ -33,14 +33,14 @@ class Cursor:
 
 
 #: Each table's upsert, built once: the intake moves a folder's cursor with every mail.
-_UPSERTS: dict[str, tuple[Update, Insert]] = {}
+_UPSERTS: dict[tuple[str, str], tuple[Update, Insert]] = {}
 
 
 def _upsert(conn: Connection, table: Table, key: Column[Any], name: str, **values: Any) -> None:
-    statements = _UPSERTS.get(table.name)
+    statements = _UPSERTS.get((table.name, key.name))
     if statements is None:
         statements = (update(table).where(key == bindparam("cursor")), insert(table))
-        _UPSERTS[table.name] = statements
+        _UPSERTS[table.name, key.name] = statements
     move, add = statements
     if conn.execute(move, {"cursor": name, **values}).rowcount == 0:
         conn.execute(add, {key.name: name, **values})
