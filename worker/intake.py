@@ -75,9 +75,19 @@ def handle_batch(
     recorder = _Recorder(services, detector, policy)
     parsed = [(incoming, cursor, recorder.parse(incoming)) for incoming, cursor in items]
     if len(parsed) > 1:
+        # One transaction commits the whole batch, so only each source's last cursor is saved.
+        last = {cursor.source: i for i, (_, cursor, _) in enumerate(parsed) if cursor is not None}
         try:
             with services.store.transaction() as conn:
-                decisions = [recorder.record(conn, *item) for item in parsed]
+                decisions = [
+                    recorder.record(
+                        conn,
+                        incoming,
+                        cursor if cursor is not None and last[cursor.source] == i else None,
+                        mail,
+                    )
+                    for i, (incoming, cursor, mail) in enumerate(parsed)
+                ]
         except Exception:
             log.warning("intake.batch_retried_singly", size=len(parsed))
         else:
