@@ -70,10 +70,15 @@ _REQUEST = re.compile(
 _CLAUSE_CONTEXTS = frozenset({"negated", "requested"})
 _CLAUSE_BREAK = re.compile(r"[,;:()]|\b(but|though|although|however|yet)\b", re.I)
 _SENTENCE_END = ".!?\n"
+#: "When I arrived, ..." tells what happened; "when the app crashes, ..." supposes.
+_NARRATED = (
+    r"(i|we|they|he|she|it|you|(the|my|our|your) \w+) (\w+ed|got|went|came|rang|saw|took|paid|"
+    r"sent|spoke|told|gave|left|made|bought|brought|found|heard|was|were|had)\b"
+)
 _CONDITIONAL = re.compile(
     r"^\W*(and |so |but |also )?(if|in case|whether|unless|what if|should (it|you|the|this|"
     r"there|anything|your)|in the event|to (avoid|prevent|make sure)|i hope|hopefully|just in "
-    r"case|once|when(ever)?)\b",
+    r"case|once|whenever|when(?! " + _NARRATED + r"))\b",
     re.I,
 )
 _REPORTED = re.compile(
