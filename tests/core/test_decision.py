@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from worker.core.decision import (
     DecisionPolicy,
     MemoryContext,
@@ -24,11 +22,6 @@ from worker.mail.parse import parse_message
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ANGRY = "This is unacceptable, the portal is still not working."
 CALM = "Could you send me the March invoice?"
-
-
-@pytest.fixture(scope="module")
-def detector() -> Detector:
-    return Detector(load_signals())
 
 
 def mail(

@@ -20,11 +20,6 @@ from worker.mail.parse import parse_message
 DEMO = REPO / "worker" / "demo" / "mails"
 
 
-@pytest.fixture
-def detector() -> Detector:
-    return Detector(load_signals())
-
-
 def test_config_copy_matches_the_shipped_rules() -> None:
     shipped = default_signals_text()
     assert (REPO / "config" / "signals.toml").read_text(encoding="utf-8") == shipped

@@ -10,11 +10,6 @@ from worker.domain.mail import ParsedMail
 from worker.mail.parse import parse_message
 
 
-@pytest.fixture(scope="module")
-def detector() -> Detector:
-    return Detector(load_signals())
-
-
 @pytest.mark.parametrize(
     ("text", "rule"),
     [
@@ -202,7 +197,7 @@ def detector() -> Detector:
         ("You can't even fix a simple typo on the invoice.", "exasperation"),
         ("I regret signing up for the annual plan.", "disappointment"),
         ("You are scamming your customers with these fees.", "treated-wrongly"),
-        ("I paid on time, and the late payment is still being reported to the agencies.", "harm-to-client"),
+        ("The late payment is still being reported to the agencies.", "harm-to-client"),
         ("On the flight our seats were given to other passengers.", "harm-to-client"),
         ("The signature on the proof of delivery is not mine.", "harm-to-client"),
         ("Tracking says it was delivered on Monday, but nothing came.", "harm-to-client"),
@@ -218,7 +213,7 @@ def detector() -> Detector:
         ("The refund went to my old account even though I updated my details.", "treated-wrongly"),
         ("My credit limit was cut from 5,000 to 500 without notice.", "treated-wrongly"),
         ("Your agent said my payments were applied to another customer's loan.", "harm-to-client"),
-        ("The debt is with collectors now and it is affecting my mortgage application.", "harm-to-client"),
+        ("The debt is with collectors and affecting my mortgage application.", "harm-to-client"),
         ("We had to stop using your payroll module after the third wrong payslip.", "walking-away"),
         ("Now it is broken and you won't honour the warranty.", "treated-wrongly"),
     ],

@@ -1,0 +1,317 @@
+"""Long, calm letters of the kind a support inbox gets: written for these tests.
+
+Each complaint states a harm in plain words, with dates and amounts and no angry word; each
+routine letter is as long and as detailed, and asks for ordinary work.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.core.detection import Detector
+
+COMPLAINTS = [
+    (
+        "In January I moved my savings to your bank. On 3 March a payment of 1,200 pounds left "
+        "my account to a company I have never dealt with. I reported it the same day by phone "
+        "and was given a reference. Six weeks later the money has not been returned and each "
+        "call ends with a promise that someone will look into it."
+    ),
+    (
+        "I cancelled my broadband contract on 14 May with the required 30 days notice and have "
+        "the confirmation email. Despite that, two further monthly payments were taken by "
+        "direct debit. Your agent said the cancellation had not been processed on your side. I "
+        "would like both payments refunded."
+    ),
+    (
+        "My credit report shows a late payment on my car loan for August. I paid that "
+        "instalment on time and have the bank statement to prove it. I sent a copy to your "
+        "servicing department twice, in September and October, and the mark is still being "
+        "reported to the agencies."
+    ),
+    (
+        "We ordered forty office chairs for delivery on 2 June, the date confirmed in writing "
+        "when we paid. The delivery was moved three times without notice, and the chairs "
+        "finally arrived on 28 June, eleven of them with broken bases. We had to rent chairs "
+        "for the new office in the meantime at our own cost."
+    ),
+    (
+        "On 12 April I booked a return flight and paid for extra legroom seats on both legs. On "
+        "the outbound flight the seats were given to other passengers and I was moved to row "
+        "38. The crew told me to claim the seat fee back online, but the claim form rejects my "
+        "booking reference."
+    ),
+    (
+        "I have been a customer of your insurance for eleven years. After the storm in February "
+        "I filed a claim for the damaged roof with photos and two builder quotes. The claim has "
+        "been with an assessor since then, and every time I call I am told it is pending. "
+        "Meanwhile water keeps coming into the bedroom."
+    ),
+    (
+        "A debt collector working for you has called my mobile phone up to five times a day for "
+        "the last month, including at work. The debt is not mine; it belongs to a previous "
+        "tenant of my flat. I explained this in writing on 4 October and asked for the calls to "
+        "stop."
+    ),
+    (
+        "My mortgage payment increased by 300 dollars in July because the escrow account was "
+        "recalculated. The recalculation used a property tax figure that is double the actual "
+        "bill, which I sent to you. Nobody has corrected it and I am now paying far more than I "
+        "owe each month."
+    ),
+    (
+        "The laptop I bought from your online store stopped charging after five weeks. I "
+        "returned it under warranty on 1 August. It came back on 20 August with a note saying "
+        "no fault found, and it still does not charge. I have now been without a work computer "
+        "for a month."
+    ),
+    (
+        "I opened a business account with you in March and was promised that the card reader "
+        "would arrive within five working days. It is now the end of May. I have chased the "
+        "order four times, and in that time we have lost card sales at our market stall every "
+        "weekend."
+    ),
+    (
+        "Your technician was booked to install our fibre line on 9 September between 8 and 12. "
+        "Nobody came and nobody called. The appointment was rebooked for 16 September and again "
+        "nobody turned up. I took two days of unpaid leave for these visits."
+    ),
+    (
+        "On my last bill I was charged for international roaming while I was at home in Leeds "
+        "the whole month. I have checked my phone settings and the phone was never abroad. The "
+        "online chat agent said the charges were correct and closed the chat."
+    ),
+    (
+        "I returned a sofa within the 14-day period and the courier signed for it on 3 "
+        "November. Your returns team says they have no record of it and will not refund the 899 "
+        "pounds. I have the courier's collection receipt with their signature."
+    ),
+    (
+        "The hotel charged my card for two nights after I cancelled the booking within the free "
+        "cancellation window. The cancellation confirmation is attached. My bank says the "
+        "merchant must issue the refund, and the hotel says to contact you, the booking site."
+    ),
+    (
+        "Since the software update on 10 October our point-of-sale terminals crash several "
+        "times a day. Your release notes did not mention any change to the card payment module. "
+        "We have logged three tickets; each was closed with a link to the same knowledge base "
+        "article, which does not apply to our model."
+    ),
+    (
+        "I applied for a hardship payment plan in June and was told in writing that the account "
+        "would be frozen while it was reviewed. In July the account was passed to a collection "
+        "agency anyway, and interest continued to be added. I now owe more than before I asked "
+        "for help."
+    ),
+    (
+        "My elderly father was sold a premium phone package he does not need and cannot use. "
+        "The salesperson visited him at home and he signed on a tablet without being given a "
+        "copy of the contract. The monthly cost has tripled. We asked for the contract to be "
+        "cancelled and were told it is outside the cooling-off period."
+    ),
+    (
+        "We paid a 5,000 dollar deposit for the kitchen fitting that was due to start in April. "
+        "The start date has been postponed four times. The company has now stopped answering "
+        "our emails, and the deposit has not been returned."
+    ),
+    (
+        "The parcel tracking says it was delivered and signed for on 21 December, but I was at "
+        "home all day and no one knocked. The signature on the proof of delivery is not mine. "
+        "The seller says to contact the carrier, and the carrier says only the seller can open "
+        "a claim."
+    ),
+    (
+        "My account was closed without any warning on 2 February and the balance of 3,400 euros "
+        "is frozen. The letter says only that the bank made a business decision. I have rent "
+        "and bills to pay and nobody can tell me when I will get access to my money."
+    ),
+    (
+        "My daughter's school trip was booked through your agency and paid in full in January. "
+        "Two weeks before departure we were told the hotel had been changed to one an hour away "
+        "from the city. We were not offered a refund or any alternative."
+    ),
+    (
+        "I took out a personal loan with you last year with a fixed rate of 6.9 percent. My "
+        "statement this month shows interest charged at 11 percent. Nobody told me the rate "
+        "would change and the contract I signed says it is fixed."
+    ),
+    (
+        "We rented a van from your Manchester branch for our house move. At the return the "
+        "staff noted no damage and signed the check-in form. A week later our card was charged "
+        "640 pounds for a dent in the rear door."
+    ),
+    (
+        "The washing machine you delivered on 4 March leaked on its first use and flooded the "
+        "kitchen floor. The engineer who came on 15 March replaced a hose, and it leaked again "
+        "the same evening. The floorboards now need replacing."
+    ),
+    (
+        "I reported a gas smell outside my house on Friday and was given a job number. Nobody "
+        "came over the weekend and when I called on Monday the job had been closed as resolved. "
+        "The smell is still there."
+    ),
+    (
+        "My pension transfer request was sent to you on 2 May with every form you asked for. In "
+        "July you wrote asking for the same forms again. The transfer has still not happened "
+        "and the value of the fund has dropped in the meantime."
+    ),
+    (
+        "Our restaurant has used your card terminals for six years. Since you changed the "
+        "settlement schedule without telling us, payments reach our account five days later "
+        "than before, and we could not pay our suppliers on time this month."
+    ),
+    (
+        "My phone contract ended in March and I asked for a SIM-only deal. I was told the "
+        "handset payments would stop automatically. They did not, and I have now paid for the "
+        "handset three extra months."
+    ),
+    (
+        "The gym membership was frozen for my surgery in June with a letter from my doctor. "
+        "Your staff confirmed the freeze at the desk. Monthly fees have been taken throughout "
+        "the freeze and the branch manager says there is no record of it."
+    ),
+    (
+        "I ordered a birthday cake for collection at 10am on Saturday and paid online. When I "
+        "arrived the shop had no order under my name and the staff could not find my payment. "
+        "The party went ahead without a cake."
+    ),
+    (
+        "I closed my credit card account in writing in April and the balance was zero. In "
+        "August I received a statement with an annual fee of 150 dollars and a late payment "
+        "charge on it."
+    ),
+    (
+        "The removal company you recommended broke a mirror and scratched our dining table. "
+        "Their damage form was handed to the driver on the day. Neither they nor you have "
+        "replied to the claim in seven weeks."
+    ),
+    (
+        "I applied for a passport renewal through your premium service and paid the fast-track "
+        "fee. The passport arrived five weeks later, after my trip, and the fee has not been "
+        "refunded."
+    ),
+    (
+        "There are three accounts on my credit file that I did not open. Someone used my "
+        "details in 2021, and I have a police report for it. I have asked the agency to remove "
+        "them and they were verified as accurate without anyone contacting me."
+    ),
+    (
+        "I moved out of the flat in June and paid the final water bill. In October a collection "
+        "agency wrote to me for 230 pounds on that account. I sent them the receipt and they "
+        "still add fees each month."
+    ),
+    (
+        "My tax refund was sent to an old bank account even though I updated my details on your "
+        "website in March. The old account is closed and the money has been returned to you, "
+        "but nobody can say when it will be paid to me."
+    ),
+    (
+        "I asked for my online banking to be unlocked after a password reset. It took four "
+        "calls and three identity checks, and every time the lock came back the next morning. I "
+        "could not pay my rent by the due date."
+    ),
+    (
+        "The credit limit on my card was cut from 5,000 to 500 without notice while I was "
+        "abroad. Two payments at the hotel were declined and I had to borrow money from a "
+        "colleague."
+    ),
+    (
+        "Your app shows my loan as two months overdue. I pay by standing order on the first of "
+        "every month and my bank statements show every payment. Your agent said the payments "
+        "were applied to another customer's loan."
+    ),
+    (
+        "I have been trying to close my late mother's account for five months. I have sent the "
+        "death certificate three times by post and once in person at the branch. Each time I am "
+        "asked to send it again."
+    ),
+    (
+        "We paid for a conservatory to be built in May. The builders left in August with the "
+        "roof unfinished, and rain now comes in over the dining area. Our calls to the office "
+        "go to voicemail."
+    ),
+    (
+        "A store card was opened in my name at your shop in Leeds. I have never been to Leeds. "
+        "The balance of 1,100 pounds is now with collectors and it is affecting my mortgage "
+        "application."
+    ),
+    (
+        "The phone I sent for repair under warranty came back with a different, older phone "
+        "inside the box. The serial number does not match the one on my receipt."
+    ),
+    (
+        "I reported my card stolen at 9pm and the bank blocked it at 11pm. In those two hours "
+        "four payments went through, and the claim to get them back was refused because I had "
+        "reported it too late."
+    ),
+]
+
+ROUTINE = [
+    (
+        "I opened an account with you in 2015 and have since moved to a new address in Bristol. "
+        "Could you update the address on the account and send a new card to the new address? My "
+        "customer number is 44120."
+    ),
+    (
+        "We are planning to add twenty new users to our subscription next month when the new "
+        "team starts. Could you send a quote for the extra seats and tell us whether the annual "
+        "discount would apply to them as well?"
+    ),
+    (
+        "I booked a flight for 12 April and would like to add a checked bag for the return leg. "
+        "The website only offers it for the outbound flight. Is it possible to add it by phone, "
+        "and what would it cost?"
+    ),
+    (
+        "Our company is switching its accounting software in July. Before we do, we need an "
+        "export of all invoices you have issued to us since 2019 as a CSV or PDF files. Who "
+        "should we ask for that?"
+    ),
+    (
+        "Thank you for installing the fibre line yesterday. The technician was very helpful. "
+        "Could you confirm the date the first bill will be issued and whether the installation "
+        "fee is included in it?"
+    ),
+    (
+        "I am writing on behalf of my mother, who is a customer of yours. She would like me to "
+        "be able to discuss her account with you. What form do we need to fill in, and can it "
+        "be signed electronically?"
+    ),
+    (
+        "The laptop I bought from your store in March works well. I would like to buy the "
+        "extended warranty for it before the first year ends. Can that still be added, and how "
+        "much is it?"
+    ),
+    (
+        "Our office moves to a new building on 1 September. Please move the broadband service "
+        "to the new address from that date. The current line can be disconnected on 31 August. "
+        "Let me know if you need an engineer visit."
+    ),
+    (
+        "Last year you helped us set up single sign-on with our identity provider. We are now "
+        "changing providers and need to update the certificate. Is there a guide for replacing "
+        "it without downtime?"
+    ),
+    (
+        "I received the replacement card today, thank you. The old card expired at the end of "
+        "last month. Do I need to activate the new one before using it, or can I use it "
+        "straight away?"
+    ),
+    (
+        "We would like to change our plan from monthly to annual billing starting with the next "
+        "renewal in October. Please confirm the new price and whether the remaining monthly "
+        "payments will be prorated."
+    ),
+]
+
+
+@pytest.mark.parametrize("letter", COMPLAINTS, ids=lambda t: t[:40])
+def test_a_calm_letter_that_states_a_harm_is_a_complaint(detector: Detector, letter: str) -> None:
+    result = detector.assess_text(letter)
+    assert result.is_complaint, result.reasons
+
+
+@pytest.mark.parametrize("letter", ROUTINE, ids=lambda t: t[:40])
+def test_a_long_detailed_request_is_routine(detector: Detector, letter: str) -> None:
+    result = detector.assess_text(letter)
+    assert not result.is_complaint, result.reasons
