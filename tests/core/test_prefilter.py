@@ -87,6 +87,11 @@ def test_a_text_without_an_alternatives_words_leaves_it_out() -> None:
     assert needed.found_in("Invoice, please") == set()
     assert pattern.search("Invoice, please", set()) is None
     assert _gated(pattern, "They BILLED me twice; I want a refund") == [(5, 20), (31, 37)]
+    # The detector skips a rule at once when none of the words it needs are there.
+    for need in pattern.needs:
+        assert pattern.may_match(need)
+    assert not pattern.may_match(set())
+    assert not pattern.may_match({"invoice"})
 
 
 def test_the_order_of_alternatives_still_decides_at_one_position() -> None:
@@ -108,6 +113,7 @@ def test_patterns_whose_words_cannot_be_read_run_in_full(source: str) -> None:
     regex = re.compile(source, re.I)
     pattern = GatedPattern(regex)
     assert not pattern.gated
+    assert pattern.may_match(set())
     for text in ("aab", "refund", "charging", "xyz", "nothing"):
         assert _gated(pattern, text) == _spans(regex.finditer(text))
 

@@ -59,11 +59,17 @@ class GatedPattern:
         self.regex = regex
         self._alternatives, self.needs = _analysed(regex.pattern, regex.flags)
         self._compiled: list[re.Pattern[str] | None] = [None] * len(self._alternatives)
+        #: Every string some alternative needs: a text with none of them cannot match.
+        self.words = frozenset().union(*self.needs)
 
     @property
     def gated(self) -> bool:
         """Whether texts are checked for words before the pattern runs."""
         return bool(self.needs)
+
+    def may_match(self, found: Set[str]) -> bool:
+        """Whether a text holding the needed strings ``found`` may match at all."""
+        return not self.needs or not self.words.isdisjoint(found)
 
     def search(self, text: str, found: Set[str]) -> re.Match[str] | None:
         """``regex.search(text)``; ``found`` holds the needed strings in the text
@@ -75,6 +81,8 @@ class GatedPattern:
         if not self.needs:
             return self.regex.finditer(text)
         kept = [i for i, need in enumerate(self.needs) if not need.isdisjoint(found)]
+        if not kept:
+            return iter(())
         if len(kept) == len(self.needs):
             return self.regex.finditer(text)
         if len(kept) == 1:
