@@ -244,6 +244,73 @@ COMPLAINTS = [
         "four payments went through, and the claim to get them back was refused because I had "
         "reported it too late."
     ),
+    (
+        "Our team has been locked out of the admin console since the migration on Tuesday. "
+        "The status page says all systems are operational. We have a board report due on "
+        "Friday and cannot export anything."
+    ),
+    (
+        "The invoice for October bills us for 120 seats. We reduced the plan to 80 seats in "
+        "September and your account manager confirmed it by email. This is the second month "
+        "the old seat count has been billed."
+    ),
+    (
+        "I booked a physiotherapy appointment through your app for 9am. When I got to the "
+        "clinic they had no appointment for me and I had taken the morning off work. The app "
+        "still shows the booking as confirmed."
+    ),
+    (
+        "The school meal account was topped up with 50 pounds on 3 May. The payment left my "
+        "bank but the balance in your system still shows zero, and my son was refused lunch "
+        "on Monday."
+    ),
+    (
+        "We were promised a dedicated onboarding manager when we signed the enterprise "
+        "contract in July. Three months later no one has been assigned and our questions go "
+        "to the general queue."
+    ),
+    (
+        "The API started returning 500 errors for our largest customer at 14:00 UTC. Your "
+        "support chat closed our ticket as a duplicate of another ticket we cannot see. Our "
+        "integration has been down for six hours."
+    ),
+    (
+        "My train was cancelled and I was told to claim compensation online. The claim was "
+        "refused because the ticket was bought through a third party, although your own "
+        "website sold it to me."
+    ),
+    (
+        "The engineer replaced the router on Monday and said the line would be stable from "
+        "then on. The connection has dropped eleven times since, and the speed test shows a "
+        "tenth of the speed in our contract."
+    ),
+    (
+        "I paid the annual council tax in one payment in April. I have now received a "
+        "reminder for the May instalment with a warning of court action."
+    ),
+    (
+        "Our order of printed brochures arrived with the wrong logo on every page. The proof "
+        "we approved had the correct one. The event is in three days and your team says a "
+        "reprint takes ten."
+    ),
+    (
+        "The subscription renewed at the full price even though the renewal page promised the "
+        "loyalty discount. When I asked, the chat agent said the discount had expired and "
+        "closed the conversation."
+    ),
+    (
+        "I have asked three times for a copy of my medical records and paid the admin fee "
+        "twice. It is now eight weeks and I have received nothing."
+    ),
+    (
+        "The hire car had a warning light on from the moment we collected it. We called the "
+        "roadside number on day two and waited four hours on the motorway hard shoulder with "
+        "two children."
+    ),
+    (
+        "The developer you sent rewrote our checkout page without testing it, and for two "
+        "days customers could not pay. We lost about 9,000 euros in sales."
+    ),
 ]
 
 ROUTINE = [
@@ -301,6 +368,39 @@ ROUTINE = [
         "We would like to change our plan from monthly to annual billing starting with the next "
         "renewal in October. Please confirm the new price and whether the remaining monthly "
         "payments will be prorated."
+    ),
+    (
+        "We would like to add two more admins to the console before the audit next month. Is "
+        "there a limit on admin accounts on our plan, and can they have read-only access?"
+    ),
+    (
+        "Could you send the invoice for October again with our new VAT number on it? The "
+        "number changed when we moved the company to Ireland in September."
+    ),
+    (
+        "I have an appointment booked through your app for Thursday at 9am. Can I move it to "
+        "the afternoon, or do I need to cancel and book again?"
+    ),
+    (
+        "My son starts at the school in September. How do I set up a school meal account for "
+        "him, and can I top it up by bank transfer?"
+    ),
+    (
+        "We signed the enterprise contract last week. Who will be our onboarding contact, and "
+        "is there a checklist we should prepare before the first call?"
+    ),
+    (
+        "We are planning a load test of our integration next Tuesday at 14:00 UTC. Is there "
+        "anything we should tell your team in advance, and are there rate limits we should "
+        "stay under?"
+    ),
+    (
+        "I bought a train ticket through a third-party website. If the train is cancelled, do "
+        "I claim compensation from you or from the website?"
+    ),
+    (
+        "We are closing our account at the end of the year. Could you tell us how to export "
+        "our data first, and how long you keep it after the account is closed?"
     ),
 ]
 
