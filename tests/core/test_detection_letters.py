@@ -311,6 +311,75 @@ COMPLAINTS = [
         "The developer you sent rewrote our checkout page without testing it, and for two "
         "days customers could not pay. We lost about 9,000 euros in sales."
     ),
+    (
+        "Hello, I am writing again about order 55812. It was paid on 2 October and the shop "
+        "told me it ships in 48 hours. Today is 30 October and the status is still preparing. "
+        "Please, I need a real answer this time."
+    ),
+    (
+        "Dear team, I wish to put on record my dissatisfaction with how my claim was handled. "
+        "The assessor did not visit the property, the report contains measurements of a "
+        "different house, and the settlement offer is based on it."
+    ),
+    (
+        "Good morning. The new version of your mobile app logged all our drivers out and they "
+        "cannot log back in with their existing passwords. Our deliveries for the day are on "
+        "hold. Nobody from your side has acknowledged the ticket."
+    ),
+    (
+        "Hi, the cleaner you sent yesterday left after one hour of a three-hour booking and "
+        "the flat is not done. I was charged for the full three hours."
+    ),
+    (
+        "To whom it may concern, my internet has been cut off because of a payment you say is "
+        "missing. The payment was made on the 1st, I have the receipt, and I work from home."
+    ),
+    (
+        "Hello, we sent back the faulty monitor as your colleague instructed and received a "
+        "refund for only half of the price. No one explained why."
+    ),
+    (
+        "Your courier left my parcel in the recycling bin in the rain. The laptop inside was "
+        "damaged by water and the seller says it is your responsibility."
+    ),
+    (
+        "I was promised a call back from a manager within 24 hours. That was last Tuesday. I "
+        "have called again twice and each time I am told the manager is in a meeting."
+    ),
+    (
+        "Hello, the gift card my mother gave me shows a balance of zero. She paid 100 pounds "
+        "for it in your store last month and has the receipt. Your store says it was never "
+        "activated."
+    ),
+    (
+        "We booked the meeting room for 20 people for a client workshop and when we arrived "
+        "it was set up for 8. The staff could not find more chairs and our clients stood for "
+        "the first hour."
+    ),
+    (
+        "Dear support, after the price change your system charged us in dollars instead of "
+        "euros, so every invoice since July is higher by the exchange rate. Our finance team "
+        "has spent days reconciling it."
+    ),
+    (
+        "Hi, my account was hacked and someone ordered 4 phones with my saved card. I "
+        "reported it within an hour and I was told the orders were cancelled, but the phones "
+        "were delivered and my card was charged."
+    ),
+    (
+        "Hello, the warranty repair took seven weeks instead of the two stated on your "
+        "website, and the phone came back with a scratched screen that was not there before."
+    ),
+    (
+        "Good afternoon, for the third time this year our payroll export has the wrong tax "
+        "codes after your update. Our staff were underpaid this month and we had to make "
+        "manual payments."
+    ),
+    (
+        "Hi there, I cancelled the trial before it ended as the instructions said, but you "
+        "charged the annual subscription of 199 dollars anyway. The cancellation email is in "
+        "my inbox."
+    ),
 ]
 
 ROUTINE = [
@@ -401,6 +470,36 @@ ROUTINE = [
     (
         "We are closing our account at the end of the year. Could you tell us how to export "
         "our data first, and how long you keep it after the account is closed?"
+    ),
+    (
+        "Hello, I am writing about order 55812. Could you tell me which courier will deliver "
+        "it, so that I can arrange for someone to be at home?"
+    ),
+    (
+        "Dear team, I would like to make a claim for storm damage to my fence. What documents "
+        "do you need, and can I send photos by email?"
+    ),
+    (
+        "Good morning. We are rolling out the new version of your mobile app to our drivers "
+        "next week. Is there anything they need to do to keep their saved passwords?"
+    ),
+    (
+        "Hi, can I book the cleaner for three hours every second Friday from next month? The "
+        "flat has two bedrooms."
+    ),
+    (
+        "To whom it may concern, I will be abroad for three months from January. Can I pause "
+        "my internet contract while I am away, and is there a fee for that?"
+    ),
+    (
+        "Hello, we want to return a monitor that is still in its box, bought two weeks ago. "
+        "How do we arrange the collection?"
+    ),
+    ("Hi, I received a gift card for my birthday. Can I use it online as well as in your stores?"),
+    (
+        "Dear support, our company is moving its billing to euros from next year. Can you "
+        "change the currency on our account from January, and will past invoices stay in "
+        "dollars?"
     ),
 ]
 
