@@ -380,6 +380,86 @@ COMPLAINTS = [
         "charged the annual subscription of 199 dollars anyway. The cancellation email is in "
         "my inbox."
     ),
+    (
+        "Hi, my package was marked as delivered to a locker that does not exist at my "
+        "address. The support bot keeps sending me the same tracking link."
+    ),
+    (
+        "Good evening, please could someone explain why my premium doubled this year when "
+        "nothing changed? The letter gives no reason and the helpline wait was 90 minutes."
+    ),
+    (
+        "Hello, I have paid twice for the same parking fine because your website timed out on "
+        "the first try. Only one payment shows on your system but both left my account."
+    ),
+    (
+        "Dear sir, the product is not like the pictures on your website. The colour is "
+        "different and the material is thin plastic, not metal as described."
+    ),
+    (
+        "Hello, this is my fourth email about the broken dishwasher. Each reply asks me for "
+        "the model number, which I have sent every time."
+    ),
+    (
+        "Hi, the hotel you booked for us had no hot water for the whole stay and the "
+        "reception said they could do nothing. We would like part of the money back."
+    ),
+    (
+        "Hello, your agent promised me a 20 percent discount on the renewal to stay with you. "
+        "The new bill has no discount at all and the call notes show nothing."
+    ),
+    (
+        "Dear team, I am very unhappy with the new billing system. We now get six separate "
+        "invoices a month instead of one, and our accountant charges us for each."
+    ),
+    (
+        "Hi, my son's birthday present was delivered open and half of the pieces were "
+        "missing. It was his birthday on Saturday."
+    ),
+    (
+        "Hello, after your engineer's visit our alarm goes off at random every night. We have "
+        "not slept properly for a week."
+    ),
+    (
+        "Good morning, I was overcharged at the self-checkout and the manager refused to look "
+        "at the receipt. I was treated as if I was lying."
+    ),
+    (
+        "Hi, I ordered a size 10 and received a size 14 twice. The third exchange is now "
+        "going to cost me return postage again."
+    ),
+    (
+        "Hello, the online form deleted everything I had typed when it timed out, for the "
+        "third time. It takes an hour to fill in."
+    ),
+    (
+        "Dear support, our monthly report was sent to another company by mistake. It contains "
+        "our client list and prices. We need to know what you are doing about it."
+    ),
+    (
+        "Hi, your new terms remove the free cancellation we had when we signed. We were not "
+        "asked and we do not accept the change."
+    ),
+    (
+        "Hello, nobody told us the office would be closed for the holiday and our courier "
+        "came back with the documents. We missed a filing deadline because of it."
+    ),
+    (
+        "Hi, I was sold the wrong adapter in your store after explaining exactly what I "
+        "needed. The shop will not take it back because the packaging is open."
+    ),
+    (
+        "Hello, since you changed the login to a text code, I cannot get into my account "
+        "because the texts never arrive abroad. I have asked for another option three times."
+    ),
+    (
+        "Dear sirs, the taxi booked through your app never came and we missed our flight. The "
+        "app still charged the cancellation fee."
+    ),
+    (
+        "Hi, the kitchen fitter left the job half done two weeks ago and does not answer his "
+        "phone. We cannot use the sink."
+    ),
 ]
 
 ROUTINE = [
@@ -500,6 +580,37 @@ ROUTINE = [
         "Dear support, our company is moving its billing to euros from next year. Can you "
         "change the currency on our account from January, and will past invoices stay in "
         "dollars?"
+    ),
+    ("Hi, my parcel is going to a locker. How long will it stay there before it is sent back?"),
+    (
+        "Good evening, could you explain what is included in the premium for my house "
+        "insurance? I am comparing quotes."
+    ),
+    (
+        "Hello, I would like to pay a parking fine online. Which reference number should I "
+        "use, the one on the letter or the one on the ticket?"
+    ),
+    (
+        "Dear sir, do you have this chair in a darker colour? The pictures on your website "
+        "only show light grey."
+    ),
+    (
+        "Hello, I need the model number of the dishwasher you installed in 2021. Can you find "
+        "it on my account?"
+    ),
+    ("Hi, we are planning a stay in June. Does the hotel have a pool, and is breakfast included?"),
+    (
+        "Hello, I would like to renew my contract. Are there any discounts for customers who "
+        "have been with you for several years?"
+    ),
+    (
+        "Dear team, could we receive one combined invoice each month instead of separate ones "
+        "for each service?"
+    ),
+    ("Hi, I ordered a present for my son's birthday. Can you gift wrap it and include a card?"),
+    (
+        "Hello, please could an engineer visit to service our alarm? Any weekday morning "
+        "works for us."
     ),
 ]
 
