@@ -460,6 +460,70 @@ COMPLAINTS = [
         "Hi, the kitchen fitter left the job half done two weeks ago and does not answer his "
         "phone. We cannot use the sink."
     ),
+    (
+        "Hello, I returned the boots on 2 September using your prepaid label. Your website "
+        "now says the return window has closed and the refund is rejected. The tracking shows "
+        "you received them on 5 September."
+    ),
+    (
+        "Hi, we have been billed for a support plan we cancelled last year. When I called, "
+        "your team said the cancellation request was never logged, but I have the email with "
+        "your reply confirming it."
+    ),
+    (
+        "Dear customer service, my flight was moved forward by six hours without any message. "
+        "I found out at the airport and had to buy a new ticket with another airline."
+    ),
+    (
+        "Hi, the courier said he tried to deliver but I was home all day and there was no "
+        "card through the door. Now the parcel is at a depot 30 miles away."
+    ),
+    (
+        "Hello, I am very disappointed. The spa day voucher I bought as a gift expired after "
+        "three months, although your website says vouchers are valid for a year."
+    ),
+    (
+        "Good morning, the delivery driver damaged our gate post while reversing and drove "
+        "off. We have the camera footage."
+    ),
+    (
+        "Hi, my car was booked in for a service and when I collected it the oil warning light "
+        "was on. The garage says the oil was not changed even though it is on the invoice."
+    ),
+    (
+        "Hello, I asked to be removed from the marketing list in April. I still get three "
+        "emails a week from you."
+    ),
+    (
+        "Dear team, your consultant recommended the premium package as the right fit for a "
+        "company of our size. We now know it includes features we cannot use and we pay twice "
+        "what the standard plan costs."
+    ),
+    (
+        "Hi, the bank transfer I made on Monday has not reached the recipient. Your app shows "
+        "it as completed, the recipient's bank has no record of it, and your helpline cannot "
+        "trace it."
+    ),
+    (
+        "Hello, the replacement part you sent is for a different model, the second time this "
+        "has happened. Our production line has been stopped for three days waiting for it."
+    ),
+    (
+        "Dear sirs, your collector came to my door at 9pm and spoke to my teenage daughter "
+        "about my debt. That is not acceptable."
+    ),
+    (
+        "Hi there, the course I paid for was cancelled two days before the start date and I "
+        "have been offered only a credit, not my money back."
+    ),
+    (
+        "Hello, since the upgrade our website loads in 12 seconds instead of 2. Your team "
+        "says it is on our side, but nothing on our side has changed."
+    ),
+    (
+        "Hi, I was given a quote of 450 pounds for the repair. The final bill is 780 pounds, "
+        "and nobody called me to approve the extra work."
+    ),
 ]
 
 ROUTINE = [
@@ -612,6 +676,29 @@ ROUTINE = [
         "Hello, please could an engineer visit to service our alarm? Any weekday morning "
         "works for us."
     ),
+    (
+        "Hello, I would like to return the boots I bought last week. Can I use a prepaid "
+        "label, or do I need to take them to a store?"
+    ),
+    (
+        "Hi, we want to cancel our support plan at the end of the year. Is there a notice "
+        "period we need to give?"
+    ),
+    (
+        "Dear customer service, can I change my flight to a later one on the same day? The "
+        "booking reference is ABC123."
+    ),
+    (
+        "Hi, I will not be at home on Thursday. Could the courier leave the parcel with my "
+        "neighbour at number 12?"
+    ),
+    ("Hello, I would like to buy a spa day voucher as a gift. How long is it valid for?"),
+    (
+        "Good morning, could the delivery driver use the back gate when delivering to our "
+        "warehouse? The front one is locked after 5pm."
+    ),
+    ("Hi, my car is due for a service next month. Can I book it in for a Tuesday morning?"),
+    ("Hello, please add my colleague to your marketing list, her address is below."),
 ]
 
 
