@@ -524,6 +524,66 @@ COMPLAINTS = [
         "Hi, I was given a quote of 450 pounds for the repair. The final bill is 780 pounds, "
         "and nobody called me to approve the extra work."
     ),
+    (
+        "Hi, three weeks ago you confirmed my refund of 64 pounds would be back on my card in "
+        "five working days. It is not there and the chat just repeats the five days."
+    ),
+    (
+        "Hello, the electrician you sent could not do the job because he did not bring the "
+        "right cable, and we were charged the call-out fee."
+    ),
+    (
+        "Dear team, your app deducted the monthly fee twice this month and the second one "
+        "pushed my account into overdraft. My bank charged me 25 pounds for it."
+    ),
+    (
+        "Hello, I have been on the phone with your billing department for a total of four "
+        "hours this week and the problem is still not solved."
+    ),
+    (
+        "Hi, our shared drive lost a week of files after your maintenance on Sunday. The "
+        "backup you promised in the contract turns out to be only 24 hours old."
+    ),
+    (
+        "Dear support, the new firmware bricked two of our scanners. Your notes say to roll "
+        "back, but the rollback file gives an error too."
+    ),
+    (
+        "Hello, I was told my application was approved, then a week later I received a letter "
+        "saying it was declined. No one will explain the change."
+    ),
+    (
+        "Hi, I booked a double room and was given a twin room with a broken window. The front "
+        "desk said there were no other rooms."
+    ),
+    (
+        "Hello, the lawn treatment company you partner with burned half of our lawn with the "
+        "wrong product. They say it will grow back, but it is brown after a month."
+    ),
+    (
+        "Dear sir or madam, my pension statement shows contributions missing for four months "
+        "last year, even though they were deducted from my salary."
+    ),
+    (
+        "Hi, our shipment was held at customs because your team filled in the wrong commodity "
+        "code. We are paying storage fees every day it stays there."
+    ),
+    (
+        "Hello, I paid for express delivery to get the dress in time for a wedding on "
+        "Saturday. It arrived on Monday and you refunded only the difference in postage."
+    ),
+    (
+        "Hi, the manager promised to call me back about the damaged sofa by Friday. It is "
+        "Wednesday now. I am tired of chasing this."
+    ),
+    (
+        "Dear support, your password reset emails go to my old work address, which I no "
+        "longer have, and the form to change it needs a code sent to that same address."
+    ),
+    (
+        "Hello, I cancelled my gym membership in person in January and signed the form. "
+        "Payments are still being taken and the branch cannot find my form."
+    ),
 ]
 
 ROUTINE = [
@@ -699,6 +759,25 @@ ROUTINE = [
     ),
     ("Hi, my car is due for a service next month. Can I book it in for a Tuesday morning?"),
     ("Hello, please add my colleague to your marketing list, her address is below."),
+    (
+        "Hello, can you send an electrician to move two sockets in our kitchen? We are "
+        "flexible on dates."
+    ),
+    ("Dear team, can I change the date my monthly fee is taken to the 5th instead of the 1st?"),
+    (
+        "Hello, I would like to set up a payment plan for the last bill. Who should I speak "
+        "to in billing?"
+    ),
+    (
+        "Hi, does your maintenance window on Sunday affect access to the shared drive? We "
+        "have a deadline on Monday."
+    ),
+    (
+        "Dear support, is there a new firmware version for our scanners, and can it be "
+        "installed remotely?"
+    ),
+    ("Hello, I have submitted my application. How long does the review usually take?"),
+    ("Hi, could we upgrade our booking from a double room to a suite for the second night?"),
 ]
 
 
