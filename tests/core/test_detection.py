@@ -260,6 +260,11 @@ RULE = '[thresholds]\ncomplaint = 3\n[[rules]]\nname = "x"\nweight = 1\n'
         ("not = [toml", "not valid TOML"),
         (RULE + 'pattern = "("', "rule #1 'x': pattern does not compile"),
         (RULE + 'pattern = "a|"', "rule #1 'x': pattern matches empty text"),
+        (RULE + "pattern = []", "rule #1 'x': pattern must not be an empty list"),
+        (RULE + "pattern = ['a', '(']", "rule #1 'x': pattern item #2 does not compile"),
+        (RULE + "pattern = ['a', 'b?']", "rule #1 'x': pattern item #2 matches empty text"),
+        (RULE + "pattern = ['a', 3]", "rule #1 'x': pattern item #2 must be non-empty text"),
+        (RULE + "pattern = 3", "rule #1 'x': pattern must be a non-empty string or a list"),
         (RULE, "rule #1 'x': needs either phrases or pattern"),
         (RULE + 'pattern = "a"\nphrases = ["b"]', "needs either phrases or pattern"),
         (RULE + "phrases = []", "rule #1 'x': phrases must be a non-empty list"),
@@ -277,6 +282,14 @@ RULE = '[thresholds]\ncomplaint = 3\n[[rules]]\nname = "x"\nweight = 1\n'
 def test_config_errors_name_the_rule(text: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message.replace("(", r"\(").replace("|", r"\|")):
         parse_signals(text, "rules.toml")
+
+
+def test_a_pattern_may_be_written_as_a_list_of_alternatives() -> None:
+    listed = parse_signals(RULE + "pattern = ['charged twice', 'no (reply|answer)']", "a.toml")
+    joined = parse_signals(RULE + "pattern = 'charged twice|no (reply|answer)'", "b.toml")
+    assert listed.rules[0].regex.pattern == joined.rules[0].regex.pattern
+    detector = Detector(listed)
+    assert detector.assess_text("Still no answer.").reasons == ('x +1.0 ("no answer")',)
 
 
 def test_load_signals_from_a_file(tmp_path: Path) -> None:

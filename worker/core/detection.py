@@ -357,8 +357,12 @@ def _rule(item: Mapping[str, Any], index: int, source: str) -> Rule:
         if not all(isinstance(p, str) and p.strip() for p in phrases):
             raise ConfigurationError(f"{where}: every phrase must be non-empty text")
         pattern = phrases_pattern(phrases)
+    if isinstance(pattern, list):
+        pattern = _alternatives(pattern, where)
     if not isinstance(pattern, str) or not pattern:
-        raise ConfigurationError(f"{where}: pattern must be a non-empty string")
+        raise ConfigurationError(
+            f"{where}: pattern must be a non-empty string or a list of alternatives"
+        )
     try:
         regex = re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
@@ -377,6 +381,29 @@ def _rule(item: Mapping[str, Any], index: int, source: str) -> Rule:
         _severity(item.get("min_severity"), where),
         frozenset(ignore_when),
     )
+
+
+def _alternatives(pieces: list[Any], where: str) -> str:
+    """A pattern written as a list, one alternative an item: the items joined by ``|``.
+
+    Each item is checked alone first, so an error names the item, not a line of thousands
+    of characters."""
+    if not pieces:
+        raise ConfigurationError(f"{where}: pattern must not be an empty list")
+    for n, piece in enumerate(pieces, 1):
+        if not isinstance(piece, str) or not piece:
+            raise ConfigurationError(f"{where}: pattern item #{n} must be non-empty text")
+        try:
+            compiled = re.compile(piece, re.IGNORECASE)
+        except re.error as exc:
+            raise ConfigurationError(
+                f"{where}: pattern item #{n} does not compile: {exc}"
+            ) from None
+        if compiled.search(""):
+            raise ConfigurationError(
+                f"{where}: pattern item #{n} matches empty text, so the rule would always fire"
+            )
+    return "|".join(pieces)
 
 
 def phrases_pattern(phrases: Sequence[str]) -> str:
