@@ -584,6 +584,65 @@ COMPLAINTS = [
         "Hello, I cancelled my gym membership in person in January and signed the form. "
         "Payments are still being taken and the branch cannot find my form."
     ),
+    (
+        "Hello, we switched to your payroll service in April on the promise of a one-day "
+        "migration. It is now June, two pay runs have gone out late, and our staff are asking "
+        "whether they will be paid this month."
+    ),
+    (
+        "Hi, the furniture was due between 8am and 12pm. At 4pm I called and was told the van "
+        "had broken down and it would come tomorrow. Nobody thought to tell me before I had "
+        "waited all day."
+    ),
+    (
+        "Dear support, my account shows a credit of 300 dollars from your overbilling last "
+        "year. Every time I ask for it to be paid out, I am told it will be used against "
+        "future bills, but I have closed the account."
+    ),
+    (
+        "Hello, the heating engineer has been out four times for the same fault and the "
+        "boiler still shuts off every evening. We have a newborn at home."
+    ),
+    (
+        "Hi, your website took payment for two tickets but the confirmation shows only one. "
+        "The venue says they cannot let the second person in without a ticket."
+    ),
+    (
+        "Hello, I was charged a late fee on my card although the payment date fell on a bank "
+        "holiday and I paid the next working day, as your own terms allow."
+    ),
+    (
+        "Dear team, we reported a data error in the quarterly report three weeks ago. The "
+        "corrected report still has the same error and our board meeting is tomorrow."
+    ),
+    (
+        "Hello, the insurance renewal quoted 620 pounds online, but the amount taken was 845. "
+        "The online quote is in my account history."
+    ),
+    (
+        "Hi, the replacement glasses you sent have the wrong prescription. I have had "
+        "headaches for a week and I cannot drive with them."
+    ),
+    (
+        "Dear sirs, my deposit has not been returned two months after I moved out, and the "
+        "letting agent has stopped replying to my emails."
+    ),
+    (
+        "Hello, your update removed the export button we use every day, with no warning in "
+        "the release notes. We now copy the figures by hand."
+    ),
+    (
+        "Hi, the paint you mixed for us is a different shade from the sample, and the whole "
+        "living room now has to be repainted."
+    ),
+    (
+        "Hello, my son was charged full fare on his student pass for the whole of September "
+        "because your system did not load the discount."
+    ),
+    (
+        "Hi, I have explained my situation to five different agents and each one started from "
+        "the beginning. I would like one person to own this."
+    ),
 ]
 
 ROUTINE = [
@@ -778,6 +837,32 @@ ROUTINE = [
     ),
     ("Hello, I have submitted my application. How long does the review usually take?"),
     ("Hi, could we upgrade our booking from a double room to a suite for the second night?"),
+    (
+        "Hello, we are thinking of moving our payroll to your service. How long does a "
+        "migration usually take for a company of 40 staff?"
+    ),
+    (
+        "Hi, my furniture delivery is booked for Thursday morning. Could the driver call 30 "
+        "minutes before arriving?"
+    ),
+    (
+        "Dear support, my account shows a credit of 30 dollars. Can it be used against next "
+        "month's bill?"
+    ),
+    ("Hello, could you send a heating engineer for the annual boiler service? Mornings are best."),
+    (
+        "Hi, I bought two tickets for Saturday. Will the tickets be sent by email, or do we "
+        "collect them at the venue?"
+    ),
+    (
+        "Hello, my payment date falls on a bank holiday next month. Will the payment be taken "
+        "the day before or the day after?"
+    ),
+    (
+        "Dear team, could we have the quarterly report a week earlier this time? Our board "
+        "meets on the 3rd."
+    ),
+    ("Hi, can I order a vegetarian meal for my flight next month?"),
 ]
 
 
