@@ -643,6 +643,54 @@ COMPLAINTS = [
         "Hi, I have explained my situation to five different agents and each one started from "
         "the beginning. I would like one person to own this."
     ),
+    (
+        "Hello, I received a bill from your clinic for a blood test that my insurer says was "
+        "never submitted to them. Your billing office says to call the insurer, and the "
+        "insurer says to call you."
+    ),
+    (
+        "Dear support, the marketplace seller never sent my order and your buyer protection "
+        "claim was closed automatically after 14 days while I was waiting for the seller to "
+        "reply as you told me to."
+    ),
+    (
+        "Hello, we were moved to a new tariff without our agreement when the fixed deal "
+        "ended, and the new rate is almost double. We only found out from the bill."
+    ),
+    (
+        "Hi, my passport application has been returned to me twice for a missing document, "
+        "and both times the document was in the envelope."
+    ),
+    (
+        "Hello, your bank blocked my card for security while I was abroad and the only way to "
+        "unblock it is a phone number that does not work from outside the country."
+    ),
+    (
+        "Hi, the fee for my current account went from zero to 12 pounds a month. The letter "
+        "about it was sent to an address I left three years ago, although you have my new "
+        "one."
+    ),
+    ("Hello, my order was split into three parcels and I was charged delivery three times."),
+    (
+        "Dear sirs, I have been paying for a broadband speed of 500 megabits for a year and "
+        "your engineer has now confirmed the line can only carry 80."
+    ),
+    (
+        "Hi, my father's care home fees were taken from his account twice this month, and the "
+        "home says the second payment will be returned within 90 days."
+    ),
+    (
+        "Hello, the parking app charged me for a whole day when I parked for 40 minutes, and "
+        "the receipt shows the correct end time."
+    ),
+    (
+        "Hi, the tiles we ordered arrived in two different batches with a visible difference "
+        "in colour, so half the bathroom does not match."
+    ),
+    (
+        "Dear support, our service has been suspended for a late payment of 3 pounds caused "
+        "by your own price change, which we were not told about."
+    ),
 ]
 
 ROUTINE = [
@@ -863,6 +911,26 @@ ROUTINE = [
         "meets on the 3rd."
     ),
     ("Hi, can I order a vegetarian meal for my flight next month?"),
+    (
+        "Hello, could you send the bill for my blood test directly to my insurer? I have "
+        "their address and my policy number."
+    ),
+    (
+        "Hi, I would like to check the monthly price of my contract before I sign up for the "
+        "extra data bundle."
+    ),
+    ("Dear support, how long does a buyer protection claim usually take to be decided?"),
+    ("Hello, our fixed deal ends in March. What tariffs can we move to, and how do we choose one?"),
+    ("Hi, which documents do I need to send with my passport application, and can they be copies?"),
+    (
+        "Hello, I am travelling abroad next month. Do I need to tell the bank, or will my "
+        "card work as usual?"
+    ),
+    (
+        "Dear team, we need 10 more licences for the new starters. Can they be added to our "
+        "current contract until March?"
+    ),
+    ("Hi, I have moved house. How do I update my address on my current account?"),
 ]
 
 
