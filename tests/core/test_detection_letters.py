@@ -691,6 +691,68 @@ COMPLAINTS = [
         "Dear support, our service has been suspended for a late payment of 3 pounds caused "
         "by your own price change, which we were not told about."
     ),
+    (
+        "Hi, I returned my rental car with a full tank and the receipt from the petrol "
+        "station two minutes away. You still charged me a refuelling fee of 60 euros."
+    ),
+    (
+        "Hello, the hospital parking machine took my card payment but did not print a ticket, "
+        "and I got a penalty notice in the post a week later."
+    ),
+    (
+        "Dear support, our shop has been listed on your map with the wrong opening hours for "
+        "two months. Customers arrive to a closed door and leave us one-star reviews."
+    ),
+    (
+        "Hi, my pre-order was supposed to ship on release day. Friends who ordered the same "
+        "item later already have theirs, and mine still has no tracking."
+    ),
+    (
+        "Hello, you changed my seat allocation from a window to a middle seat after I had "
+        "paid 25 pounds to choose it, and you will not refund the seat fee."
+    ),
+    (
+        "Dear team, we were told the system upgrade would take one hour on Saturday night. "
+        "The system was down until Monday lunchtime and we lost a weekend of online orders."
+    ),
+    (
+        "Hi, my energy bill is based on an estimated reading even though I submit a meter "
+        "reading every month on your app. This month's bill is 200 pounds higher than last "
+        "year."
+    ),
+    (
+        "Hello, I asked for the broken window in our flat to be repaired in October. The "
+        "housing office keeps saying it is on the list, and it is now December."
+    ),
+    (
+        "Hi, the bank charged me an overdraft fee on a day my account was in credit, because "
+        "a deposit I made in the morning was only counted the next day."
+    ),
+    (
+        "Dear support, your driver refused to carry the parcel upstairs although we paid "
+        "extra for delivery to the room of choice."
+    ),
+    (
+        "Hello, my mobile number was transferred to another person by mistake, and now they "
+        "receive my bank security codes."
+    ),
+    (
+        "Hi, the online course platform deleted all my progress when it moved to the new "
+        "version. I had finished 80 percent of the course."
+    ),
+    (
+        "Hello, I am still waiting for the engineer's report you said would be sent within "
+        "five working days of the visit on 3 March."
+    ),
+    (
+        "Dear customer care, the shoes split along the sole after two weeks of normal wear "
+        "and the shop says it is wear and tear."
+    ),
+    (
+        "Hi, you sent me a letter saying I owe 400 pounds for a service I never had. When I "
+        "called, the agent said it was a system error but the letter is still valid until I "
+        "pay."
+    ),
 ]
 
 ROUTINE = [
@@ -931,6 +993,20 @@ ROUTINE = [
         "current contract until March?"
     ),
     ("Hi, I have moved house. How do I update my address on my current account?"),
+    (
+        "Hi, I am renting a car next week. Do I need to return it with a full tank, or can I "
+        "pay for the fuel?"
+    ),
+    ("Hello, can I pay for hospital parking with the app, or only at the machine?"),
+    ("Dear support, how do we update the opening hours of our shop on your map for the holidays?"),
+    ("Hi, when will my pre-order ship, and will I get a tracking number by email?"),
+    (
+        "Hello, I would like to choose a window seat on my flight. How much does seat "
+        "selection cost?"
+    ),
+    ("Dear team, when is the next planned system upgrade, and will the online shop be affected?"),
+    ("Hi, where in the app do I submit my monthly meter reading?"),
+    ("Hello, how do I report a repair in my flat to the housing office?"),
 ]
 
 
