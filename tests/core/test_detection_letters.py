@@ -753,6 +753,63 @@ COMPLAINTS = [
         "called, the agent said it was a system error but the letter is still valid until I "
         "pay."
     ),
+    (
+        "Hello, I was promised a refund when I returned the jacket, and instead I received a "
+        "store credit note that expires in 30 days."
+    ),
+    (
+        "Hi, your agent closed my complaint as resolved without asking me. Nothing has been "
+        "resolved."
+    ),
+    (
+        "Dear support, the contractor you sent cut through our internet cable while digging "
+        "and left without telling anyone. We have had no internet for two days."
+    ),
+    (
+        "Hello, my online banking shows a payment to a company I have never heard of, and "
+        "your fraud team says it was authorised with my code. I never gave anyone my code."
+    ),
+    (
+        "Hi, our conference booking was given to another group on the day and we were offered "
+        "a smaller room in another building."
+    ),
+    (
+        "Hello, the new meter you installed reads twice as fast as the old one, and our bill "
+        "has doubled since the swap."
+    ),
+    (
+        "Dear team, we pay for next-day delivery on every order and for the last month every "
+        "order has taken three to four days."
+    ),
+    (
+        "Hi, the bike I bought from you has a cracked frame after a month of commuting. The "
+        "repair shop you sent me to says the warranty does not cover cracks."
+    ),
+    (
+        "Hello, you cancelled my appointment by text the evening before and the next free "
+        "slot is in six weeks."
+    ),
+    (
+        "Hi, I was locked out of my account for a week after a password reset that I did not "
+        "request, and support could not tell me why."
+    ),
+    (
+        "Dear support, each invoice you send has a different total for the same service, and "
+        "we spend hours every month checking them."
+    ),
+    (
+        "Hello, the cot you delivered for our baby was missing the safety bolts, and the "
+        "replacement bolts have still not arrived."
+    ),
+    (
+        "Hi, your price match promise was refused at the till because the competitor's price "
+        "was online only, which your policy does not say."
+    ),
+    ("Hello, my loyalty points disappeared after your system update, about 18,000 points."),
+    (
+        "Dear sir, I was given the wrong medicine dose on the label of my prescription and "
+        "only noticed when my doctor asked."
+    ),
 ]
 
 ROUTINE = [
@@ -1007,6 +1064,23 @@ ROUTINE = [
     ("Dear team, when is the next planned system upgrade, and will the online shop be affected?"),
     ("Hi, where in the app do I submit my monthly meter reading?"),
     ("Hello, how do I report a repair in my flat to the housing office?"),
+    ("Hi, the export button is greyed out in my account. How do I enable it?"),
+    ("Hello, since the update I cannot find the dark mode setting. Where is it now?"),
+    (
+        "Dear support, my invoice shows VAT at 20 percent but we are VAT registered in "
+        "Ireland. Could you check the rate?"
+    ),
+    (
+        "Hi, the app asks me to log in again every morning. Is there a way to stay signed in "
+        "on my own phone?"
+    ),
+    ("Hello, the printer shows error code 54 when printing double-sided. What does it mean?"),
+    ("Hi, my loyalty points balance shows 18,000. How many do I need for a free night?"),
+    (
+        "Dear team, we would like next-day delivery on our orders from now on. Is there an "
+        "extra charge for that?"
+    ),
+    ("Hello, the password reset email went to my spam folder. Can you send it again?"),
 ]
 
 
