@@ -810,6 +810,63 @@ COMPLAINTS = [
         "Dear sir, I was given the wrong medicine dose on the label of my prescription and "
         "only noticed when my doctor asked."
     ),
+    (
+        "hi, i order the blue one and you send me the red one, second time now. i need it for "
+        "my daughter birthday"
+    ),
+    (
+        "Hello, my luggage came back from the flight with the handle ripped off and a wheel "
+        "missing. The desk at the airport gave me a form and said nobody can help today."
+    ),
+    (
+        "Good day, the washing machine installer left water all over the floor and did not "
+        "connect the drain hose. We found out when the kitchen flooded."
+    ),
+    (
+        "Hi, since 3 weeks I pay for the premium plan but the premium features are still "
+        "locked in my account."
+    ),
+    (
+        "Dear sir, I have not received my salary advance that your app approved on Friday, "
+        "and your chat says the money was sent."
+    ),
+    (
+        "Hello, we ordered catering for 40 people and food for about 25 arrived. The guests "
+        "of our event went hungry."
+    ),
+    (
+        "Hi there, the hotel charged my card a deposit of 200 euros at check-in which was "
+        "never released after check-out, one month ago."
+    ),
+    (
+        "Hello, my phone screen was replaced at your store and now the touch does not work in "
+        "the bottom part of the screen."
+    ),
+    (
+        "Hi, your website said in stock, I paid, and two days later I got an email that the "
+        "item is out of stock and the refund will take 10 days."
+    ),
+    (
+        "Dear team, the translation you delivered has whole paragraphs missing and wrong "
+        "numbers in the tables. We only saw it after sending it to our client."
+    ),
+    (
+        "Hello, the heating in our rented flat has been broken since November and the "
+        "landlord's agent you appointed answers only to say it is on order."
+    ),
+    (
+        "Hi, I got a parking fine from your car park although my ticket was valid, and the "
+        "appeal form on your website gives an error."
+    ),
+    ("Hello, you have sent my new credit card to my neighbour's address, twice."),
+    (
+        "Hi, my son's school photos were printed with another child's name on the back, and "
+        "the replacement costs us 15 pounds."
+    ),
+    (
+        "Dear support, the voice assistant in our car stopped working after your software "
+        "update and the dealer says there is no fix yet."
+    ),
 ]
 
 ROUTINE = [
@@ -1081,6 +1138,14 @@ ROUTINE = [
         "extra charge for that?"
     ),
     ("Hello, the password reset email went to my spam folder. Can you send it again?"),
+    ("hi, do you have the blue one in size 8? i want to order for my daughter birthday"),
+    ("Hello, what size of luggage can I bring on board for free?"),
+    ("Good day, can the washing machine installer also take away our old machine?"),
+    ("Hi, what features are included in the premium plan?"),
+    ("Dear sir, when will my salary advance arrive if the app approved it today?"),
+    ("Hello, can we order catering for 40 people for an event on the 12th?"),
+    ("Hi there, how much is the deposit at check-in, and when is it released?"),
+    ("Hello, how long does a screen replacement take at your store?"),
 ]
 
 
