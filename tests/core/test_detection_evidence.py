@@ -513,6 +513,8 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "The app stopped working after the update, how do I reinstall it?",
         "Some pages are missing from my download, can you resend it?",
         "Please send my new card to my old address until Friday.",
+        "I'm still waiting to hear which date suits your technician, no rush.",
+        "I made a mistake and paid invoice 3321 twice. Could you refund the extra payment?",
         "We had to stop using the old API key after the rotation; the new one works.",
     ],
 )
