@@ -1,7 +1,8 @@
-"""Long, calm letters of the kind a support inbox gets: written for these tests.
+"""Letters of the kind a support inbox gets, written for these tests.
 
 Each complaint states a harm in plain words, with dates and amounts and no angry word; each
-routine letter is as long and as detailed, and asks for ordinary work.
+routine letter is as long and as detailed, and asks for ordinary work. The short routine mails
+sit near complaint wording on purpose.
 """
 
 from __future__ import annotations
@@ -1149,6 +1150,234 @@ ROUTINE = [
 ]
 
 
+#: Short routine mails worded near complaints: refunds going fine, questions about charges,
+#: the client's own mistakes, plain problem reports.
+NEAR_COMPLAINT_ROUTINE = [
+    (
+        "Hello, could you tell me when my next invoice will be issued? I'd like to plan the "
+        "payment from our business account."
+    ),
+    (
+        "Hi, I moved house last week and need to update my billing address to 14 Orchard "
+        "Lane, Leeds LS6 2AB."
+    ),
+    ("Thanks so much for sorting out my booking yesterday, the new dates work perfectly for us."),
+    "I get error 54 when printing from the desktop app. How do I fix this?",
+    ("Could you send me a copy of the receipt for order 88213? I need it for my expense report."),
+    ("My refund for order 4471 arrived this morning, thank you for processing it so quickly."),
+    (
+        "I'd like to change my flight on 12 May from the morning departure to the afternoon "
+        "one, if there's space."
+    ),
+    (
+        "We are filing an insurance claim for the water damage in our kitchen; which "
+        "documents do you need from us?"
+    ),
+    (
+        "Can I book a repair appointment for my washing machine sometime next week? Mornings "
+        "suit me best."
+    ),
+    "Please add my colleague Priya Shah as an admin user on our company account.",
+    "Is it possible to pay the invoice by bank transfer instead of credit card?",
+    ("How many seats does our current licence cover, and what would it cost to add ten more?"),
+    (
+        "Could you point me to the documentation for your REST API? We're planning an "
+        "integration with our CRM."
+    ),
+    ("We've just signed up and would like to schedule an onboarding call for our team of twelve."),
+    "I accidentally ordered two of the same lamp; can I return one of them?",
+    (
+        "Just to confirm, the parcel was delivered today and everything was in perfect "
+        "condition. Thanks!"
+    ),
+    ("What is your policy if a package arrives damaged? I'm asking before I place a large order."),
+    ("My password reset email seems to have gone to spam, I found it now, so no action needed."),
+    (
+        "Could you let me know whether the refund will go back to my original card or as "
+        "store credit?"
+    ),
+    ("Since the update, the app asks me to log in again. Is there a setting to keep me signed in?"),
+    "I'd like to upgrade from the Basic plan to the Pro plan starting next billing cycle.",
+    "Do you offer a discount for non-profit organisations?",
+    ("Please change the name on my booking from Jon to Jonathan; it was my typo when I booked."),
+    ("We'd like to receive our invoices in PDF by email instead of paper by post from now on."),
+    "Is there a way to export all my contacts to CSV?",
+    (
+        "Hello, I'm still waiting to hear which date suits your technician, no rush, just let "
+        "me know when you can."
+    ),
+    (
+        "Could you confirm my hotel reservation for 3 nights from 20 June? I didn't get a "
+        "confirmation email, maybe I typed my address wrong."
+    ),
+    "How do I connect the printer to a new Wi-Fi network?",
+    "I'd like to know whether my policy covers a rental car while mine is being repaired.",
+    "Thank you for the quick answer yesterday, the fix worked.",
+    "Can we get a quote for 50 additional user licences for our Berlin office?",
+    "My daughter will be travelling with me; can I add her to the existing booking?",
+    ("Please cancel my appointment on Thursday at 3pm, I'll rebook when I'm back from holiday."),
+    "Where can I find the tracking number for my order?",
+    (
+        "Our finance team needs the VAT number printed on all future invoices. Could you "
+        "update that?"
+    ),
+    (
+        "I entered the wrong delivery address on my order this morning; can it still be "
+        "changed before it ships?"
+    ),
+    ("What happens if a delivery is missed because nobody is home? Will the courier try again?"),
+    "I'd like to set up a direct debit for my monthly payments.",
+    "Is the Slack integration available on the Standard plan or only on Enterprise?",
+    "Could I get a printed copy of my policy documents sent to my new address?",
+    ("The screen on my tablet flickers when brightness is below 20 percent. Is there a known fix?"),
+    "We're onboarding three new staff on Monday; could you create accounts for them?",
+    (
+        "Hi, just checking: is the refund processed automatically once you receive the "
+        "returned item?"
+    ),
+    "My card expires next month; how do I update the payment details?",
+    "Can I change my seat to an aisle seat on the return flight?",
+    (
+        "I received the replacement part today, thanks. Could you send the installation guide "
+        "as well?"
+    ),
+    "What's the difference between the monthly and annual licence in terms of support?",
+    ("Would it be possible to move our renewal date to 1 January to align with our fiscal year?"),
+    "I forgot my username. Could you send it to the email on file?",
+    "Could you tell me how long a standard insurance claim usually takes to process?",
+    "I'll be away for two weeks; can you hold my deliveries until the 15th?",
+    ("We never used the analytics module, so we'd like to remove it from our plan at renewal."),
+    "Is there an SSO option with Azure AD for business accounts?",
+    "Please send me the invoice for March again; I deleted the email by mistake.",
+    "How do I add a second driver to my car insurance policy?",
+    ("My order shows as delivered and I've got it, I just wanted to say the packaging was lovely."),
+    "Could you check whether my boiler service is due this year?",
+    "I'd like to book a table for six on Saturday at 7pm.",
+    "Can I get a refund if I cancel the course more than 14 days before it starts?",
+    (
+        "Our integration returns a 401 when calling the orders endpoint. Which scope does the "
+        "token need?"
+    ),
+    "Please update my phone number to 07700 900123.",
+    "We'd like to know if you can invoice us quarterly rather than monthly.",
+    "Is the warranty transferable if I sell the bike?",
+    (
+        "I've attached the photos for my claim on the cracked windscreen. Let me know if you "
+        "need anything else."
+    ),
+    "Could you reschedule the engineer's visit from Tuesday to Wednesday?",
+    "How do I turn off email notifications for every new comment?",
+    (
+        "Thanks to Maria on your phone line, she was really helpful with my travel insurance "
+        "question."
+    ),
+    "What are the opening hours of your Manchester branch over Easter?",
+    "I'd like to order a replacement charger for model X200.",
+    "If my train is cancelled, does my ticket allow me to take the next service?",
+    "Please cancel my newsletter subscription.",
+    'Could you explain the line "service fee" on my latest bill?',
+    "We are evaluating your platform and would like a trial licence for 30 days.",
+    "Is there a limit on how many projects a free account can have?",
+    "My new router shows an orange light. What does that mean and how do I get it online?",
+    "Can I collect my order in store instead of having it delivered?",
+    "Could you send me the terms and conditions for the extended warranty?",
+    "I'd like to transfer my account to my husband's name.",
+    "Thank you, the invoice is paid and we received the confirmation.",
+    "When will the new version with dark mode be released?",
+    "Is it possible to split the payment into three instalments?",
+    "I'm travelling to Spain next month; do I need to tell you so my card works abroad?",
+    "Please add the purchase order number PO-5521 to invoice 10034.",
+    "Do you deliver on Sundays?",
+    "My claim reference is CL-20931; could you tell me what the next step is?",
+    "I'd like to book the car for an MOT and a service on the same day.",
+    "How can I change the language of the dashboard to French?",
+    "We moved offices; please send all future correspondence to 5 King Street, Bristol.",
+    "Could you remind me how many loyalty points I have?",
+    (
+        "The cable I ordered is the wrong length for my setup, entirely my mistake. Can I "
+        "exchange it for the 3 metre one?"
+    ),
+    "I'd like to know whether I'll be charged a fee if I change my booking again later.",
+    "Hi, can you confirm the repair is still scheduled for Friday morning?",
+    "Is there a webhook for when an invoice is paid?",
+    "Could you increase the storage on our team workspace to 2 TB?",
+    "We'd like to add a second billing contact for our account.",
+    ('I got a message saying "disk quota exceeded" when uploading files. How do I free up space?'),
+    "What documents do I need to bring to the branch to open a business account?",
+    "Can I pause my membership for two months while I recover from surgery?",
+    "Thank you for the flowers delivered for my mother's birthday, she loved them.",
+    (
+        "My order is missing from the order history page, but I've got the confirmation "
+        "email. Where else can I see it?"
+    ),
+    "Could you confirm whether the laptop comes with a UK plug?",
+    "Please send me a quote for moving house contents from Oxford to York in July.",
+    "How do I claim for lost luggage on my travel insurance?",
+    (
+        "Even though I've read the guide, I'm not sure which cable goes into port B. Could "
+        "you clarify?"
+    ),
+    "I'd like to upgrade my broadband speed; what options are available at my address?",
+    "Can you resend the activation code? I think I typed my email wrong at sign-up.",
+    ("We need a signed data processing agreement before we can go live. Who should we send it to?"),
+    "Is it normal that the first bill is higher because it includes a partial month?",
+    "Please close my old savings account and move the balance to my current account.",
+    "Could you tell me whether my parcel needs a signature on delivery?",
+    "The heating engineer did a great job yesterday, thank you.",
+    "Is there a student discount on the annual plan?",
+    "I'd like to change my delivery slot from morning to evening.",
+    "How do I reset the thermostat to factory settings?",
+    ("We'd like to onboard our second team in April; can we reuse the same training materials?"),
+    "Could you tell me if I can use my voucher together with the sale price?",
+    "Only one of my two devices shows up in the app; how do I add the second one?",
+    "Is it possible to get the invoice addressed to our parent company instead?",
+    "Please let me know when the blue version is back in stock.",
+    ("I want to make sure I don't get charged after the trial ends. How do I cancel in time?"),
+    "Could you book me a taxi from the airport to the hotel for my arrival on the 9th?",
+    "What's the process for adding a new vehicle to our fleet policy?",
+    "My account was locked after I typed the wrong PIN three times. How do I unlock it?",
+    "I'd like to renew my licence for another year with the same number of seats.",
+    ("Hi, could you confirm that the damaged-in-transit cover applies to furniture as well?"),
+    "Do you have an API rate limit, and if so, what is it?",
+    "Please update my email address to anna.kowalski@example.com.",
+    (
+        "I'm waiting for the delivery today and won't be home after 5pm; can the driver leave "
+        "it with a neighbour?"
+    ),
+    "Can I get a copy of my annual statement for my tax return?",
+    ("We'd like to change the payment terms on our account from 14 to 30 days, if possible."),
+    "I'd like to add travel insurance to my existing flight booking.",
+    "How do I print a return label?",
+    "Since the update, there's a new toolbar at the top. How do I hide it?",
+    "Could you tell me what the cancellation fee is for the premium tour?",
+    (
+        "The delivery arrived early, which was great. Could you send the invoice to our "
+        "accounts team?"
+    ),
+    "I'd like to schedule a demo of your reporting features for our managers.",
+    "Can I change the PIN for my card online?",
+    "Which browsers do you support for the admin console?",
+    "Just a quick thank you, the refund came through and everything is settled.",
+    "Please book my car in for a tyre change; the spare is on now after a puncture.",
+    (
+        "If the goods are damaged on arrival, should I refuse the delivery or accept it and "
+        "report it?"
+    ),
+    (
+        "I made a mistake and paid invoice 3321 twice. Could you refund the extra payment or "
+        "keep it as credit?"
+    ),
+    ("We'd like to integrate your payment gateway with our Shopify store. Is there a plugin?"),
+    ("My insurance renewal is due next month; can I switch to the policy with lower excess?"),
+    "Could you tell me how to set up automatic backups on the NAS?",
+    (
+        "I'd like to cancel my hotel booking for next weekend; I understand it's free until "
+        "48 hours before."
+    ),
+    ("Hello, I'd like to know whether the warranty has expired on my dishwasher, serial 7731-AB."),
+]
+
+
 @pytest.mark.parametrize("letter", COMPLAINTS, ids=lambda t: t[:40])
 def test_a_calm_letter_that_states_a_harm_is_a_complaint(detector: Detector, letter: str) -> None:
     result = detector.assess_text(letter)
@@ -1158,4 +1387,10 @@ def test_a_calm_letter_that_states_a_harm_is_a_complaint(detector: Detector, let
 @pytest.mark.parametrize("letter", ROUTINE, ids=lambda t: t[:40])
 def test_a_long_detailed_request_is_routine(detector: Detector, letter: str) -> None:
     result = detector.assess_text(letter)
+    assert not result.is_complaint, result.reasons
+
+
+@pytest.mark.parametrize("mail", NEAR_COMPLAINT_ROUTINE, ids=lambda t: t[:40])
+def test_routine_mail_worded_near_a_complaint_is_routine(detector: Detector, mail: str) -> None:
+    result = detector.assess_text(mail)
     assert not result.is_complaint, result.reasons
