@@ -312,6 +312,21 @@ from worker.mail.parse import parse_message
         ("The translation has whole paragraphs missing.", "harm-to-client"),
         ("You sent my new card to my neighbour's address.", "harm-to-client"),
         ("I got a fine although my ticket was valid.", "treated-wrongly"),
+        (
+            "The driver took a much longer route and the fare was twice the estimate.",
+            "harm-to-client",
+        ),
+        (
+            "The pool was closed for four months and you kept charging the full fee.",
+            "harm-to-client",
+        ),
+        ("My broadband was switched off a week early.", "harm-to-client"),
+        ("Nothing arrived and the tracking has not moved since Monday.", "harm-to-client"),
+        ("We are billed even for the users we removed the same day.", "harm-to-client"),
+        (
+            "Your agent told me to reset the router, and now none of our devices connect.",
+            "harm-to-client",
+        ),
         ("We had to stop using your payroll module after the third wrong payslip.", "walking-away"),
         ("Now it is broken and you won't honour the warranty.", "treated-wrongly"),
     ],
@@ -515,6 +530,9 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "Please send my new card to my old address until Friday.",
         "I'm still waiting to hear which date suits your technician, no rush.",
         "I made a mistake and paid invoice 3321 twice. Could you refund the extra payment?",
+        "Will you keep charging the same price next year?",
+        "The order was moved a week early at our request, thank you.",
+        "You told me to restart the router and now everything works, thanks.",
         "We had to stop using the old API key after the rotation; the new one works.",
     ],
 )

@@ -868,6 +868,63 @@ COMPLAINTS = [
         "Dear support, the voice assistant in our car stopped working after your software "
         "update and the dealer says there is no fix yet."
     ),
+    (
+        "Hello, we returned the leased printer at the end of the contract and you are still "
+        "invoicing us the monthly rental three months later."
+    ),
+    (
+        "Hi, the travel insurance claim for my cancelled trip was refused because the "
+        'doctor\'s letter was "not on headed paper". It was on headed paper; I have sent a '
+        "scan twice."
+    ),
+    (
+        "Hello, the taxi driver took a much longer route and the fare was twice the estimate "
+        "shown in your app."
+    ),
+    (
+        "Hi, the gym closed the pool for four months for repairs and kept charging the full "
+        "membership fee."
+    ),
+    (
+        "Hello, my broadband was switched to the new provider a week early and I have had no "
+        "internet while working from home."
+    ),
+    (
+        "Dear team, our data export has been stuck at 99 percent for two days, and our "
+        "migration deadline is on Friday."
+    ),
+    (
+        "Hi, your email told me my order would arrive today and asked me to stay at home. "
+        "Nothing came and the tracking has not moved since Monday."
+    ),
+    (
+        "Hello, I bought a two-year warranty with my fridge, and now that it has broken the "
+        "shop says the warranty is with a different company that does not answer."
+    ),
+    (
+        "Hi, my wife and I were seated apart on a twelve-hour flight although we booked "
+        "together and paid for seat selection."
+    ),
+    (
+        "Dear sir, the landlord has taken 300 pounds from our deposit for cleaning that the "
+        "check-out report says was not needed."
+    ),
+    (
+        "Hello, after moving to your new pricing, our bill includes a charge for every user "
+        "who logged in once, even those we removed the same day."
+    ),
+    (
+        "Hi, I reported the streetlight outside our house broken in August. It is still dark "
+        "and last week my neighbour fell."
+    ),
+    (
+        "Hello, you charged my card for an annual renewal even though I turned off auto-renew "
+        "in the app in June and have the screenshot."
+    ),
+    (
+        "Dear support, your agent told me to reset the router to factory settings, and now "
+        "none of our devices can connect and our static IP is gone."
+    ),
 ]
 
 ROUTINE = [
@@ -1147,6 +1204,26 @@ ROUTINE = [
     ("Hello, can we order catering for 40 people for an event on the 12th?"),
     ("Hi there, how much is the deposit at check-in, and when is it released?"),
     ("Hello, how long does a screen replacement take at your store?"),
+    (
+        "Hello, our printer lease ends next month. How do we arrange the return, and will "
+        "there be a final invoice?"
+    ),
+    (
+        "Hi, I need to make a travel insurance claim for a cancelled trip. Does the doctor's "
+        "letter need to be on headed paper?"
+    ),
+    ("Dear support, how do we download invoices older than three months from the new portal?"),
+    ("Hello, can I see the estimated fare in your app before booking the taxi?"),
+    (
+        "Hi, will the pool be open during the holidays, and are there extra swimming classes "
+        "for children?"
+    ),
+    (
+        "Hello, my broadband switch to the new provider is planned for the 20th. Will I have "
+        "internet on that day?"
+    ),
+    ("Dear team, how long does a data export usually take for an account with 2 million records?"),
+    ("Hi, can I choose a delivery day when I place my order, so that I can be at home?"),
 ]
 
 
