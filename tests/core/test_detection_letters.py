@@ -925,6 +925,66 @@ COMPLAINTS = [
         "Dear support, your agent told me to reset the router to factory settings, and now "
         "none of our devices can connect and our static IP is gone."
     ),
+    (
+        "Hi, the airline lost my connecting booking when they changed my first flight, and I "
+        "only found out at the gate. I had to pay for a new ticket home."
+    ),
+    (
+        "Hello, your web shop applied the discount code to the basket but the confirmation "
+        "email shows the full price, and the full price was taken."
+    ),
+    (
+        "Dear support, the SIM you sent for my new contract was never activated, so I have "
+        "been without a phone for six days, and each call ends with a new ticket number."
+    ),
+    (
+        "Hi, I am a pensioner and your bank has started charging me for paper statements, "
+        "even though I cannot use online banking and told you so in writing."
+    ),
+    (
+        "Hello, the builder you recommended left rubble in our garden and has not come back "
+        "to collect it despite three promises."
+    ),
+    (
+        "Dear team, we were double booked with another company for the same meeting room, and "
+        "they had the room because they arrived first."
+    ),
+    (
+        "Hi, my dog's food subscription sent the wrong food for a dog with allergies, and she "
+        "was ill for two days."
+    ),
+    (
+        "Hello, your online exam system crashed halfway through my exam and I was marked as "
+        "failed. The support page says to wait for the next exam date in three months."
+    ),
+    (
+        "Hi, we ordered a custom sofa in green velvet and received a grey one. The shop says "
+        'the colour is "within tolerance".'
+    ),
+    (
+        "Dear support, my cancelled flight was refunded as a voucher although I selected cash "
+        "refund on your form."
+    ),
+    (
+        "Hello, I have been overcharged on my water bill for a year because the meter number "
+        "on my account belongs to the flat upstairs."
+    ),
+    (
+        "Hi, the nursery charged us for the full month of August although it was closed for "
+        "two weeks of it."
+    ),
+    (
+        "Hello, the gym trainer booked me into a class that had been cancelled, and I drove "
+        "40 minutes for nothing."
+    ),
+    (
+        "Dear team, you published my home address in the public directory after I ticked the "
+        "box asking you not to."
+    ),
+    (
+        "Hi, the event tickets I bought were resold by your site to someone else after I "
+        "paid, and I was turned away at the door."
+    ),
 ]
 
 ROUTINE = [
@@ -1224,6 +1284,20 @@ ROUTINE = [
     ),
     ("Dear team, how long does a data export usually take for an account with 2 million records?"),
     ("Hi, can I choose a delivery day when I place my order, so that I can be at home?"),
+    (
+        "Hi, my first flight has changed time. Will my connecting flight be moved too, or "
+        "should I call you?"
+    ),
+    (
+        "Hello, where do I enter a discount code in your web shop, at the basket or at the "
+        "payment page?"
+    ),
+    ("Dear support, how do I activate the SIM for my new contract?"),
+    ("Hi, can I still receive paper statements from the bank? I do not use online banking."),
+    ("Hello, can the builder take away the old bricks when he finishes the wall?"),
+    ("Dear team, we would like to book the meeting room for 12 people on the 3rd, from 9 to 12."),
+    ("Hi, my dog has allergies. Which of your foods are suitable for her?"),
+    ("Hello, if the online exam system crashes during my exam, what should I do?"),
 ]
 
 
