@@ -386,13 +386,20 @@ def _rule(item: Mapping[str, Any], index: int, source: str) -> Rule:
 def _alternatives(pieces: list[Any], where: str) -> str:
     """A pattern written as a list, one alternative an item: the items joined by ``|``.
 
-    Each item is checked alone first, so an error names the item, not a line of thousands
-    of characters."""
+    When the joined pattern does not compile or matches empty text, the items are checked
+    one by one, so the error names the item, not a line of thousands of characters."""
     if not pieces:
         raise ConfigurationError(f"{where}: pattern must not be an empty list")
     for n, piece in enumerate(pieces, 1):
         if not isinstance(piece, str) or not piece:
             raise ConfigurationError(f"{where}: pattern item #{n} must be non-empty text")
+    joined = "|".join(pieces)
+    try:
+        if not re.compile(joined, re.IGNORECASE).search(""):
+            return joined
+    except re.error:
+        pass
+    for n, piece in enumerate(pieces, 1):
         try:
             compiled = re.compile(piece, re.IGNORECASE)
         except re.error as exc:
@@ -403,7 +410,7 @@ def _alternatives(pieces: list[Any], where: str) -> str:
             raise ConfigurationError(
                 f"{where}: pattern item #{n} matches empty text, so the rule would always fire"
             )
-    return "|".join(pieces)
+    return joined  # the items are sound alone: the caller reports what is wrong together
 
 
 def phrases_pattern(phrases: Sequence[str]) -> str:
