@@ -264,6 +264,7 @@ RULE = '[thresholds]\ncomplaint = 3\n[[rules]]\nname = "x"\nweight = 1\n'
         (RULE + "pattern = ['a', '(']", "rule #1 'x': pattern item #2 does not compile"),
         (RULE + "pattern = ['a', 'b?']", "rule #1 'x': pattern item #2 matches empty text"),
         (RULE + "pattern = ['a', 3]", "rule #1 'x': pattern item #2 must be non-empty text"),
+        (RULE + "pattern = ['a', '(?i)b']", "rule #1 'x': pattern does not compile"),
         (RULE + "pattern = 3", "rule #1 'x': pattern must be a non-empty string or a list"),
         (RULE, "rule #1 'x': needs either phrases or pattern"),
         (RULE + 'pattern = "a"\nphrases = ["b"]', "needs either phrases or pattern"),
