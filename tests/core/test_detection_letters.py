@@ -985,6 +985,66 @@ COMPLAINTS = [
         "Hi, the event tickets I bought were resold by your site to someone else after I "
         "paid, and I was turned away at the door."
     ),
+    (
+        "Hello, my contact lenses subscription sent the wrong strength for the third month "
+        "running. I have had to buy lenses at a high street shop each time."
+    ),
+    (
+        "Hi, I was told at the branch that the mortgage offer would be ready in ten days. It "
+        "has been five weeks and the sale of our house may fall through."
+    ),
+    (
+        "Dear support, your system emailed our invoices, with bank details, to a customer who "
+        "left us last year."
+    ),
+    (
+        "Hello, the new bin collection schedule skipped our street for three weeks in a row. "
+        "The bins are overflowing and attracting rats."
+    ),
+    (
+        "Hi, my pension payment was late this month without any explanation, and I had to "
+        "borrow money for rent."
+    ),
+    (
+        "Hello, we received a bill for a second broadband line at our office that we never "
+        "asked for and have never used."
+    ),
+    (
+        "Dear team, the courier left our parcel with a neighbour we do not know, and the "
+        "neighbour says it never arrived."
+    ),
+    (
+        "Hi, I paid for the wedding photographer's full package and we received only half of "
+        "the edited photos we were promised."
+    ),
+    (
+        "Hello, your support closed my ticket saying the issue was fixed, but I was not "
+        "contacted and the issue is exactly the same."
+    ),
+    (
+        "Hi, the hotel shuttle you advertise was not running, and we paid 60 euros for a taxi "
+        "at midnight."
+    ),
+    (
+        "Dear support, we were charged a cancellation fee although we cancelled within the "
+        "free period shown on your own site."
+    ),
+    (
+        "Hello, after the bank merged our accounts, two of our standing orders were lost and "
+        "our rent was not paid."
+    ),
+    (
+        "Hi, the customer service number on your website leads to a recorded message that the "
+        "line is closed, at 11am on a Tuesday."
+    ),
+    (
+        "Hello, my car insurance was renewed with the wrong car on the policy, and I only "
+        "found out when I had a small accident."
+    ),
+    (
+        "Hi, we paid for a premium listing on your site for our holiday home, and it has not "
+        "appeared in any search for six weeks."
+    ),
 ]
 
 ROUTINE = [
@@ -1298,6 +1358,14 @@ ROUTINE = [
     ("Dear team, we would like to book the meeting room for 12 people on the 3rd, from 9 to 12."),
     ("Hi, my dog has allergies. Which of your foods are suitable for her?"),
     ("Hello, if the online exam system crashes during my exam, what should I do?"),
+    ("Hello, can I change the strength of my contact lenses subscription from next month?"),
+    ("Hi, how long does a mortgage offer usually take after the valuation?"),
+    ("Dear support, can we add a second email address for sending invoices to a customer?"),
+    ("Hello, when is our street's bin collection day over the holidays?"),
+    ("Hi, what date will my pension be paid this month, given the bank holiday?"),
+    ("Hello, we would like to add a second broadband line at our office. What would it cost?"),
+    ("Dear team, can the courier leave our parcels with the reception of the next building?"),
+    ("Hi, how many edited photos are included in the photographer's full package?"),
 ]
 
 
