@@ -1366,6 +1366,576 @@ ROUTINE = [
     ("Hello, we would like to add a second broadband line at our office. What would it cost?"),
     ("Dear team, can the courier leave our parcels with the reception of the next building?"),
     ("Hi, how many edited photos are included in the photographer's full package?"),
+    (
+        "Hello, I opened a joint savings account with my husband at your Leeds branch on 4 "
+        "March and everything went smoothly. We would now like to add our daughter, who turns "
+        "18 on 12 June, as a third holder. Could you tell me which documents she needs to "
+        "bring and whether she can sign online instead of visiting the branch? Thanks, "
+        "Margaret Hale."
+    ),
+    (
+        "Dear claims team, I am filing a claim under home policy HP-2231908 for water damage "
+        "in our kitchen after a pipe under the sink burst on the night of 9 April. A plumber "
+        "from Brightway repaired it the next morning for 180 GBP and I have the invoice and "
+        "photos of the swollen cupboard panels. Please let me know which form to complete and "
+        "whether you will send an assessor or accept the photos. Kind regards, Priya "
+        "Nandakumar."
+    ),
+    (
+        "Hello, we are booked on flight QX 418 from Dublin to Faro on 14 July, booking "
+        "reference HT7KPL, two adults and one child. My son's school has moved his end-of- "
+        "term concert to 14 July, so we would like to move the outbound flight to 15 July "
+        "instead, keeping the same return on 28 July. Could you tell me the change fee and "
+        "the fare difference before I confirm? Many thanks, Aoife."
+    ),
+    (
+        "Hello, I would like to cancel my streaming subscription at the end of the current "
+        "billing period, which I believe is 17 August. I have enjoyed the service for three "
+        "years but I am moving abroad for work and will not have time to use it. Please "
+        "confirm the cancellation date and that no further payment will be taken after the "
+        "August charge of 11.99 EUR. Best, Sofia."
+    ),
+    (
+        "Dear Sir or Madam, I am moving out of 27 Elm Road on 30 September and into a new "
+        "flat at 5 Cedar Court, Bristol, on the same day. I would like to close the "
+        "electricity account at the old address with a final meter reading and open a new one "
+        "at the new address starting 30 September. Could you tell me whether I need to send "
+        "the reading myself or whether an engineer will visit? Regards, Ian Marsh."
+    ),
+    (
+        "Hi, the washing machine you repaired on 3 May (job number RP-55902) has been working "
+        "perfectly, thank you to the technician, Marek, who was very thorough. I noticed "
+        "today that the door seal has a small tear at the bottom, which I think is unrelated "
+        "to the repair and was probably caused by my own zip on a jacket. Could you quote me "
+        "for a replacement seal and fitting, and tell me the earliest available slot? Thanks, "
+        "Helen."
+    ),
+    (
+        "Hello, I rented a compact car from your Munich airport office from 2 to 9 June, "
+        "agreement number MUC-771245, and returned it on time with a full tank. I have just "
+        "seen a second charge of 45 EUR on my card dated 11 June and I am not sure what it "
+        "relates to. Could you send me an itemised breakdown so I can understand it, for "
+        "example whether it is a toll or a parking fee? Kind regards, Lukas Berger."
+    ),
+    (
+        "Good morning, I need to reschedule my physiotherapy appointment on Thursday 18 April "
+        "at 10:30 with Dr Okafor because my daughter's school has called a parents' meeting "
+        "at the same time. Any slot on Friday 19 April or Monday 22 April would work for me. "
+        "My patient number is 30019872. Thank you, Janet."
+    ),
+    (
+        "Dear Ms Collins, my son Oliver in class 4B will be absent from 6 to 10 May because "
+        "we are attending a family wedding in Poland, which was arranged long before the "
+        "school calendar was published. I have already spoken to his class teacher, who "
+        "kindly offered to give him the reading homework in advance. Could you let me know "
+        "whether I need to fill in a formal absence request form and where to find it? Many "
+        "thanks, Anna Kowalski."
+    ),
+    (
+        "Hi support, I am the admin for our company workspace (acme-logistics) and we have "
+        "just hired eight new dispatchers starting on 1 July. I would like to add them as "
+        "users but our plan only shows 2 free seats. Could you tell me how to upgrade from 25 "
+        "to 35 seats mid-cycle and how the pro-rated amount will appear on the next invoice? "
+        "Thanks, Gareth, IT lead."
+    ),
+    (
+        "Hello, we are integrating your payments API with our booking platform and the "
+        "sandbox calls work fine. Since moving to production this morning, every call to "
+        '/v2/refunds returns HTTP 403 with the message "scope not granted", even though the '
+        "key was generated with full access as far as I can tell. Could you tell me which "
+        "scope needs to be enabled on the key and where to do it in the dashboard? Best "
+        "regards, Nadia, backend developer."
+    ),
+    (
+        "Dear accounts team, invoice INV-2024-0913 dated 30 September for 1,250.00 EUR shows "
+        "VAT at 21 percent, but we are a VAT-registered company in Germany (DE298771455) and "
+        "I believe the reverse charge should apply. Our VAT number was perhaps missing from "
+        "the billing profile when the invoice was generated; I have now added it. Could you "
+        "reissue the invoice with the reverse charge note so our accountant can book it? Kind "
+        "regards, Stefan Roth, finance."
+    ),
+    (
+        "Hello, our annual licence for 40 seats of your design suite expires on 31 January "
+        "and we would like to renew it. This year we only need 32 seats because a team was "
+        "merged into another department. Could you send a quote for 32 seats on the annual "
+        "plan and confirm whether the price per seat stays at 29 EUR per month? Thanks, "
+        "Claire Dubois, procurement."
+    ),
+    (
+        "Hi, we signed up for the Business plan last Tuesday and the onboarding call with "
+        "Ravi on Thursday was very helpful. We are now importing our customer list of about "
+        "18,000 contacts from a CSV file exported from our old CRM. Is there a recommended "
+        "maximum file size per import, and should the date columns be in ISO format or is "
+        "DD/MM/YYYY accepted? Regards, Jonas."
+    ),
+    (
+        "Hello, as part of our annual audit we need a full export of all tickets created "
+        "between 1 January and 31 December 2023, including attachments and internal notes. "
+        "The export button in the admin panel seems to cover only the last 90 days. Could you "
+        "tell me how to request a complete archive, how long it takes, and in which format it "
+        "is delivered? Many thanks, Ingrid Solberg, compliance."
+    ),
+    (
+        "Hi, our nightly sync job hits your API rate limit at around 2:10 every morning, "
+        "returning 429 errors for about ten minutes, after which it recovers on its own. We "
+        "process roughly 60,000 records per run, and the documentation says the limit is 100 "
+        "requests per second on our tier. Could you advise whether batching endpoints exist "
+        "for order updates, or whether a temporary raise of the limit is possible during our "
+        "window? Thanks, Viktor, platform team."
+    ),
+    (
+        "Dear security team, we are completing a vendor risk questionnaire for our board and "
+        "have a few questions. Where are our data hosted, is data encrypted at rest with "
+        "AES-256, and do you hold a current ISO 27001 certificate or a SOC 2 Type II report? "
+        "If there is an NDA to sign before you share the report, please send it to me. Best "
+        "regards, Helena Virtanen, CISO."
+    ),
+    (
+        'Hello, since the update to version 5.2 last night, the export to Excel shows "error '
+        '54" and stops at about 40 percent. I tried restarting the application and the '
+        "computer, but the same error appears with both small and large files. How can I fix "
+        "this, and is there a workaround until a patch comes out? Thanks, Paul."
+    ),
+    (
+        "Hi, I cannot log in to the mobile banking app since I changed my phone on Saturday. "
+        "It asks for a code sent to my old number, which I no longer have because I switched "
+        "providers and got a new number. Could you tell me how to update my phone number "
+        "securely so I can receive the code again? Regards, Fatima."
+    ),
+    (
+        "Hello, the printer driver I downloaded from your website on Monday installs without "
+        "errors but the printer (model LX-300, serial 8841-22A) is never detected by Windows "
+        "11. The printer's display shows that it is connected to the Wi-Fi and I can ping its "
+        "IP address. What else should I check, or is there a different driver for Windows 11? "
+        "Thanks, Mark."
+    ),
+    (
+        "Hi, the smart thermostat I bought in March worked fine all winter, but since "
+        'yesterday the app says "device offline" even though the thermostat screen shows the '
+        "correct temperature. I have restarted the router and the thermostat twice. Is there "
+        "a way to reset the Wi-Fi connection without losing my heating schedule? Best, Lena."
+    ),
+    (
+        "Dear support, when I try to upload my tax documents to the portal, the page shows "
+        '"file type not allowed" for PDFs generated by my scanner. Other PDFs from my '
+        "accountant upload without any problem. Is there a setting on the scanner or a PDF "
+        "version I should use? Thank you, Robert Green."
+    ),
+    (
+        "Hello, our single sign-on via Azure AD stopped working for three users this morning; "
+        'the rest of the team can log in normally. The three users see "SAML response '
+        'invalid: audience mismatch" on the login page. We did not change anything on our '
+        "side as far as I know, but could you tell us what the audience value should be so we "
+        "can check our configuration? Thanks, Marta, IT admin."
+    ),
+    (
+        "Hi, I received my new debit card today but the chip is not recognised at the "
+        "supermarket, only contactless works. The old card still works until the end of the "
+        "month. Do I need to activate the chip by making a PIN transaction at an ATM first, "
+        "or is the card faulty and needs to be replaced? Regards, Chris."
+    ),
+    (
+        "Hello, the webhook notifications for order.created stopped arriving at our endpoint "
+        "after we moved our server to a new IP address on 2 October. Your dashboard shows the "
+        'deliveries as "failed, timeout". Our firewall allows HTTPS from anywhere, so I am '
+        "not sure what else to check. Could you share the IP ranges your webhooks are sent "
+        "from so we can whitelist them explicitly? Thanks, Omar."
+    ),
+    (
+        "Dear support, the router you sent me on 12 February has a blinking orange light "
+        "since this morning and the internet does not work. I have checked that the cable is "
+        "firmly plugged into the wall socket and restarted it twice. What does the orange "
+        "light mean and what should I try next? Best regards, Gisela Braun."
+    ),
+    (
+        "Hi, our scanned invoices in the accounting module are recognised with the wrong "
+        "dates: 03/04/2024 is read as 3 April instead of 4 March. We are based in the US and "
+        "use the MM/DD/YYYY format. Where can I change the date format used by the OCR? "
+        "Thanks, Kevin."
+    ),
+    (
+        "Hello, I cannot find the download link for the e-book I bought on 8 September, order "
+        "5520-9931. The confirmation email arrived, and the payment of 14.50 EUR went "
+        'through, but the link in the mail leads to a page that says "expired". Could you '
+        "send me a new link or tell me where to download it from my account? Thank you, Ruth."
+    ),
+    (
+        "Hello, I booked a table for six at your restaurant on Saturday 20 April at 19:30 "
+        "under the name Petersen. Two of our friends cannot come after all, so we will only "
+        "be four people. Could you please change the reservation and confirm that the time "
+        "stays the same? Many thanks, Karin Petersen."
+    ),
+    (
+        "Dear support, I accidentally paid my credit card bill twice this month, 350 EUR on 3 "
+        "May and again 350 EUR on 5 May, because I forgot I had set up a standing order. The "
+        "mistake is mine. Could you either refund the second payment to my current account or "
+        "keep it as credit for next month, whichever is simpler? Regards, Henrik."
+    ),
+    (
+        "Hi, I ordered a pair of running shoes in size 43 (order 776102) and they arrived on "
+        "Wednesday in perfect condition. Unfortunately they are a bit too small, so I would "
+        "like to exchange them for size 44 instead of getting a refund. Could you send me a "
+        "return label and tell me whether the exchange is free? Thanks, Julien."
+    ),
+    (
+        "Dear support, I have been a member of your gym since 2019 and I have been very happy "
+        "with it. I am having knee surgery on 2 December and my doctor says I will not be "
+        "able to train for about three months. Is it possible to freeze my membership from "
+        "December to February without paying the monthly fee of 39 EUR? Kind regards, Martin."
+    ),
+    (
+        "Hello, my mother, who is 84, recently moved into a care home and no longer needs her "
+        "landline at 12 Mill Lane. I hold a power of attorney and would like to cancel the "
+        "line and the broadband package from 1 November. Please tell me what documents you "
+        "need and whether any early termination fee applies. Thank you, Susan Reid."
+    ),
+    (
+        "Hi, I entered the wrong IBAN when setting up a transfer of 1,200 EUR to my landlord "
+        "yesterday, and the transfer has gone to an account I do not know. It was my own "
+        "typing mistake, one digit swapped. Can you start a recall of the payment and tell me "
+        "what information you need from me and how long it normally takes? Thanks, Pavel."
+    ),
+    (
+        "Dear support, we are a small accounting firm with 12 users on your document "
+        "platform. We would like to enable two-factor authentication for everyone but have "
+        "users who do not have company phones. Does the platform support hardware keys such "
+        "as YubiKey, and can 2FA be enforced at workspace level? Best, Eleanor Marsh, office "
+        "manager."
+    ),
+    (
+        "Hi, I need a copy of my policy schedule for my travel insurance (policy TR-998130) "
+        "because the embassy requires it for my visa application. The original was sent by "
+        "post in January but I cannot find it after moving house. Could you email a PDF "
+        "version, ideally showing the coverage amount of 50,000 EUR for medical expenses? "
+        "Many thanks, Yusuf."
+    ),
+    (
+        "Hello, I am writing to change the billing address on our company account from our "
+        "old office in Rotterdam to our new premises at Keizersgracht 120, Amsterdam, "
+        "effective from 1 March. The invoices for January and February can stay as they are. "
+        "Please also update the contact person for invoices to our new controller, Eva de "
+        "Wit. Best regards, Jan Visser."
+    ),
+    (
+        "Dear customer service, our delivery of 20 office chairs, order PO-44118, is "
+        "scheduled for next Tuesday, but our building's loading dock is closed for "
+        "maintenance that day. Could the delivery be moved to Wednesday or Thursday instead? "
+        "The delivery contact remains Mr Lindqvist on 070 555 1234. Thanks, Ulla."
+    ),
+    (
+        "Hi, we have been using your time-tracking tool for two years without any trouble. "
+        "Our HR department now wants to export all hours logged in the last fiscal year per "
+        "employee and per project, in CSV. The standard report only groups per project. Is "
+        "there an API endpoint or a report template that gives the per-employee breakdown? "
+        "Regards, Diego."
+    ),
+    (
+        "Hello, I received a letter dated 2 April saying my car insurance premium will rise "
+        "from 420 GBP to 465 GBP at renewal on 1 May. I understand premiums change, but I "
+        "would like to know whether adding a second driver, my wife, or increasing the "
+        "voluntary excess would bring the price down. Could you give me a quote for both "
+        "options? Thanks, Peter Lamb."
+    ),
+    (
+        "Hi, I am a student at your university starting in September, student ID 2024-55812. "
+        "I still have not received my login details for the learning platform, but I think "
+        "this is because I entered my old personal email on the enrolment form. Could you "
+        "send them to my new address, sam.ortiz.mail@example.com, and update my record? "
+        "Thanks, Sam."
+    ),
+    (
+        "Dear support, we noticed that our API key was accidentally committed to a public "
+        "GitHub repository by one of our developers about an hour ago. We have already "
+        "removed the commit, but we would like to revoke the key immediately and generate a "
+        "new one. Could you also tell us whether any calls were made with the key from "
+        "unknown IP addresses in the last 24 hours? Regards, Lena Hoffmann, CTO."
+    ),
+    (
+        "Hello, I would like to report that a parcel was left at my door yesterday addressed "
+        "to a Mr Chen at 41 Harbour Street, while I live at 14 Harbour Street. The tracking "
+        "number is JD00441827GB. I have it safe and would be happy for your driver to collect "
+        "it and deliver it to the right address. Please let me know when to expect someone. "
+        "Best, Aline."
+    ),
+    (
+        "Hi, my daughter lost her school bus pass (pupil number 66109) during the Easter "
+        "holidays. She needs a replacement before school restarts on 15 April. How much does "
+        "a replacement cost, and can I pay online and have it sent to the school office? "
+        "Thanks, Rachel."
+    ),
+    (
+        "Dear team, I am organising a conference for 180 people in Vienna from 10 to 12 "
+        "October and we have a block booking of 90 rooms at your hotel under reference "
+        "GRP-3321. Twelve participants have cancelled, so we would like to release 10 rooms "
+        "without penalty, which I believe is allowed until 60 days before arrival. Please "
+        "confirm the updated block and the new deposit amount. Kind regards, Sabine Huber."
+    ),
+    (
+        "Hi, I am a freelance translator and I have been using your invoicing software for a "
+        "year. Since the update last week, the PDF invoices show the total in dollars even "
+        "though my default currency is set to euros. How do I fix this? I have an invoice to "
+        "send to a client on Friday. Best, Chiara."
+    ),
+    (
+        "Hello, we received our shipment of 500 printed brochures today, order 2024-PR-8830, "
+        "and they look great. We have just realised that we ourselves supplied the wrong "
+        "phone number on the back page, the last two digits are swapped. Could you quote us "
+        "for a reprint of 500 with the corrected file, and tell us how fast it could be "
+        "delivered? Thanks, Nora, marketing."
+    ),
+    (
+        "Hi, our team has 15 users on the Pro plan and we would like to downgrade 5 of them "
+        "to viewer-only licences, since they only read reports and never edit. Does the "
+        "viewer licence have a lower price, and will the change apply immediately or from the "
+        "next renewal on 1 September? Thanks, Arjun, operations manager."
+    ),
+    (
+        "Dear Sir or Madam, I am the executor of my late father's estate and I need to close "
+        "his current account and savings account, both at your Manchester branch. I have the "
+        "death certificate and the grant of probate. Could you let me know the procedure, "
+        "whether I need an appointment, and how the remaining balance of about 8,300 GBP will "
+        "be transferred? Regards, David Walsh."
+    ),
+    (
+        "Hello, my landlord has asked me to provide a certificate showing that my contents "
+        "insurance covers the flat at 9 Queen's Road from 1 October. My policy is CT-220914. "
+        "Could you send me such a certificate, or is the policy schedule enough? Many thanks, "
+        "Leah."
+    ),
+    (
+        "Hi, I paid my council tax instalment of 142 GBP on 1 March by bank transfer, but I "
+        "used my old account reference by mistake instead of the new one you sent in "
+        "February. I can see the money left my account. Could you allocate the payment to my "
+        "current reference 70022193 so that it is not shown as missing? Thanks, Owen."
+    ),
+    (
+        "Hello support, the CSV export from the analytics dashboard only contains the first "
+        "10,000 rows, while our report has about 35,000. Is there a setting to export "
+        "everything, or should we use the API for large exports? If the API is the way, which "
+        "endpoint would you recommend? Regards, Mei, data analyst."
+    ),
+    (
+        "Dear support, our company changed its legal name from Nordwind Trading GmbH to "
+        "Nordwind Group GmbH on 1 July, with the same address and VAT number. Please update "
+        "the name on our customer account and on all future invoices. We can send you the "
+        "extract from the commercial register if needed. Kind regards, Frank Müller."
+    ),
+    (
+        "Hi, I bought a coffee machine from you in December 2022 and it has worked daily "
+        "since then. Last week the water tank started leaking from the bottom seam. The two- "
+        "year warranty runs until December 2024, so I would like to know how to send it in "
+        "for a warranty repair and whether you provide a loan machine in the meantime. "
+        "Thanks, Beatriz."
+    ),
+    (
+        "Hello, our dental practice uses your appointment software, and since yesterday the "
+        "SMS reminders are sent one hour late, for example at 10:00 instead of 9:00. I "
+        "suspect it is related to the change to summer time on Sunday. Where do I set the "
+        "time zone so that reminders go out at the correct time? Best, Dr Anke Vogel."
+    ),
+    (
+        "Hi, I am planning a trip to Japan in April and I would like to know whether my "
+        "credit card works there without extra fees. I also want to set a travel notice from "
+        "5 to 19 April so the card is not blocked for unusual activity. Could you do that for "
+        "me or tell me how to do it in the app? Thanks, Noah."
+    ),
+    (
+        "Hello, I missed my dental check-up on 14 February because I was ill with the flu; I "
+        "am sorry I could not call in time. I understand there may be a missed-appointment "
+        "fee. Could you let me know the amount and offer me a new appointment in March, "
+        "preferably in the morning? Regards, George Kim."
+    ),
+    (
+        "Hi, the kitchen tap you installed on 21 January is great, and the fitter left "
+        "everything clean. I would now like to have the bathroom tap replaced in the same "
+        "style. Could you send a quote, including parts and labour, and let me know your "
+        "availability in February? Thanks, Mrs Ellis."
+    ),
+    (
+        "Hello, I have a question about my pension statement for 2023, which arrived last "
+        "week. The contributions listed add up to 4,860 EUR, but my payslips show 5,040 EUR "
+        "for the year. Perhaps December's contribution was booked in January; could you "
+        "confirm, or tell me how to get a detailed list of the payments? Kind regards, "
+        "Rainer."
+    ),
+    (
+        'Dear support, our warehouse scanners running your inventory app show "sync pending" '
+        "for orders scanned after 16:00 yesterday, although the Wi-Fi is working. Restarting "
+        "the app did not change anything. Is there a way to force a sync manually, or to see "
+        "the error log on the device? Thanks, Tomasz, warehouse supervisor."
+    ),
+    (
+        "Hi, I would like to add my newborn son, born 2 May, to our family health insurance "
+        "policy FH-44128. I have his birth certificate and can upload it. Could you tell me "
+        "whether there is a deadline to add him, and from which date the cover starts? Thank "
+        "you, Amira."
+    ),
+    (
+        "Dear support team, I am the new finance manager at Harlow Dental Group and I need "
+        "access to the billing section of our account. The previous manager, who left in "
+        "March, was the only billing contact. Could you explain how to transfer the billing "
+        "role to me, and whether our account owner needs to confirm it? Regards, Priyanka "
+        "Shah."
+    ),
+    (
+        "Hi, I just renewed my annual subscription on 2 January for 89 EUR and the renewal "
+        "was automatic, as I had set up. I would like to switch to the monthly plan from next "
+        "year instead, since I only use the service part of the year. Can I do that now so it "
+        "takes effect at the next renewal? Best, Marco."
+    ),
+    (
+        "Hello, I am a landlord and one of my tenants has moved out of Flat 2, 33 Station "
+        "Road, on 15 August. Could you please put the gas account in my name from that date "
+        "until a new tenant moves in? The closing reading is 05821, taken by the tenant and "
+        "me together. Thanks, Linda Frost."
+    ),
+    (
+        "Dear support, after the firmware update on our office NAS last night, users on Macs "
+        "cannot connect to the shared folders, while Windows users can. The Mac users get "
+        '"the operation can\'t be completed because the original item cannot be found". Do we '
+        "need to enable SMB signing or change a protocol setting? Thanks, Kai, IT support."
+    ),
+    (
+        "Hi, I have a quick question about my loan. I received a bonus at work and would like "
+        "to pay back 5,000 EUR early on my car loan, contract CL-70043. Is there an early "
+        "repayment fee, and will the monthly instalment go down or the term get shorter? "
+        "Regards, Lisa."
+    ),
+    (
+        "Hello, I would like to confirm my appointment for the MOT test of my car, "
+        "registration AB12 CDE, on 9 October at 8:00. I also received a reminder that the "
+        "timing belt is due at 100,000 km, which I will reach soon. Could you give me a price "
+        "for that so I can decide whether to do both on the same day? Thanks, Neil."
+    ),
+    (
+        "Dear support, we are evaluating your e-signature product for our legal team of 20 "
+        "people. Could you tell us whether signatures are eIDAS-qualified, whether the audit "
+        "trail can be exported as PDF, and whether there is a discount for non-profit "
+        "organisations? We would also appreciate a trial for 30 days instead of 14 if "
+        "possible. Best, Hannah, legal operations."
+    ),
+    (
+        "Hi, I noticed that my monthly statement for May still shows my maiden name, Baker, "
+        "although I married in April and changed my name on your website. Perhaps the "
+        "statement was generated before the change went through. Will the June statement show "
+        "my new name, Lewis, or do I need to do anything else? Thanks, Chloe."
+    ),
+    (
+        "Dear support, I am moving from Spain to France in August and I would like to know "
+        "whether I can keep my current phone plan with you or whether I need to cancel it. If "
+        "I need to cancel, is there a fee given that my contract ends in November? Thank you, "
+        "Carmen."
+    ),
+    (
+        "Hi, our Shopify store uses your shipping app, and since yesterday the labels print "
+        "with the sender address missing. I checked the settings and the address is filled in "
+        "correctly in the app. Is this a known issue, and how can we fix it before our "
+        "afternoon pickup? Thanks, Olivia."
+    ),
+    (
+        "Dear support, our company has grown from 40 to 120 employees and we are now beyond "
+        "the Starter plan limits. Could you arrange a call to discuss the Enterprise plan, "
+        "including SSO, audit logs and a data processing agreement? We would like to move "
+        "before our current term ends on 30 June. Kind regards, Matthias, head of IT."
+    ),
+    (
+        "Hi, I filed a claim for my stolen bicycle on 3 June, claim number BK-30092, and I "
+        "received the confirmation email the same day. The police report number has now "
+        "arrived, so I would like to add it to the claim. Can I reply to the confirmation "
+        "email with the report attached, or is there a portal upload? Thanks, Jasper."
+    ),
+    (
+        "Hello, we would like to receive our invoices by email in XRechnung format instead of "
+        "PDF, as required by our public-sector client from January. Is this format supported, "
+        "and where can we enter the buyer reference (Leitweg-ID) on our account? Best "
+        "regards, Sandra Klein, accounting."
+    ),
+    (
+        "Dear support, one of our customers reports that the password reset email from our "
+        "app, which we send through your email API, never reaches Gmail addresses, while "
+        "Outlook addresses receive it. We have set up SPF but I am not sure about DKIM. Could "
+        "you tell us the DKIM records we need to add for our domain mailer.example.org? "
+        "Thanks, Sven."
+    ),
+    (
+        "Hello, I am a teacher at Greenfield Primary and our class trip to the science museum "
+        "is planned for 12 March with 28 pupils and 4 adults. We paid the deposit of 150 GBP "
+        "on 20 January. Could you confirm the booking details and tell me by when we need to "
+        "give final numbers? Kind regards, Mrs Patel."
+    ),
+    (
+        "Hello, the garage door opener you installed last year works fine, but the remote "
+        "control's battery died and after replacing it the remote no longer opens the door. I "
+        "assume it needs to be paired again. Could you tell me how to reprogram it, or do I "
+        "need a technician visit? Regards, Bernard."
+    ),
+    (
+        "Dear support, our nonprofit received a donation of software licences through your "
+        "charity programme in 2023, and it is due for renewal on 15 March. Our registration "
+        "number has changed because we merged with another charity. What documents do you "
+        "need to renew the donated licences under the new number? Best, Grace, operations "
+        "coordinator."
+    ),
+    (
+        "Hi, I accidentally deleted a project folder in our shared workspace this morning, "
+        "with about 60 documents. I think it happened when I tried to move it. Is there a "
+        "trash or version history where I can restore it, and how long are deleted items "
+        "kept? Thanks, Rohan."
+    ),
+    (
+        "Hello, I would like to thank Jonas from your support team for helping me set up my "
+        "new tablet last Friday. He was patient and explained everything twice without "
+        "rushing me. I have one more question: how do I turn off the notification sounds at "
+        "night only, without muting calls from my family? Regards, Edith, 79."
+    ),
+    (
+        "Hi, my water meter reading was submitted wrong by me last month: I typed 1,482 "
+        "instead of 1,428 cubic metres, so the bill is higher than it should be. I have a "
+        "photo of the meter from the same day. Could you correct the reading and reissue the "
+        "bill? Thanks, Adam."
+    ),
+    (
+        "Dear support, we use your API for address validation, and we would like to know "
+        "whether there are plans to support Irish Eircodes. At the moment, Irish addresses "
+        'return "postal code unknown" even when they are correct. Is there a workaround, such '
+        "as skipping the postal code check for IE? Regards, Fiona, product manager."
+    ),
+    (
+        "Hello, I ordered a sofa on 4 February, order SF-11842, with delivery planned for the "
+        "week of 18 March. We are having our floors redone that week, so we would like "
+        "delivery in the week of 25 March instead. Is that possible, and is there any storage "
+        "fee for the extra week? Thanks, Maria and Paolo."
+    ),
+    (
+        "Hi, since updating my phone to the newest operating system, your banking app crashes "
+        'as soon as I open the "payments" tab. Other parts of the app work. I have '
+        "reinstalled it once already. Is there a fix, or should I use the website until a new "
+        "version comes out? Thanks, Jorge."
+    ),
+    (
+        "Dear support, I am an HR manager and I need to set up a new payroll run for "
+        "employees joining mid-month, starting 15 November. The system calculates a full "
+        "month's salary for them. Where do I enter the start date so the first salary is pro- "
+        "rated, and does it apply to holiday accrual too? Kind regards, Birgit."
+    ),
+    (
+        "Hello, I received a letter from you saying my direct debit for the quarterly water "
+        "bill failed on 1 July. I think it is because I changed banks in June and forgot to "
+        "update the details. Please send me a form to set up a new direct debit, and let me "
+        "know how to pay the 96 GBP that is now due. Thanks, Harriet."
+    ),
+    (
+        "Hi, my flight from Madrid to Oslo on 8 January was rebooked by you to the next "
+        "morning because of a snowstorm, and the hotel voucher worked fine. I have receipts "
+        "for a taxi of 38 EUR and dinner of 22 EUR. Can I claim these costs, and where do I "
+        "send the receipts? Best, Ingvild."
+    ),
+    (
+        "Dear support, the two-factor codes from your authenticator app are rejected when I "
+        "log in, although they appear on time. I recently travelled and changed the time zone "
+        "on my phone manually. Could the clock be the problem, and how do I resync it? "
+        "Thanks, Selin."
+    ),
 ]
 
 
