@@ -348,6 +348,7 @@ from worker.mail.parse import parse_message
         ("Your number leads to a recorded message that the line is closed.", "runaround"),
         ("My policy was renewed with the wrong car on it.", "harm-to-client"),
         ("Support closed my ticket as fixed, but nothing has changed.", "treated-wrongly"),
+        ("Thank you for the quick reply, but the refund still has not arrived.", "still-not-fixed"),
         ("We had to stop using your payroll module after the third wrong payslip.", "walking-away"),
         ("Now it is broken and you won't honour the warranty.", "treated-wrongly"),
     ],
