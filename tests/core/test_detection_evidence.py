@@ -568,7 +568,7 @@ def test_a_polite_request_to_cancel_is_routine_work(detector: Detector, text: st
         "You closed my ticket but I have one more question about the invoice.",
         "Since the update the export shows error 54; the same error appears with every file.",
         "It asks for a code sent to my old number, which I no longer have. How do I update it?",
-        "We ourselves supplied the wrong phone number for the back page; could you quote a reprint?",
+        "We ourselves supplied the wrong phone number on the back; could you quote a reprint?",
         "We had to stop using the old API key after the rotation; the new one works.",
     ],
 )
