@@ -357,6 +357,7 @@ def _rule(item: Mapping[str, Any], index: int, source: str) -> Rule:
         if not all(isinstance(p, str) and p.strip() for p in phrases):
             raise ConfigurationError(f"{where}: every phrase must be non-empty text")
         pattern = phrases_pattern(phrases)
+    items = pattern if isinstance(pattern, list) else []
     if isinstance(pattern, list):
         pattern = _alternatives(pattern, where)
     if not isinstance(pattern, str) or not pattern:
@@ -366,8 +367,10 @@ def _rule(item: Mapping[str, Any], index: int, source: str) -> Rule:
     try:
         regex = re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
+        _blame_item(items, where)
         raise ConfigurationError(f"{where}: pattern does not compile: {exc}") from None
     if regex.search(""):
+        _blame_item(items, where)
         raise ConfigurationError(f"{where}: pattern matches empty text, so it would always fire")
     ignore_when = item.get("ignore_when", [])
     if not isinstance(ignore_when, list) or not set(ignore_when) <= set(CONTEXTS):
@@ -384,22 +387,19 @@ def _rule(item: Mapping[str, Any], index: int, source: str) -> Rule:
 
 
 def _alternatives(pieces: list[Any], where: str) -> str:
-    """A pattern written as a list, one alternative an item: the items joined by ``|``.
-
-    When the joined pattern does not compile or matches empty text, the items are checked
-    one by one, so the error names the item, not a line of thousands of characters."""
+    """A pattern written as a list, one alternative an item: the items joined by ``|``."""
     if not pieces:
         raise ConfigurationError(f"{where}: pattern must not be an empty list")
     for n, piece in enumerate(pieces, 1):
         if not isinstance(piece, str) or not piece:
             raise ConfigurationError(f"{where}: pattern item #{n} must be non-empty text")
-    joined = "|".join(pieces)
-    try:
-        if not re.compile(joined, re.IGNORECASE).search(""):
-            return joined
-    except re.error:
-        pass
-    for n, piece in enumerate(pieces, 1):
+    return "|".join(pieces)
+
+
+def _blame_item(items: list[str], where: str) -> None:
+    """Name the first listed item that is wrong on its own, so an error does not point at
+    a line of thousands of characters; items sound alone leave the whole to be named."""
+    for n, piece in enumerate(items, 1):
         try:
             compiled = re.compile(piece, re.IGNORECASE)
         except re.error as exc:
@@ -410,7 +410,6 @@ def _alternatives(pieces: list[Any], where: str) -> str:
             raise ConfigurationError(
                 f"{where}: pattern item #{n} matches empty text, so the rule would always fire"
             )
-    return joined  # the items are sound alone: the caller reports what is wrong together
 
 
 def phrases_pattern(phrases: Sequence[str]) -> str:
